@@ -1,0 +1,566 @@
+//! Configuration: built-in defaults < TOML file < `QUIRE_SECTION__KEY` environment < command-line flags.
+//! Everything is validated once here; the rest of the program receives a typed `Config` and never reads the environment.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use serde::{Deserialize, Serialize};
+
+/// The raw shape of the TOML file. `Default` gives the documented defaults, so `config.example.toml` can be checked against it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    pub server: RawServer,
+    pub storage: RawStorage,
+    pub database: RawDatabase,
+    pub auth: RawAuth,
+    pub limits: RawLimits,
+    pub log: RawLog,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawServer {
+    pub listen: String,
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawStorage {
+    pub data_dir: String,
+    pub sync: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDatabase {
+    pub url: String,
+    pub max_connections: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawAuth {
+    pub signup: String,
+    pub admins: Vec<String>,
+    pub session_ttl: String,
+    pub login_max_failures: i64,
+    pub login_window: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLimits {
+    pub max_message_bytes: i64,
+    pub max_components: i64,
+    pub max_doc_len: i64,
+    pub max_embed_bytes: i64,
+    pub max_attribute_keys: i64,
+    pub max_catchup_ops: i64,
+    pub ops_per_second: i64,
+    pub ops_burst: i64,
+    pub presence_per_second: i64,
+    pub presence_burst: i64,
+    pub outbound_queue: i64,
+    pub max_connections_per_user: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLog {
+    pub level: String,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            server: RawServer {
+                listen: "127.0.0.1:8080".into(),
+                public_url: String::new(),
+            },
+            storage: RawStorage {
+                data_dir: "./quire-data".into(),
+                sync: "normal".into(),
+            },
+            database: RawDatabase {
+                url: String::new(),
+                max_connections: 8,
+            },
+            auth: RawAuth {
+                signup: "open".into(),
+                admins: Vec::new(),
+                session_ttl: "30d".into(),
+                login_max_failures: 5,
+                login_window: "15m".into(),
+            },
+            limits: RawLimits {
+                max_message_bytes: 1 << 20,
+                max_components: 10_000,
+                max_doc_len: 2_000_000,
+                max_embed_bytes: 64 << 10,
+                max_attribute_keys: 32,
+                max_catchup_ops: 10_000,
+                ops_per_second: 50,
+                ops_burst: 100,
+                presence_per_second: 20,
+                presence_burst: 40,
+                outbound_queue: 1024,
+                max_connections_per_user: 64,
+            },
+            log: RawLog {
+                level: "info".into(),
+            },
+        }
+    }
+}
+impl Default for RawServer {
+    fn default() -> Self {
+        RawConfig::default().server
+    }
+}
+impl Default for RawStorage {
+    fn default() -> Self {
+        RawConfig::default().storage
+    }
+}
+impl Default for RawDatabase {
+    fn default() -> Self {
+        RawConfig::default().database
+    }
+}
+impl Default for RawAuth {
+    fn default() -> Self {
+        RawConfig::default().auth
+    }
+}
+impl Default for RawLimits {
+    fn default() -> Self {
+        RawConfig::default().limits
+    }
+}
+impl Default for RawLog {
+    fn default() -> Self {
+        RawConfig::default().log
+    }
+}
+
+/// The validated configuration handed to the server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Origin users reach us at, without a trailing slash, e.g. `http://127.0.0.1:8080`.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub sync: SyncMode,
+    pub database: DatabaseUrl,
+    pub db_max_connections: u32,
+    pub auth: AuthConfig,
+    pub limits: Limits,
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncMode {
+    /// WAL with `synchronous=NORMAL`: survives a crash of the process, not a power loss.
+    Normal,
+    /// `synchronous=FULL`: every commit is fsynced.
+    Full,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn as_str(&self) -> &str {
+        match self {
+            DatabaseUrl::Sqlite(url) | DatabaseUrl::Postgres(url) => url,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupPolicy {
+    Open,
+    Invite,
+    Closed,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub signup: SignupPolicy,
+    /// Lower-cased e-mails of administrators.
+    pub admins: Vec<String>,
+    pub session_ttl: Duration,
+    pub login_max_failures: u32,
+    pub login_window: Duration,
+    /// Set the `Secure` cookie flag (public_url is https).
+    pub secure_cookies: bool,
+}
+
+/// Protocol and per-connection limits (PROTOCOL.md "Limits").
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_message_bytes: usize,
+    pub max_components: usize,
+    pub max_doc_len: u64,
+    pub max_embed_bytes: usize,
+    pub max_attribute_keys: usize,
+    pub max_catchup_ops: u64,
+    pub ops_per_second: u32,
+    pub ops_burst: u32,
+    pub presence_per_second: u32,
+    pub presence_burst: u32,
+    pub outbound_queue: usize,
+    pub max_connections_per_user: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        validate(RawConfig::default()).expect("defaults are valid").limits
+    }
+}
+
+/// A configuration problem, reported before anything starts. Exit status 2.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("invalid configuration: {key} = {value}: {expected}")]
+pub struct ConfigError {
+    pub key: String,
+    pub value: String,
+    pub expected: String,
+}
+
+fn bad(key: &str, value: impl std::fmt::Display, expected: &str) -> ConfigError {
+    ConfigError {
+        key: key.to_string(),
+        value: value.to_string(),
+        expected: expected.to_string(),
+    }
+}
+
+/// Where configuration comes from, in increasing precedence after the file.
+#[derive(Debug, Default)]
+pub struct Sources {
+    /// TOML text of the config file, with its path for messages.
+    pub file: Option<(PathBuf, String)>,
+    /// All environment variables; only `QUIRE_*__*` ones are read.
+    pub env: Vec<(String, String)>,
+    /// `section.key = value` overrides from the command line.
+    pub flags: Vec<(String, String)>,
+}
+
+/// Merges the sources over the defaults and validates the result.
+pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
+    let mut table = default_table();
+    if let Some((path, text)) = &sources.file {
+        let file: toml::Table = toml::from_str(text)
+            .map_err(|err| bad("file", path.display(), &format!("valid TOML ({err})")))?;
+        merge_file(&mut table, file)?;
+    }
+    for (name, value) in &sources.env {
+        let Some(rest) = name.strip_prefix("QUIRE_") else {
+            continue;
+        };
+        let Some((section, key)) = rest.split_once("__") else {
+            continue;
+        };
+        let dotted = format!("{}.{}", section.to_lowercase(), key.to_lowercase());
+        set_from_string(&mut table, &dotted, value, name)?;
+    }
+    for (dotted, value) in &sources.flags {
+        set_from_string(&mut table, dotted, value, dotted)?;
+    }
+    let raw: RawConfig = toml::Value::Table(table)
+        .try_into()
+        .map_err(|err| bad("config", "", &err.to_string()))?;
+    validate(raw)
+}
+
+/// The defaults as a TOML table: the authority for which keys exist and what type each has.
+pub fn default_table() -> toml::Table {
+    match toml::Value::try_from(RawConfig::default()) {
+        Ok(toml::Value::Table(table)) => table,
+        // The default is a plain struct of strings, integers and arrays; serializing it cannot fail.
+        _ => unreachable!("RawConfig serializes to a table"),
+    }
+}
+
+fn merge_file(table: &mut toml::Table, file: toml::Table) -> Result<(), ConfigError> {
+    for (section, value) in file {
+        let Some(toml::Value::Table(known)) = table.get_mut(&section) else {
+            return Err(bad(&section, "", &format!("a known section ({})", section_names())));
+        };
+        let toml::Value::Table(entries) = value else {
+            return Err(bad(&section, value, "a [section] table"));
+        };
+        for (key, value) in entries {
+            let dotted = format!("{section}.{key}");
+            let Some(default) = known.get(&key) else {
+                return Err(bad(&dotted, value, "a known key (see config.example.toml)"));
+            };
+            if std::mem::discriminant(default) != std::mem::discriminant(&value) {
+                return Err(bad(&dotted, &value, &format!("a {}", default.type_str())));
+            }
+            known.insert(key, value);
+        }
+    }
+    Ok(())
+}
+
+fn section_names() -> String {
+    default_table().keys().cloned().collect::<Vec<_>>().join(", ")
+}
+
+/// Sets `section.key` from a string (environment or flag), parsed by the type of the default.
+fn set_from_string(
+    table: &mut toml::Table,
+    dotted: &str,
+    text: &str,
+    origin: &str,
+) -> Result<(), ConfigError> {
+    let slot = dotted
+        .split_once('.')
+        .and_then(|(section, key)| table.get_mut(section)?.as_table_mut()?.get_mut(key))
+        .ok_or_else(|| bad(origin, text, "a known key (see config.example.toml)"))?;
+    *slot = match slot {
+        toml::Value::String(_) => toml::Value::String(text.to_string()),
+        toml::Value::Integer(_) => toml::Value::Integer(
+            text.trim()
+                .parse()
+                .map_err(|_| bad(dotted, text, "an integer"))?,
+        ),
+        toml::Value::Boolean(_) => toml::Value::Boolean(
+            text.trim()
+                .parse()
+                .map_err(|_| bad(dotted, text, "true or false"))?,
+        ),
+        toml::Value::Array(_) => toml::Value::Array(
+            text.split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(|item| toml::Value::String(item.to_string()))
+                .collect(),
+        ),
+        _ => return Err(bad(dotted, text, "a key settable from a string")),
+    };
+    Ok(())
+}
+
+fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
+    let listen: SocketAddr = raw.server.listen.parse().map_err(|_| {
+        bad(
+            "server.listen",
+            &raw.server.listen,
+            "an address and port such as 127.0.0.1:8080",
+        )
+    })?;
+    let public_url = validate_public_url(&raw.server.public_url, listen)?;
+    let data_dir = match raw.storage.data_dir.trim() {
+        "" => return Err(bad("storage.data_dir", "\"\"", "a directory path")),
+        dir => PathBuf::from(dir),
+    };
+    let sync = match raw.storage.sync.as_str() {
+        "normal" => SyncMode::Normal,
+        "full" => SyncMode::Full,
+        other => return Err(bad("storage.sync", other, "\"normal\" or \"full\"")),
+    };
+    let database = validate_database_url(&raw.database.url, &data_dir)?;
+    let auth = validate_auth(&raw.auth, public_url.starts_with("https://"))?;
+    let limits = validate_limits(&raw.limits)?;
+    let log_level = raw.log.level.clone();
+    if tracing_level_ok(&log_level).is_none() {
+        return Err(bad(
+            "log.level",
+            &log_level,
+            "one of error, warn, info, debug, trace (or an EnvFilter directive)",
+        ));
+    }
+    Ok(Config {
+        listen,
+        public_url,
+        data_dir,
+        sync,
+        database,
+        db_max_connections: positive("database.max_connections", raw.database.max_connections)?,
+        auth,
+        limits,
+        log_level,
+    })
+}
+
+fn tracing_level_ok(level: &str) -> Option<()> {
+    let ok = !level.trim().is_empty()
+        && level
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_=,:.-".contains(c));
+    ok.then_some(())
+}
+
+fn validate_public_url(url: &str, listen: SocketAddr) -> Result<String, ConfigError> {
+    if url.is_empty() {
+        return Ok(format!("http://{listen}"));
+    }
+    let trimmed = url.trim_end_matches('/');
+    let scheme_ok = trimmed.starts_with("http://") || trimmed.starts_with("https://");
+    let has_host = trimmed.split_once("://").is_some_and(|(_, rest)| {
+        !rest.is_empty() && !rest.contains('/') && !rest.contains(char::is_whitespace)
+    });
+    if !scheme_ok || !has_host {
+        return Err(bad(
+            "server.public_url",
+            url,
+            "an origin such as https://docs.example.com (no path)",
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+fn validate_database_url(url: &str, data_dir: &std::path::Path) -> Result<DatabaseUrl, ConfigError> {
+    if url.is_empty() {
+        let path = data_dir.join("quire.db");
+        return Ok(DatabaseUrl::Sqlite(format!("sqlite://{}", path.display())));
+    }
+    if url.starts_with("sqlite:") {
+        Ok(DatabaseUrl::Sqlite(url.to_string()))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(DatabaseUrl::Postgres(url.to_string()))
+    } else {
+        Err(bad(
+            "database.url",
+            url,
+            "sqlite://PATH or postgres://USER@HOST:PORT/DB (empty: sqlite in storage.data_dir)",
+        ))
+    }
+}
+
+fn validate_auth(raw: &RawAuth, secure_cookies: bool) -> Result<AuthConfig, ConfigError> {
+    let signup = match raw.signup.as_str() {
+        "open" => SignupPolicy::Open,
+        "invite" => SignupPolicy::Invite,
+        "closed" => SignupPolicy::Closed,
+        other => return Err(bad("auth.signup", other, "\"open\", \"invite\" or \"closed\"")),
+    };
+    let mut admins = Vec::new();
+    for email in &raw.admins {
+        if !email.contains('@') {
+            return Err(bad("auth.admins", email, "a list of e-mail addresses"));
+        }
+        admins.push(email.trim().to_lowercase());
+    }
+    Ok(AuthConfig {
+        signup,
+        admins,
+        session_ttl: duration("auth.session_ttl", &raw.session_ttl)?,
+        login_max_failures: positive("auth.login_max_failures", raw.login_max_failures)?,
+        login_window: duration("auth.login_window", &raw.login_window)?,
+        secure_cookies,
+    })
+}
+
+fn validate_limits(raw: &RawLimits) -> Result<Limits, ConfigError> {
+    Ok(Limits {
+        max_message_bytes: positive("limits.max_message_bytes", raw.max_message_bytes)?,
+        max_components: positive("limits.max_components", raw.max_components)?,
+        max_doc_len: positive("limits.max_doc_len", raw.max_doc_len)?,
+        max_embed_bytes: positive("limits.max_embed_bytes", raw.max_embed_bytes)?,
+        max_attribute_keys: positive("limits.max_attribute_keys", raw.max_attribute_keys)?,
+        max_catchup_ops: positive("limits.max_catchup_ops", raw.max_catchup_ops)?,
+        ops_per_second: positive("limits.ops_per_second", raw.ops_per_second)?,
+        ops_burst: positive("limits.ops_burst", raw.ops_burst)?,
+        presence_per_second: positive("limits.presence_per_second", raw.presence_per_second)?,
+        presence_burst: positive("limits.presence_burst", raw.presence_burst)?,
+        outbound_queue: positive("limits.outbound_queue", raw.outbound_queue)?,
+        max_connections_per_user: positive(
+            "limits.max_connections_per_user",
+            raw.max_connections_per_user,
+        )?,
+    })
+}
+
+fn positive<T: TryFrom<i64>>(key: &str, value: i64) -> Result<T, ConfigError> {
+    if value < 1 {
+        return Err(bad(key, value, "a positive integer"));
+    }
+    T::try_from(value).map_err(|_| bad(key, value, "a smaller positive integer"))
+}
+
+/// Parses durations such as `90s`, `15m`, `12h`, `30d`.
+pub fn duration(key: &str, text: &str) -> Result<Duration, ConfigError> {
+    let expected = "a duration such as 90s, 15m, 12h or 30d";
+    let text = text.trim();
+    let split = text.len().saturating_sub(1);
+    let (number, unit) = (text.get(..split).unwrap_or(""), text.get(split..).unwrap_or(""));
+    let count: u64 = number.parse().map_err(|_| bad(key, text, expected))?;
+    let unit_secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad(key, text, expected)),
+    };
+    if count == 0 {
+        return Err(bad(key, text, expected));
+    }
+    Ok(Duration::from_secs(count.saturating_mul(unit_secs)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_with(file: &str, env: &[(&str, &str)], flags: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        load(&Sources {
+            file: Some(("quire.toml".into(), file.to_string())),
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            flags: flags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        })
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_sqlite_in_data_dir() {
+        let config = load(&Sources::default()).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.public_url, "http://127.0.0.1:8080");
+        assert_eq!(config.database, DatabaseUrl::Sqlite("sqlite://./quire-data/quire.db".into()));
+        assert_eq!(config.auth.session_ttl, Duration::from_secs(30 * 86_400));
+        assert_eq!(config.limits.max_doc_len, 2_000_000);
+    }
+
+    #[test]
+    fn file_then_env_then_flag_win_in_order() {
+        let file = "[server]\nlisten = \"127.0.0.1:1001\"\n[auth]\nsignup = \"closed\"\n";
+        let only_file = load_with(file, &[], &[]).unwrap();
+        assert_eq!(only_file.listen.port(), 1001);
+        let env = [("QUIRE_SERVER__LISTEN", "127.0.0.1:1002")];
+        assert_eq!(load_with(file, &env, &[]).unwrap().listen.port(), 1002);
+        let flags = [("server.listen", "127.0.0.1:1003")];
+        let all = load_with(file, &env, &flags).unwrap();
+        assert_eq!(all.listen.port(), 1003);
+        assert_eq!(all.auth.signup, SignupPolicy::Closed, "untouched file keys stay");
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_what_is_allowed() {
+        let err = load_with("[auth]\nsignup = \"maybe\"\n", &[], &[]).unwrap_err();
+        assert_eq!(err.key, "auth.signup");
+        assert_eq!(err.value, "maybe");
+        assert!(err.expected.contains("invite"));
+        let err = load_with("", &[("QUIRE_LIMITS__MAX_DOC_LEN", "lots")], &[]).unwrap_err();
+        assert_eq!(err.key, "limits.max_doc_len");
+        let err = load_with("[server]\nlisten = 8080\n", &[], &[]).unwrap_err();
+        assert_eq!(err.key, "server.listen");
+        let err = load_with("[server]\nlisen = \"x\"\n", &[], &[]).unwrap_err();
+        assert_eq!(err.key, "server.lisen");
+        let err = load_with("", &[], &[("auth.session_ttl", "forever")]).unwrap_err();
+        assert_eq!(err.key, "auth.session_ttl");
+    }
+
+    #[test]
+    fn env_arrays_are_comma_separated() {
+        let env = [("QUIRE_AUTH__ADMINS", "Ann@Example.com, bob@example.com")];
+        let config = load_with("", &env, &[]).unwrap();
+        assert_eq!(config.auth.admins, ["ann@example.com", "bob@example.com"]);
+    }
+}

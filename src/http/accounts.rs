@@ -1,0 +1,149 @@
+//! Sign-up, log-in and log-out, shared by the HTML pages and the JSON API so both enforce the same rules.
+
+use std::sync::LazyLock;
+
+use axum::http::StatusCode;
+
+use super::{AppState, error::ApiError};
+use crate::{
+    auth,
+    config::SignupPolicy,
+    store::{StoreError, User},
+};
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SignupInput {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    /// The invitation token, required when `auth.signup = "invite"`.
+    #[serde(default)]
+    pub invite: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+/// Creates an account and a session; returns the user and the session token for the cookie.
+pub async fn sign_up(state: &AppState, input: SignupInput) -> Result<(User, String), ApiError> {
+    let email = input.email.trim().to_lowercase();
+    let name = input.name.trim().to_string();
+    check_signup_allowed(state, &email, input.invite.as_deref()).await?;
+    if !auth::valid_email(&email) {
+        return Err(ApiError::bad_request("enter a valid e-mail address"));
+    }
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::bad_request("enter a name of 1 to 100 characters"));
+    }
+    check_password_rules(&input.password)?;
+    let password_hash = hash_in_background(input.password).await?;
+    let user = match state
+        .store
+        .create_user(&auth::random_id(16), &email, &name, &password_hash)
+        .await
+    {
+        Ok(user) => user,
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::new(StatusCode::CONFLICT, "email_taken", "this e-mail already has an account"));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let token = start_session(state, &user).await?;
+    Ok((user, token))
+}
+
+async fn check_signup_allowed(state: &AppState, email: &str, invite: Option<&str>) -> Result<(), ApiError> {
+    match state.config.auth.signup {
+        SignupPolicy::Open => Ok(()),
+        SignupPolicy::Closed => Err(ApiError::forbidden("sign-up is closed on this server; ask an administrator")),
+        SignupPolicy::Invite => {
+            let token = invite.unwrap_or_default();
+            if !token.is_empty() && state.store.use_invite(&auth::token_hash(token), email).await? {
+                Ok(())
+            } else {
+                Err(ApiError::forbidden("sign-up needs an invitation for this e-mail"))
+            }
+        }
+    }
+}
+
+pub fn check_password_rules(password: &str) -> Result<(), ApiError> {
+    let n_chars = password.chars().count();
+    if n_chars < auth::MIN_PASSWORD_LEN {
+        return Err(ApiError::bad_request(format!(
+            "the password needs at least {} characters",
+            auth::MIN_PASSWORD_LEN
+        )));
+    }
+    if password.len() > auth::MAX_PASSWORD_LEN {
+        return Err(ApiError::bad_request("the password is too long"));
+    }
+    Ok(())
+}
+
+/// Argon2 costs tens of milliseconds of CPU; keep it off the async workers.
+async fn hash_in_background(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+/// A hash to verify against when the e-mail is unknown, so that both cases take the same time.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| auth::hash_password("not a real password").unwrap_or_default());
+
+/// Checks credentials with throttling; returns the user and a new session token.
+pub async fn log_in(state: &AppState, input: LoginInput, address: &str) -> Result<(User, String), ApiError> {
+    let email = input.email.trim().to_lowercase();
+    if let Some(wait) = state.throttle.retry_after(&email, address) {
+        let mut err = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many failed log-ins; try again later",
+        );
+        err.retry_after = Some(wait.as_secs().max(1));
+        return Err(err);
+    }
+    let user = state.store.user_by_email(&email).await?;
+    let stored_hash = match &user {
+        Some(user) if !user.disabled => user.password_hash.clone(),
+        _ => DUMMY_HASH.clone(),
+    };
+    let password = input.password;
+    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&password, &stored_hash))
+        .await
+        .map_err(ApiError::internal)?;
+    let user = match user {
+        Some(user) if matches && !user.disabled => user,
+        _ => {
+            state.throttle.record_failure(&email, address);
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "wrong e-mail or password",
+            ));
+        }
+    };
+    state.throttle.record_success(&email);
+    let token = start_session(state, &user).await?;
+    Ok((user, token))
+}
+
+async fn start_session(state: &AppState, user: &User) -> Result<String, ApiError> {
+    let token = auth::new_token();
+    let ttl_ms = i64::try_from(state.config.auth.session_ttl.as_millis()).unwrap_or(i64::MAX / 2);
+    let expires_at = crate::store::now_ms().saturating_add(ttl_ms);
+    state
+        .store
+        .create_session(&auth::token_hash(&token), &user.id, expires_at)
+        .await?;
+    Ok(token)
+}
+
+pub fn is_admin(state: &AppState, user: &User) -> bool {
+    state.config.auth.admins.iter().any(|admin| *admin == user.email)
+}

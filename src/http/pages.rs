@@ -1,0 +1,337 @@
+//! HTML pages (askama): log-in, sign-up, the signed-in home page, and the editor shell at /d/{id}.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Form, Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+
+use super::{
+    AppState, assets,
+    accounts::{self, LoginInput, SignupInput},
+    docs_api,
+    error::{ApiError, PageError},
+    session::{self, ClientAddr, PageCaller},
+};
+use crate::config::SignupPolicy;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/signup", get(signup_page).post(signup_submit))
+        .route("/logout", post(logout))
+        .route("/docs/new", post(new_document))
+        .route("/d/{id}", get(document_page))
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub status: u16,
+    pub reason: &'a str,
+    pub message: &'a str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    error: Option<String>,
+    email: String,
+    next: String,
+    signup_open: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "signup.html")]
+struct SignupPage {
+    csrf: String,
+    error: Option<String>,
+    email: String,
+    name: String,
+    invite: String,
+    closed: bool,
+}
+
+struct DocRow {
+    id: String,
+    title: String,
+    owner: String,
+    role: &'static str,
+    edited: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage {
+    csrf: String,
+    user_name: String,
+    user_email: String,
+    docs: Vec<DocRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "document.html")]
+struct DocumentPage {
+    csrf: String,
+    doc_id: String,
+    title: String,
+    user_id: String,
+    user_name: String,
+    role: &'static str,
+    editor_js_version: String,
+    editor_css_version: String,
+}
+
+/// A form post whose CSRF token does not match is refused before anything else happens.
+fn csrf_refused() -> Response {
+    PageError {
+        status: StatusCode::FORBIDDEN,
+        message: "This form expired or came from another site. Go back, reload the page and try again.".into(),
+    }
+    .into_response()
+}
+
+/// Only same-site paths, so a crafted link cannot bounce a fresh log-in to another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+fn login_redirect(next: &str) -> Response {
+    let encoded: String = next
+        .bytes()
+        .map(|byte| match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => (byte as char).to_string(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect();
+    Redirect::to(&format!("/login?next={encoded}")).into_response()
+}
+
+async fn home(State(state): State<AppState>, caller: PageCaller) -> Result<Response, PageError> {
+    let Some(authed) = caller.authed else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let now = crate::store::now_ms();
+    let docs = state
+        .store
+        .documents_for(&authed.user.id)
+        .await?
+        .into_iter()
+        .map(|(doc, role)| DocRow {
+            edited: relative_time(now - doc.updated_at),
+            owner: if doc.owner_id == authed.user.id { "me".into() } else { doc.owner_name },
+            id: doc.id,
+            title: doc.title,
+            role: role.as_str(),
+        })
+        .collect();
+    Ok(HomePage {
+        csrf: caller.csrf.0,
+        user_name: authed.user.name,
+        user_email: authed.user.email,
+        docs,
+    }
+    .into_response())
+}
+
+fn relative_time(elapsed_ms: i64) -> String {
+    let seconds = elapsed_ms.max(0) / 1000;
+    match seconds {
+        0..60 => "just now".into(),
+        60..3600 => format!("{} min ago", seconds / 60),
+        3600..86_400 => format!("{} h ago", seconds / 3600),
+        _ => format!("{} days ago", seconds / 86_400),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+    invite: Option<String>,
+}
+
+async fn login_page(State(state): State<AppState>, caller: PageCaller, Query(query): Query<NextQuery>) -> Response {
+    if caller.authed.is_some() {
+        return Redirect::to(&safe_next(query.next.as_deref())).into_response();
+    }
+    LoginPage {
+        csrf: caller.csrf.0,
+        error: None,
+        email: String::new(),
+        next: safe_next(query.next.as_deref()),
+        signup_open: state.config.auth.signup != SignupPolicy::Closed,
+    }
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    ClientAddr(address): ClientAddr,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if !session::form_csrf_ok(&caller.csrf, &form.csrf) {
+        return csrf_refused();
+    }
+    let next = safe_next(form.next.as_deref());
+    let input = LoginInput {
+        email: form.email.clone(),
+        password: form.password,
+    };
+    match accounts::log_in(&state, input, &address).await {
+        Ok((_, token)) => {
+            let mut response = Redirect::to(&next).into_response();
+            session::append_cookie(&mut response, &session::session_cookie(&state, &token));
+            response
+        }
+        Err(err) => {
+            let page = LoginPage {
+                csrf: caller.csrf.0,
+                error: Some(sentence(&err.message)),
+                email: form.email,
+                next,
+                signup_open: state.config.auth.signup != SignupPolicy::Closed,
+            };
+            (err.status, page).into_response()
+        }
+    }
+}
+
+async fn signup_page(State(state): State<AppState>, caller: PageCaller, Query(query): Query<NextQuery>) -> Response {
+    if caller.authed.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    SignupPage {
+        csrf: caller.csrf.0,
+        error: None,
+        email: String::new(),
+        name: String::new(),
+        invite: query.invite.unwrap_or_default(),
+        closed: state.config.auth.signup == SignupPolicy::Closed,
+    }
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct SignupForm {
+    #[serde(default)]
+    csrf: String,
+    email: String,
+    name: String,
+    password: String,
+    #[serde(default)]
+    invite: String,
+}
+
+async fn signup_submit(State(state): State<AppState>, caller: PageCaller, Form(form): Form<SignupForm>) -> Response {
+    if !session::form_csrf_ok(&caller.csrf, &form.csrf) {
+        return csrf_refused();
+    }
+    let input = SignupInput {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        password: form.password,
+        invite: Some(form.invite.clone()).filter(|invite| !invite.is_empty()),
+    };
+    match accounts::sign_up(&state, input).await {
+        Ok((_, token)) => {
+            let mut response = Redirect::to("/").into_response();
+            session::append_cookie(&mut response, &session::session_cookie(&state, &token));
+            response
+        }
+        Err(err) => {
+            let page = SignupPage {
+                csrf: caller.csrf.0,
+                error: Some(sentence(&err.message)),
+                email: form.email,
+                name: form.name,
+                invite: form.invite,
+                closed: state.config.auth.signup == SignupPolicy::Closed,
+            };
+            (err.status, page).into_response()
+        }
+    }
+}
+
+/// API messages are lowercase fragments; pages show sentences.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(State(state): State<AppState>, caller: PageCaller, Form(form): Form<CsrfForm>) -> Result<Response, PageError> {
+    if !session::form_csrf_ok(&caller.csrf, &form.csrf) {
+        return Ok(csrf_refused());
+    }
+    if let Some(hash) = caller.authed.as_ref().and_then(|authed| authed.session_hash.as_ref()) {
+        state.store.delete_session(hash).await?;
+    }
+    let mut response = Redirect::to("/login").into_response();
+    session::append_cookie(&mut response, &session::cleared_session_cookie(&state));
+    Ok(response)
+}
+
+async fn new_document(State(state): State<AppState>, caller: PageCaller, Form(form): Form<CsrfForm>) -> Result<Response, PageError> {
+    if !session::form_csrf_ok(&caller.csrf, &form.csrf) {
+        return Ok(csrf_refused());
+    }
+    let Some(authed) = caller.authed else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let doc = docs_api::create_document(&state, &authed.user, "Untitled document")
+        .await
+        .map_err(|err: ApiError| PageError::internal(err.message))?;
+    Ok(Redirect::to(&format!("/d/{}", doc.id)).into_response())
+}
+
+async fn document_page(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let Some(authed) = caller.authed else {
+        return Ok(login_redirect(&format!("/d/{id}")));
+    };
+    let Some((doc, role)) = docs_api::visible_document(&state, &authed.user, &id).await? else {
+        return Err(PageError::not_found());
+    };
+    Ok(DocumentPage {
+        csrf: caller.csrf.0,
+        doc_id: doc.id,
+        title: doc.title,
+        user_id: authed.user.id,
+        user_name: authed.user.name,
+        role: role.as_str(),
+        editor_js_version: assets::version("editor.js"),
+        editor_css_version: assets::version("editor.css"),
+    }
+    .into_response())
+}

@@ -1,0 +1,47 @@
+//! The `quire` binary: parse the command line, load and validate the configuration, start logging, run the command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use quire::cli::{self, Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match cli.global.load() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("quire: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&config.log_level);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("quire: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let res = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => {
+                let listener = tokio::net::TcpListener::bind(config.listen).await?;
+                quire::server::run(config, listener, quire::server::shutdown_signal()).await
+            }
+            Command::Migrate => cli::migrate(&config).await,
+            Command::User(command) => cli::user(&config, command).await,
+        }
+    });
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("quire: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

@@ -1,0 +1,58 @@
+//! `run(config, listener, shutdown)`: wires the store and the router, serves until `shutdown` resolves, then closes cleanly.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+
+use crate::{config::Config, http, store::Store};
+
+/// Serves until `shutdown` completes; in-flight requests finish, then the database is closed.
+pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let config = Arc::new(config);
+    if let crate::config::DatabaseUrl::Sqlite(_) = config.database {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let store = Store::open(&config.database, config.db_max_connections, config.sync).await?;
+    let registry = Registry::default();
+    let state = http::AppState::new(config.clone(), store.clone(), registry);
+    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let addr = listener.local_addr()?;
+    println!("Quire is ready at {}", ready_url(&config, addr));
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    store.close().await;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// The URL to print: the configured public URL, or the bound address when the port was chosen by the OS.
+fn ready_url(config: &Config, addr: SocketAddr) -> String {
+    if config.listen.port() == 0 {
+        format!("http://{addr}")
+    } else {
+        config.public_url.clone()
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received");
+}

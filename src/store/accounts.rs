@@ -1,0 +1,249 @@
+//! Users, sessions, personal API tokens and invitations. Tokens arrive here already hashed.
+
+use sqlx::Row;
+
+use super::{Store, StoreError, StoreResult, conflict_on_unique, now_ms};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+const USER_COLUMNS: &str = "id, email, name, password_hash, disabled, created_at";
+
+fn user_from_row(row: &sqlx::any::AnyRow) -> StoreResult<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        password_hash: row.try_get("password_hash")?,
+        disabled: row.try_get::<i64, _>("disabled")? != 0,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    /// Creates a user; `Conflict` when the e-mail (compared lower-cased) is taken.
+    pub async fn create_user(&self, id: &str, email: &str, name: &str, password_hash: &str) -> StoreResult<User> {
+        let created_at = now_ms();
+        sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, disabled, created_at) VALUES ($1, $2, $3, $4, 0, $5)",
+        )
+        .bind(id)
+        .bind(email.to_lowercase())
+        .bind(name)
+        .bind(password_hash)
+        .bind(created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|err| conflict_on_unique(err, "email already registered"))?;
+        self.user_by_id(id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("user vanished after insert".into()))
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, email");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// Replaces the password hash and ends every session of the user. Returns false when no such user.
+    pub async fn set_password(&self, user_id: &str, password_hash: &str) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Disables (or re-enables) an account; disabling also ends its sessions.
+    pub async fn set_disabled(&self, user_id: &str, disabled: bool) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+            .bind(i64::from(disabled))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    pub async fn create_session(&self, token_hash: &str, user_id: &str, expires_at: i64) -> StoreResult<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(now_ms())
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The enabled user behind an unexpired session, with the session's expiry.
+    pub async fn session_user(&self, token_hash: &str) -> StoreResult<Option<(User, i64)>> {
+        let sql = "SELECT u.id, u.email, u.name, u.password_hash, u.disabled, u.created_at, s.expires_at \
+                   FROM sessions s JOIN users u ON u.id = s.user_id \
+                   WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0";
+        let row = sqlx::query(sql)
+            .bind(token_hash)
+            .bind(now_ms())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => Ok(Some((user_from_row(&row)?, row.try_get("expires_at")?))),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn renew_session(&self, token_hash: &str, expires_at: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET expires_at = $1 WHERE token_hash = $2")
+            .bind(expires_at)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_api_token(&self, id: &str, user_id: &str, name: &str, token_hash: &str) -> StoreResult<ApiToken> {
+        let created_at = now_ms();
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(user_id)
+            .bind(name)
+            .bind(token_hash)
+            .bind(created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(ApiToken {
+            id: id.to_string(),
+            name: name.to_string(),
+            created_at,
+            last_used_at: None,
+        })
+    }
+
+    pub async fn list_api_tokens(&self, user_id: &str) -> StoreResult<Vec<ApiToken>> {
+        let rows = sqlx::query(
+            "SELECT id, name, created_at, last_used_at FROM api_tokens \
+             WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ApiToken {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    created_at: row.try_get("created_at")?,
+                    last_used_at: row.try_get("last_used_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes one of the user's tokens; false when it is not theirs or already revoked.
+    pub async fn revoke_api_token(&self, user_id: &str, token_id: &str) -> StoreResult<bool> {
+        let res = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(token_id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// The enabled user behind an unrevoked API token; records its use.
+    pub async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
+        let sql = "SELECT u.id, u.email, u.name, u.password_hash, u.disabled, u.created_at \
+                   FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                   WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0";
+        let row = sqlx::query(sql).bind(token_hash).fetch_optional(&self.pool).await?;
+        let Some(row) = row else { return Ok(None) };
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
+            .bind(now_ms())
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(Some(user_from_row(&row)?))
+    }
+
+    pub async fn create_invite(&self, token_hash: &str, email: &str, created_by: Option<&str>) -> StoreResult<()> {
+        sqlx::query("INSERT INTO invites (token_hash, email, created_by, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(email.trim().to_lowercase())
+            .bind(created_by)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks an unused invitation for this e-mail as used; false when there is none.
+    pub async fn use_invite(&self, token_hash: &str, email: &str) -> StoreResult<bool> {
+        let res = sqlx::query(
+            "UPDATE invites SET used_at = $1 WHERE token_hash = $2 AND email = $3 AND used_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(token_hash)
+        .bind(email.trim().to_lowercase())
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+}

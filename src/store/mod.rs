@@ -1,0 +1,130 @@
+//! The only module that speaks SQL: one `Store` over SQLite (the default) or PostgreSQL, through sqlx's `Any` driver.
+//! Values crossing this boundary are plain Rust types; times are Unix epoch milliseconds.
+
+mod accounts;
+mod documents;
+mod operations;
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    AnyPool,
+    any::{AnyConnectOptions, AnyPoolOptions},
+    migrate::Migrator,
+};
+
+pub use accounts::{ApiToken, User};
+pub use documents::{DocMeta, Role};
+pub use operations::{LoggedOp, NewOp, Snapshot};
+
+use crate::config::{DatabaseUrl, SyncMode};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique key already exists: an e-mail taken, or a revision already written by another writer.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects, creating the SQLite file when needed, and applies pending migrations.
+    pub async fn open(url: &DatabaseUrl, max_connections: u32, sync: SyncMode) -> StoreResult<Store> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = match url {
+            DatabaseUrl::Sqlite(url) => (Backend::Sqlite, sqlite_url(url)),
+            DatabaseUrl::Postgres(url) => (Backend::Postgres, url.clone()),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let synchronous = match sync {
+            SyncMode::Normal => "NORMAL",
+            SyncMode::Full => "FULL",
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the single writer; busy_timeout makes writers queue instead of failing.
+                        let pragmas = format!(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
+                        );
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas)).execute(conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> StoreResult<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Waits for checked-out connections and closes the pool (checkpointing SQLite's WAL).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Adds `mode=rwc` so a missing SQLite file is created rather than reported.
+fn sqlite_url(url: &str) -> String {
+    if url.contains('?') {
+        url.to_string()
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+pub fn now_ms() -> i64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Maps a unique-constraint failure to `Conflict`, keeping other errors as they are.
+fn conflict_on_unique(err: sqlx::Error, what: &str) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_string()),
+        _ => StoreError::Database(err),
+    }
+}

@@ -25,8 +25,8 @@ export class FakeServer {
 
   // `deliver(msg)` is how the server writes to this connection (the test
   // queues it for later delivery, FIFO).
-  connect(deliver) {
-    const conn = { deliver, client: null, open: true };
+  connect(deliver, { role = 'editor', userId = null } = {}) {
+    const conn = { deliver, client: null, open: true, role, userId };
     this.conns.add(conn);
     return conn;
   }
@@ -58,10 +58,10 @@ export class FakeServer {
 
   _hello(conn, msg) {
     conn.client = msg.client;
-    conn.user = msg.user ?? null;
+    conn.user = msg.user ? { id: conn.userId ?? msg.client, ...msg.user } : null;
     conn.joined = true; // broadcasts reach a connection only after its hello
     const head = this.head;
-    const base = { t: 'welcome', proto: 1, head, role: 'editor', limits: {}, you: { client: msg.client, user: conn.user } };
+    const base = { t: 'welcome', proto: 1, head, role: conn.role, limits: {}, you: { client: msg.client, user: conn.user } };
     if (msg.rev === null || msg.rev < this.logStart || msg.rev > head) {
       conn.deliver({ ...base, snapshot: { rev: head, ops: this.doc.ops }, reset: msg.rev !== null });
     } else {
@@ -80,6 +80,7 @@ export class FakeServer {
 
   _op(conn, msg) {
     const err = (code, fatal = false) => conn.deliver({ t: 'error', code, msg: code, seq: msg.seq, fatal });
+    if (conn.role !== 'editor' && conn.role !== 'owner') return err('forbidden');
     if (msg.rev > this.head) return err('rev_in_future');
     if (msg.rev < this.logStart) return err('rev_too_old');
     const last = this.last.get(conn.client);

@@ -1,0 +1,84 @@
+// Quill <-> DocSync. Only `user` changes are sent (remote ones are applied
+// with source "api" and must not echo back); remote cursors come from the OT
+// client already moved through my pending ops, so quill-cursors' own
+// transform stays off.
+
+export function bindQuill({ quill, sync, onLoaded }) {
+  const cursors = quill.getModule('cursors');
+  let loaded = false;
+  let lastSel = null;
+
+  quill.on('text-change', (delta, _old, source) => {
+    if (source !== 'user') return;
+    sync.localChange(delta);
+    // Typing moves my caret without a user selection-change event.
+    const sel = quill.getSelection(false);
+    if (sel) {
+      lastSel = sel;
+      sync.setSelection(sel);
+    }
+  });
+
+  quill.on('selection-change', (range) => {
+    // Blur gives null; keep the last place so others still see where I was
+    // and I stay in their presence list (null means "gone" on the wire).
+    if (!range) return;
+    lastSel = range;
+    sync.setSelection(range);
+  });
+
+  const hooks = {
+    apply(delta) {
+      quill.updateContents(delta, 'api');
+    },
+    load(doc) {
+      quill.setContents(doc, 'api');
+      // Undo must not step back into a document that was replaced.
+      quill.history.clear();
+      const first = !loaded;
+      loaded = true;
+      setEditable(!sync.readOnly);
+      if (!lastSel) sync.setSelection({ index: 0, length: 0 });
+      onLoaded?.({ first, empty: quill.getLength() <= 1 });
+    },
+    cursors(list) {
+      if (!cursors) return;
+      const seen = new Set();
+      for (const { client, user, sel } of list) {
+        seen.add(client);
+        const name = user?.name || 'Someone';
+        const cursor = cursors.createCursor(client, name, user?.color || '#475569');
+        // A cursor is created once; a rename needs a new flag text.
+        if (cursor.name !== name) {
+          cursors.removeCursor(client);
+          cursors.createCursor(client, name, user?.color || '#475569');
+        }
+        cursors.moveCursor(client, sel);
+      }
+      for (const c of cursors.cursors()) if (!seen.has(c.id)) cursors.removeCursor(c.id);
+    },
+    role(readOnly) {
+      setEditable(loaded && !readOnly);
+    },
+    resyncing() {
+      // Until the snapshot arrives, typing would land in a discarded view.
+      setEditable(false);
+    },
+  };
+
+  function setEditable(on) {
+    quill.enable(on);
+  }
+
+  // A restored offline copy is editable at once; otherwise wait for the server.
+  const initial = sync.initialDocument();
+  if (initial) {
+    quill.setContents(initial, 'api');
+    quill.history.clear();
+    loaded = true;
+    setEditable(!sync.readOnly);
+  } else {
+    setEditable(false);
+  }
+  return hooks;
+}

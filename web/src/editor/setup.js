@@ -1,0 +1,106 @@
+// Quill configuration: the formats of web/src/formats.json (shared with the
+// server's validation, so the editor can never produce an op the server
+// rejects, P9), a toolbar built from the same list, safe links, undo of my
+// own edits only (P10), no image embeds until uploads exist.
+
+import Quill from 'quill';
+import Link from 'quill/formats/link.js';
+import Delta from 'quill-delta';
+import QuillCursors from 'quill-cursors/core';
+import FORMATS from '../formats.json';
+import { normalizeLink } from './links.js';
+
+class SafeLink extends Link {
+  static PROTOCOL_WHITELIST = ['http', 'https', 'mailto'];
+  static sanitize(url) {
+    return normalizeLink(url) ?? this.SANITIZED_URL;
+  }
+}
+
+let registered = false;
+function register() {
+  if (registered) return;
+  registered = true;
+  Quill.register('formats/link', SafeLink, true);
+  Quill.register('modules/cursors', QuillCursors, true);
+}
+
+export const ALLOWED_FORMATS = [...FORMATS.inline, ...FORMATS.line, ...FORMATS.embeds];
+
+// Toolbar groups; every control is dropped unless its format is allowed.
+const GROUPS = [
+  [{ header: [1, 2, 3, false] }],
+  ['bold', 'italic', 'underline', 'strike', 'code'],
+  ['link'],
+  [{ list: 'bullet' }, { list: 'ordered' }, { list: 'check' }],
+  [{ indent: '-1' }, { indent: '+1' }],
+  ['blockquote', 'code-block'],
+];
+
+export function toolbarGroups(allowed = ALLOWED_FORMATS) {
+  const name = (c) => (typeof c === 'string' ? c : Object.keys(c)[0]);
+  const groups = GROUPS.map((g) => g.filter((c) => allowed.includes(name(c)))).filter((g) => g.length);
+  groups.push(['clean']);
+  return groups;
+}
+
+// `onImage` is told when someone drops or pastes image files.
+export function createQuill(container, { toolbar, onImage }) {
+  register();
+  const quill = new Quill(container, {
+    theme: 'snow',
+    formats: ALLOWED_FORMATS,
+    placeholder: 'Start writing…',
+    modules: {
+      toolbar: { container: toolbar ?? toolbarGroups() },
+      history: { userOnly: true, delay: 500, maxStack: 500 },
+      cursors: { transformOnTextChange: false, selectionChangeSource: null, hideDelayMs: 2500 },
+      // Quill's default turns dropped images into base64 embeds (P16).
+      uploader: { handler: () => onImage?.() },
+      clipboard: {
+        matchers: [
+          ['IMG', () => {
+            onImage?.();
+            return new Delta();
+          }],
+          ['A', (node, delta) => fixPastedLinks(delta)],
+        ],
+      },
+    },
+  });
+  guardLinkTooltip(quill);
+  return quill;
+}
+
+// Pasted <a href="javascript:…"> keeps its text but loses the link.
+function fixPastedLinks(delta) {
+  return new Delta(delta.ops.map((op) => {
+    if (!op.attributes || !('link' in op.attributes)) return op;
+    const link = normalizeLink(op.attributes.link);
+    const attributes = { ...op.attributes };
+    if (link) attributes.link = link;
+    else delete attributes.link;
+    return Object.keys(attributes).length ? { ...op, attributes } : { insert: op.insert };
+  }));
+}
+
+// The snow tooltip stores what was typed; normalize it first, so the op we
+// send carries the same URL the page shows.
+function guardLinkTooltip(quill) {
+  const tooltip = quill.theme?.tooltip;
+  if (!tooltip || typeof tooltip.save !== 'function') return;
+  const save = tooltip.save.bind(tooltip);
+  tooltip.save = function guardedSave() {
+    if (this.root.getAttribute('data-mode') === 'link') {
+      const link = normalizeLink(this.textbox.value);
+      if (!link) {
+        this.textbox.setCustomValidity?.('Only http, https and mailto links are allowed.');
+        this.textbox.reportValidity?.();
+        return;
+      }
+      this.textbox.setCustomValidity?.('');
+      this.textbox.value = link;
+    }
+    save();
+  };
+}

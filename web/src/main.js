@@ -1,0 +1,109 @@
+// Entry point of assets/editor.js: builds the editor inside the server's
+// <main id="quire-editor" data-doc-id data-doc-title data-user-id
+// data-user-name data-role> and connects it to /api/docs/{id}/ws.
+
+import './styles/editor.css';
+import { buildPage } from './ui/page.js';
+import { createQuill } from './editor/setup.js';
+import { bindQuill } from './editor/binding.js';
+import { DocSync } from './sync.js';
+import { PendingStore, MemoryStorage } from './storage.js';
+import { colorFor } from './ids.js';
+import { toWebSocketUrl } from './connection.js';
+import { createStatusLine } from './ui/status-line.js';
+import { createPresenceList } from './ui/presence-list.js';
+import { createUnsentDialog } from './ui/unsent-dialog.js';
+import { createShare } from './ui/share.js';
+import { createTitle } from './ui/title.js';
+
+const WRITERS = new Set(['owner', 'editor']);
+
+function storages() {
+  // Private modes may throw on access; the editor still works, without the
+  // offline copy.
+  try {
+    const probe = '__quire_probe__';
+    localStorage.setItem(probe, '1');
+    localStorage.removeItem(probe);
+    return { storage: localStorage, session: sessionStorage };
+  } catch {
+    return { storage: new MemoryStorage(), session: null };
+  }
+}
+
+export function boot(root) {
+  const docId = root.dataset.docId;
+  const role = root.dataset.role || 'viewer';
+  const me = {
+    id: root.dataset.userId || '',
+    name: root.dataset.userName || 'Me',
+    color: colorFor(root.dataset.userId || root.dataset.userName || 'me'),
+  };
+  const page = buildPage(root);
+  root.classList.toggle('qe-readonly', !WRITERS.has(role));
+  const status = createStatusLine(page.status);
+  const people = createPresenceList(page.presence, me);
+  people.render([]);
+  const unsent = createUnsentDialog(root);
+  const flash = (text, kind) => status.flash(text, kind);
+
+  const quill = createQuill(page.editor, {
+    onImage: () => flash('Images need file uploads, which Quire does not have yet.'),
+  });
+
+  const sync = new DocSync({
+    url: toWebSocketUrl(`/api/docs/${encodeURIComponent(docId)}/ws`, location.href),
+    user: { name: me.name, color: me.color },
+    role,
+    store: new PendingStore({ docId, ...storages() }),
+  });
+
+  const title = createTitle({
+    input: page.title, docId, initial: root.dataset.docTitle || '', readOnly: !WRITERS.has(role), flash,
+  });
+  const share = createShare({ root, button: page.share, docId, role, flash });
+
+  const editorHooks = bindQuill({
+    quill,
+    sync,
+    onLoaded: ({ first, empty }) => {
+      // A new empty document: start typing right away.
+      if (first && empty && !sync.readOnly) quill.focus();
+    },
+  });
+  Object.assign(sync.hooks, editorHooks, {
+    status: (s) => {
+      status.set(s);
+      root.dataset.status = s.kind;
+    },
+    presenceList: (list) => people.render(list),
+    unsent: (text, why) => unsent.show(text, why),
+    role: (readOnly) => {
+      editorHooks.role(readOnly);
+      title.setReadOnly(readOnly);
+      root.classList.toggle('qe-readonly', readOnly);
+    },
+  });
+
+  window.addEventListener('beforeunload', (e) => {
+    if (!sync.hasUnsaved) return;
+    e.preventDefault();
+    e.returnValue = ''; // older browsers need it to show the prompt
+  });
+  // Write what is pending and let the next open of this page take it over.
+  window.addEventListener('pagehide', () => sync.flush(true));
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden') sync.flush(false);
+  });
+  // Sockets can linger half-dead for minutes after the network drops; the
+  // browser's own signal is faster in both directions.
+  window.addEventListener('offline', () => sync.reconnectNow());
+  window.addEventListener('online', () => sync.reconnectNow());
+
+  sync.start();
+  window.__quire = { quill, client: sync.ot, sync, share, version: 1 };
+  return window.__quire;
+}
+
+const root = document.getElementById('quire-editor');
+if (root) boot(root);

@@ -1,0 +1,287 @@
+// One document's live session, without DOM: the OT client, the socket, the
+// error policy of PROTOCOL.md, local persistence and the status line. The
+// Quill binding feeds it edits and selections and renders what it reports;
+// node tests and tools can drive it with the `ws` package instead.
+
+import { OTClient } from './ot-client.js';
+import { Connection } from './connection.js';
+import { createBackoff } from './backoff.js';
+import { describeError } from './errors.js';
+import { statusLine } from './status.js';
+import { unsentText } from './unsent.js';
+
+const WRITER_ROLES = new Set(['owner', 'editor']);
+const SAVE_DELAY_MS = 300;
+const HEARTBEAT_MS = 5000;
+const PRESENCE_MS = 80; // under the server's ~20/s budget, smooth enough
+
+const noop = () => {};
+
+export class DocSync {
+  // opts: url, user {name, color}, role, store (PendingStore or null),
+  //   WebSocketImpl, wsOptions, and hooks:
+  //   apply(delta)              remote change for the editor (source "api")
+  //   load(doc, {reset})        replace the editor's content
+  //   status({text, kind})      the status line changed
+  //   cursors(list)             remote selections in local coordinates
+  //   unsent({document, typed}, why)  edits that could not be saved
+  //   role(readOnly)            the effective role changed
+  //   presenceList(list)        people here: [{client, user}]
+  //   resyncing()               pending edits were dropped; a snapshot follows
+  constructor(opts) {
+    this.hooks = {
+      apply: noop, load: noop, status: noop, cursors: noop, unsent: noop, role: noop, presenceList: noop,
+      resyncing: noop,
+      ...opts.hooks,
+    };
+    this.user = opts.user ?? null;
+    this.readOnly = !WRITER_ROLES.has(opts.role ?? 'editor');
+    this.store = opts.store ?? null;
+    this.setTimeout = opts.setTimeout ?? globalThis.setTimeout.bind(globalThis);
+    this.clearTimeout = opts.clearTimeout ?? globalThis.clearTimeout.bind(globalThis);
+    this.retryBackoff = createBackoff({ base: 1000, max: 15000 });
+    this.notice = '';
+    this.fatalText = '';
+    this.fatal = null; // {action, text} once the session cannot go on
+    this.loaded = false;
+    this.people = new Map(); // client -> user, from presence
+    this.wantSel = undefined; // latest local selection not yet sent
+    this.sentSel = undefined;
+    this.presenceTimer = null;
+    this.saveTimer = null;
+    this.retryTimer = null;
+
+    const restored = this.store ? this.store.adopt() : null;
+    const callbacks = {
+      send: (m) => this.conn.send(m),
+      apply: (d) => this.hooks.apply(d),
+      load: (doc, info) => this._load(doc, info),
+      desync: (kind, why) => this._desync(kind, why),
+      change: () => this._changed(),
+      seqAssigned: (next) => this.store?.saveSeq(this.ot.client, next),
+    };
+    this.ot = restored ? OTClient.fromJSON(restored, callbacks) : new OTClient(callbacks);
+    this.restored = !!restored && this.ot.hasPending;
+
+    this.conn = new Connection({
+      url: opts.url,
+      WebSocketImpl: opts.WebSocketImpl,
+      wsOptions: opts.wsOptions,
+      hello: () => this.ot.hello(this.user),
+      onMessage: (m) => this._message(m),
+      onOpen: () => this._emitStatus(),
+      onClose: () => {
+        this.ot.disconnected();
+        this.people.clear();
+        this._emitPeople();
+      },
+    });
+    if (this.store) {
+      this.heartbeat = setInterval(() => this.store.heartbeat(this.ot.client), HEARTBEAT_MS);
+    }
+  }
+
+  // The document to show before the server answers: our own unsent version
+  // restored from local storage, or null.
+  initialDocument() {
+    return this.restored ? this.ot.localDocument() : null;
+  }
+
+  start() {
+    this.conn.start();
+    this._emitStatus();
+  }
+
+  stop() {
+    this.conn.stop();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const t of [this.saveTimer, this.retryTimer, this.presenceTimer]) if (t) this.clearTimeout(t);
+  }
+
+  get hasUnsaved() {
+    return this.ot.hasPending;
+  }
+
+  // ---- from the editor ----------------------------------------------------
+
+  localChange(delta) {
+    if (this.readOnly || this.fatal) return;
+    this.ot.localChange(delta);
+  }
+
+  // Selections go out only when nothing is in flight (the OT client refuses
+  // otherwise); the latest one is kept and sent after the ack.
+  setSelection(sel) {
+    this.wantSel = sel ? { index: sel.index, length: sel.length } : null;
+    this._schedulePresence();
+  }
+
+  // Write pending edits now (pagehide), and let another tab adopt them.
+  flush(release = false) {
+    if (!this.store) return;
+    if (this.saveTimer) this.clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    this._save();
+    if (release) this.store.release(this.ot.client);
+  }
+
+  reconnectNow() {
+    if (!this.fatal) this.conn.reconnectNow();
+  }
+
+  // ---- from the server ----------------------------------------------------
+
+  _message(m) {
+    switch (m.t) {
+      case 'welcome':
+        this.notice = '';
+        this._setReadOnly(!WRITER_ROLES.has(m.role));
+        this.ot.welcome(m);
+        this.sentSel = undefined; // the new session knows nothing of us
+        this._schedulePresence();
+        break;
+      case 'op':
+        this.ot.serverOp(m);
+        break;
+      case 'ack':
+        if (this.notice && !this.fatal) this.notice = '';
+        this.retryBackoff.reset();
+        this.ot.ack(m);
+        break;
+      case 'presence':
+        if (m.sel) this.people.set(m.client, m.user ?? {});
+        else this.people.delete(m.client);
+        this.ot.presence(m);
+        this._emitPeople();
+        break;
+      case 'error':
+        this._error(m);
+        break;
+      default:
+        break; // newer server messages are ignored by design
+    }
+  }
+
+  _error(m) {
+    const e = describeError(m.code, m.msg);
+    switch (e.action) {
+      case 'reload':
+      case 'login':
+        this.fatal = e;
+        this.fatalText = e.text;
+        this.conn.stop();
+        this.flush(false);
+        break;
+      case 'readonly':
+        this._setReadOnly(true);
+        this._resync(e.text);
+        return;
+      case 'resync':
+        this._resync(e.text);
+        return;
+      case 'resume':
+        this.conn.reconnectNow();
+        break;
+      case 'retry':
+        this.notice = e.text;
+        if (this.retryTimer) this.clearTimeout(this.retryTimer);
+        this.retryTimer = this.setTimeout(() => {
+          this.retryTimer = null;
+          this.ot.resend();
+        }, this.retryBackoff.next());
+        break;
+      default:
+        return;
+    }
+    this._emitStatus();
+  }
+
+  // Drop pending edits, show them to the person, and reload the document.
+  _resync(why) {
+    const dropped = this.ot.hardReset();
+    this.hooks.resyncing();
+    if (dropped) this.hooks.unsent(unsentText(dropped), why);
+    this.store?.clear(this.ot.client);
+    this.conn.reconnectNow();
+    this._emitStatus();
+  }
+
+  _desync(kind, why) {
+    if (kind === 'snapshot') this._resync(`The document was out of step with the server (${why}) and was reloaded.`);
+    else this.conn.reconnectNow();
+  }
+
+  _load(doc, info) {
+    this.loaded = true;
+    this.hooks.load(doc, info);
+    if (info.dropped) {
+      this.hooks.unsent(unsentText(info.dropped),
+        'Your unsent changes were too old to merge with the current document. Copy what you need from here.');
+    }
+  }
+
+  _setReadOnly(ro) {
+    if (ro === this.readOnly) return;
+    this.readOnly = ro;
+    this.hooks.role(ro);
+  }
+
+  // ---- outputs ------------------------------------------------------------
+
+  _changed() {
+    this._scheduleSave();
+    this.hooks.cursors(this.ot.remoteSelections());
+    if (this.wantSel !== undefined) this._schedulePresence();
+    this._emitStatus();
+  }
+
+  _emitStatus() {
+    this.hooks.status(statusLine({
+      conn: this.fatal ? 'fatal' : this.conn.state === 'open' ? 'open' : 'closed',
+      synced: this.ot.online,
+      pending: this.ot.hasPending,
+      readOnly: this.readOnly,
+      notice: this.notice,
+      fatalText: this.fatalText,
+      loaded: this.loaded || this.restored,
+    }));
+  }
+
+  _emitPeople() {
+    this.hooks.presenceList([...this.people].map(([client, user]) => ({ client, user })));
+  }
+
+  _schedulePresence() {
+    if (this.presenceTimer) return;
+    this.presenceTimer = this.setTimeout(() => {
+      this.presenceTimer = null;
+      if (this.wantSel === undefined || sameSel(this.wantSel, this.sentSel)) return;
+      const msg = this.ot.presenceMessage(this.wantSel);
+      if (!msg) return; // in flight: retried from _changed after the ack
+      if (this.conn.send(msg)) this.sentSel = this.wantSel;
+    }, PRESENCE_MS);
+  }
+
+  _scheduleSave() {
+    if (!this.store || this.saveTimer) return;
+    this.saveTimer = this.setTimeout(() => {
+      this.saveTimer = null;
+      this._save();
+    }, SAVE_DELAY_MS);
+  }
+
+  _save() {
+    if (!this.store) return;
+    const ok = this.store.save(this.ot.toJSON());
+    if (!ok && !this.notice) {
+      this.notice = 'This browser has no room to keep a local copy of unsent changes.';
+      this._emitStatus();
+    }
+  }
+}
+
+function sameSel(a, b) {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return a.index === b.index && a.length === b.length;
+}

@@ -1,0 +1,25 @@
+// The page inside the server's <main id="quire-editor">: header (home link,
+// title, presence, status, share), the Quill toolbar and editor, the images
+// note. Returns the parts the other modules fill.
+
+import { h } from './dom.js';
+
+export function buildPage(root) {
+  const title = h('input', {
+    class: 'qe-title', type: 'text', 'aria-label': 'Document title', maxlength: 200,
+    spellcheck: 'false', autocomplete: 'off',
+  });
+  const presence = h('ul', { class: 'qe-presence', 'aria-label': 'People in this document' });
+  const status = h('span', { class: 'qe-status', role: 'status', 'aria-live': 'polite' });
+  const share = h('button', { class: 'qe-share', type: 'button', 'data-quire-share': true, text: 'Share' });
+  const header = h('header', { class: 'qe-header' },
+    h('a', { class: 'qe-home', href: '/', 'aria-label': 'All documents', text: 'Quire' }),
+    title,
+    h('div', { class: 'qe-meta' }, presence, status, share));
+  const note = h('p', { class: 'qe-note', text: 'Images need file uploads, which Quire does not have yet.' });
+  const editor = h('div', { class: 'qe-editor' });
+  const body = h('div', { class: 'qe-body' }, editor);
+  root.replaceChildren(header, body, note);
+  root.classList.add('qe-root');
+  return { root, header, title, presence, status, share, editor, body, note };
+}

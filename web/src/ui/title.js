@@ -1,0 +1,73 @@
+// The editable title, saved with PATCH /api/docs/{id} {title}: same-origin
+// fetch with the session cookie and the CSRF token of the page's meta tag.
+
+const SAVE_DELAY_MS = 800;
+
+export function csrfToken(doc = document) {
+  return doc.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
+}
+
+export function createTitle({ input, docId, initial, readOnly, flash, fetchImpl = fetch }) {
+  let saved = initial;
+  let timer = null;
+  input.value = initial;
+  input.placeholder = 'Untitled';
+  setReadOnly(readOnly);
+  setDocumentTitle(initial);
+
+  async function save() {
+    clearTimeout(timer);
+    timer = null;
+    const title = input.value.trim();
+    if (title === saved || input.readOnly) return;
+    try {
+      const res = await fetchImpl(`/api/docs/${encodeURIComponent(docId)}`, {
+        method: 'PATCH',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken() },
+        body: JSON.stringify({ title }),
+      });
+      if (!res.ok) {
+        let message = `HTTP ${res.status}`;
+        try {
+          message = (await res.json())?.error?.message ?? message;
+        } catch {
+          // not JSON: keep the status
+        }
+        throw new Error(message);
+      }
+      saved = title;
+      setDocumentTitle(title);
+      input.classList.remove('qe-title-error');
+      flash('Title saved');
+    } catch (e) {
+      input.classList.add('qe-title-error');
+      flash(`Could not rename: ${e.message}`, 'error');
+    }
+  }
+
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(save, SAVE_DELAY_MS);
+  });
+  input.addEventListener('change', save);
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      input.blur();
+    } else if (e.key === 'Escape') {
+      input.value = saved;
+      input.blur();
+    }
+  });
+
+  function setReadOnly(ro) {
+    input.readOnly = ro;
+  }
+
+  function setDocumentTitle(t) {
+    document.title = `${t || 'Untitled'} · Quire`;
+  }
+
+  return { setReadOnly };
+}

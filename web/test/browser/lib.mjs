@@ -1,0 +1,55 @@
+// Shared browser-test plumbing: Debian's Chromium through playwright-core
+// (never `npx playwright install`: it downloads a browser), screenshots
+// under target/e2e/, and polling helpers.
+
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const SHOTS = process.env.QUIRE_E2E_DIR ?? path.resolve(here, '../../../target/e2e');
+
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+export async function launch() {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  }
+  fs.mkdirSync(SHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+// Poll fn until it returns a truthy value or the time is up.
+export async function until(fn, { timeout = 10000, every = 50, what = 'condition' } = {}) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, every));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+// Collect console errors and CSP violations: either fails the test.
+export function watchErrors(page, label, errors) {
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/favicon/.test(m.text())) errors.push(`${label}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`${label}: ${e.message}`));
+}
+
+export const contents = (page) => page.evaluate(() => window.__quire.quill.getContents().ops);
+export const text = (page) => page.evaluate(() => window.__quire.quill.getText());
+export const statusText = (page) => page.locator('.qe-status').textContent();
+export const synced = (page) => page.evaluate(() => window.__quire.client.isSynchronized);

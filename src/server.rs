@@ -5,21 +5,44 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
-use crate::{config::Config, http, store::Store};
+use crate::{
+    config::Config,
+    http,
+    hub::{HubConfig, HubMetrics, Hubs},
+    store::Store,
+};
+
+/// How long an open document with nobody connected stays loaded, so a page reload does not reload it.
+const HUB_IDLE_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+/// Messages per hub round; also the most ops written in one transaction.
+const HUB_MAX_BATCH: usize = 512;
 
 /// Serves until `shutdown` completes; in-flight requests finish, then the database is closed.
-pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let config = Arc::new(config);
     if let crate::config::DatabaseUrl::Sqlite(_) = config.database {
         std::fs::create_dir_all(&config.data_dir)?;
     }
     let store = Store::open(&config.database, config.db_max_connections, config.sync).await?;
-    let registry = Registry::default();
-    let state = http::AppState::new(config.clone(), store.clone(), registry);
+    let mut registry = Registry::default();
+    let hub_metrics = HubMetrics::register(&mut registry);
+    let hub_config = HubConfig {
+        limits: config.limits.clone(),
+        idle_grace: HUB_IDLE_GRACE,
+        max_batch: HUB_MAX_BATCH,
+    };
+    let hubs = Hubs::new(store.clone(), hub_config, hub_metrics);
+    let state = http::AppState::new(config.clone(), store.clone(), hubs, registry);
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let addr = listener.local_addr()?;
     println!("Quire is ready at {}", ready_url(&config, addr));
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())

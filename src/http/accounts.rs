@@ -47,7 +47,11 @@ pub async fn sign_up(state: &AppState, input: SignupInput) -> Result<(User, Stri
     {
         Ok(user) => user,
         Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::new(StatusCode::CONFLICT, "email_taken", "this e-mail already has an account"));
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "email_taken",
+                "this e-mail already has an account",
+            ));
         }
         Err(err) => return Err(err.into()),
     };
@@ -55,16 +59,29 @@ pub async fn sign_up(state: &AppState, input: SignupInput) -> Result<(User, Stri
     Ok((user, token))
 }
 
-async fn check_signup_allowed(state: &AppState, email: &str, invite: Option<&str>) -> Result<(), ApiError> {
+async fn check_signup_allowed(
+    state: &AppState,
+    email: &str,
+    invite: Option<&str>,
+) -> Result<(), ApiError> {
     match state.config.auth.signup {
         SignupPolicy::Open => Ok(()),
-        SignupPolicy::Closed => Err(ApiError::forbidden("sign-up is closed on this server; ask an administrator")),
+        SignupPolicy::Closed => Err(ApiError::forbidden(
+            "sign-up is closed on this server; ask an administrator",
+        )),
         SignupPolicy::Invite => {
             let token = invite.unwrap_or_default();
-            if !token.is_empty() && state.store.use_invite(&auth::token_hash(token), email).await? {
+            if !token.is_empty()
+                && state
+                    .store
+                    .use_invite(&auth::token_hash(token), email)
+                    .await?
+            {
                 Ok(())
             } else {
-                Err(ApiError::forbidden("sign-up needs an invitation for this e-mail"))
+                Err(ApiError::forbidden(
+                    "sign-up needs an invitation for this e-mail",
+                ))
             }
         }
     }
@@ -97,7 +114,11 @@ static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| auth::hash_password("not a real password").unwrap_or_default());
 
 /// Checks credentials with throttling; returns the user and a new session token.
-pub async fn log_in(state: &AppState, input: LoginInput, address: &str) -> Result<(User, String), ApiError> {
+pub async fn log_in(
+    state: &AppState,
+    input: LoginInput,
+    address: &str,
+) -> Result<(User, String), ApiError> {
     let email = input.email.trim().to_lowercase();
     if let Some(wait) = state.throttle.retry_after(&email, address) {
         let mut err = ApiError::new(
@@ -114,9 +135,10 @@ pub async fn log_in(state: &AppState, input: LoginInput, address: &str) -> Resul
         _ => DUMMY_HASH.clone(),
     };
     let password = input.password;
-    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&password, &stored_hash))
-        .await
-        .map_err(ApiError::internal)?;
+    let matches =
+        tokio::task::spawn_blocking(move || auth::verify_password(&password, &stored_hash))
+            .await
+            .map_err(ApiError::internal)?;
     let user = match user {
         Some(user) if matches && !user.disabled => user,
         _ => {
@@ -145,5 +167,10 @@ async fn start_session(state: &AppState, user: &User) -> Result<String, ApiError
 }
 
 pub fn is_admin(state: &AppState, user: &User) -> bool {
-    state.config.auth.admins.iter().any(|admin| *admin == user.email)
+    state
+        .config
+        .auth
+        .admins
+        .iter()
+        .any(|admin| *admin == user.email)
 }

@@ -20,7 +20,10 @@ pub fn version(path: &str) -> String {
 }
 
 fn hex_prefix(hash: &[u8; 32]) -> String {
-    hash.iter().take(8).map(|byte| format!("{byte:02x}")).collect()
+    hash.iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -28,7 +31,11 @@ pub struct VersionQuery {
     v: Option<String>,
 }
 
-pub async fn serve(Path(path): Path<String>, Query(query): Query<VersionQuery>, headers: HeaderMap) -> Response {
+pub async fn serve(
+    Path(path): Path<String>,
+    Query(query): Query<VersionQuery>,
+    headers: HeaderMap,
+) -> Response {
     let Some(file) = Assets::get(&path) else {
         return StatusCode::NOT_FOUND.into_response();
     };

@@ -42,7 +42,10 @@ pub fn user_json(state: &AppState, user: &User) -> Value {
     })
 }
 
-async fn signup(State(state): State<AppState>, ApiJson(input): ApiJson<SignupInput>) -> Result<Response, ApiError> {
+async fn signup(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<SignupInput>,
+) -> Result<Response, ApiError> {
     let (user, token) = accounts::sign_up(&state, input).await?;
     let mut response = (StatusCode::CREATED, Json(user_json(&state, &user))).into_response();
     session::append_cookie(&mut response, &session::session_cookie(&state, &token));
@@ -60,7 +63,10 @@ async fn login(
     Ok(response)
 }
 
-async fn logout(State(state): State<AppState>, ApiUser(authed): ApiUser) -> Result<Response, ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+) -> Result<Response, ApiError> {
     if let Some(hash) = &authed.session_hash {
         state.store.delete_session(hash).await?;
     }
@@ -85,18 +91,28 @@ async fn create_token(
 ) -> Result<Response, ApiError> {
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request("name the token (1 to 100 characters)"));
+        return Err(ApiError::bad_request(
+            "name the token (1 to 100 characters)",
+        ));
     }
     let secret = format!("qt_{}", auth::new_token());
     let token = state
         .store
-        .create_api_token(&auth::random_id(16), &authed.user.id, name, &auth::token_hash(&secret))
+        .create_api_token(
+            &auth::random_id(16),
+            &authed.user.id,
+            name,
+            &auth::token_hash(&secret),
+        )
         .await?;
     let body = json!({"id": token.id, "name": token.name, "created_at": token.created_at, "token": secret});
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-async fn list_tokens(State(state): State<AppState>, ApiUser(authed): ApiUser) -> Result<Json<Value>, ApiError> {
+async fn list_tokens(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+) -> Result<Json<Value>, ApiError> {
     let tokens = state.store.list_api_tokens(&authed.user.id).await?;
     let tokens: Vec<Value> = tokens
         .iter()

@@ -38,9 +38,15 @@ impl HttpMetrics {
     pub fn register(registry: &mut Registry) -> HttpMetrics {
         let requests = Family::<RouteStatus, Counter>::default();
         let latency = Family::<RouteLabel, Histogram>::new_with_constructor(|| {
-            Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(0.0005, 2.0, 16))
+            Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+                0.0005, 2.0, 16,
+            ))
         });
-        registry.register("quire_http_requests", "HTTP requests by route and status", requests.clone());
+        registry.register(
+            "quire_http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
         registry.register(
             "quire_http_request_duration_seconds",
             "HTTP request latency by route",
@@ -63,12 +69,18 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     let metrics = &state.http_metrics;
     metrics
         .latency
-        .get_or_create(&RouteLabel { route: route.clone() })
+        .get_or_create(&RouteLabel {
+            route: route.clone(),
+        })
         .observe(started.elapsed().as_secs_f64());
     let status = response.status().as_u16();
     metrics
         .requests
-        .get_or_create(&RouteStatus { route, method, status })
+        .get_or_create(&RouteStatus {
+            route,
+            method,
+            status,
+        })
         .inc();
     response
 }
@@ -85,4 +97,3 @@ pub async fn render(State(state): State<AppState>) -> Response {
     );
     response
 }
-

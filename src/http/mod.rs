@@ -7,7 +7,9 @@ mod docs_api;
 mod error;
 mod metrics;
 mod pages;
+mod rate;
 mod session;
+mod ws;
 
 use std::sync::Arc;
 
@@ -20,9 +22,11 @@ use axum::{
     routing::get,
 };
 use prometheus_client::registry::Registry;
-use tower_http::{compression::CompressionLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer};
+use tower_http::{
+    compression::CompressionLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer,
+};
 
-use crate::{auth::LoginThrottle, config::Config, store::Store};
+use crate::{auth::LoginThrottle, config::Config, hub::Hubs, ot::OtLimits, store::Store};
 
 pub use error::ApiError;
 
@@ -33,21 +37,35 @@ pub struct AppState {
     pub store: Store,
     pub throttle: Arc<LoginThrottle>,
     pub registry: Arc<Registry>,
+    pub hubs: Hubs,
+    pub ot_limits: Arc<OtLimits>,
     http_metrics: Arc<metrics::HttpMetrics>,
 }
 
 impl AppState {
     /// Builds the state; `registry` receives the HTTP metrics here, and other modules' metrics before this call.
-    pub fn new(config: Arc<Config>, store: Store, mut registry: Registry) -> AppState {
+    pub fn new(config: Arc<Config>, store: Store, hubs: Hubs, mut registry: Registry) -> AppState {
         let http_metrics = metrics::HttpMetrics::register(&mut registry);
         let throttle = LoginThrottle::new(config.auth.login_max_failures, config.auth.login_window);
         AppState {
+            ot_limits: Arc::new(ot_limits(&config.limits)),
             config,
             store,
             throttle: Arc::new(throttle),
             registry: Arc::new(registry),
+            hubs,
             http_metrics: Arc::new(http_metrics),
         }
+    }
+}
+
+fn ot_limits(limits: &crate::config::Limits) -> OtLimits {
+    OtLimits {
+        max_components: limits.max_components,
+        max_doc_len: limits.max_doc_len,
+        max_embed_bytes: limits.max_embed_bytes,
+        max_attribute_keys: limits.max_attribute_keys,
+        ..OtLimits::default()
     }
 }
 
@@ -60,12 +78,19 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(auth_api::routes())
         .merge(docs_api::routes())
+        .route("/api/docs/{id}/ws", get(ws::upgrade))
         .route("/assets/{*path}", get(assets::serve))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics::render))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), session::session_layer))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::session_layer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CompressionLayer::new())
         .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))

@@ -12,9 +12,9 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    AppState, assets,
+    AppState,
     accounts::{self, LoginInput, SignupInput},
-    docs_api,
+    assets, docs_api,
     error::{ApiError, PageError},
     session::{self, ClientAddr, PageCaller},
 };
@@ -93,7 +93,9 @@ struct DocumentPage {
 fn csrf_refused() -> Response {
     PageError {
         status: StatusCode::FORBIDDEN,
-        message: "This form expired or came from another site. Go back, reload the page and try again.".into(),
+        message:
+            "This form expired or came from another site. Go back, reload the page and try again."
+                .into(),
     }
     .into_response()
 }
@@ -101,7 +103,9 @@ fn csrf_refused() -> Response {
 /// Only same-site paths, so a crafted link cannot bounce a fresh log-in to another site.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_string(),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -110,7 +114,9 @@ fn login_redirect(next: &str) -> Response {
     let encoded: String = next
         .bytes()
         .map(|byte| match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => (byte as char).to_string(),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
+                (byte as char).to_string()
+            }
             _ => format!("%{byte:02X}"),
         })
         .collect();
@@ -129,7 +135,11 @@ async fn home(State(state): State<AppState>, caller: PageCaller) -> Result<Respo
         .into_iter()
         .map(|(doc, role)| DocRow {
             edited: relative_time(now - doc.updated_at),
-            owner: if doc.owner_id == authed.user.id { "me".into() } else { doc.owner_name },
+            owner: if doc.owner_id == authed.user.id {
+                "me".into()
+            } else {
+                doc.owner_name
+            },
             id: doc.id,
             title: doc.title,
             role: role.as_str(),
@@ -160,7 +170,11 @@ struct NextQuery {
     invite: Option<String>,
 }
 
-async fn login_page(State(state): State<AppState>, caller: PageCaller, Query(query): Query<NextQuery>) -> Response {
+async fn login_page(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Query(query): Query<NextQuery>,
+) -> Response {
     if caller.authed.is_some() {
         return Redirect::to(&safe_next(query.next.as_deref())).into_response();
     }
@@ -216,7 +230,11 @@ async fn login_submit(
     }
 }
 
-async fn signup_page(State(state): State<AppState>, caller: PageCaller, Query(query): Query<NextQuery>) -> Response {
+async fn signup_page(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Query(query): Query<NextQuery>,
+) -> Response {
     if caller.authed.is_some() {
         return Redirect::to("/").into_response();
     }
@@ -242,7 +260,11 @@ struct SignupForm {
     invite: String,
 }
 
-async fn signup_submit(State(state): State<AppState>, caller: PageCaller, Form(form): Form<SignupForm>) -> Response {
+async fn signup_submit(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Form(form): Form<SignupForm>,
+) -> Response {
     if !session::form_csrf_ok(&caller.csrf, &form.csrf) {
         return csrf_refused();
     }
@@ -287,11 +309,19 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn logout(State(state): State<AppState>, caller: PageCaller, Form(form): Form<CsrfForm>) -> Result<Response, PageError> {
+async fn logout(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
     if !session::form_csrf_ok(&caller.csrf, &form.csrf) {
         return Ok(csrf_refused());
     }
-    if let Some(hash) = caller.authed.as_ref().and_then(|authed| authed.session_hash.as_ref()) {
+    if let Some(hash) = caller
+        .authed
+        .as_ref()
+        .and_then(|authed| authed.session_hash.as_ref())
+    {
         state.store.delete_session(hash).await?;
     }
     let mut response = Redirect::to("/login").into_response();
@@ -299,7 +329,11 @@ async fn logout(State(state): State<AppState>, caller: PageCaller, Form(form): F
     Ok(response)
 }
 
-async fn new_document(State(state): State<AppState>, caller: PageCaller, Form(form): Form<CsrfForm>) -> Result<Response, PageError> {
+async fn new_document(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
     if !session::form_csrf_ok(&caller.csrf, &form.csrf) {
         return Ok(csrf_refused());
     }

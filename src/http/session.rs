@@ -29,7 +29,11 @@ pub struct Authed {
 pub struct Csrf(pub String);
 
 /// Resolves the caller and the CSRF token, refuses cross-site writes, and renews sessions past half their life.
-pub async fn session_layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn session_layer(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path();
     if path.starts_with("/assets/") || path == "/healthz" || path == "/metrics" {
         return next.run(request).await;
@@ -45,7 +49,8 @@ pub async fn session_layer(State(state): State<AppState>, mut request: Request, 
         && request.uri().path().starts_with("/api/")
         && !csrf_ok_for_api(request.method(), request.headers(), csrf_cookie.as_deref())
     {
-        return ApiError::forbidden("cross-site request refused (send X-CSRF-Token)").into_response();
+        return ApiError::forbidden("cross-site request refused (send X-CSRF-Token)")
+            .into_response();
     }
     let renew = resolved.as_ref().and_then(|(_, renew)| renew.clone());
     if let Some((authed, _)) = resolved {
@@ -54,7 +59,10 @@ pub async fn session_layer(State(state): State<AppState>, mut request: Request, 
     request.extensions_mut().insert(Csrf(csrf.clone()));
     let mut response = next.run(request).await;
     if csrf_cookie.is_none() {
-        let value = format!("{CSRF_COOKIE}={csrf}; Path=/; HttpOnly; SameSite=Lax{}", secure_attr(&state));
+        let value = format!(
+            "{CSRF_COOKIE}={csrf}; Path=/; HttpOnly; SameSite=Lax{}",
+            secure_attr(&state)
+        );
         append_cookie(&mut response, &value);
     }
     if let Some(token) = renew {
@@ -64,12 +72,21 @@ pub async fn session_layer(State(state): State<AppState>, mut request: Request, 
 }
 
 /// `Some((caller, Some(token)))` when the session was renewed and its cookie must be re-sent.
-async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> Result<Option<(Authed, Option<String>)>, ApiError> {
+async fn resolve_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(Authed, Option<String>)>, ApiError> {
     if let Some(token) = bearer(headers) {
         let user = state.store.api_token_user(&auth::token_hash(token)).await?;
         // A bad Bearer token is an error, not an anonymous request: the caller meant to authenticate.
         let user = user.ok_or_else(ApiError::unauthorized)?;
-        return Ok(Some((Authed { user, session_hash: None }, None)));
+        return Ok(Some((
+            Authed {
+                user,
+                session_hash: None,
+            },
+            None,
+        )));
     }
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
@@ -80,12 +97,21 @@ async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> Result<Option<
     };
     let ttl_ms = ttl_ms(state);
     let renew = if expires_at - crate::store::now_ms() < ttl_ms / 2 {
-        state.store.renew_session(&hash, crate::store::now_ms() + ttl_ms).await?;
+        state
+            .store
+            .renew_session(&hash, crate::store::now_ms() + ttl_ms)
+            .await?;
         Some(token.to_owned())
     } else {
         None
     };
-    Ok(Some((Authed { user, session_hash: Some(hash) }, renew)))
+    Ok(Some((
+        Authed {
+            user,
+            session_hash: Some(hash),
+        },
+        renew,
+    )))
 }
 
 /// Cookie-authenticated API writes must prove they come from our pages: a matching X-CSRF-Token header,
@@ -107,11 +133,19 @@ fn csrf_ok_for_api(method: &Method, headers: &HeaderMap, csrf_cookie: Option<&st
 }
 
 fn same_origin_or_absent(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok()) else {
+    let Some(origin) = headers
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok())
+    else {
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok()).unwrap_or("");
-    origin.split_once("://").is_some_and(|(_, origin_host)| origin_host == host)
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    origin
+        .split_once("://")
+        .is_some_and(|(_, origin_host)| origin_host == host)
 }
 
 /// True when a submitted form token matches this browser's CSRF cookie.
@@ -140,7 +174,11 @@ fn ttl_ms(state: &AppState) -> i64 {
 }
 
 fn secure_attr(state: &AppState) -> &'static str {
-    if state.config.auth.secure_cookies { "; Secure" } else { "" }
+    if state.config.auth.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 pub fn session_cookie(state: &AppState, token: &str) -> String {
@@ -152,7 +190,10 @@ pub fn session_cookie(state: &AppState, token: &str) -> String {
 }
 
 pub fn cleared_session_cookie(state: &AppState) -> String {
-    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", secure_attr(state))
+    format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        secure_attr(state)
+    )
 }
 
 pub fn append_cookie(response: &mut Response, cookie: &str) {
@@ -191,7 +232,11 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCaller {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(PageCaller {
             authed: parts.extensions.get::<Authed>().cloned(),
-            csrf: parts.extensions.get::<Csrf>().cloned().unwrap_or_else(|| Csrf(String::new())),
+            csrf: parts
+                .extensions
+                .get::<Csrf>()
+                .cloned()
+                .unwrap_or_else(|| Csrf(String::new())),
         })
     }
 }

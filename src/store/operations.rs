@@ -35,7 +35,9 @@ impl Store {
     /// Appends ops with contiguous revisions in one transaction and moves the document's head.
     /// A revision that already exists means another writer owns the document: `Conflict`, and nothing is written.
     pub async fn append_ops(&self, doc_id: &str, ops: &[NewOp]) -> StoreResult<()> {
-        let Some(last) = ops.last() else { return Ok(()) };
+        let Some(last) = ops.last() else {
+            return Ok(());
+        };
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         for op in ops {
@@ -95,14 +97,25 @@ impl Store {
             .collect()
     }
 
-    /// The highest committed seq of every client that wrote to the document (for dedup after a restart).
-    pub async fn last_seqs(&self, doc_id: &str) -> StoreResult<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT client, MAX(seq) AS seq FROM operations WHERE doc_id = $1 GROUP BY client")
-            .bind(doc_id)
-            .fetch_all(&self.pool)
-            .await?;
+    /// The highest committed seq of every client that wrote to the document, with that op's base revision
+    /// (for dedup after a restart): `(client, seq, rev)`.
+    pub async fn last_seqs(&self, doc_id: &str) -> StoreResult<Vec<(String, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT o.client, o.seq, o.rev FROM operations o \
+             JOIN (SELECT client, MAX(seq) AS seq FROM operations WHERE doc_id = $1 GROUP BY client) m \
+             ON m.client = o.client AND m.seq = o.seq WHERE o.doc_id = $1",
+        )
+        .bind(doc_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
-            .map(|row| Ok((row.try_get("client")?, row.try_get("seq")?)))
+            .map(|row| {
+                Ok((
+                    row.try_get("client")?,
+                    row.try_get("seq")?,
+                    row.try_get("rev")?,
+                ))
+            })
             .collect()
     }
 

@@ -1,0 +1,369 @@
+//! The document WebSocket (`GET /api/docs/{id}/ws`): authenticates, then runs one connection task that decodes
+//! frames, validates ops, applies rate limits, forwards to the document's hub and writes its queued frames.
+
+use std::time::Duration;
+
+use axum::{
+    extract::{
+        Path, State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, Utf8Bytes, WebSocket},
+    },
+    http::{HeaderMap, header},
+    response::{IntoResponse, Response},
+};
+use futures::{SinkExt, StreamExt, stream::SplitSink};
+use tokio::sync::mpsc;
+
+use super::{AppState, docs_api, error::ApiError, rate::TokenBucket, session::Authed};
+use crate::{
+    hub::{self, ConnId, Frame, HubMsg, Join, JoinResult},
+    ot,
+    protocol::{self, ClientMsg, ErrorCode, Hello, UserInfo},
+    store::Role,
+};
+
+const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
+/// Close codes in the application range: 4000 asks the client to reconnect (and resume).
+const CLOSE_RECONNECT: u16 = 4000;
+const CLOSE_FATAL: u16 = 4400;
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Path(doc_id): Path<String>,
+    headers: HeaderMap,
+    authed: Option<axum::Extension<Authed>>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let limit = state.config.limits.max_message_bytes;
+    // The message size is enforced while reading frames, so nobody can make us buffer more than the limit.
+    let ws = ws
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let Some(axum::Extension(authed)) = authed else {
+        return Ok(ws
+            .on_upgrade(|socket| refuse(socket, ErrorCode::Unauthorized, "sign in first"))
+            .into_response());
+    };
+    if authed.session_hash.is_some() && !same_origin(&headers) {
+        return Err(ApiError::forbidden("cross-site WebSocket refused"));
+    }
+    let (doc, role) = docs_api::visible_document(&state, &authed.user, &doc_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(ws
+        .on_upgrade(move |socket| connection(socket, state, doc.id, authed, role))
+        .into_response())
+}
+
+/// Browsers send `Origin` on WebSocket handshakes; one from another site must not ride on our cookie.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    origin
+        .split_once("://")
+        .is_some_and(|(_, origin_host)| origin_host == host)
+}
+
+async fn refuse(mut socket: WebSocket, code: ErrorCode, msg: &str) {
+    let _ = socket
+        .send(Message::Text(protocol::error_frame(code, msg, None).into()))
+        .await;
+    let _ = socket.send(close(CLOSE_FATAL, code.as_str())).await;
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason),
+    }))
+}
+
+type Sink = SplitSink<WebSocket, Message>;
+
+struct Conn {
+    id: ConnId,
+    state: AppState,
+    doc_id: String,
+    mailbox: mpsc::Sender<HubMsg>,
+    ops_budget: TokenBucket,
+    presence_budget: TokenBucket,
+}
+
+async fn connection(
+    socket: WebSocket,
+    state: AppState,
+    doc_id: String,
+    authed: Authed,
+    role: Role,
+) {
+    let (mut sink, mut stream) = socket.split();
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, stream.next()).await {
+        Ok(Some(Ok(Message::Text(text)))) => protocol::decode_client_msg(&text),
+        Ok(Some(Ok(_))) => Err((ErrorCode::BadMessage, "expected a hello text frame".into())),
+        _ => return,
+    };
+    let hello = match hello {
+        Ok(ClientMsg::Hello(hello)) => hello,
+        Ok(_) => {
+            return fatal(
+                &mut sink,
+                ErrorCode::BadMessage,
+                "the first message must be hello",
+            )
+            .await;
+        }
+        Err((code, msg)) => return fatal(&mut sink, code, &msg).await,
+    };
+    if hello.proto != protocol::PROTOCOL_VERSION {
+        return fatal(
+            &mut sink,
+            ErrorCode::UnsupportedProto,
+            "this server speaks protocol 1",
+        )
+        .await;
+    }
+    if !valid_client_id(&hello.client) {
+        return fatal(
+            &mut sink,
+            ErrorCode::BadMessage,
+            "client must be 16 to 128 URL-safe characters",
+        )
+        .await;
+    }
+    let limits = &state.config.limits;
+    let (out, mut queue) = mpsc::channel::<Frame>(limits.outbound_queue);
+    let id = hub::next_conn_id();
+    let user = user_info(&authed, &hello);
+    let joined = state
+        .hubs
+        .join(&doc_id, |reply| Join {
+            conn: id,
+            client: hello.client.clone(),
+            rev: hello.rev,
+            user: user.clone(),
+            role,
+            out: out.clone(),
+            reply,
+        })
+        .await;
+    drop(out);
+    if joined != JoinResult::Joined {
+        let _ = sink
+            .send(close(CLOSE_RECONNECT, "document unavailable, try again"))
+            .await;
+        return;
+    }
+    let mut conn = Conn {
+        id,
+        mailbox: state.hubs.mailbox(&doc_id),
+        ops_budget: TokenBucket::new(limits.ops_per_second, limits.ops_burst),
+        presence_budget: TokenBucket::new(limits.presence_per_second, limits.presence_burst),
+        state: state.clone(),
+        doc_id,
+    };
+    conn.pump(&mut sink, &mut stream, &mut queue).await;
+    let _ = conn.mailbox.send(HubMsg::Leave { conn: conn.id }).await;
+}
+
+impl Conn {
+    /// Until either side closes: frames in are decoded and forwarded; queued frames out are written in order.
+    async fn pump(
+        &mut self,
+        sink: &mut Sink,
+        stream: &mut futures::stream::SplitStream<WebSocket>,
+        queue: &mut mpsc::Receiver<Frame>,
+    ) {
+        loop {
+            tokio::select! {
+                incoming = stream.next() => {
+                    let Some(Ok(message)) = incoming else {
+                        // A read error includes a message over the size limit.
+                        let _ = send_error(sink, ErrorCode::TooLarge, "message too large or connection broken", None).await;
+                        return;
+                    };
+                    if !self.incoming(sink, message).await {
+                        return;
+                    }
+                }
+                frame = queue.recv() => {
+                    let Some(frame) = frame else {
+                        // The hub dropped us: too slow to keep up, access removed, or the document moved.
+                        let _ = sink.send(close(CLOSE_RECONNECT, "reconnect")).await;
+                        return;
+                    };
+                    if write_frames(sink, frame, queue).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles one frame from the client; false when the connection must end.
+    async fn incoming(&mut self, sink: &mut Sink, message: Message) -> bool {
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Close(_) => return false,
+            Message::Ping(_) | Message::Pong(_) => return true,
+            Message::Binary(_) => {
+                fatal(
+                    sink,
+                    ErrorCode::BadMessage,
+                    "binary frames are not part of the protocol",
+                )
+                .await;
+                return false;
+            }
+        };
+        match protocol::decode_client_msg(&text) {
+            Ok(ClientMsg::Op(op)) => self.op(sink, op).await,
+            Ok(ClientMsg::Presence(presence)) => {
+                if !self.presence_budget.try_take() {
+                    return send_error(
+                        sink,
+                        ErrorCode::RateLimited,
+                        "too many presence updates",
+                        None,
+                    )
+                    .await
+                    .is_ok();
+                }
+                let msg = HubMsg::Presence {
+                    conn: self.id,
+                    rev: presence.rev,
+                    sel: presence.sel,
+                };
+                self.mailbox.send(msg).await.is_ok()
+            }
+            Ok(ClientMsg::Ping(ping)) => sink
+                .send(Message::Text(protocol::pong_frame(ping.id).into()))
+                .await
+                .is_ok(),
+            Ok(ClientMsg::Hello(_)) => {
+                fatal(sink, ErrorCode::BadMessage, "hello was already received").await;
+                false
+            }
+            Err((code, msg)) => {
+                fatal(sink, code, &msg).await;
+                false
+            }
+        }
+    }
+
+    /// PROTOCOL.md step 2 happens here, off the hub: validate and canonicalize, then hand over.
+    async fn op(&mut self, sink: &mut Sink, op: protocol::OpMsg) -> bool {
+        let metrics = self.state.hubs.metrics();
+        if !self.ops_budget.try_take() {
+            metrics.error(ErrorCode::RateLimited.as_str());
+            return send_error(
+                sink,
+                ErrorCode::RateLimited,
+                "too many ops; resend the same seq",
+                Some(op.seq),
+            )
+            .await
+            .is_ok();
+        }
+        let delta = match ot::decode_change(&op.op, &self.state.ot_limits) {
+            Ok(delta) if delta.is_empty() => {
+                Err((ErrorCode::BadOp, "the op changes nothing".to_string()))
+            }
+            Ok(delta) => Ok(delta),
+            Err(err) => Err((ErrorCode::from_wire(err.wire_code()), err.to_string())),
+        };
+        match delta {
+            Ok(delta) => {
+                let msg = HubMsg::Submit {
+                    conn: self.id,
+                    rev: op.rev,
+                    seq: op.seq,
+                    op: delta,
+                };
+                self.mailbox.send(msg).await.is_ok()
+            }
+            Err((code, msg)) => {
+                metrics.error(code.as_str());
+                tracing::debug!(doc_id = %self.doc_id, %msg, "rejected op");
+                send_error(sink, code, &msg, Some(op.seq)).await.is_ok()
+            }
+        }
+    }
+}
+
+/// Writes a frame and whatever else is already queued, then flushes once.
+async fn write_frames(
+    sink: &mut Sink,
+    first: Frame,
+    queue: &mut mpsc::Receiver<Frame>,
+) -> Result<(), axum::Error> {
+    sink.feed(text_message(first)).await?;
+    while let Ok(frame) = queue.try_recv() {
+        sink.feed(text_message(frame)).await?;
+    }
+    sink.flush().await
+}
+
+fn text_message(frame: Frame) -> Message {
+    // Frames are built from Rust strings, so the check cannot fail; an empty frame would only be a client-side parse error.
+    Message::Text(Utf8Bytes::try_from(frame).unwrap_or_default())
+}
+
+async fn send_error(
+    sink: &mut Sink,
+    code: ErrorCode,
+    msg: &str,
+    seq: Option<u64>,
+) -> Result<(), axum::Error> {
+    sink.send(Message::Text(protocol::error_frame(code, msg, seq).into()))
+        .await
+}
+
+async fn fatal(sink: &mut Sink, code: ErrorCode, msg: &str) {
+    let _ = send_error(sink, code, msg, None).await;
+    let _ = sink.send(close(CLOSE_FATAL, code.as_str())).await;
+}
+
+fn valid_client_id(client: &str) -> bool {
+    (16..=128).contains(&client.len())
+        && client
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+}
+
+/// The name is the account's; the colour is the page's choice when it is a plain `#rrggbb`, else derived from the id.
+fn user_info(authed: &Authed, hello: &Hello) -> UserInfo {
+    let requested = hello.user.as_ref().and_then(|user| user.color.clone());
+    let color = requested
+        .filter(|color| {
+            color.len() == 7
+                && color.starts_with('#')
+                && color[1..].bytes().all(|b| b.is_ascii_hexdigit())
+        })
+        .unwrap_or_else(|| color_for(&authed.user.id));
+    UserInfo {
+        id: authed.user.id.clone(),
+        name: authed.user.name.clone(),
+        color,
+    }
+}
+
+fn color_for(user_id: &str) -> String {
+    const PALETTE: [&str; 10] = [
+        "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#008080", "#9a6324", "#800000",
+        "#808000", "#000075",
+    ];
+    let hash = user_id.bytes().fold(0usize, |acc, byte| {
+        acc.wrapping_mul(31).wrapping_add(usize::from(byte))
+    });
+    PALETTE[hash % PALETTE.len()].to_string()
+}

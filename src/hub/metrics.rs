@@ -1,0 +1,80 @@
+//! The hub's Prometheus metrics: open documents, sessions, commits, commit latency, queue drops, errors by code.
+
+use prometheus_client::{
+    encoding::EncodeLabelSet,
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+    registry::Registry,
+};
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CodeLabel {
+    pub code: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct HubMetrics {
+    pub open_documents: Gauge,
+    pub sessions: Gauge,
+    pub ops_committed: Counter,
+    pub commit_seconds: Histogram,
+    pub commit_batch_ops: Histogram,
+    pub queue_drops: Counter,
+    pub errors: Family<CodeLabel, Counter>,
+}
+
+impl HubMetrics {
+    pub fn register(registry: &mut Registry) -> HubMetrics {
+        let buckets = prometheus_client::metrics::histogram::exponential_buckets(0.0001, 2.0, 16);
+        let metrics = HubMetrics {
+            open_documents: Gauge::default(),
+            sessions: Gauge::default(),
+            ops_committed: Counter::default(),
+            commit_seconds: Histogram::new(buckets),
+            commit_batch_ops: Histogram::new(
+                prometheus_client::metrics::histogram::exponential_buckets(1.0, 2.0, 12),
+            ),
+            queue_drops: Counter::default(),
+            errors: Family::default(),
+        };
+        registry.register(
+            "quire_open_documents",
+            "Documents with a running hub",
+            metrics.open_documents.clone(),
+        );
+        registry.register(
+            "quire_sessions",
+            "Connected WebSocket sessions",
+            metrics.sessions.clone(),
+        );
+        registry.register(
+            "quire_ops_committed",
+            "Ops written to the operation log",
+            metrics.ops_committed.clone(),
+        );
+        registry.register(
+            "quire_op_commit_seconds",
+            "Time to write one batch of ops durably",
+            metrics.commit_seconds.clone(),
+        );
+        registry.register(
+            "quire_op_commit_batch_ops",
+            "Ops per durable write (group commit)",
+            metrics.commit_batch_ops.clone(),
+        );
+        registry.register(
+            "quire_broadcast_queue_drops",
+            "Connections dropped because their outbound queue was full",
+            metrics.queue_drops.clone(),
+        );
+        registry.register(
+            "quire_ws_errors",
+            "WebSocket errors sent, by code",
+            metrics.errors.clone(),
+        );
+        metrics
+    }
+
+    pub fn error(&self, code: &'static str) {
+        self.errors.get_or_create(&CodeLabel { code }).inc();
+    }
+}

@@ -1,0 +1,226 @@
+//! The real-time hub: one task per open document owns its state; connections talk to it through `HubMsg`.
+//! `Hubs` finds or starts the task for a document. Nothing here knows axum or SQL.
+
+mod load;
+mod metrics;
+mod state;
+mod task;
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use tokio::sync::{mpsc, oneshot};
+
+pub use load::load_content;
+pub use metrics::HubMetrics;
+pub use state::{Committed, DocState, SubmitOutcome, clamp_selection, move_selection};
+
+use crate::{
+    config::Limits,
+    ot::Delta,
+    protocol::{Selection, UserInfo},
+    store::{Role, Store},
+};
+
+/// One serialized text frame (valid UTF-8 JSON), shared by every receiver without copying.
+pub type Frame = bytes::Bytes;
+
+/// Identifies one WebSocket connection for the life of the process.
+pub type ConnId = u64;
+
+/// Test-only switch: when set, the server transforms with the wrong priority, which the convergence
+/// simulation must detect (the negative control of the hub's tests).
+pub static WRONG_PRIORITY_FOR_TESTS: AtomicBool = AtomicBool::new(false);
+
+static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
+
+pub fn next_conn_id() -> ConnId {
+    NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Everything a hub task may receive: a closed set.
+#[derive(Debug)]
+pub enum HubMsg {
+    Join(Box<Join>),
+    Submit {
+        conn: ConnId,
+        rev: u64,
+        seq: u64,
+        op: Delta,
+    },
+    Presence {
+        conn: ConnId,
+        rev: u64,
+        sel: Option<Selection>,
+    },
+    Leave {
+        conn: ConnId,
+    },
+    /// The current content and revision (after pending commits).
+    Snapshot {
+        reply: oneshot::Sender<(u64, Delta)>,
+    },
+    /// A member's role changed (`None`: removed). Their sessions follow it live.
+    SetRole {
+        user_id: String,
+        role: Option<Role>,
+    },
+}
+
+#[derive(Debug)]
+pub struct Join {
+    pub conn: ConnId,
+    pub client: String,
+    /// `None`: send me the document; `Some(rev)`: resume from `rev`.
+    pub rev: Option<u64>,
+    pub user: UserInfo,
+    pub role: Role,
+    /// The connection's bounded FIFO outbound queue. When it is full the hub drops the connection.
+    pub out: mpsc::Sender<Frame>,
+    pub reply: oneshot::Sender<JoinResult>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinResult {
+    Joined,
+    /// The hub was shutting down; ask `Hubs` again.
+    Retry,
+    /// The document could not be loaded.
+    Failed,
+}
+
+/// Settings every hub shares.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    pub limits: Limits,
+    /// How long a hub with no session waits for someone to come back before exiting.
+    pub idle_grace: Duration,
+    /// Most messages handled (and ops written in one transaction) per round.
+    pub max_batch: usize,
+}
+
+/// The registry of running hubs: document id -> mailbox. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Hubs {
+    inner: Arc<HubsInner>,
+}
+
+#[derive(Debug)]
+struct HubsInner {
+    running: Mutex<HashMap<String, mpsc::Sender<HubMsg>>>,
+    store: Store,
+    config: HubConfig,
+    metrics: HubMetrics,
+}
+
+const MAILBOX: usize = 4096;
+
+impl Hubs {
+    pub fn new(store: Store, config: HubConfig, metrics: HubMetrics) -> Hubs {
+        Hubs {
+            inner: Arc::new(HubsInner {
+                running: Mutex::new(HashMap::new()),
+                store,
+                config,
+                metrics,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &HubConfig {
+        &self.inner.config
+    }
+
+    pub fn metrics(&self) -> &HubMetrics {
+        &self.inner.metrics
+    }
+
+    /// The mailbox of the document's hub, starting the hub when none runs.
+    pub fn mailbox(&self, doc_id: &str) -> mpsc::Sender<HubMsg> {
+        let mut running = self.lock();
+        if let Some(sender) = running.get(doc_id).filter(|sender| !sender.is_closed()) {
+            return sender.clone();
+        }
+        let (sender, receiver) = mpsc::channel(MAILBOX);
+        running.insert(doc_id.to_string(), sender.clone());
+        self.inner.metrics.open_documents.set(running.len() as i64);
+        tokio::spawn(task::run(
+            doc_id.to_string(),
+            self.clone(),
+            receiver,
+            sender.downgrade(),
+        ));
+        sender
+    }
+
+    /// The mailbox of a running hub, without starting one.
+    pub fn running(&self, doc_id: &str) -> Option<mpsc::Sender<HubMsg>> {
+        self.lock()
+            .get(doc_id)
+            .filter(|sender| !sender.is_closed())
+            .cloned()
+    }
+
+    /// Joins the document's hub, retrying when the hub it found was just exiting.
+    pub async fn join(
+        &self,
+        doc_id: &str,
+        mut make_join: impl FnMut(oneshot::Sender<JoinResult>) -> Join,
+    ) -> JoinResult {
+        for _ in 0..5 {
+            let (reply, answer) = oneshot::channel();
+            let mailbox = self.mailbox(doc_id);
+            if mailbox
+                .send(HubMsg::Join(Box::new(make_join(reply))))
+                .await
+                .is_err()
+            {
+                continue;
+            }
+            match answer.await.unwrap_or(JoinResult::Retry) {
+                JoinResult::Retry => continue,
+                other => return other,
+            }
+        }
+        JoinResult::Failed
+    }
+
+    /// The current revision and content, from the open hub or else from the store.
+    pub async fn content(&self, doc_id: &str) -> Result<(u64, Delta), crate::store::StoreError> {
+        if let Some(mailbox) = self.running(doc_id) {
+            let (reply, answer) = oneshot::channel();
+            if mailbox.send(HubMsg::Snapshot { reply }).await.is_ok()
+                && let Ok(content) = answer.await
+            {
+                return Ok(content);
+            }
+        }
+        load_content(&self.inner.store, doc_id).await
+    }
+
+    /// Tells an open hub that a member's role changed.
+    pub async fn set_role(&self, doc_id: &str, user_id: &str, role: Option<Role>) {
+        if let Some(mailbox) = self.running(doc_id) {
+            let _ = mailbox
+                .send(HubMsg::SetRole {
+                    user_id: user_id.to_string(),
+                    role,
+                })
+                .await;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::Sender<HubMsg>>> {
+        // Poisoning would mean a panic while inserting or removing a map entry; the map itself is still valid.
+        self.inner
+            .running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

@@ -1,0 +1,375 @@
+//! `DocState`: one document's head, recent ops, dedup table and the transform-to-head rule, with no I/O,
+//! so the hub task stays a thin loop around it and this logic is unit-tested without tokio.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::Arc,
+};
+
+use super::Frame;
+use crate::{
+    ot::{Delta, Document},
+    protocol::{ErrorCode, Selection},
+};
+
+/// A committed op kept in memory for transforming late ops and for resume catch-up.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// Base revision: this op turned `rev` into `rev + 1`.
+    pub rev: u64,
+    pub op: Delta,
+    pub client: Arc<str>,
+    pub seq: u64,
+    /// The broadcast `op` frame, serialized once and shared by every receiver.
+    pub frame: Frame,
+}
+
+#[derive(Debug)]
+pub enum SubmitOutcome {
+    /// Applied in memory at base `rev`; it must be written durably before anyone hears of it.
+    Commit {
+        rev: u64,
+        op: Delta,
+        len_after: u64,
+    },
+    /// Already committed at `rev`: ack again, write nothing.
+    Dup {
+        rev: u64,
+    },
+    Reject(ErrorCode, String),
+}
+
+#[derive(Debug)]
+pub struct DocState {
+    head: u64,
+    document: Document,
+    recent: VecDeque<Committed>,
+    /// Per client: the last committed seq and its base revision.
+    last_seq: HashMap<Arc<str>, (u64, u64)>,
+    max_recent: usize,
+    max_doc_len: u64,
+}
+
+impl DocState {
+    pub fn new(head: u64, document: Document, max_recent: usize, max_doc_len: u64) -> DocState {
+        DocState {
+            head,
+            document,
+            recent: VecDeque::new(),
+            last_seq: HashMap::new(),
+            max_recent: max_recent.max(1),
+            max_doc_len,
+        }
+    }
+
+    pub fn head(&self) -> u64 {
+        self.head
+    }
+
+    pub fn document(&self) -> &Document {
+        &self.document
+    }
+
+    /// The oldest base revision we can still transform from or catch a client up from.
+    pub fn oldest_rev(&self) -> u64 {
+        self.head - self.recent.len() as u64
+    }
+
+    /// Records an op loaded from the log (already applied to the document by the loader).
+    pub fn remember(&mut self, committed: Committed) {
+        self.head = committed.rev + 1;
+        self.recent.push_back(committed);
+        while self.recent.len() > self.max_recent {
+            self.recent.pop_front();
+        }
+    }
+
+    pub fn remember_seq(&mut self, client: Arc<str>, seq: u64, rev: u64) {
+        let entry = self.last_seq.entry(client).or_insert((seq, rev));
+        if seq >= entry.0 {
+            *entry = (seq, rev);
+        }
+    }
+
+    /// PROTOCOL.md "Server handling of op", steps 3 to 6, applied in memory.
+    pub fn submit(&mut self, client: &str, rev: u64, seq: u64, op: &Delta) -> SubmitOutcome {
+        if rev > self.head {
+            return SubmitOutcome::Reject(
+                ErrorCode::RevInFuture,
+                format!("rev {rev} is ahead of head {}", self.head),
+            );
+        }
+        if rev < self.oldest_rev() {
+            return SubmitOutcome::Reject(
+                ErrorCode::RevTooOld,
+                format!("rev {rev} is older than the retained log"),
+            );
+        }
+        match self.last_seq.get(client) {
+            Some(&(last, at)) if seq == last => return SubmitOutcome::Dup { rev: at },
+            Some(&(last, _)) if seq < last => {
+                return SubmitOutcome::Reject(
+                    ErrorCode::StaleSeq,
+                    format!("seq {seq} is below the last committed {last}"),
+                );
+            }
+            _ => {}
+        }
+        let op = self.transform_to_head(rev, op);
+        if let Err(err) = self.document.apply(&op, self.max_doc_len) {
+            return SubmitOutcome::Reject(ErrorCode::from_wire(err.wire_code()), err.to_string());
+        }
+        let base = self.head;
+        self.head += 1;
+        match self.last_seq.get_mut(client) {
+            Some(entry) => *entry = (seq, base),
+            None => {
+                self.last_seq.insert(Arc::from(client), (seq, base));
+            }
+        }
+        SubmitOutcome::Commit {
+            rev: base,
+            len_after: self.document.len_utf16(),
+            op,
+        }
+    }
+
+    /// Stepwise, one committed op at a time, committed op first: `x = committed.transform(x, true)`.
+    /// Never against a composed range: transform does not distribute over compose.
+    fn transform_to_head(&self, rev: u64, op: &Delta) -> Delta {
+        let skip = usize::try_from(rev - self.oldest_rev()).unwrap_or(usize::MAX);
+        let mut op = op.clone();
+        for committed in self.recent.iter().skip(skip) {
+            op = committed.op.transform(&op, transform_priority());
+        }
+        op
+    }
+
+    /// Adds the op `submit` just applied, with its broadcast frame, to the recent window.
+    pub fn push_committed(&mut self, committed: Committed) {
+        self.recent.push_back(committed);
+        while self.recent.len() > self.max_recent {
+            self.recent.pop_front();
+        }
+    }
+
+    /// The committed ops after `rev`, or `None` when `rev` is older than the window (or in the future).
+    pub fn ops_after(&self, rev: u64) -> Option<impl Iterator<Item = &Committed>> {
+        if rev > self.head || rev < self.oldest_rev() {
+            return None;
+        }
+        let skip = usize::try_from(rev - self.oldest_rev()).unwrap_or(usize::MAX);
+        Some(self.recent.iter().skip(skip))
+    }
+
+    /// Moves a selection made at `rev` by `client` up to head, then clamps it to the document.
+    pub fn selection_at_head(&self, rev: u64, sel: Selection, client: &str) -> Option<Selection> {
+        let ops = self.ops_after(rev)?;
+        let mut sel = sel;
+        for committed in ops {
+            sel = move_selection(&committed.op, sel, *committed.client == *client);
+        }
+        Some(clamp_selection(sel, self.document.len_utf16()))
+    }
+
+    /// Reverts nothing: after a failed write the hub reloads the whole state from the store instead.
+    pub fn len(&self) -> u64 {
+        self.document.len_utf16()
+    }
+}
+
+/// The committed op wins ties on the server (PROTOCOL.md section 2). A test-only switch flips it to prove the
+/// convergence simulation can detect a wrong rule.
+fn transform_priority() -> bool {
+    !super::WRONG_PRIORITY_FOR_TESTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Moves a selection through one op (`transformPosition(pos, !own_op)`): an insert at a caret moves it only
+/// when the op is the caret owner's own. A range's end always moves past an insert at it, so a selection
+/// grows when someone types at its end, as in Google Docs.
+pub fn move_selection(op: &Delta, sel: Selection, own_op: bool) -> Selection {
+    let start = op.transform_position(sel.index, !own_op);
+    if sel.length == 0 {
+        return Selection {
+            index: start,
+            length: 0,
+        };
+    }
+    let end = op.transform_position(sel.index + sel.length, false);
+    Selection {
+        index: start,
+        length: end.saturating_sub(start),
+    }
+}
+
+/// Keeps a selection inside a document of `len` units (the final newline can be selected, not passed).
+pub fn clamp_selection(sel: Selection, len: u64) -> Selection {
+    let last = len.saturating_sub(1);
+    let index = sel.index.min(last);
+    let end = (sel.index.saturating_add(sel.length)).min(len).max(index);
+    Selection {
+        index,
+        length: end - index,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> DocState {
+        let delta = Delta::new().insert(text, None);
+        DocState::new(0, Document::from_delta(&delta).unwrap(), 100, 1000)
+    }
+
+    fn commit(state: &mut DocState, client: &str, rev: u64, seq: u64, op: Delta) -> SubmitOutcome {
+        let outcome = state.submit(client, rev, seq, &op);
+        if let SubmitOutcome::Commit { rev, op, .. } = &outcome {
+            state.push_committed(Committed {
+                rev: *rev,
+                op: op.clone(),
+                client: Arc::from(client),
+                seq,
+                frame: Frame::new(),
+            });
+        }
+        outcome
+    }
+
+    #[test]
+    fn concurrent_ops_are_transformed_stepwise_to_head() {
+        let mut state = doc("ac\n");
+        commit(
+            &mut state,
+            "a",
+            0,
+            1,
+            Delta::new().retain(1, None).insert("b", None),
+        );
+        let late = commit(
+            &mut state,
+            "b",
+            0,
+            1,
+            Delta::new().retain(2, None).insert("d", None),
+        );
+        assert!(matches!(late, SubmitOutcome::Commit { rev: 1, .. }));
+        assert_eq!(state.document().text(), "abcd\n");
+        assert_eq!(state.head(), 2);
+    }
+
+    #[test]
+    fn resent_seq_is_a_dup_and_older_seq_is_stale() {
+        let mut state = doc("\n");
+        commit(&mut state, "a", 0, 5, Delta::new().insert("x", None));
+        assert!(matches!(
+            commit(&mut state, "a", 0, 5, Delta::new().insert("x", None)),
+            SubmitOutcome::Dup { rev: 0 }
+        ));
+        assert!(matches!(
+            commit(&mut state, "a", 1, 4, Delta::new().insert("y", None)),
+            SubmitOutcome::Reject(ErrorCode::StaleSeq, _)
+        ));
+        assert_eq!(state.document().text(), "x\n");
+    }
+
+    #[test]
+    fn revisions_outside_the_window_are_refused() {
+        let mut state = doc("\n");
+        let future = commit(&mut state, "a", 1, 1, Delta::new().insert("x", None));
+        assert!(matches!(
+            future,
+            SubmitOutcome::Reject(ErrorCode::RevInFuture, _)
+        ));
+        let mut small = DocState::new(0, Document::new(), 1, 1000);
+        commit(&mut small, "a", 0, 1, Delta::new().insert("x", None));
+        commit(&mut small, "a", 1, 2, Delta::new().insert("y", None));
+        let old = commit(&mut small, "b", 0, 1, Delta::new().insert("z", None));
+        assert!(matches!(
+            old,
+            SubmitOutcome::Reject(ErrorCode::RevTooOld, _)
+        ));
+    }
+
+    #[test]
+    fn an_op_that_deletes_the_final_newline_is_bad_and_changes_nothing() {
+        let mut state = doc("ab\n");
+        let bad = commit(
+            &mut state,
+            "a",
+            0,
+            1,
+            Delta::new().retain(2, None).delete(1),
+        );
+        assert!(matches!(bad, SubmitOutcome::Reject(ErrorCode::BadOp, _)));
+        assert_eq!(state.document().text(), "ab\n");
+        assert_eq!(state.head(), 0);
+    }
+
+    #[test]
+    fn carets_move_for_own_inserts_only() {
+        let op = Delta::new().retain(2, None).insert("xy", None);
+        let caret = Selection {
+            index: 2,
+            length: 0,
+        };
+        assert_eq!(move_selection(&op, caret, false), caret);
+        assert_eq!(
+            move_selection(&op, caret, true),
+            Selection {
+                index: 4,
+                length: 0
+            }
+        );
+        let selection = Selection {
+            index: 0,
+            length: 2,
+        };
+        assert_eq!(
+            move_selection(&op, selection, false),
+            Selection {
+                index: 0,
+                length: 4
+            },
+            "grows at its end"
+        );
+        let inside = Delta::new().retain(1, None).insert("z", None);
+        assert_eq!(
+            move_selection(&inside, selection, false),
+            Selection {
+                index: 0,
+                length: 3
+            }
+        );
+    }
+
+    #[test]
+    fn selections_are_clamped_to_the_document() {
+        assert_eq!(
+            clamp_selection(
+                Selection {
+                    index: 9,
+                    length: 4
+                },
+                3
+            ),
+            Selection {
+                index: 2,
+                length: 1
+            }
+        );
+        assert_eq!(
+            clamp_selection(
+                Selection {
+                    index: 0,
+                    length: 9
+                },
+                3
+            ),
+            Selection {
+                index: 0,
+                length: 3
+            }
+        );
+    }
+}

@@ -1,0 +1,465 @@
+//! The hub task of one document: drains its mailbox in rounds, writes the round's ops in one transaction
+//! (group commit), and only then acks, broadcasts and relays, in order, through each connection's queue.
+
+use std::{collections::HashMap, sync::Arc, time::Instant};
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::{
+    Committed, ConnId, DocState, Frame, HubMsg, Hubs, Join, JoinResult, SubmitOutcome,
+    clamp_selection, load::load_state, move_selection,
+};
+use crate::{
+    ot::Delta,
+    protocol::{self, ErrorCode, Selection, UserInfo, WireLimits},
+    store::{NewOp, Role, StoreError},
+};
+
+struct Session {
+    client: Arc<str>,
+    user: UserInfo,
+    user_json: Value,
+    role: Role,
+    out: mpsc::Sender<Frame>,
+    sel: Option<Selection>,
+}
+
+/// Frames to deliver once the round's ops are durable, in the order they were produced.
+enum Effect {
+    To(ConnId, Frame),
+    AllBut(ConnId, Frame),
+}
+
+struct Hub {
+    doc_id: String,
+    hubs: Hubs,
+    state: DocState,
+    sessions: HashMap<ConnId, Session>,
+    pending: Vec<(ConnId, u64, NewOp)>,
+    effects: Vec<Effect>,
+    /// Set when the log was written by someone else or could not be written: stop and make clients reconnect.
+    stopped: bool,
+}
+
+pub(super) async fn run(
+    doc_id: String,
+    hubs: Hubs,
+    mut mailbox: mpsc::Receiver<HubMsg>,
+    me: mpsc::WeakSender<HubMsg>,
+) {
+    let config = hubs.config().clone();
+    let max_recent = usize::try_from(config.limits.max_catchup_ops).unwrap_or(usize::MAX);
+    let state = match load_state(
+        &hubs.inner.store,
+        &doc_id,
+        max_recent,
+        config.limits.max_doc_len,
+    )
+    .await
+    {
+        Ok(state) => state,
+        Err(err) => {
+            tracing::error!(%doc_id, %err, "cannot load document");
+            close_mailbox(&hubs, &doc_id, &me, &mut mailbox, JoinResult::Failed);
+            return;
+        }
+    };
+    let mut hub = Hub {
+        doc_id,
+        hubs,
+        state,
+        sessions: HashMap::new(),
+        pending: Vec::new(),
+        effects: Vec::new(),
+        stopped: false,
+    };
+    loop {
+        let first = if hub.sessions.is_empty() {
+            match tokio::time::timeout(config.idle_grace, mailbox.recv()).await {
+                Ok(Some(msg)) => msg,
+                Ok(None) => break,
+                Err(_idle) => {
+                    if hub.exit_if_idle(&me, &mut mailbox) {
+                        return;
+                    }
+                    continue;
+                }
+            }
+        } else {
+            match mailbox.recv().await {
+                Some(msg) => msg,
+                None => break,
+            }
+        };
+        hub.handle(first).await;
+        let mut n_handled = 1;
+        while n_handled < config.max_batch && !hub.stopped {
+            let Ok(msg) = mailbox.try_recv() else { break };
+            hub.handle(msg).await;
+            n_handled += 1;
+        }
+        hub.flush().await;
+        if hub.stopped {
+            // Dropping every session's queue closes the sockets; clients reconnect to a fresh hub.
+            hub.hubs
+                .inner
+                .metrics
+                .sessions
+                .dec_by(hub.sessions.len() as i64);
+            hub.sessions.clear();
+            close_mailbox(&hub.hubs, &hub.doc_id, &me, &mut mailbox, JoinResult::Retry);
+            return;
+        }
+    }
+}
+
+/// Deregisters the hub and answers whatever is still queued, so nobody waits on a hub that is gone.
+fn close_mailbox(
+    hubs: &Hubs,
+    doc_id: &str,
+    me: &mpsc::WeakSender<HubMsg>,
+    mailbox: &mut mpsc::Receiver<HubMsg>,
+    join_answer: JoinResult,
+) {
+    {
+        let mut running = hubs.lock();
+        if let (Some(current), Some(mine)) = (running.get(doc_id), me.upgrade())
+            && current.same_channel(&mine)
+        {
+            running.remove(doc_id);
+        }
+        hubs.inner.metrics.open_documents.set(running.len() as i64);
+        mailbox.close();
+    }
+    while let Ok(msg) = mailbox.try_recv() {
+        if let HubMsg::Join(join) = msg {
+            let _ = join.reply.send(join_answer);
+        }
+    }
+}
+
+impl Hub {
+    async fn handle(&mut self, msg: HubMsg) {
+        match msg {
+            HubMsg::Join(join) => {
+                // A joiner must see only durable state, so commit what is pending first.
+                self.flush().await;
+                if !self.stopped {
+                    self.join(*join);
+                }
+            }
+            HubMsg::Submit { conn, rev, seq, op } => self.submit(conn, rev, seq, &op),
+            HubMsg::Presence { conn, rev, sel } => self.presence(conn, rev, sel),
+            HubMsg::Leave { conn } => self.leave(conn),
+            HubMsg::Snapshot { reply } => {
+                self.flush().await;
+                let _ = reply.send((self.state.head(), self.state.document().to_delta()));
+            }
+            HubMsg::SetRole { user_id, role } => self.set_role(&user_id, role),
+        }
+    }
+
+    fn join(&mut self, join: Join) {
+        let Join {
+            conn,
+            client,
+            rev,
+            user,
+            role,
+            out,
+            reply,
+        } = join;
+        let head = self.state.head();
+        let resumable = rev.is_some_and(|rev| self.state.ops_after(rev).is_some());
+        let snapshot = (!resumable)
+            .then(|| serde_json::json!({"rev": head, "ops": self.state.document().to_delta()}));
+        let welcome = serde_json::json!({
+            "t": "welcome",
+            "proto": protocol::PROTOCOL_VERSION,
+            "head": head,
+            "role": role.as_str(),
+            "snapshot": snapshot,
+            "reset": rev.is_some() && !resumable,
+            "limits": WireLimits::from(&self.hubs.config().limits),
+            "you": {"client": client, "user": user},
+        });
+        let mut frames = vec![Frame::from(welcome.to_string())];
+        if let Some(ops) = rev.and_then(|rev| self.state.ops_after(rev)) {
+            frames.extend(ops.map(|committed| committed.frame.clone()));
+        }
+        for session in self
+            .sessions
+            .values()
+            .filter(|session| *session.client != *client)
+        {
+            if let Some(sel) = session.sel {
+                frames.push(Frame::from(protocol::presence_frame(
+                    &session.client,
+                    &session.user,
+                    head,
+                    Some(sel),
+                )));
+            }
+        }
+        // A catch-up longer than the queue cannot be delivered; the client will come back for a snapshot.
+        if frames.into_iter().any(|frame| out.try_send(frame).is_err()) {
+            self.hubs.inner.metrics.queue_drops.inc();
+            let _ = reply.send(JoinResult::Failed);
+            return;
+        }
+        let user_json = serde_json::to_value(&user).unwrap_or(Value::Null);
+        self.sessions.insert(
+            conn,
+            Session {
+                client: Arc::from(client.as_str()),
+                user,
+                user_json,
+                role,
+                out,
+                sel: None,
+            },
+        );
+        self.hubs.inner.metrics.sessions.inc();
+        let _ = reply.send(JoinResult::Joined);
+    }
+
+    fn submit(&mut self, conn: ConnId, rev: u64, seq: u64, op: &Delta) {
+        let Some(session) = self.sessions.get(&conn) else {
+            return;
+        };
+        if !session.role.can_edit() {
+            let msg = format!(
+                "your role ({}) cannot edit this document",
+                session.role.as_str()
+            );
+            self.reject(conn, ErrorCode::Forbidden, &msg, seq);
+            return;
+        }
+        let client = session.client.clone();
+        match self.state.submit(&client, rev, seq, op) {
+            SubmitOutcome::Commit { rev, op, len_after } => {
+                self.committed(conn, client, seq, rev, op, len_after)
+            }
+            SubmitOutcome::Dup { rev } => self.effects.push(Effect::To(
+                conn,
+                Frame::from(protocol::ack_frame(seq, rev, true)),
+            )),
+            SubmitOutcome::Reject(code, msg) => self.reject(conn, code, &msg, seq),
+        }
+    }
+
+    fn committed(
+        &mut self,
+        conn: ConnId,
+        client: Arc<str>,
+        seq: u64,
+        rev: u64,
+        op: Delta,
+        len_after: u64,
+    ) {
+        let Some(session) = self.sessions.get(&conn) else {
+            return;
+        };
+        let op_json = serde_json::to_string(&op).unwrap_or_else(|_| "[]".into());
+        let frame = Frame::from(protocol::op_frame(
+            rev,
+            &op_json,
+            &client,
+            seq,
+            &session.user_json,
+        ));
+        let author_id = session.user.id.clone();
+        for other in self.sessions.values_mut() {
+            if let Some(sel) = other.sel {
+                let moved = move_selection(&op, sel, other.client == client);
+                other.sel = Some(clamp_selection(moved, len_after));
+            }
+        }
+        self.pending.push((
+            conn,
+            seq,
+            NewOp {
+                rev: rev as i64,
+                client: client.to_string(),
+                seq: seq as i64,
+                author_id: Some(author_id),
+                op_json,
+                len_after: len_after as i64,
+            },
+        ));
+        self.effects.push(Effect::To(
+            conn,
+            Frame::from(protocol::ack_frame(seq, rev, false)),
+        ));
+        self.effects.push(Effect::AllBut(conn, frame.clone()));
+        self.state.push_committed(Committed {
+            rev,
+            op,
+            client,
+            seq,
+            frame,
+        });
+    }
+
+    fn reject(&mut self, conn: ConnId, code: ErrorCode, msg: &str, seq: u64) {
+        self.hubs.inner.metrics.error(code.as_str());
+        self.effects.push(Effect::To(
+            conn,
+            Frame::from(protocol::error_frame(code, msg, Some(seq))),
+        ));
+    }
+
+    fn presence(&mut self, conn: ConnId, rev: u64, sel: Option<Selection>) {
+        let Some(session) = self.sessions.get(&conn) else {
+            return;
+        };
+        let sel = match sel {
+            Some(sel) => match self.state.selection_at_head(rev, sel, &session.client) {
+                Some(sel) => Some(sel),
+                // From outside the window: the client will send a fresh one after it catches up.
+                None => return,
+            },
+            None => None,
+        };
+        let frame = Frame::from(protocol::presence_frame(
+            &session.client,
+            &session.user,
+            self.state.head(),
+            sel,
+        ));
+        if let Some(session) = self.sessions.get_mut(&conn) {
+            session.sel = sel;
+        }
+        self.effects.push(Effect::AllBut(conn, frame));
+    }
+
+    fn leave(&mut self, conn: ConnId) {
+        let Some(session) = self.sessions.remove(&conn) else {
+            return;
+        };
+        self.hubs.inner.metrics.sessions.dec();
+        let still_here = self
+            .sessions
+            .values()
+            .any(|other| other.client == session.client);
+        if !still_here {
+            let frame =
+                protocol::presence_frame(&session.client, &session.user, self.state.head(), None);
+            self.effects.push(Effect::AllBut(conn, Frame::from(frame)));
+        }
+    }
+
+    fn set_role(&mut self, user_id: &str, role: Option<Role>) {
+        let affected: Vec<ConnId> = self
+            .sessions
+            .iter()
+            .filter(|(_, session)| session.user.id == user_id)
+            .map(|(conn, _)| *conn)
+            .collect();
+        for conn in affected {
+            match role {
+                Some(role) => {
+                    if let Some(session) = self.sessions.get_mut(&conn) {
+                        session.role = role;
+                    }
+                }
+                // Dropping the session's queue closes its socket.
+                None => self.leave(conn),
+            }
+        }
+    }
+
+    /// Writes pending ops durably, then delivers the round's frames. On failure nothing is acked.
+    async fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            let ops: Vec<NewOp> = self.pending.iter().map(|(_, _, op)| op.clone()).collect();
+            let started = Instant::now();
+            let res = self.hubs.inner.store.append_ops(&self.doc_id, &ops).await;
+            let metrics = &self.hubs.inner.metrics;
+            metrics
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
+            metrics.commit_batch_ops.observe(ops.len() as f64);
+            match res {
+                Ok(()) => {
+                    metrics.ops_committed.inc_by(ops.len() as u64);
+                }
+                Err(err) => return self.write_failed(err),
+            }
+            self.pending.clear();
+        }
+        self.deliver();
+    }
+
+    /// Nobody has heard of the pending ops, so dropping them is safe. Submitters get `internal` and every
+    /// session is closed: clients reconnect to a fresh hub that reloads the durable log and resend their ops.
+    fn write_failed(&mut self, err: StoreError) {
+        match &err {
+            StoreError::Conflict(_) => {
+                tracing::error!(doc_id = %self.doc_id, %err, "another writer owns this document")
+            }
+            _ => tracing::error!(doc_id = %self.doc_id, %err, "cannot write ops"),
+        }
+        self.effects.clear();
+        for (conn, seq, _) in std::mem::take(&mut self.pending) {
+            self.hubs.inner.metrics.error(ErrorCode::Internal.as_str());
+            let frame = protocol::error_frame(
+                ErrorCode::Internal,
+                "the edit could not be saved; resend it",
+                Some(seq),
+            );
+            if let Some(session) = self.sessions.get(&conn) {
+                let _ = session.out.try_send(Frame::from(frame));
+            }
+        }
+        self.stopped = true;
+    }
+
+    fn deliver(&mut self) {
+        let mut dropped = Vec::new();
+        for effect in std::mem::take(&mut self.effects) {
+            match effect {
+                Effect::To(conn, frame) => {
+                    if let Some(session) = self.sessions.get(&conn)
+                        && session.out.try_send(frame).is_err()
+                    {
+                        dropped.push(conn);
+                    }
+                }
+                Effect::AllBut(except, frame) => {
+                    for (conn, session) in &self.sessions {
+                        if *conn != except && session.out.try_send(frame.clone()).is_err() {
+                            dropped.push(*conn);
+                        }
+                    }
+                }
+            }
+        }
+        if dropped.is_empty() {
+            return;
+        }
+        // A client that cannot keep up is disconnected (it resumes later); it never slows the others.
+        dropped.sort_unstable();
+        dropped.dedup();
+        for conn in dropped {
+            self.hubs.inner.metrics.queue_drops.inc();
+            self.leave(conn);
+        }
+        self.deliver();
+    }
+
+    /// Exits when nobody came back during the grace period and nothing is queued.
+    fn exit_if_idle(
+        &mut self,
+        me: &mpsc::WeakSender<HubMsg>,
+        mailbox: &mut mpsc::Receiver<HubMsg>,
+    ) -> bool {
+        // Anything that slips in after this check is answered by `close_mailbox` (joins are told to retry).
+        if !mailbox.is_empty() {
+            return false;
+        }
+        close_mailbox(&self.hubs, &self.doc_id, me, mailbox, JoinResult::Retry);
+        true
+    }
+}

@@ -1,0 +1,247 @@
+//! The WebSocket wire format of PROTOCOL.md v1: client and server messages, error codes and the limits
+//! announced in `welcome`. Only this module (and `ot`'s documented Delta JSON) defines what goes on the wire.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const PROTOCOL_VERSION: u64 = 1;
+
+/// A message from a client. Unknown `t`, unknown fields or wrong types are `bad_message`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "t", rename_all = "lowercase")]
+pub enum ClientMsg {
+    Hello(Hello),
+    Op(OpMsg),
+    Presence(PresenceMsg),
+    Ping(Ping),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hello {
+    pub proto: u64,
+    pub client: String,
+    pub rev: Option<u64>,
+    #[serde(default)]
+    pub user: Option<HelloUser>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelloUser {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub color: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpMsg {
+    pub rev: u64,
+    pub seq: u64,
+    /// Validated by `ot::decode_change`, so that a bad op is `bad_op`, not `bad_message`.
+    pub op: Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceMsg {
+    pub rev: u64,
+    pub sel: Option<Selection>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ping {
+    #[serde(default)]
+    pub id: Option<Value>,
+}
+
+/// A selection in UTF-16 code units; `length` 0 is a caret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selection {
+    pub index: u64,
+    pub length: u64,
+}
+
+/// Who a message is about, as other people see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserInfo {
+    pub id: String,
+    pub name: String,
+    pub color: String,
+}
+
+/// Every error code of PROTOCOL.md "Errors"; the string of a code never changes meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    BadMessage,
+    UnsupportedProto,
+    Unauthorized,
+    Forbidden,
+    BadOp,
+    TooLarge,
+    RevInFuture,
+    RevTooOld,
+    StaleSeq,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadMessage => "bad_message",
+            ErrorCode::UnsupportedProto => "unsupported_proto",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::BadOp => "bad_op",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::RevInFuture => "rev_in_future",
+            ErrorCode::RevTooOld => "rev_too_old",
+            ErrorCode::StaleSeq => "stale_seq",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// Whether the server closes the socket after sending this error.
+    pub fn is_fatal(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::BadMessage | ErrorCode::UnsupportedProto | ErrorCode::Unauthorized
+        )
+    }
+
+    pub fn from_wire(code: &str) -> ErrorCode {
+        match code {
+            "too_large" => ErrorCode::TooLarge,
+            _ => ErrorCode::BadOp,
+        }
+    }
+}
+
+/// An `error` frame.
+pub fn error_frame(code: ErrorCode, msg: &str, seq: Option<u64>) -> String {
+    let mut frame = serde_json::json!({"t": "error", "code": code.as_str(), "msg": msg, "fatal": code.is_fatal()});
+    if let Some(seq) = seq {
+        frame["seq"] = seq.into();
+    }
+    frame.to_string()
+}
+
+pub fn ack_frame(seq: u64, rev: u64, dup: bool) -> String {
+    if dup {
+        serde_json::json!({"t": "ack", "seq": seq, "rev": rev, "dup": true}).to_string()
+    } else {
+        serde_json::json!({"t": "ack", "seq": seq, "rev": rev}).to_string()
+    }
+}
+
+pub fn pong_frame(id: Option<Value>) -> String {
+    match id {
+        Some(id) => serde_json::json!({"t": "pong", "id": id}).to_string(),
+        None => serde_json::json!({"t": "pong"}).to_string(),
+    }
+}
+
+/// A committed op as broadcast; `op_json` is the canonical Delta JSON, spliced in without re-parsing.
+pub fn op_frame(rev: u64, op_json: &str, client: &str, seq: u64, user: &Value) -> String {
+    let client = Value::from(client);
+    format!(
+        r#"{{"t":"op","rev":{rev},"op":{op_json},"client":{client},"seq":{seq},"user":{user}}}"#
+    )
+}
+
+pub fn presence_frame(client: &str, user: &UserInfo, rev: u64, sel: Option<Selection>) -> String {
+    serde_json::json!({"t": "presence", "client": client, "user": user, "rev": rev, "sel": sel})
+        .to_string()
+}
+
+/// The limits announced in `welcome`, in the names clients read.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireLimits {
+    pub max_message_bytes: usize,
+    pub max_components: usize,
+    pub max_doc_len: u64,
+    pub max_embed_bytes: usize,
+    pub max_attribute_keys: usize,
+    pub max_catchup_ops: u64,
+    pub ops_per_second: u32,
+    pub presence_per_second: u32,
+}
+
+impl From<&crate::config::Limits> for WireLimits {
+    fn from(limits: &crate::config::Limits) -> WireLimits {
+        WireLimits {
+            max_message_bytes: limits.max_message_bytes,
+            max_components: limits.max_components,
+            max_doc_len: limits.max_doc_len,
+            max_embed_bytes: limits.max_embed_bytes,
+            max_attribute_keys: limits.max_attribute_keys,
+            max_catchup_ops: limits.max_catchup_ops,
+            ops_per_second: limits.ops_per_second,
+            presence_per_second: limits.presence_per_second,
+        }
+    }
+}
+
+/// Decodes one text frame. Distinguishes a wrong protocol version (which has its own code) from other malformed input.
+pub fn decode_client_msg(text: &str) -> Result<ClientMsg, (ErrorCode, String)> {
+    serde_json::from_str::<ClientMsg>(text)
+        .map_err(|err| (ErrorCode::BadMessage, format!("malformed message: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_each_client_message() {
+        let hello =
+            decode_client_msg(r#"{"t":"hello","proto":1,"client":"abc","rev":null}"#).unwrap();
+        assert!(matches!(hello, ClientMsg::Hello(Hello { rev: None, .. })));
+        let op = decode_client_msg(r#"{"t":"op","rev":3,"seq":1,"op":[{"insert":"x"}]}"#).unwrap();
+        assert!(matches!(op, ClientMsg::Op(OpMsg { rev: 3, seq: 1, .. })));
+        let presence =
+            decode_client_msg(r#"{"t":"presence","rev":0,"sel":{"index":1,"length":0}}"#).unwrap();
+        assert!(matches!(
+            presence,
+            ClientMsg::Presence(PresenceMsg { sel: Some(_), .. })
+        ));
+        assert!(matches!(
+            decode_client_msg(r#"{"t":"ping"}"#).unwrap(),
+            ClientMsg::Ping(_)
+        ));
+    }
+
+    #[test]
+    fn rejects_unknown_types_fields_and_wrong_types() {
+        for bad in [
+            "not json",
+            r#"{"t":"shout"}"#,
+            r#"{"t":"op","rev":1,"seq":1,"op":[],"extra":1}"#,
+            r#"{"t":"op","rev":"1","seq":1,"op":[]}"#,
+            r#"{"t":"op","rev":-1,"seq":1,"op":[]}"#,
+            r#"{"rev":1}"#,
+        ] {
+            assert_eq!(
+                decode_client_msg(bad).unwrap_err().0,
+                ErrorCode::BadMessage,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn op_frames_are_valid_json() {
+        let user = serde_json::json!({"id": "u1", "name": "Ann \"A\"", "color": "#112233"});
+        let frame = op_frame(4, r#"[{"insert":"x"}]"#, "c\"1", 2, &user);
+        let value: Value = serde_json::from_str(&frame).unwrap();
+        assert_eq!(value["client"], "c\"1");
+        assert_eq!(value["op"][0]["insert"], "x");
+    }
+}

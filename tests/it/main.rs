@@ -2,3 +2,13 @@
 mod ot_support;
 mod ot_quill_suite;
 mod ot_vectors;
+mod support; // the harness: TestServer, TestUser, TestPg, the real binary as a child process
+mod accounts; // sign-up, log-in, sessions, CSRF, throttling, sign-up policy, API tokens, JSON errors
+mod cli; // `quire user ...` against the database of a running server
+mod config; // precedence through the real binary, exit status 2, config.example.toml matches the defaults
+mod store; // the store's contract, run against SQLite and PostgreSQL
+mod binary; // the real binary with no configuration: pages, headers, assets, metrics, SIGTERM
+mod tidy; // source rules: `//!` headers, module boundaries, mirrored migrations
+mod hub_client; // TestSocket (raw frames) and SimClient (the client state machine on the Rust OT)
+mod hub_sim; // the randomized multi-client simulation
+mod hub_convergence; // clients converge with the server and the database; the wrong-priority negative control

@@ -1,0 +1,376 @@
+//! The store's contract, each test body run twice: against SQLite in a temp file and against a throwaway PostgreSQL.
+
+use std::future::Future;
+
+use quire::{
+    config::{DatabaseUrl, SyncMode},
+    store::{NewOp, Role, Store, StoreError, User, now_ms},
+};
+
+use crate::support::TestPg;
+
+/// Instantiates `mod $name { sqlite, postgres }` running the async body `$name(store)` on each backend.
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::with_sqlite(super::$name).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                super::with_postgres(super::$name).await;
+            }
+        }
+    )*};
+}
+
+both_backends!(
+    users,
+    sessions,
+    api_tokens,
+    documents_and_roles,
+    append_ops_moves_head,
+    duplicate_rev_conflicts_and_writes_nothing,
+    last_seqs_per_client,
+    reopening_runs_no_migration_twice,
+);
+
+async fn with_sqlite<F: Future<Output = ()>>(body: impl FnOnce(Store) -> F) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::Sqlite(format!("sqlite://{}/quire.db", dir.path().display()));
+    let store = Store::open(&url, 4, SyncMode::Normal)
+        .await
+        .expect("open SQLite");
+    body(store.clone()).await;
+    store.close().await;
+}
+
+async fn with_postgres<F: Future<Output = ()>>(body: impl FnOnce(Store) -> F) {
+    let Some(pg) = TestPg::start().await else {
+        return;
+    };
+    let store = Store::open(&DatabaseUrl::Postgres(pg.url.clone()), 4, SyncMode::Normal)
+        .await
+        .expect("open PostgreSQL");
+    body(store.clone()).await;
+    store.close().await;
+}
+
+async fn user(store: &Store, id: &str) -> User {
+    store
+        .create_user(
+            id,
+            &format!("{id}@Example.test"),
+            &format!("User {id}"),
+            "$argon2id$fake",
+        )
+        .await
+        .unwrap()
+}
+
+fn op(rev: i64, client: &str, seq: i64) -> NewOp {
+    NewOp {
+        rev,
+        client: client.to_string(),
+        seq,
+        author_id: Some("ann".to_string()),
+        op_json: format!(r#"[{{"insert":"{rev}"}}]"#),
+        len_after: rev + 2,
+    }
+}
+
+async fn users(store: Store) {
+    let ann = user(&store, "ann").await;
+    assert_eq!(
+        ann.email, "ann@example.test",
+        "e-mails are stored lower-cased"
+    );
+    assert!(!ann.disabled);
+    let found = store
+        .user_by_email("ANN@example.TEST")
+        .await
+        .unwrap()
+        .expect("case-insensitive lookup");
+    assert_eq!(found, ann);
+    assert_eq!(store.user_by_id("ann").await.unwrap(), Some(ann.clone()));
+    assert_eq!(
+        store.user_by_email("nobody@example.test").await.unwrap(),
+        None
+    );
+    let taken = store
+        .create_user("ann2", "Ann@EXAMPLE.test", "Another Ann", "x")
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    user(&store, "bob").await;
+    let listed: Vec<String> = store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|user| user.id)
+        .collect();
+    assert_eq!(listed, ["ann", "bob"]);
+    assert!(store.set_disabled("bob", true).await.unwrap());
+    assert!(store.user_by_id("bob").await.unwrap().unwrap().disabled);
+    assert!(!store.set_disabled("nobody", true).await.unwrap());
+    assert!(store.set_password("ann", "$argon2id$new").await.unwrap());
+    assert_eq!(
+        store
+            .user_by_id("ann")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "$argon2id$new"
+    );
+}
+
+async fn sessions(store: Store) {
+    user(&store, "ann").await;
+    let later = now_ms() + 60_000;
+    store.create_session("live", "ann", later).await.unwrap();
+    store
+        .create_session("expired", "ann", now_ms() - 1)
+        .await
+        .unwrap();
+    let (found, expires_at) = store
+        .session_user("live")
+        .await
+        .unwrap()
+        .expect("live session");
+    assert_eq!((found.id.as_str(), expires_at), ("ann", later));
+    assert_eq!(
+        store.session_user("expired").await.unwrap(),
+        None,
+        "expiry is respected"
+    );
+    assert_eq!(store.session_user("unknown").await.unwrap(), None);
+    store.renew_session("expired", later + 1).await.unwrap();
+    assert_eq!(
+        store
+            .session_user("expired")
+            .await
+            .unwrap()
+            .map(|(_, at)| at),
+        Some(later + 1)
+    );
+    store.delete_session("live").await.unwrap();
+    assert_eq!(store.session_user("live").await.unwrap(), None);
+    store.set_disabled("ann", true).await.unwrap();
+    assert_eq!(
+        store.session_user("expired").await.unwrap(),
+        None,
+        "disabling ends sessions"
+    );
+    store.set_disabled("ann", false).await.unwrap();
+    store.create_session("again", "ann", later).await.unwrap();
+    store.set_password("ann", "new").await.unwrap();
+    assert_eq!(
+        store.session_user("again").await.unwrap(),
+        None,
+        "a new password ends sessions"
+    );
+}
+
+async fn api_tokens(store: Store) {
+    user(&store, "ann").await;
+    user(&store, "bob").await;
+    let token = store
+        .create_api_token("t1", "ann", "laptop", "hash1")
+        .await
+        .unwrap();
+    assert_eq!(
+        (token.id.as_str(), token.name.as_str(), token.last_used_at),
+        ("t1", "laptop", None)
+    );
+    assert_eq!(
+        store
+            .api_token_user("hash1")
+            .await
+            .unwrap()
+            .map(|user| user.id),
+        Some("ann".into())
+    );
+    let listed = store.list_api_tokens("ann").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].last_used_at.is_some(), "use is recorded");
+    assert!(store.list_api_tokens("bob").await.unwrap().is_empty());
+    assert!(
+        !store.revoke_api_token("bob", "t1").await.unwrap(),
+        "only the owner revokes"
+    );
+    assert!(store.revoke_api_token("ann", "t1").await.unwrap());
+    assert!(
+        !store.revoke_api_token("ann", "t1").await.unwrap(),
+        "already revoked"
+    );
+    assert_eq!(store.api_token_user("hash1").await.unwrap(), None);
+    assert!(store.list_api_tokens("ann").await.unwrap().is_empty());
+    store
+        .create_api_token("t2", "ann", "script", "hash2")
+        .await
+        .unwrap();
+    store.set_disabled("ann", true).await.unwrap();
+    assert_eq!(
+        store.api_token_user("hash2").await.unwrap(),
+        None,
+        "a disabled user's tokens stop working"
+    );
+}
+
+async fn documents_and_roles(store: Store) {
+    user(&store, "ann").await;
+    user(&store, "bob").await;
+    user(&store, "cat").await;
+    let doc = store.create_document("d1", "Plans", "ann").await.unwrap();
+    assert_eq!(
+        (doc.head_rev, doc.owner_name.as_str(), doc.trashed_at),
+        (0, "User ann", None)
+    );
+    assert_eq!(store.document("d1").await.unwrap(), Some(doc.clone()));
+    assert_eq!(store.document("nope").await.unwrap(), None);
+    assert_eq!(store.role_of("d1", "ann").await.unwrap(), Some(Role::Owner));
+    assert_eq!(store.role_of("d1", "bob").await.unwrap(), None);
+    assert_eq!(store.role_of("nope", "ann").await.unwrap(), None);
+    store.set_member("d1", "bob", Role::Editor).await.unwrap();
+    store.set_member("d1", "cat", Role::Viewer).await.unwrap();
+    assert_eq!(
+        store.role_of("d1", "bob").await.unwrap(),
+        Some(Role::Editor)
+    );
+    store
+        .set_member("d1", "bob", Role::Commenter)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.role_of("d1", "bob").await.unwrap(),
+        Some(Role::Commenter),
+        "set_member replaces the role"
+    );
+    let for_bob = store.documents_for("bob").await.unwrap();
+    assert_eq!(for_bob.len(), 1);
+    assert_eq!(
+        (for_bob[0].0.id.as_str(), for_bob[0].1),
+        ("d1", Role::Commenter)
+    );
+    assert_eq!(store.documents_for("ann").await.unwrap()[0].1, Role::Owner);
+    assert!(store.rename_document("d1", "Better plans").await.unwrap());
+    assert!(store.trash_document("d1").await.unwrap());
+    assert!(
+        store.documents_for("cat").await.unwrap().is_empty(),
+        "trashed documents leave the list"
+    );
+    assert_eq!(store.current_snapshot("d1").await.unwrap(), None);
+}
+
+async fn append_ops_moves_head(store: Store) {
+    user(&store, "ann").await;
+    store.create_document("d1", "Doc", "ann").await.unwrap();
+    store.create_document("d2", "Other", "ann").await.unwrap();
+    store.append_ops("d1", &[]).await.unwrap();
+    store
+        .append_ops("d1", &[op(0, "c1", 1), op(1, "c1", 2)])
+        .await
+        .unwrap();
+    store.append_ops("d1", &[op(2, "c2", 1)]).await.unwrap();
+    store.append_ops("d2", &[op(0, "c1", 3)]).await.unwrap();
+    let doc = store.document("d1").await.unwrap().unwrap();
+    assert_eq!(doc.head_rev, 3);
+    assert_eq!(doc.last_editor_id.as_deref(), Some("ann"));
+    let all = store.ops_since("d1", 0).await.unwrap();
+    let revs: Vec<i64> = all.iter().map(|logged| logged.rev).collect();
+    assert_eq!(revs, [0, 1, 2], "in revision order, only this document");
+    assert_eq!(all[1].op_json, r#"[{"insert":"1"}]"#);
+    assert_eq!(
+        (
+            all[2].client.as_str(),
+            all[2].seq,
+            all[2].author_id.as_deref()
+        ),
+        ("c2", 1, Some("ann"))
+    );
+    let tail: Vec<i64> = store
+        .ops_since("d1", 2)
+        .await
+        .unwrap()
+        .iter()
+        .map(|logged| logged.rev)
+        .collect();
+    assert_eq!(tail, [2]);
+    assert!(store.ops_since("d1", 3).await.unwrap().is_empty());
+}
+
+async fn duplicate_rev_conflicts_and_writes_nothing(store: Store) {
+    user(&store, "ann").await;
+    store.create_document("d1", "Doc", "ann").await.unwrap();
+    store
+        .append_ops("d1", &[op(0, "c1", 1), op(1, "c1", 2)])
+        .await
+        .unwrap();
+    let before = store.ops_since("d1", 0).await.unwrap();
+
+    let mut rival = op(1, "rival", 1);
+    rival.op_json = r#"[{"insert":"rival"}]"#.into();
+    let duplicate = store.append_ops("d1", &[rival]).await;
+    assert!(
+        matches!(duplicate, Err(StoreError::Conflict(_))),
+        "{duplicate:?}"
+    );
+    // A batch whose first op is new but which does not start at head must roll back entirely.
+    let detached = store
+        .append_ops("d1", &[op(5, "c1", 3), op(6, "c1", 4)])
+        .await;
+    assert!(
+        matches!(detached, Err(StoreError::Conflict(_))),
+        "{detached:?}"
+    );
+    // A batch that starts right but repeats a revision inside writes nothing either.
+    let repeated = store
+        .append_ops("d1", &[op(2, "c1", 3), op(2, "c1", 4)])
+        .await;
+    assert!(
+        matches!(repeated, Err(StoreError::Conflict(_))),
+        "{repeated:?}"
+    );
+
+    assert_eq!(store.ops_since("d1", 0).await.unwrap(), before);
+    assert_eq!(store.document("d1").await.unwrap().unwrap().head_rev, 2);
+    store
+        .append_ops("d1", &[op(2, "c1", 3)])
+        .await
+        .expect("the log still accepts the next revision");
+}
+
+async fn last_seqs_per_client(store: Store) {
+    user(&store, "ann").await;
+    store.create_document("d1", "Doc", "ann").await.unwrap();
+    store.create_document("d2", "Other", "ann").await.unwrap();
+    assert!(store.last_seqs("d1").await.unwrap().is_empty());
+    let batch = [
+        op(0, "c1", 1),
+        op(1, "c2", 7),
+        op(2, "c1", 2),
+        op(3, "c1", 5),
+        op(4, "c2", 8),
+    ];
+    store.append_ops("d1", &batch).await.unwrap();
+    store.append_ops("d2", &[op(0, "c1", 99)]).await.unwrap();
+    let mut seqs = store.last_seqs("d1").await.unwrap();
+    seqs.sort();
+    assert_eq!(
+        seqs,
+        [("c1".to_string(), 5, 3), ("c2".to_string(), 8, 4)],
+        "(client, max seq, its rev)"
+    );
+}
+
+async fn reopening_runs_no_migration_twice(store: Store) {
+    user(&store, "ann").await;
+    store
+        .migrate()
+        .await
+        .expect("migrating an up-to-date database is a no-op");
+    assert!(store.user_by_id("ann").await.unwrap().is_some());
+}

@@ -1,0 +1,19 @@
+//! The test harness: the real server in-process on a loopback port, signed-up users, a throwaway PostgreSQL,
+//! and the real `quire` binary as a child process. Every integration test module builds on these.
+
+// Not every test module uses every helper.
+#![allow(dead_code, unused_imports)]
+
+mod http;
+mod pg;
+mod process;
+mod server;
+mod user;
+
+pub use http::{
+    cookie_value, expect_json_error, form_body, form_csrf, post_form, post_login, set_cookies,
+};
+pub use pg::{TestPg, require_services};
+pub use process::{SpawnedQuire, quire_bin, quire_command, run_quire};
+pub use server::TestServer;
+pub use user::{TestUser, client};

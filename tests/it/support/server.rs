@@ -1,0 +1,147 @@
+//! `TestServer`: `server::run` spawned on the current tokio runtime, on a random loopback port, with a temporary data directory.
+
+use std::{net::SocketAddr, time::Duration};
+
+use quire::{
+    config::{self, Config, Sources},
+    store::Store,
+};
+use tempfile::TempDir;
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+/// A running server. Call `stop` to shut it down gracefully and check that `run` returned `Ok`;
+/// dropping it only signals the shutdown.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub base: String,
+    pub addr: SocketAddr,
+    /// The data directory (the SQLite database lives here unless `database.url` was overridden).
+    pub dir: TempDir,
+    /// The validated configuration the server runs with.
+    pub config: Config,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(&[]).await
+    }
+
+    /// Starts with extra `section.key = value` overrides, e.g. `("auth.signup", "closed")` or `("database.url", &pg.url)`.
+    pub async fn start_with(flags: &[(&str, &str)]) -> TestServer {
+        let dir = tempfile::Builder::new()
+            .prefix("quire-test-")
+            .tempdir()
+            .expect("temp dir");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let config = test_config(&dir, addr, flags);
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let task = tokio::spawn(quire::server::run(config.clone(), listener, async move {
+            let _ = signal.await;
+        }));
+        let mut server = TestServer {
+            base: format!("http://{addr}"),
+            addr,
+            dir,
+            config,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        };
+        server.wait_until_healthy().await;
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.addr)
+    }
+
+    /// A second connection pool to the server's database, for arranging state the HTTP API cannot (invites, expiry).
+    pub async fn store(&self) -> Store {
+        Store::open(&self.config.database, 2, self.config.sync)
+            .await
+            .expect("open the test server's database")
+    }
+
+    /// Arguments that point the `quire` CLI at this server's database.
+    pub fn cli_args(&self) -> Vec<String> {
+        vec![
+            "--data-dir".into(),
+            self.dir.path().display().to_string(),
+            "--database-url".into(),
+            self.config.database.as_str().to_string(),
+        ]
+    }
+
+    /// Triggers graceful shutdown and waits until `server::run` returns, which must be `Ok`.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        let task = self.task.take().expect("server task");
+        let res = tokio::time::timeout(Duration::from_secs(15), task)
+            .await
+            .expect("server::run did not return within 15 s of the shutdown signal")
+            .expect("server task panicked");
+        res.expect("server::run returned an error");
+    }
+
+    async fn wait_until_healthy(&mut self) {
+        let http = super::client();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.task.as_ref().is_some_and(JoinHandle::is_finished) {
+                let res = self.task.take().expect("task").await;
+                panic!("the test server stopped while starting: {res:?}");
+            }
+            if let Ok(response) = http.get(self.url("/healthz")).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the test server did not answer /healthz within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// Defaults, then the test's own listen address and data directory, then the caller's overrides.
+/// The process environment is deliberately not read, so `QUIRE_*` variables cannot leak into tests.
+fn test_config(dir: &TempDir, addr: SocketAddr, flags: &[(&str, &str)]) -> Config {
+    let mut all = vec![
+        ("server.listen".to_string(), addr.to_string()),
+        (
+            "storage.data_dir".to_string(),
+            dir.path().display().to_string(),
+        ),
+    ];
+    all.extend(
+        flags
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string())),
+    );
+    let sources = Sources {
+        file: None,
+        env: Vec::new(),
+        flags: all,
+    };
+    config::load(&sources).unwrap_or_else(|err| panic!("test configuration: {err}"))
+}

@@ -167,10 +167,5 @@ async fn start_session(state: &AppState, user: &User) -> Result<String, ApiError
 }
 
 pub fn is_admin(state: &AppState, user: &User) -> bool {
-    state
-        .config
-        .auth
-        .admins
-        .iter()
-        .any(|admin| *admin == user.email)
+    state.config.auth.admins.contains(&user.email)
 }

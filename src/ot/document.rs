@@ -145,7 +145,9 @@ impl Document {
         let first = self.locate(start);
         let last = self.locate(end - 1);
         let region = Delta::from_ops(self.region_ops(first, last));
-        region.slice(start - first.start, end - first.start)
+        region
+            .slice(start - first.start, end - first.start)
+            .map_err(|err| absolute(err, first.start))
     }
 
     /// Applies `change` (PROTOCOL.md step 6): its base length must fit, no boundary may split
@@ -195,12 +197,9 @@ impl Document {
         let local = Delta::from_ops(
             std::iter::once(Op::retain(lead - first.start, None)).chain(rest.iter().cloned()),
         );
-        let composed = region.try_compose(&local).map_err(|err| match err {
-            OtError::SplitSurrogate { index } => OtError::SplitSurrogate {
-                index: index + first.start,
-            },
-            other => other,
-        })?;
+        let composed = region
+            .try_compose(&local)
+            .map_err(|err| absolute(err, first.start))?;
         if !composed.is_insert_only() {
             // The region covers the whole base of the change, so this cannot happen.
             return Err(OtError::BaseTooLong {
@@ -332,6 +331,16 @@ impl Document {
         } else {
             self.chunks[left] = Chunk::new(std::mem::take(&mut self.chunks[left].ops));
         }
+    }
+}
+
+/// Region-relative error offsets made document-relative.
+fn absolute(err: OtError, region_start: u64) -> OtError {
+    match err {
+        OtError::SplitSurrogate { index } => OtError::SplitSurrogate {
+            index: index + region_start,
+        },
+        other => other,
     }
 }
 

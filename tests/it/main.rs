@@ -2,6 +2,10 @@
 mod ot_support;
 mod ot_quill_suite;
 mod ot_vectors;
+mod ot_trace;
+mod ot_decode;
+mod ot_document;
+mod ot_props;
 mod support; // the harness: TestServer, TestUser, TestPg, the real binary as a child process
 mod accounts; // sign-up, log-in, sessions, CSRF, throttling, sign-up policy, API tokens, JSON errors
 mod cli; // `quire user ...` against the database of a running server

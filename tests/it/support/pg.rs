@@ -2,6 +2,7 @@
 //! One cluster is `initdb`-ed per PostgreSQL version into `target/tmp` and copied for each instance, which keeps a start near half a second.
 
 use std::{
+    io::Write,
     net::TcpListener,
     os::unix::fs::{MetadataExt, PermissionsExt},
     path::{Path, PathBuf},
@@ -29,7 +30,12 @@ impl TestPg {
     /// Starts a fresh instance, or returns `None` (after printing `SKIPPED: ...`) when PostgreSQL is not installed.
     /// With `QUIRE_REQUIRE_SERVICES=1` a missing PostgreSQL panics instead.
     pub async fn start() -> Option<TestPg> {
-        tokio::task::spawn_blocking(start_blocking)
+        // libtest names the thread after the test, so the skip message can say which test was skipped.
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("a test")
+            .to_string();
+        tokio::task::spawn_blocking(move || start_blocking(&test))
             .await
             .expect("PostgreSQL start-up task")
     }
@@ -50,12 +56,14 @@ impl Drop for TestPg {
     }
 }
 
-fn start_blocking() -> Option<TestPg> {
+fn start_blocking(test: &str) -> Option<TestPg> {
     let Some(bin) = installed_bin_dir() else {
         let reason = "PostgreSQL not installed (no /usr/lib/postgresql/*/bin/initdb)";
         assert!(!require_services(), "QUIRE_REQUIRE_SERVICES=1 but {reason}");
-        eprintln!(
-            "SKIPPED: {reason}; install the postgresql package or run ./scripts/test to include these tests"
+        // Written to the real standard error: libtest captures `eprintln!` and hides it for passing tests.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: {reason}; ./scripts/test installs it"
         );
         return None;
     };

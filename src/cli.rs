@@ -12,7 +12,11 @@ use crate::{
 };
 
 #[derive(Debug, Parser)]
-#[command(name = "quire", version, about = "Quire: collaborative documents for a small team, in one binary")]
+#[command(
+    name = "quire",
+    version,
+    about = "Quire: collaborative documents for a small team, in one binary"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalFlags,
@@ -43,6 +47,9 @@ pub struct GlobalFlags {
     /// Any other key, as section.key=value; may repeat.
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Test-only: transform with the wrong priority (proves the convergence tests can fail).
+    #[arg(long, global = true, hide = true)]
+    pub testing_wrong_priority: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,7 +102,11 @@ impl GlobalFlags {
         let path = self
             .config
             .clone()
-            .or_else(|| env.iter().find(|(key, _)| key == "QUIRE_CONFIG").map(|(_, value)| PathBuf::from(value)))
+            .or_else(|| {
+                env.iter()
+                    .find(|(key, _)| key == "QUIRE_CONFIG")
+                    .map(|(_, value)| PathBuf::from(value))
+            })
             .or_else(|| Some(PathBuf::from("quire.toml")).filter(|path| path.exists()));
         let file = match path {
             Some(path) => {
@@ -133,7 +144,9 @@ impl GlobalFlags {
     }
 
     pub fn load(&self) -> Result<Config, ConfigError> {
-        config::load(&self.sources(std::env::vars().collect())?)
+        let mut config = config::load(&self.sources(std::env::vars().collect())?)?;
+        config.testing_wrong_priority = self.testing_wrong_priority;
+        Ok(config)
     }
 }
 
@@ -172,28 +185,47 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
     res
 }
 
-async fn run_user_command(config: &Config, store: &Store, command: UserCommand) -> anyhow::Result<()> {
+async fn run_user_command(
+    config: &Config,
+    store: &Store,
+    command: UserCommand,
+) -> anyhow::Result<()> {
     match command {
         UserCommand::Add { email, name } => {
             let email = email.trim().to_lowercase();
-            anyhow::ensure!(auth::valid_email(&email), "not a valid e-mail address: {email}");
+            anyhow::ensure!(
+                auth::valid_email(&email),
+                "not a valid e-mail address: {email}"
+            );
             anyhow::ensure!(!name.trim().is_empty(), "the name cannot be empty");
             let hash = auth::hash_password(&read_password()?).map_err(anyhow::Error::msg)?;
-            let user = store.create_user(&auth::random_id(16), &email, name.trim(), &hash).await?;
+            let user = store
+                .create_user(&auth::random_id(16), &email, name.trim(), &hash)
+                .await?;
             println!("created {} <{}> ({})", user.name, user.email, user.id);
         }
         UserCommand::List => {
             for user in store.list_users().await? {
                 let state = if user.disabled { "disabled" } else { "active" };
-                let admin = if config.auth.admins.contains(&user.email) { " admin" } else { "" };
-                println!("{}\t{}\t{}\t{}{}", user.id, user.email, user.name, state, admin);
+                let admin = if config.auth.admins.contains(&user.email) {
+                    " admin"
+                } else {
+                    ""
+                };
+                println!(
+                    "{}\t{}\t{}\t{}{}",
+                    user.id, user.email, user.name, state, admin
+                );
             }
         }
         UserCommand::ResetPassword { email } => {
             let user = find_user(store, &email).await?;
             let hash = auth::hash_password(&read_password()?).map_err(anyhow::Error::msg)?;
             store.set_password(&user.id, &hash).await?;
-            println!("password changed for {}; their sessions have ended", user.email);
+            println!(
+                "password changed for {}; their sessions have ended",
+                user.email
+            );
         }
         UserCommand::Disable { email } => {
             let user = find_user(store, &email).await?;
@@ -207,9 +239,14 @@ async fn run_user_command(config: &Config, store: &Store, command: UserCommand) 
         }
         UserCommand::Invite { email } => {
             let email = email.trim().to_lowercase();
-            anyhow::ensure!(auth::valid_email(&email), "not a valid e-mail address: {email}");
+            anyhow::ensure!(
+                auth::valid_email(&email),
+                "not a valid e-mail address: {email}"
+            );
             let token = auth::new_token();
-            store.create_invite(&auth::token_hash(&token), &email, None).await?;
+            store
+                .create_invite(&auth::token_hash(&token), &email, None)
+                .await?;
             println!("{}/signup?invite={token}", config.public_url);
         }
     }

@@ -157,6 +157,9 @@ pub struct Config {
     pub auth: AuthConfig,
     pub limits: Limits,
     pub log_level: String,
+    /// Test-only: the hub transforms with the wrong priority, so tests can prove the convergence check can fail.
+    /// Never read from the file or environment; only the hidden `--testing-wrong-priority` flag sets it.
+    pub testing_wrong_priority: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,7 +222,9 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        validate(RawConfig::default()).expect("defaults are valid").limits
+        validate(RawConfig::default())
+            .expect("defaults are valid")
+            .limits
     }
 }
 
@@ -290,7 +295,11 @@ pub fn default_table() -> toml::Table {
 fn merge_file(table: &mut toml::Table, file: toml::Table) -> Result<(), ConfigError> {
     for (section, value) in file {
         let Some(toml::Value::Table(known)) = table.get_mut(&section) else {
-            return Err(bad(&section, "", &format!("a known section ({})", section_names())));
+            return Err(bad(
+                &section,
+                "",
+                &format!("a known section ({})", section_names()),
+            ));
         };
         let toml::Value::Table(entries) = value else {
             return Err(bad(&section, value, "a [section] table"));
@@ -310,7 +319,11 @@ fn merge_file(table: &mut toml::Table, file: toml::Table) -> Result<(), ConfigEr
 }
 
 fn section_names() -> String {
-    default_table().keys().cloned().collect::<Vec<_>>().join(", ")
+    default_table()
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Sets `section.key` from a string (environment or flag), parsed by the type of the default.
@@ -387,6 +400,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         auth,
         limits,
         log_level,
+        testing_wrong_priority: false,
     })
 }
 
@@ -417,7 +431,10 @@ fn validate_public_url(url: &str, listen: SocketAddr) -> Result<String, ConfigEr
     Ok(trimmed.to_string())
 }
 
-fn validate_database_url(url: &str, data_dir: &std::path::Path) -> Result<DatabaseUrl, ConfigError> {
+fn validate_database_url(
+    url: &str,
+    data_dir: &std::path::Path,
+) -> Result<DatabaseUrl, ConfigError> {
     if url.is_empty() {
         let path = data_dir.join("quire.db");
         return Ok(DatabaseUrl::Sqlite(format!("sqlite://{}", path.display())));
@@ -440,7 +457,13 @@ fn validate_auth(raw: &RawAuth, secure_cookies: bool) -> Result<AuthConfig, Conf
         "open" => SignupPolicy::Open,
         "invite" => SignupPolicy::Invite,
         "closed" => SignupPolicy::Closed,
-        other => return Err(bad("auth.signup", other, "\"open\", \"invite\" or \"closed\"")),
+        other => {
+            return Err(bad(
+                "auth.signup",
+                other,
+                "\"open\", \"invite\" or \"closed\"",
+            ));
+        }
     };
     let mut admins = Vec::new();
     for email in &raw.admins {
@@ -491,7 +514,10 @@ pub fn duration(key: &str, text: &str) -> Result<Duration, ConfigError> {
     let expected = "a duration such as 90s, 15m, 12h or 30d";
     let text = text.trim();
     let split = text.len().saturating_sub(1);
-    let (number, unit) = (text.get(..split).unwrap_or(""), text.get(split..).unwrap_or(""));
+    let (number, unit) = (
+        text.get(..split).unwrap_or(""),
+        text.get(split..).unwrap_or(""),
+    );
     let count: u64 = number.parse().map_err(|_| bad(key, text, expected))?;
     let unit_secs = match unit {
         "s" => 1,
@@ -510,11 +536,21 @@ pub fn duration(key: &str, text: &str) -> Result<Duration, ConfigError> {
 mod tests {
     use super::*;
 
-    fn load_with(file: &str, env: &[(&str, &str)], flags: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    fn load_with(
+        file: &str,
+        env: &[(&str, &str)],
+        flags: &[(&str, &str)],
+    ) -> Result<Config, ConfigError> {
         load(&Sources {
             file: Some(("quire.toml".into(), file.to_string())),
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            flags: flags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            flags: flags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         })
     }
 
@@ -523,7 +559,10 @@ mod tests {
         let config = load(&Sources::default()).unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.public_url, "http://127.0.0.1:8080");
-        assert_eq!(config.database, DatabaseUrl::Sqlite("sqlite://./quire-data/quire.db".into()));
+        assert_eq!(
+            config.database,
+            DatabaseUrl::Sqlite("sqlite://./quire-data/quire.db".into())
+        );
         assert_eq!(config.auth.session_ttl, Duration::from_secs(30 * 86_400));
         assert_eq!(config.limits.max_doc_len, 2_000_000);
     }
@@ -538,7 +577,11 @@ mod tests {
         let flags = [("server.listen", "127.0.0.1:1003")];
         let all = load_with(file, &env, &flags).unwrap();
         assert_eq!(all.listen.port(), 1003);
-        assert_eq!(all.auth.signup, SignupPolicy::Closed, "untouched file keys stay");
+        assert_eq!(
+            all.auth.signup,
+            SignupPolicy::Closed,
+            "untouched file keys stay"
+        );
     }
 
     #[test]

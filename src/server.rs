@@ -34,6 +34,7 @@ pub async fn run(
         limits: config.limits.clone(),
         idle_grace: HUB_IDLE_GRACE,
         max_batch: HUB_MAX_BATCH,
+        wrong_priority: config.testing_wrong_priority,
     };
     let hubs = Hubs::new(store.clone(), hub_config, hub_metrics);
     let state = http::AppState::new(config.clone(), store.clone(), hubs, registry);

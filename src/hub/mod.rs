@@ -10,7 +10,7 @@ use std::{
     collections::HashMap,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicU64, Ordering},
     },
     time::Duration,
 };
@@ -33,10 +33,6 @@ pub type Frame = bytes::Bytes;
 
 /// Identifies one WebSocket connection for the life of the process.
 pub type ConnId = u64;
-
-/// Test-only switch: when set, the server transforms with the wrong priority, which the convergence
-/// simulation must detect (the negative control of the hub's tests).
-pub static WRONG_PRIORITY_FOR_TESTS: AtomicBool = AtomicBool::new(false);
 
 static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -103,6 +99,8 @@ pub struct HubConfig {
     pub idle_grace: Duration,
     /// Most messages handled (and ops written in one transaction) per round.
     pub max_batch: usize,
+    /// Test-only: transform with the wrong priority (see `Config::testing_wrong_priority`).
+    pub wrong_priority: bool,
 }
 
 /// The registry of running hubs: document id -> mailbox. Cheap to clone.

@@ -48,6 +48,8 @@ pub struct DocState {
     last_seq: HashMap<Arc<str>, (u64, u64)>,
     max_recent: usize,
     max_doc_len: u64,
+    /// The committed op wins ties on the server (PROTOCOL.md section 2): `true`, except in the negative control test.
+    committed_priority: bool,
 }
 
 impl DocState {
@@ -59,7 +61,13 @@ impl DocState {
             last_seq: HashMap::new(),
             max_recent: max_recent.max(1),
             max_doc_len,
+            committed_priority: true,
         }
+    }
+
+    /// Test-only: make the server transform with the wrong priority, which convergence tests must detect.
+    pub fn use_wrong_priority(&mut self) {
+        self.committed_priority = false;
     }
 
     pub fn head(&self) -> u64 {
@@ -140,7 +148,7 @@ impl DocState {
         let skip = usize::try_from(rev - self.oldest_rev()).unwrap_or(usize::MAX);
         let mut op = op.clone();
         for committed in self.recent.iter().skip(skip) {
-            op = committed.op.transform(&op, transform_priority());
+            op = committed.op.transform(&op, self.committed_priority);
         }
         op
     }
@@ -171,17 +179,6 @@ impl DocState {
         }
         Some(clamp_selection(sel, self.document.len_utf16()))
     }
-
-    /// Reverts nothing: after a failed write the hub reloads the whole state from the store instead.
-    pub fn len(&self) -> u64 {
-        self.document.len_utf16()
-    }
-}
-
-/// The committed op wins ties on the server (PROTOCOL.md section 2). A test-only switch flips it to prove the
-/// convergence simulation can detect a wrong rule.
-fn transform_priority() -> bool {
-    !super::WRONG_PRIORITY_FOR_TESTS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Moves a selection through one op (`transformPosition(pos, !own_op)`): an insert at a caret moves it only

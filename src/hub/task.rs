@@ -50,7 +50,7 @@ pub(super) async fn run(
 ) {
     let config = hubs.config().clone();
     let max_recent = usize::try_from(config.limits.max_catchup_ops).unwrap_or(usize::MAX);
-    let state = match load_state(
+    let mut state = match load_state(
         &hubs.inner.store,
         &doc_id,
         max_recent,
@@ -65,6 +65,9 @@ pub(super) async fn run(
             return;
         }
     };
+    if config.wrong_priority {
+        state.use_wrong_priority();
+    }
     let mut hub = Hub {
         doc_id,
         hubs,
@@ -208,6 +211,7 @@ impl Hub {
             let _ = reply.send(JoinResult::Failed);
             return;
         }
+        self.supersede(&client);
         let user_json = serde_json::to_value(&user).unwrap_or(Value::Null);
         self.sessions.insert(
             conn,
@@ -222,6 +226,22 @@ impl Hub {
         );
         self.hubs.inner.metrics.sessions.inc();
         let _ = reply.send(JoinResult::Joined);
+    }
+
+    /// A client that says hello again has lost its old connection, though we may not know yet. The catch-up just
+    /// sent is authoritative about which of its ops were committed, so anything still arriving on the old
+    /// connection must be ignored: dropping the old session does that, and closes its socket.
+    fn supersede(&mut self, client: &str) {
+        let old: Vec<ConnId> = self
+            .sessions
+            .iter()
+            .filter(|(_, session)| &*session.client == client)
+            .map(|(conn, _)| *conn)
+            .collect();
+        for conn in old {
+            self.sessions.remove(&conn);
+            self.hubs.inner.metrics.sessions.dec();
+        }
     }
 
     fn submit(&mut self, conn: ConnId, rev: u64, seq: u64, op: &Delta) {

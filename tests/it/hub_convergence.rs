@@ -1,0 +1,133 @@
+//! Convergence over real WebSockets (PROTOCOL.md section 2), and the negative control proving the check can fail.
+
+use quire::hub::load_content;
+use serde_json::{Value, json};
+
+use crate::{
+    hub_sim::{SimParams, content_delta, divergence, simulate},
+    support::{SpawnedQuire, TestServer},
+};
+
+/// Limits high enough that the simulation's bursts are never rate limited.
+const SIM_FLAGS: [(&str, &str); 4] = [
+    ("limits.ops_per_second", "100000"),
+    ("limits.ops_burst", "100000"),
+    ("limits.presence_per_second", "100000"),
+    ("limits.presence_burst", "100000"),
+];
+
+/// Signs up through the API and creates a document; returns (API token, document id).
+pub async fn api_setup(base: &str) -> (String, String) {
+    let http = crate::support::client();
+    let email = format!(
+        "sim.{}@example.test",
+        quire::auth::random_id(8).to_lowercase()
+    );
+    let signup = http
+        .post(format!("{base}/api/auth/signup"))
+        .json(&json!({"email": email, "name": "Sim", "password": "simulation password"}))
+        .send()
+        .await
+        .expect("sign up");
+    assert_eq!(signup.status(), 201);
+    let csrf = crate::support::cookie_value(&signup, "quire_csrf").expect("csrf cookie");
+    let token: Value = http
+        .post(format!("{base}/api/tokens"))
+        .header("X-CSRF-Token", csrf)
+        .json(&json!({"name": "sim"}))
+        .send()
+        .await
+        .expect("create token")
+        .json()
+        .await
+        .expect("token JSON");
+    let token = token["token"].as_str().expect("token").to_string();
+    let doc: Value = reqwest::Client::new()
+        .post(format!("{base}/api/docs"))
+        .bearer_auth(&token)
+        .json(&json!({"title": "simulation"}))
+        .send()
+        .await
+        .expect("create doc")
+        .json()
+        .await
+        .expect("doc JSON");
+    (token, doc["id"].as_str().expect("doc id").to_string())
+}
+
+pub async fn content(base: &str, doc: &str, token: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{base}/api/docs/{doc}/content?format=delta"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET content")
+        .json()
+        .await
+        .expect("content JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_converge_with_the_server_and_a_fresh_load_from_the_database() {
+    let server = TestServer::start_with(&SIM_FLAGS).await;
+    let (token, doc) = api_setup(&server.base).await;
+    let params = SimParams::from_env();
+    let content_url = server.url(&format!("/api/docs/{doc}/content"));
+    let report = simulate(&server.addr.to_string(), &doc, &token, params, &content_url).await;
+    let (server_doc, server_rev) = content_delta(&content(&server.base, &doc, &token).await);
+    if let Some(problem) = divergence(&report, &server_doc, server_rev) {
+        panic!("seed {}: {problem}", params.seed);
+    }
+    assert!(server_rev > 0, "the simulation committed nothing");
+    let (loaded_rev, loaded_doc) = load_content(&server.store().await, &doc)
+        .await
+        .expect("load from the database");
+    assert_eq!(
+        (loaded_rev, &loaded_doc),
+        (server_rev, &server_doc),
+        "seed {}: the database disagrees",
+        params.seed
+    );
+    println!(
+        "converged: {server_rev} revisions, {} clients",
+        params.n_clients
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_transforming_with_the_wrong_priority_is_caught() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut args = vec!["--listen", "127.0.0.1:0", "--testing-wrong-priority"];
+    let sets: Vec<String> = SIM_FLAGS
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    for set in &sets {
+        args.extend(["--set", set.as_str()]);
+    }
+    let mut quire = SpawnedQuire::start(dir.path(), &args, &[]).await;
+    let addr = quire.url.trim_start_matches("http://").to_string();
+    let mut caught = Vec::new();
+    // Divergence needs a concurrent tie, which random edits make likely but not certain in one run.
+    for attempt in 0..4u64 {
+        let (token, doc) = api_setup(&quire.url).await;
+        let params = SimParams {
+            n_clients: 6,
+            n_actions: 80,
+            seed: 1000 + attempt,
+        };
+        let content_url = format!("{}/api/docs/{doc}/content", quire.url);
+        let report = simulate(&addr, &doc, &token, params, &content_url).await;
+        let (server_doc, server_rev) = content_delta(&content(&quire.url, &doc, &token).await);
+        if let Some(problem) = divergence(&report, &server_doc, server_rev) {
+            caught.push(problem);
+            break;
+        }
+    }
+    quire.sigterm(std::time::Duration::from_secs(10)).await;
+    assert!(
+        !caught.is_empty(),
+        "the simulation did not notice a server using the wrong transform priority"
+    );
+}

@@ -57,7 +57,9 @@ pub fn valid_email(email: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
 }
 
 #[cfg(test)]

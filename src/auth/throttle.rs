@@ -30,9 +30,21 @@ impl LoginThrottle {
     pub fn retry_after(&self, email: &str, address: &str) -> Option<Duration> {
         let now = Instant::now();
         let mut failures = self.lock();
-        let email_wait = wait(&mut failures, &email_key(email), self.max_failures, self.window, now);
+        let email_wait = wait(
+            &mut failures,
+            &email_key(email),
+            self.max_failures,
+            self.window,
+            now,
+        );
         let address_limit = self.max_failures.saturating_mul(ADDRESS_FACTOR);
-        let address_wait = wait(&mut failures, &address_key(address), address_limit, self.window, now);
+        let address_wait = wait(
+            &mut failures,
+            &address_key(address),
+            address_limit,
+            self.window,
+            now,
+        );
         email_wait.max(address_wait)
     }
 
@@ -45,7 +57,11 @@ impl LoginThrottle {
         // Keep the map from growing without bound under a spray of random e-mails.
         if failures.len() > 100_000 {
             let window = self.window;
-            failures.retain(|_, times| times.last().is_some_and(|last| now.duration_since(*last) < window));
+            failures.retain(|_, times| {
+                times
+                    .last()
+                    .is_some_and(|last| now.duration_since(*last) < window)
+            });
         }
     }
 
@@ -56,7 +72,9 @@ impl LoginThrottle {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Instant>>> {
         // A poisoned lock only means another request panicked mid-update; the counts are still usable.
-        self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -96,8 +114,14 @@ mod tests {
             assert!(throttle.retry_after("a@x.io", "1.2.3.4").is_none());
             throttle.record_failure("a@x.io", "1.2.3.4");
         }
-        assert!(throttle.retry_after("A@x.io", "5.6.7.8").is_some(), "e-mail is case-insensitive");
-        assert!(throttle.retry_after("b@x.io", "1.2.3.4").is_none(), "address allows more tries");
+        assert!(
+            throttle.retry_after("A@x.io", "5.6.7.8").is_some(),
+            "e-mail is case-insensitive"
+        );
+        assert!(
+            throttle.retry_after("b@x.io", "1.2.3.4").is_none(),
+            "address allows more tries"
+        );
         throttle.record_success("a@x.io");
         assert!(throttle.retry_after("a@x.io", "5.6.7.8").is_none());
     }

@@ -37,7 +37,13 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> StoreResult<User> {
 
 impl Store {
     /// Creates a user; `Conflict` when the e-mail (compared lower-cased) is taken.
-    pub async fn create_user(&self, id: &str, email: &str, name: &str, password_hash: &str) -> StoreResult<User> {
+    pub async fn create_user(
+        &self,
+        id: &str,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+    ) -> StoreResult<User> {
         let created_at = now_ms();
         sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, disabled, created_at) VALUES ($1, $2, $3, $4, 0, $5)",
@@ -75,7 +81,9 @@ impl Store {
 
     pub async fn list_users(&self) -> StoreResult<Vec<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, email");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -113,7 +121,12 @@ impl Store {
         Ok(res.rows_affected() == 1)
     }
 
-    pub async fn create_session(&self, token_hash: &str, user_id: &str, expires_at: i64) -> StoreResult<()> {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        expires_at: i64,
+    ) -> StoreResult<()> {
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(user_id)
@@ -157,7 +170,13 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_api_token(&self, id: &str, user_id: &str, name: &str, token_hash: &str) -> StoreResult<ApiToken> {
+    pub async fn create_api_token(
+        &self,
+        id: &str,
+        user_id: &str,
+        name: &str,
+        token_hash: &str,
+    ) -> StoreResult<ApiToken> {
         let created_at = now_ms();
         sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
@@ -213,7 +232,10 @@ impl Store {
         let sql = "SELECT u.id, u.email, u.name, u.password_hash, u.disabled, u.created_at \
                    FROM api_tokens t JOIN users u ON u.id = t.user_id \
                    WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0";
-        let row = sqlx::query(sql).bind(token_hash).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(row) = row else { return Ok(None) };
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
             .bind(now_ms())
@@ -223,7 +245,12 @@ impl Store {
         Ok(Some(user_from_row(&row)?))
     }
 
-    pub async fn create_invite(&self, token_hash: &str, email: &str, created_by: Option<&str>) -> StoreResult<()> {
+    pub async fn create_invite(
+        &self,
+        token_hash: &str,
+        email: &str,
+        created_by: Option<&str>,
+    ) -> StoreResult<()> {
         sqlx::query("INSERT INTO invites (token_hash, email, created_by, created_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(email.trim().to_lowercase())

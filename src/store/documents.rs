@@ -73,7 +73,12 @@ fn doc_from_row(row: &sqlx::any::AnyRow) -> StoreResult<DocMeta> {
 
 impl Store {
     /// Creates an empty document (`"\n"` at revision 0) owned by `owner_id`.
-    pub async fn create_document(&self, id: &str, title: &str, owner_id: &str) -> StoreResult<DocMeta> {
+    pub async fn create_document(
+        &self,
+        id: &str,
+        title: &str,
+        owner_id: &str,
+    ) -> StoreResult<DocMeta> {
         let now = now_ms();
         sqlx::query(
             "INSERT INTO documents (id, title, owner_id, head_rev, created_at, updated_at) VALUES ($1, $2, $3, 0, $4, $4)",
@@ -133,7 +138,10 @@ impl Store {
                 let role = if doc.owner_id == user_id {
                     Role::Owner
                 } else {
-                    member_role.as_deref().and_then(Role::parse).unwrap_or(Role::Viewer)
+                    member_role
+                        .as_deref()
+                        .and_then(Role::parse)
+                        .unwrap_or(Role::Viewer)
                 };
                 Ok((doc, role))
             })
@@ -170,11 +178,13 @@ impl Store {
     }
 
     pub async fn trash_document(&self, doc_id: &str) -> StoreResult<bool> {
-        let res = sqlx::query("UPDATE documents SET trashed_at = $1 WHERE id = $2 AND trashed_at IS NULL")
-            .bind(now_ms())
-            .bind(doc_id)
-            .execute(&self.pool)
-            .await?;
+        let res = sqlx::query(
+            "UPDATE documents SET trashed_at = $1 WHERE id = $2 AND trashed_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(doc_id)
+        .execute(&self.pool)
+        .await?;
         Ok(res.rows_affected() == 1)
     }
 }

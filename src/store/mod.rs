@@ -52,7 +52,11 @@ pub struct Store {
 
 impl Store {
     /// Connects, creating the SQLite file when needed, and applies pending migrations.
-    pub async fn open(url: &DatabaseUrl, max_connections: u32, sync: SyncMode) -> StoreResult<Store> {
+    pub async fn open(
+        url: &DatabaseUrl,
+        max_connections: u32,
+        sync: SyncMode,
+    ) -> StoreResult<Store> {
         sqlx::any::install_default_drivers();
         let (backend, url) = match url {
             DatabaseUrl::Sqlite(url) => (Backend::Sqlite, sqlite_url(url)),
@@ -74,7 +78,9 @@ impl Store {
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
                              PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
                         );
-                        sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas)).execute(conn).await?;
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas))
+                            .execute(conn)
+                            .await?;
                     }
                     Ok(())
                 })
@@ -124,7 +130,9 @@ pub fn now_ms() -> i64 {
 /// Maps a unique-constraint failure to `Conflict`, keeping other errors as they are.
 fn conflict_on_unique(err: sqlx::Error, what: &str) -> StoreError {
     match &err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_string()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(what.to_string())
+        }
         _ => StoreError::Database(err),
     }
 }

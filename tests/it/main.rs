@@ -16,3 +16,4 @@ mod tidy; // source rules: `//!` headers, module boundaries, mirrored migrations
 mod hub_client; // TestSocket (raw frames) and SimClient (the client state machine on the Rust OT)
 mod hub_sim; // the randomized multi-client simulation
 mod hub_convergence; // clients converge with the server and the database; the wrong-priority negative control
+mod hub_protocol; // PROTOCOL.md section 3, table-driven: every message type and error code over a real WebSocket

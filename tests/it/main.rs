@@ -18,3 +18,4 @@ mod hub_sim; // the randomized multi-client simulation
 mod hub_convergence; // clients converge with the server and the database; the wrong-priority negative control
 mod hub_protocol; // PROTOCOL.md section 3, table-driven: every message type and error code over a real WebSocket
 mod hub_presence; // selections move with ops (own vs. others), late joiners, sel null on leave
+mod hub_durability; // the real binary: clean restart, kill -9 mid-stream keeps every acked op, clients resume

@@ -559,7 +559,13 @@ async fn viewers_and_commenters_are_forbidden_to_edit_but_receive_ops() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limited_ops_are_accepted_when_resent_later() {
-    let s = setup(&[("limits.ops_per_second", "1"), ("limits.ops_burst", "2")]).await;
+    let s = setup(&[
+        ("limits.ops_per_second", "1"),
+        ("limits.ops_burst", "2"),
+        ("limits.presence_per_second", "1"),
+        ("limits.presence_burst", "1"),
+    ])
+    .await;
     let (mut a, _, _) = s.open("a").await;
     a.send(op(0, 1, json!([{"insert": "a"}]))).await;
     a.send(op(1, 2, json!([{"insert": "b"}]))).await;
@@ -585,6 +591,20 @@ async fn rate_limited_ops_are_accepted_when_resent_later() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     a.send(op(2, 3, json!([{"insert": "c"}]))).await;
     assert_reply("resent", &a.recv().await, &ack(3, 2));
+    // Presence has its own budget: the second quick update is refused (no seq), the first was relayed.
+    let (mut b, _, _) = s.open("b").await;
+    let sel = json!({"index": 0, "length": 1});
+    a.send(json!({"t": "presence", "rev": 3, "sel": sel})).await;
+    a.send(json!({"t": "presence", "rev": 3, "sel": sel})).await;
+    assert_reply(
+        "second presence",
+        &a.recv().await,
+        &error("rate_limited", false, None),
+    );
+    let relayed = b.recv().await;
+    assert_eq!((&relayed["t"], &relayed["sel"]), (&json!("presence"), &sel));
+    assert_eq!(b.recv_within(Duration::from_millis(300)).await, None);
+    assert_usable("presence rate limit", &mut a).await;
     assert_eq!(
         s.content().await,
         json!({"rev": 3, "ops": [{"insert": "cba\n"}]})

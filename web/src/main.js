@@ -92,6 +92,9 @@ export function boot(root) {
   });
   // Write what is pending and let the next open of this page take it over.
   window.addEventListener('pagehide', () => sync.flush(true));
+  window.addEventListener('pageshow', (e) => {
+    if (e.persisted) sync.resumed();
+  });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'hidden') sync.flush(false);
   });

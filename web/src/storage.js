@@ -68,12 +68,13 @@ export class PendingStore {
   }
 
   // Returns false when the browser refused (quota): the caller warns.
-  save(state) {
+  // `released`: the page is leaving, so the record is free for the next one.
+  save(state, { released = false } = {}) {
     if (!state.outstanding && !state.buffer) {
       this.clear(state.client);
       return true;
     }
-    const rec = { v: 1, doc: this.docId, beat: this.now(), savedAt: this.now(), state };
+    const rec = { v: 1, doc: this.docId, beat: released ? 0 : this.now(), savedAt: this.now(), state };
     try {
       this.storage.setItem(this._key(state.client), JSON.stringify(rec));
       this.session?.setItem(TAB_PREFIX + this.docId, state.client);

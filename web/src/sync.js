@@ -50,6 +50,7 @@ export class DocSync {
     this.presenceTimer = null;
     this.saveTimer = null;
     this.retryTimer = null;
+    this.released = false;
 
     const restored = this.store ? this.store.adopt() : null;
     const callbacks = {
@@ -77,7 +78,9 @@ export class DocSync {
       },
     });
     if (this.store) {
-      this.heartbeat = setInterval(() => this.store.heartbeat(this.ot.client), HEARTBEAT_MS);
+      this.heartbeat = setInterval(() => {
+        if (!this.released) this.store.heartbeat(this.ot.client);
+      }, HEARTBEAT_MS);
     }
   }
 
@@ -116,13 +119,21 @@ export class DocSync {
     this._schedulePresence();
   }
 
-  // Write pending edits now (pagehide), and let another tab adopt them.
+  // Write pending edits now (pagehide), and let the next page adopt them.
+  // Once released, later writes (visibilitychange, which may fire after
+  // pagehide, or a late timer) keep the record free.
   flush(release = false) {
     if (!this.store) return;
+    if (release) this.released = true;
     if (this.saveTimer) this.clearTimeout(this.saveTimer);
     this.saveTimer = null;
     this._save();
-    if (release) this.store.release(this.ot.client);
+  }
+
+  // Back from the back/forward cache: this page owns its record again.
+  resumed() {
+    this.released = false;
+    this._save();
   }
 
   reconnectNow() {
@@ -272,7 +283,7 @@ export class DocSync {
 
   _save() {
     if (!this.store) return;
-    const ok = this.store.save(this.ot.toJSON());
+    const ok = this.store.save(this.ot.toJSON(), { released: this.released });
     if (!ok && !this.notice) {
       this.notice = 'This browser has no room to keep a local copy of unsent changes.';
       this._emitStatus();

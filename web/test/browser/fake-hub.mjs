@@ -80,9 +80,11 @@ export async function startFakeHub({ port = 0 } = {}) {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+  const hub = { blockWs: false };
   httpServer.on('upgrade', (req, socket, head) => {
     const m = new URL(req.url, 'http://x').pathname.match(/^\/api\/docs\/([\w-]+)\/ws$/);
-    if (!m) return socket.destroy();
+    // blockWs: the page loads but its socket cannot connect ("offline" reload).
+    if (!m || hub.blockWs) return socket.destroy();
     const c = cookies(req);
     wss.handleUpgrade(req, socket, head, (ws) => {
       const server = doc(m[1]).server;
@@ -106,7 +108,7 @@ export async function startFakeHub({ port = 0 } = {}) {
 
   await new Promise((r) => httpServer.listen(port, '127.0.0.1', r));
   const url = `http://127.0.0.1:${httpServer.address().port}`;
-  return {
+  return Object.assign(hub, {
     url,
     docs,
     log,
@@ -118,7 +120,7 @@ export async function startFakeHub({ port = 0 } = {}) {
       for (const ws of wss.clients) ws.terminate();
       await new Promise((r) => httpServer.close(r));
     },
-  };
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

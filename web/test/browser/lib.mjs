@@ -44,7 +44,10 @@ export async function until(fn, { timeout = 10000, every = 50, what = 'condition
 // Collect console errors and CSP violations: either fails the test.
 export function watchErrors(page, label, errors) {
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/favicon/.test(m.text())) errors.push(`${label}: ${m.text()}`);
+    // Failed socket handshakes are expected: the tests cut the network.
+    if (m.type() !== 'error' || /WebSocket connection to/.test(m.text())) return;
+    if (/favicon/.test(m.location()?.url ?? '') || /favicon/.test(m.text())) return;
+    errors.push(`${label}: ${m.text()} ${m.location()?.url ?? ''}`);
   });
   page.on('pageerror', (e) => errors.push(`${label}: ${e.message}`));
 }

@@ -282,9 +282,9 @@ impl Delta {
 }
 
 fn drop_empty_attributes(op: &mut Op) {
-    if let Op::Insert { attributes, .. } | Op::Retain { attributes, .. } = op {
-        if attributes.as_ref().is_some_and(Map::is_empty) {
-            *attributes = None;
-        }
+    if let Op::Insert { attributes, .. } | Op::Retain { attributes, .. } = op
+        && attributes.as_ref().is_some_and(Map::is_empty)
+    {
+        *attributes = None;
     }
 }

@@ -189,10 +189,74 @@ impl From<&crate::config::Limits> for WireLimits {
     }
 }
 
-/// Decodes one text frame. Distinguishes a wrong protocol version (which has its own code) from other malformed input.
-pub fn decode_client_msg(text: &str) -> Result<ClientMsg, (ErrorCode, String)> {
-    serde_json::from_str::<ClientMsg>(text)
-        .map_err(|err| (ErrorCode::BadMessage, format!("malformed message: {err}")))
+/// Why a frame was refused; `seq` is set when the frame was an op, so the client knows which one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub code: ErrorCode,
+    pub msg: String,
+    pub seq: Option<u64>,
+}
+
+/// Decodes one text frame. An op whose text holds a lone surrogate (JSON escapes such as `"\ud800"`, which a
+/// browser produces for a split emoji) is a `bad_op` for that seq, not a malformed message: serde refuses
+/// such strings, so the frame is parsed once more with them replaced to find out whether it was an op.
+pub fn decode_client_msg(text: &str) -> Result<ClientMsg, Rejection> {
+    let err = match serde_json::from_str::<ClientMsg>(text) {
+        Ok(msg) => return Ok(msg),
+        Err(err) => err,
+    };
+    if let Some(patched) = replace_surrogate_escapes(text)
+        && let Ok(ClientMsg::Op(op)) = serde_json::from_str::<ClientMsg>(&patched)
+    {
+        return Err(Rejection {
+            code: ErrorCode::BadOp,
+            msg: "insert text holds a lone surrogate".into(),
+            seq: Some(op.seq),
+        });
+    }
+    Err(Rejection {
+        code: ErrorCode::BadMessage,
+        msg: format!("malformed message: {err}"),
+        seq: None,
+    })
+}
+
+/// `text` with every `\uD800`..`\uDFFF` escape replaced by `\uFFFD`, or `None` when it has none.
+fn replace_surrogate_escapes(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut found = false;
+    let mut idx = 0;
+    while idx + 6 <= bytes.len() {
+        let is_escape = bytes[idx] == b'\\'
+            && bytes[idx + 1] == b'u'
+            && preceding_backslashes(bytes, idx) % 2 == 0;
+        let is_surrogate = is_escape
+            && matches!(bytes[idx + 2], b'd' | b'D')
+            && matches!(bytes[idx + 3], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+            && bytes[idx + 4].is_ascii_hexdigit()
+            && bytes[idx + 5].is_ascii_hexdigit();
+        if is_surrogate {
+            out.push_str(&text[last..idx]);
+            out.push_str("\\uFFFD");
+            last = idx + 6;
+            idx += 6;
+            found = true;
+        } else {
+            idx += 1;
+        }
+    }
+    out.push_str(&text[last..]);
+    found.then_some(out)
+}
+
+fn preceding_backslashes(bytes: &[u8], idx: usize) -> usize {
+    bytes[..idx]
+        .iter()
+        .rev()
+        .take_while(|byte| **byte == b'\\')
+        .count()
 }
 
 #[cfg(test)]
@@ -229,11 +293,32 @@ mod tests {
             r#"{"rev":1}"#,
         ] {
             assert_eq!(
-                decode_client_msg(bad).unwrap_err().0,
+                decode_client_msg(bad).unwrap_err().code,
                 ErrorCode::BadMessage,
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_lone_surrogate_in_an_op_is_a_bad_op_for_its_seq() {
+        let lone = decode_client_msg(r#"{"t":"op","rev":0,"seq":4,"op":[{"insert":"a\ud83db"}]}"#)
+            .unwrap_err();
+        assert_eq!((lone.code, lone.seq), (ErrorCode::BadOp, Some(4)));
+        let pair =
+            decode_client_msg(r#"{"t":"op","rev":0,"seq":4,"op":[{"insert":"\ud83d\ude00"}]}"#);
+        assert!(pair.is_ok(), "a valid pair is text");
+        let escaped =
+            decode_client_msg(r#"{"t":"op","rev":0,"seq":4,"op":[{"insert":"\\ud83d"}],"x":1}"#)
+                .unwrap_err();
+        assert_eq!(
+            escaped.code,
+            ErrorCode::BadMessage,
+            "an escaped backslash is not a surrogate escape"
+        );
+        let not_op =
+            decode_client_msg(r#"{"t":"presence","rev":"\ud800","sel":null}"#).unwrap_err();
+        assert_eq!(not_op.code, ErrorCode::BadMessage);
     }
 
     #[test]

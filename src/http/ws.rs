@@ -109,7 +109,11 @@ async fn connection(
     let (mut sink, mut stream) = socket.split();
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, stream.next()).await {
         Ok(Some(Ok(Message::Text(text)))) => protocol::decode_client_msg(&text),
-        Ok(Some(Ok(_))) => Err((ErrorCode::BadMessage, "expected a hello text frame".into())),
+        Ok(Some(Ok(_))) => Err(protocol::Rejection {
+            code: ErrorCode::BadMessage,
+            msg: "expected a hello text frame".into(),
+            seq: None,
+        }),
         _ => return,
     };
     let hello = match hello {
@@ -122,7 +126,7 @@ async fn connection(
             )
             .await;
         }
-        Err((code, msg)) => return fatal(&mut sink, code, &msg).await,
+        Err(rejection) => return fatal(&mut sink, ErrorCode::BadMessage, &rejection.msg).await,
     };
     if hello.proto != protocol::PROTOCOL_VERSION {
         return fatal(
@@ -253,8 +257,14 @@ impl Conn {
                 fatal(sink, ErrorCode::BadMessage, "hello was already received").await;
                 false
             }
-            Err((code, msg)) => {
-                fatal(sink, code, &msg).await;
+            Err(rejection) if rejection.code == ErrorCode::BadOp => {
+                self.state.hubs.metrics().error(rejection.code.as_str());
+                send_error(sink, rejection.code, &rejection.msg, rejection.seq)
+                    .await
+                    .is_ok()
+            }
+            Err(rejection) => {
+                fatal(sink, rejection.code, &rejection.msg).await;
                 false
             }
         }

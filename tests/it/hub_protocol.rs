@@ -3,10 +3,6 @@
 //!
 //! `internal` (a storage failure) is not covered: it cannot be triggered without breaking the database underneath a
 //! running server, which this harness cannot do safely.
-//!
-//! Not covered yet: a lone surrogate in insert text (`"a\ud800b"`, which `JSON.stringify` produces for a split
-//! surrogate pair) should be a non-fatal `bad_op` (PROTOCOL.md step 2), but the server answers a fatal `bad_message`
-//! because `protocol::decode_client_msg` parses the op into a `serde_json::Value`, which refuses lone surrogates.
 
 use std::time::Duration;
 
@@ -162,6 +158,12 @@ fn default_rows() -> Vec<Row> {
         }),
         ("embed the editor does not register", |_| {
             bad(json!([{"insert": {"image": "https://example.test/x.png"}}]))
+        }),
+        ("lone surrogate in insert text", |head| {
+            // Written by hand: `JSON.stringify` emits this escape for half an emoji; serde cannot build it.
+            let frame =
+                format!(r#"{{"t":"op","rev":{head},"seq":4,"op":[{{"insert":"a\ud83db"}}]}}"#);
+            vec![(Sent::Text(frame), error("bad_op", false, Some(4)))]
         }),
         ("javascript link", |_| {
             bad(json!([{"insert": "x", "attributes": {"link": "javascript:alert(1)"}}]))

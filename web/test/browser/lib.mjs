@@ -5,6 +5,7 @@
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
+import { stableJSON } from '../lib/same.js';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -56,3 +57,13 @@ export const contents = (page) => page.evaluate(() => window.__quire.quill.getCo
 export const text = (page) => page.evaluate(() => window.__quire.quill.getText());
 export const statusText = (page) => page.locator('.qe-status').textContent();
 export const synced = (page) => page.evaluate(() => window.__quire.client.isSynchronized);
+
+// Quill's own document must equal the OT client's view (base + pending):
+// Quill silently normalizes what it cannot represent (research P9).
+export async function quillMatchesClient(page) {
+  const [q, c] = await page.evaluate(() => [
+    window.__quire.quill.getContents().ops,
+    window.__quire.client.localDocument()?.ops ?? null,
+  ]);
+  return { ok: c !== null && stableJSON(q) === stableJSON(c), quill: q, client: c };
+}

@@ -140,6 +140,11 @@ pub fn ack_frame(seq: u64, rev: u64, dup: bool) -> String {
     }
 }
 
+/// Not in PROTOCOL.md v1 (an addition clients may ignore): the connection's role changed while it was open.
+pub fn role_frame(role: &str) -> String {
+    serde_json::json!({"t": "role", "role": role}).to_string()
+}
+
 pub fn pong_frame(id: Option<Value>) -> String {
     match id {
         Some(id) => serde_json::json!({"t": "pong", "id": id}).to_string(),

@@ -6,7 +6,7 @@ use axum::{
     extract::{Path, Query, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{delete, get, post},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::{AppState, auth_api::ApiJson, error::ApiError, session::ApiUser};
 use crate::{
     auth,
-    store::{DocMeta, Role, StoreResult, User},
+    store::{DocMeta, DocScope, Role, StoreResult, User},
 };
 
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/docs", get(list).post(create))
         .route("/api/docs/{id}", get(metadata).patch(rename).delete(trash))
         .route("/api/docs/{id}/content", get(content))
+        .route("/api/docs/{id}/restore", post(restore))
+        .route("/api/docs/{id}/forever", delete(delete_forever))
 }
 
 pub async fn create_document(
@@ -67,7 +69,11 @@ pub async fn visible_document(
     let Some(role) = state.store.role_of(id, &user.id).await? else {
         return Ok(None);
     };
-    Ok(state.store.document(id).await?.map(|doc| (doc, role)))
+    let doc = state.store.document(id).await?;
+    // A trashed document is the owner's alone until it is restored.
+    Ok(doc
+        .filter(|doc| doc.trashed_at.is_none() || role == Role::Owner)
+        .map(|doc| (doc, role)))
 }
 
 /// Like `visible_document`, as an API result: 404 when not visible, 403 when the role is below `needed`.
@@ -99,25 +105,67 @@ pub fn doc_json(doc: &DocMeta, role: Role) -> Value {
         "created_at": doc.created_at,
         "updated_at": doc.updated_at,
         "trashed": doc.trashed_at.is_some(),
+        "editors_can_share": doc.editors_can_share,
+        "last_editor": doc.last_editor_id.as_ref().map(|id| json!({"id": id, "name": doc.last_editor_name})),
     })
 }
 
+/// The most documents one list request returns.
+pub const MAX_PAGE: i64 = 200;
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    scope: Option<String>,
+    q: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// `GET /api/docs?scope=all|owned|shared|trash&q=TITLE&limit=N&offset=N`.
 async fn list(
     State(state): State<AppState>,
     ApiUser(authed): ApiUser,
+    Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let docs = state.store.documents_for(&authed.user.id).await?;
+    let scope = parse_scope(query.scope.as_deref())
+        .ok_or_else(|| ApiError::bad_request("scope must be all, owned, shared or trash"))?;
+    let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+    let offset = query.offset.unwrap_or(0).max(0);
+    let filter = query.q.unwrap_or_default();
+    let docs = state
+        .store
+        .documents_for(&authed.user.id, scope, &filter, limit, offset)
+        .await?;
     let docs: Vec<Value> = docs
         .iter()
         .map(|(doc, role)| doc_json(doc, *role))
         .collect();
-    Ok(Json(json!({ "docs": docs })))
+    Ok(Json(
+        json!({ "docs": docs, "limit": limit, "offset": offset }),
+    ))
+}
+
+pub fn parse_scope(scope: Option<&str>) -> Option<DocScope> {
+    match scope.unwrap_or("all") {
+        "all" => Some(DocScope::All),
+        "owned" => Some(DocScope::Owned),
+        "shared" => Some(DocScope::SharedWithMe),
+        "trash" => Some(DocScope::Trash),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Deserialize)]
 struct TitleInput {
     #[serde(default)]
     title: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchInput {
+    title: Option<String>,
+    editors_can_share: Option<bool>,
 }
 
 async fn create(
@@ -138,15 +186,26 @@ async fn metadata(
     Ok(Json(doc_json(&doc, role)))
 }
 
+/// `PATCH {title?, editors_can_share?}`: editors rename; only the owner changes who may share.
 async fn rename(
     State(state): State<AppState>,
     ApiUser(authed): ApiUser,
     Path(id): Path<String>,
-    ApiJson(input): ApiJson<TitleInput>,
+    ApiJson(input): ApiJson<PatchInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let title = clean_title(&input.title)?;
-    let (_, role) = require_role(&state, &authed.user, &id, Role::Editor).await?;
-    state.store.rename_document(&id, &title).await?;
+    let title = input.title.as_deref().map(clean_title).transpose()?;
+    let needed = if input.editors_can_share.is_some() {
+        Role::Owner
+    } else {
+        Role::Editor
+    };
+    let (_, role) = require_role(&state, &authed.user, &id, needed).await?;
+    if let Some(title) = title {
+        state.store.rename_document(&id, &title).await?;
+    }
+    if let Some(allowed) = input.editors_can_share {
+        state.store.set_editors_can_share(&id, allowed).await?;
+    }
     let doc = state
         .store
         .document(&id)
@@ -155,6 +214,7 @@ async fn rename(
     Ok(Json(doc_json(&doc, role)))
 }
 
+/// Moves a document to the owner's trash; everyone else loses access until it is restored.
 async fn trash(
     State(state): State<AppState>,
     ApiUser(authed): ApiUser,
@@ -162,6 +222,41 @@ async fn trash(
 ) -> Result<StatusCode, ApiError> {
     require_role(&state, &authed.user, &id, Role::Owner).await?;
     state.store.trash_document(&id).await?;
+    state.hubs.evict(&id).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn restore(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    require_role(&state, &authed.user, &id, Role::Owner).await?;
+    state.store.restore_document(&id).await?;
+    let doc = state
+        .store
+        .document(&id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(doc_json(&doc, Role::Owner)))
+}
+
+/// Deletes a trashed document for good (owner only); a document must be in the trash first.
+async fn delete_forever(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let (doc, _) = require_role(&state, &authed.user, &id, Role::Owner).await?;
+    if doc.trashed_at.is_none() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_in_trash",
+            "move the document to the trash first",
+        ));
+    }
+    state.hubs.evict(&id).await;
+    state.store.delete_document(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -18,6 +18,8 @@ pub struct ApiError {
     pub message: String,
     /// Seconds for a `Retry-After` header (throttling).
     pub retry_after: Option<u64>,
+    /// More fields for the error object, such as an invitation link.
+    pub details: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -27,7 +29,13 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            details: serde_json::Map::new(),
         }
+    }
+
+    pub fn with_detail(mut self, key: &str, value: impl Into<serde_json::Value>) -> ApiError {
+        self.details.insert(key.to_string(), value.into());
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -75,7 +83,10 @@ impl From<JsonRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let mut error = self.details;
+        error.insert("code".into(), self.code.into());
+        error.insert("message".into(), self.message.into());
+        let body = json!({ "error": error });
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response

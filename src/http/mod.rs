@@ -9,6 +9,7 @@ mod metrics;
 mod pages;
 mod rate;
 mod session;
+mod sharing_api;
 mod ws;
 
 use std::sync::Arc;
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(auth_api::routes())
         .merge(docs_api::routes())
+        .merge(sharing_api::routes())
         .route("/api/docs/{id}/ws", get(ws::upgrade))
         .route("/assets/{*path}", get(assets::serve))
         .route("/healthz", get(|| async { "ok" }))

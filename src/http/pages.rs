@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/docs/new", post(new_document))
         .route("/d/{id}", get(document_page))
+        .route("/s/{token}", get(open_link))
 }
 
 #[derive(Template)]
@@ -130,7 +131,7 @@ async fn home(State(state): State<AppState>, caller: PageCaller) -> Result<Respo
     let now = crate::store::now_ms();
     let docs = state
         .store
-        .documents_for(&authed.user.id)
+        .documents_for(&authed.user.id, crate::store::DocScope::All, "", 50, 0)
         .await?
         .into_iter()
         .map(|(doc, role)| DocRow {
@@ -368,4 +369,46 @@ async fn document_page(
         editor_css_version: assets::version("editor.css"),
     }
     .into_response())
+}
+
+/// A share link: a signed-in visitor gets the link's role (unless they already have a stronger one) and lands
+/// on the document, which then also appears under "shared with me". Revoking the link removes that access.
+async fn open_link(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let Some(authed) = caller.authed else {
+        return Ok(login_redirect(&format!("/s/{token}")));
+    };
+    let link = state
+        .store
+        .link_by_token(&crate::auth::token_hash(&token))
+        .await?;
+    let Some(link) = link else {
+        return Err(PageError {
+            status: StatusCode::NOT_FOUND,
+            message: "This link was revoked or never existed. Ask the owner for a new one.".into(),
+        });
+    };
+    let Some(doc) = state
+        .store
+        .document(&link.doc_id)
+        .await?
+        .filter(|doc| doc.trashed_at.is_none())
+    else {
+        return Err(PageError::not_found());
+    };
+    let current = state.store.role_of(&doc.id, &authed.user.id).await?;
+    if current.is_none_or(|role| role > link.role) {
+        state
+            .store
+            .put_member(&doc.id, &authed.user.id, link.role, Some(&link.id))
+            .await?;
+        state
+            .hubs
+            .set_role(&doc.id, &authed.user.id, Some(link.role))
+            .await;
+    }
+    Ok(Redirect::to(&format!("/d/{}", doc.id)).into_response())
 }

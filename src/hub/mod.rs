@@ -67,6 +67,8 @@ pub enum HubMsg {
         user_id: String,
         role: Option<Role>,
     },
+    /// The document was trashed or deleted: close every session and stop.
+    Evict,
 }
 
 #[derive(Debug)]
@@ -211,6 +213,13 @@ impl Hubs {
                     role,
                 })
                 .await;
+        }
+    }
+
+    /// Closes every session of an open document (trashed or deleted); clients reconnect and are checked again.
+    pub async fn evict(&self, doc_id: &str) {
+        if let Some(mailbox) = self.running(doc_id) {
+            let _ = mailbox.send(HubMsg::Evict).await;
         }
     }
 

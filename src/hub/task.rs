@@ -160,6 +160,10 @@ impl Hub {
                 let _ = reply.send((self.state.head(), self.state.document().to_delta()));
             }
             HubMsg::SetRole { user_id, role } => self.set_role(&user_id, role),
+            HubMsg::Evict => {
+                self.flush().await;
+                self.stopped = true;
+            }
         }
     }
 
@@ -379,10 +383,15 @@ impl Hub {
             .collect();
         for conn in affected {
             match role {
+                // The page learns its new role at once, so it turns read-only (or editable) without a reload.
                 Some(role) => {
                     if let Some(session) = self.sessions.get_mut(&conn) {
                         session.role = role;
                     }
+                    self.effects.push(Effect::To(
+                        conn,
+                        Frame::from(protocol::role_frame(role.as_str())),
+                    ));
                 }
                 // Dropping the session's queue closes its socket.
                 None => self.leave(conn),

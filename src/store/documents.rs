@@ -48,13 +48,28 @@ pub struct DocMeta {
     pub current_version_id: Option<String>,
     pub head_rev: i64,
     pub last_editor_id: Option<String>,
+    pub last_editor_name: Option<String>,
+    /// Whether editors may share the document too (the owner always may).
+    pub editors_can_share: bool,
     pub created_at: i64,
     pub updated_at: i64,
     pub trashed_at: Option<i64>,
 }
 
 const DOC_SELECT: &str = "SELECT d.id, d.title, d.owner_id, u.name AS owner_name, d.current_version_id, d.head_rev, \
-     d.last_editor_id, d.created_at, d.updated_at, d.trashed_at FROM documents d JOIN users u ON u.id = d.owner_id";
+     d.last_editor_id, le.name AS last_editor_name, d.editors_can_share, d.created_at, d.updated_at, d.trashed_at \
+     FROM documents d JOIN users u ON u.id = d.owner_id LEFT JOIN users le ON le.id = d.last_editor_id";
+
+/// Which documents a dashboard list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocScope {
+    /// Owned or shared, not in the trash.
+    All,
+    Owned,
+    SharedWithMe,
+    /// The user's own trashed documents.
+    Trash,
+}
 
 fn doc_from_row(row: &sqlx::any::AnyRow) -> StoreResult<DocMeta> {
     Ok(DocMeta {
@@ -65,6 +80,8 @@ fn doc_from_row(row: &sqlx::any::AnyRow) -> StoreResult<DocMeta> {
         current_version_id: row.try_get("current_version_id")?,
         head_rev: row.try_get("head_rev")?,
         last_editor_id: row.try_get("last_editor_id")?,
+        last_editor_name: row.try_get("last_editor_name")?,
+        editors_can_share: row.try_get::<i64, _>("editors_can_share")? != 0,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         trashed_at: row.try_get("trashed_at")?,
@@ -119,16 +136,35 @@ impl Store {
         Ok(role.as_deref().and_then(Role::parse))
     }
 
-    /// Documents the user owns or is a member of, not trashed, newest edit first, with the user's role.
-    pub async fn documents_for(&self, user_id: &str) -> StoreResult<Vec<(DocMeta, Role)>> {
+    /// A page of the user's documents in `scope` whose title contains `filter` (case-insensitive), newest edit
+    /// first, with the user's role.
+    pub async fn documents_for(
+        &self,
+        user_id: &str,
+        scope: DocScope,
+        filter: &str,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<(DocMeta, Role)>> {
+        let scope_sql = match scope {
+            DocScope::All => "(d.owner_id = $1 OR m.user_id IS NOT NULL) AND d.trashed_at IS NULL",
+            DocScope::Owned => "d.owner_id = $1 AND d.trashed_at IS NULL",
+            DocScope::SharedWithMe => {
+                "d.owner_id <> $1 AND m.user_id IS NOT NULL AND d.trashed_at IS NULL"
+            }
+            DocScope::Trash => "d.owner_id = $1 AND d.trashed_at IS NOT NULL",
+        };
         let sql = format!(
             "{DOC_SELECT} LEFT JOIN document_members m ON m.doc_id = d.id AND m.user_id = $1 \
-             WHERE (d.owner_id = $1 OR m.user_id IS NOT NULL) AND d.trashed_at IS NULL \
-             ORDER BY d.updated_at DESC, d.id"
-        );
-        let sql = sql.replace("SELECT d.id", "SELECT m.role AS member_role, d.id");
+             WHERE {scope_sql} AND LOWER(d.title) LIKE $2 ESCAPE '!' \
+             ORDER BY d.updated_at DESC, d.id LIMIT $3 OFFSET $4"
+        )
+        .replace("SELECT d.id", "SELECT m.role AS member_role, d.id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user_id)
+            .bind(like_pattern(filter))
+            .bind(limit)
+            .bind(offset)
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -148,22 +184,45 @@ impl Store {
             .collect()
     }
 
-    /// Adds a member or changes their role.
-    pub async fn set_member(&self, doc_id: &str, user_id: &str, role: Role) -> StoreResult<()> {
+    pub async fn restore_document(&self, doc_id: &str) -> StoreResult<bool> {
+        let res = sqlx::query(
+            "UPDATE documents SET trashed_at = NULL WHERE id = $1 AND trashed_at IS NOT NULL",
+        )
+        .bind(doc_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Deletes a document with its log, versions, members and links.
+    pub async fn delete_document(&self, doc_id: &str) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM document_members WHERE doc_id = $1 AND user_id = $2")
+        for table in [
+            "operations",
+            "document_versions",
+            "document_members",
+            "share_links",
+        ] {
+            let sql = format!("DELETE FROM {table} WHERE doc_id = $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(doc_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let res = sqlx::query("DELETE FROM documents WHERE id = $1")
             .bind(doc_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO document_members (doc_id, user_id, role, added_at) VALUES ($1, $2, $3, $4)")
-            .bind(doc_id)
-            .bind(user_id)
-            .bind(role.as_str())
-            .bind(now_ms())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    pub async fn set_editors_can_share(&self, doc_id: &str, allowed: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE documents SET editors_can_share = $1 WHERE id = $2")
+            .bind(i64::from(allowed))
+            .bind(doc_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -187,4 +246,17 @@ impl Store {
         .await?;
         Ok(res.rows_affected() == 1)
     }
+}
+
+/// A LIKE pattern matching titles that contain `filter`, with `!` escaping the wildcards.
+fn like_pattern(filter: &str) -> String {
+    let mut pattern = String::from("%");
+    for ch in filter.trim().to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '!') {
+            pattern.push('!');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
 }

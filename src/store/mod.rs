@@ -4,6 +4,7 @@
 mod accounts;
 mod documents;
 mod operations;
+mod sharing;
 
 use std::{str::FromStr, time::Duration};
 
@@ -14,8 +15,9 @@ use sqlx::{
 };
 
 pub use accounts::{ApiToken, User};
-pub use documents::{DocMeta, Role};
+pub use documents::{DocMeta, DocScope, Role};
 pub use operations::{LoggedOp, NewOp, Snapshot};
+pub use sharing::{Member, ShareLink};
 
 use crate::config::{DatabaseUrl, SyncMode};
 

@@ -1,0 +1,240 @@
+//! Sharing over JSON: members (`/api/docs/{id}/members[/{user}]`), ownership transfer (`PUT` a member as owner)
+//! and share links (`/api/docs/{id}/links[/{link}]`). Every change reaches open connections at once through the hub.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{delete, get, post, put},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    AppState, auth_api::ApiJson, docs_api::require_role, error::ApiError, session::ApiUser,
+};
+use crate::{
+    auth,
+    config::SignupPolicy,
+    store::{DocMeta, Role, User},
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/docs/{id}/members", get(list_members))
+        .route(
+            "/api/docs/{id}/members/{user}",
+            put(put_member).delete(remove_member),
+        )
+        .route("/api/docs/{id}/links", post(create_link))
+        .route("/api/docs/{id}/links/{link}", delete(revoke_link))
+}
+
+/// The owner may share; editors too when the owner allowed it in the document's settings.
+fn can_share(doc: &DocMeta, role: Role) -> bool {
+    role == Role::Owner || (role == Role::Editor && doc.editors_can_share)
+}
+
+async fn list_members(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (doc, role) = require_role(&state, &authed.user, &id, Role::Viewer).await?;
+    let owner = state
+        .store
+        .user_by_id(&doc.owner_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let mut people =
+        vec![json!({"id": owner.id, "email": owner.email, "name": owner.name, "role": "owner"})];
+    for member in state.store.members(&id).await? {
+        people.push(json!({
+            "id": member.user_id,
+            "email": member.email,
+            "name": member.name,
+            "role": member.role.as_str(),
+            "via_link": member.via_link.is_some(),
+        }));
+    }
+    let links: Vec<Value> = if role == Role::Owner {
+        state.store.links(&id).await?.iter().map(|link| json!({"id": link.id, "role": link.role.as_str(), "created_at": link.created_at})).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Json(json!({
+        "members": people,
+        "links": links,
+        "can_share": can_share(&doc, role),
+        "editors_can_share": doc.editors_can_share,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleInput {
+    role: String,
+}
+
+/// Adds a person or changes their role; `role: "owner"` transfers ownership (owner only).
+async fn put_member(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+    Path((id, who)): Path<(String, String)>,
+    ApiJson(input): ApiJson<RoleInput>,
+) -> Result<Json<Value>, ApiError> {
+    let role = Role::parse(&input.role)
+        .ok_or_else(|| ApiError::bad_request("role must be owner, editor, commenter or viewer"))?;
+    let (doc, my_role) = require_role(&state, &authed.user, &id, Role::Viewer).await?;
+    if !can_share(&doc, my_role) {
+        return Err(ApiError::forbidden(
+            "only the owner (or editors, when allowed) can share this document",
+        ));
+    }
+    let person = find_person(&state, &authed.user, &who).await?;
+    if person.id == doc.owner_id {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "owner",
+            "the owner's role cannot change; transfer ownership instead",
+        ));
+    }
+    if role == Role::Owner {
+        if my_role != Role::Owner {
+            return Err(ApiError::forbidden("only the owner can transfer ownership"));
+        }
+        state
+            .store
+            .transfer_ownership(&id, &doc.owner_id, &person.id)
+            .await?;
+        state
+            .hubs
+            .set_role(&id, &person.id, Some(Role::Owner))
+            .await;
+        state
+            .hubs
+            .set_role(&id, &doc.owner_id, Some(Role::Editor))
+            .await;
+    } else {
+        state.store.set_member(&id, &person.id, role).await?;
+        state.hubs.set_role(&id, &person.id, Some(role)).await;
+    }
+    Ok(Json(
+        json!({"id": person.id, "email": person.email, "name": person.name, "role": role.as_str()}),
+    ))
+}
+
+/// A person by user id or e-mail. An e-mail without an account is a clear 404, with an invitation link
+/// when sign-up is by invitation (the sharer passes it on).
+async fn find_person(state: &AppState, sharer: &User, who: &str) -> Result<User, ApiError> {
+    if let Some(user) = state.store.user_by_id(who).await? {
+        return Ok(user);
+    }
+    if let Some(user) = state.store.user_by_email(who).await? {
+        return Ok(user);
+    }
+    let mut err = ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_account",
+        format!("{who} has no account on this server yet"),
+    );
+    match state.config.auth.signup {
+        SignupPolicy::Invite if auth::valid_email(who) => {
+            let token = auth::new_token();
+            state
+                .store
+                .create_invite(&auth::token_hash(&token), who, Some(&sharer.id))
+                .await?;
+            let url = format!("{}/signup?invite={token}", state.config.public_url);
+            err.message.push_str(
+                "; send them this invitation link, then share again once they have signed up",
+            );
+            err = err.with_detail("invite_url", url);
+        }
+        SignupPolicy::Open => err.message.push_str(&format!(
+            "; ask them to sign up at {}/signup",
+            state.config.public_url
+        )),
+        _ => {}
+    }
+    Err(err)
+}
+
+/// Removes a person (sharers), or lets a member leave; their open connections close at once.
+async fn remove_member(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+    Path((id, who)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (doc, my_role) = require_role(&state, &authed.user, &id, Role::Viewer).await?;
+    let person = find_person(&state, &authed.user, &who).await?;
+    let leaving_myself = person.id == authed.user.id;
+    if !leaving_myself && !can_share(&doc, my_role) {
+        return Err(ApiError::forbidden(
+            "only the owner (or editors, when allowed) can remove people",
+        ));
+    }
+    if person.id == doc.owner_id {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "owner",
+            "the owner cannot be removed; transfer ownership first",
+        ));
+    }
+    if !state.store.remove_member(&id, &person.id).await? {
+        return Err(ApiError::not_found());
+    }
+    state.hubs.set_role(&id, &person.id, None).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn create_link(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RoleInput>,
+) -> Result<Response, ApiError> {
+    let role = match Role::parse(&input.role) {
+        Some(role) if role != Role::Owner => role,
+        _ => {
+            return Err(ApiError::bad_request(
+                "a link's role is editor, commenter or viewer",
+            ));
+        }
+    };
+    require_role(&state, &authed.user, &id, Role::Owner).await?;
+    let token = auth::new_token();
+    let link = state
+        .store
+        .create_link(
+            &auth::random_id(16),
+            &auth::token_hash(&token),
+            &id,
+            role,
+            &authed.user.id,
+        )
+        .await?;
+    let url = format!("{}/s/{token}", state.config.public_url);
+    let body =
+        json!({"id": link.id, "role": role.as_str(), "url": url, "created_at": link.created_at});
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Revokes a link at once: the people who came through it lose access and their connections close.
+async fn revoke_link(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+    Path((id, link)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    require_role(&state, &authed.user, &id, Role::Owner).await?;
+    let removed = state
+        .store
+        .revoke_link(&id, &link)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    for user_id in removed {
+        state.hubs.set_role(&id, &user_id, None).await;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

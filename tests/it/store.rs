@@ -4,7 +4,7 @@ use std::future::Future;
 
 use quire::{
     config::{DatabaseUrl, SyncMode},
-    store::{NewOp, Role, Store, StoreError, User, now_ms},
+    store::{DocScope, NewOp, Role, Store, StoreError, User, now_ms},
 };
 
 use crate::support::TestPg;
@@ -249,19 +249,64 @@ async fn documents_and_roles(store: Store) {
         Some(Role::Commenter),
         "set_member replaces the role"
     );
-    let for_bob = store.documents_for("bob").await.unwrap();
+    let for_bob = store
+        .documents_for("bob", DocScope::All, "", 50, 0)
+        .await
+        .unwrap();
     assert_eq!(for_bob.len(), 1);
     assert_eq!(
         (for_bob[0].0.id.as_str(), for_bob[0].1),
         ("d1", Role::Commenter)
     );
-    assert_eq!(store.documents_for("ann").await.unwrap()[0].1, Role::Owner);
+    assert_eq!(
+        store
+            .documents_for("ann", DocScope::All, "", 50, 0)
+            .await
+            .unwrap()[0]
+            .1,
+        Role::Owner
+    );
     assert!(store.rename_document("d1", "Better plans").await.unwrap());
     assert!(store.trash_document("d1").await.unwrap());
     assert!(
-        store.documents_for("cat").await.unwrap().is_empty(),
+        store
+            .documents_for("cat", DocScope::All, "", 50, 0)
+            .await
+            .unwrap()
+            .is_empty(),
         "trashed documents leave the list"
     );
+    let trash = store
+        .documents_for("ann", DocScope::Trash, "", 50, 0)
+        .await
+        .unwrap();
+    assert_eq!(trash.len(), 1, "the owner finds it in the trash");
+    assert!(
+        store
+            .documents_for("ann", DocScope::Trash, "no such title", 50, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.restore_document("d1").await.unwrap());
+    assert_eq!(
+        store
+            .documents_for("ann", DocScope::Owned, "BETTER", 50, 0)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "filter ignores case"
+    );
+    assert_eq!(
+        store
+            .documents_for("bob", DocScope::SharedWithMe, "", 50, 0)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(store.trash_document("d1").await.unwrap());
     assert_eq!(store.current_snapshot("d1").await.unwrap(), None);
 }
 

@@ -28,10 +28,13 @@ export class DocSync {
   //   role(readOnly)            the effective role changed
   //   presenceList(list)        people here: [{client, user}]
   //   resyncing()               pending edits were dropped; a snapshot follows
+  //   beforeRemote()            flush pending editor input as a local change
+  //   holdRemote() -> bool      true while remote changes must wait (IME);
+  //                             call releaseHeld() when it turns false
   constructor(opts) {
     this.hooks = {
       apply: noop, load: noop, status: noop, cursors: noop, unsent: noop, role: noop, presenceList: noop,
-      resyncing: noop,
+      resyncing: noop, beforeRemote: noop, holdRemote: () => false,
       ...opts.hooks,
     };
     this.user = opts.user ?? null;
@@ -51,6 +54,7 @@ export class DocSync {
     this.saveTimer = null;
     this.retryTimer = null;
     this.released = false;
+    this.held = null; // server messages waiting for the editor
 
     const restored = this.store ? this.store.adopt() : null;
     const callbacks = {
@@ -72,6 +76,7 @@ export class DocSync {
       onMessage: (m) => this._message(m),
       onOpen: () => this._emitStatus(),
       onClose: () => {
+        this.held = null; // that session's messages: the catch-up repeats them
         this.ot.disconnected();
         this.people.clear();
         this._emitPeople();
@@ -142,7 +147,30 @@ export class DocSync {
 
   // ---- from the server ----------------------------------------------------
 
+  // While the editor cannot take a remote change (an IME composition is
+  // open: Quill would fold the remote op into the composed text and report
+  // both as a local edit), server messages wait here, in order.
   _message(m) {
+    if (this.held || this.hooks.holdRemote()) {
+      (this.held ??= []).push(m);
+      return;
+    }
+    this._process(m);
+  }
+
+  // The editor can take remote changes again.
+  releaseHeld() {
+    while (this.held && this.held.length) {
+      if (this.hooks.holdRemote()) return;
+      this._process(this.held.shift());
+    }
+    this.held = null;
+  }
+
+  _process(m) {
+    // Let the editor report DOM changes it has not yet turned into a local
+    // edit, so the OT state matches the editor before we transform.
+    this.hooks.beforeRemote();
     switch (m.t) {
       case 'welcome':
         this.notice = '';

@@ -27,7 +27,20 @@ export function bindQuill({ quill, sync, onLoaded }) {
     sync.setSelection(range);
   });
 
+  // Remote changes wait while an IME composition is open, and go in right
+  // after Quill has reported the composed text (composition-end runs after
+  // Quill's own batch end, a microtask later on WebKit).
+  quill.on('composition-end', () => queueMicrotask(() => sync.releaseHeld()));
+
   const hooks = {
+    holdRemote() {
+      return !!quill.composition?.isComposing;
+    },
+    beforeRemote() {
+      // Pending DOM mutations become a user text-change now, before the
+      // server op is transformed against our pending edits.
+      quill.update('user');
+    },
     apply(delta) {
       quill.updateContents(delta, 'api');
     },

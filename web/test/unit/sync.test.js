@@ -371,3 +371,31 @@ test('presence: sent only when nothing is in flight, and the latest one after th
   a.sync.stop();
   b.sync.stop();
 });
+
+test('remote messages wait while the editor holds them (IME) and then go in order', async () => {
+  const net = fakeNet();
+  const a = editor(net);
+  const b = editor(net);
+  let composing = false;
+  let flushed = 0;
+  a.sync.hooks.holdRemote = () => composing;
+  a.sync.hooks.beforeRemote = () => { flushed++; };
+  a.sync.start();
+  b.sync.start();
+  await settle();
+  composing = true;
+  b.type(ins(0, 'one '));
+  await settle();
+  b.type(ins(4, 'two '));
+  await settle();
+  assert.deepEqual(a.doc.ops, [{ insert: '\n' }], 'nothing applied mid-composition');
+  a.type(ins(0, '[ime]')); // the composed text, reported at composition end
+  composing = false;
+  a.sync.releaseHeld();
+  await settle();
+  assert.deepEqual(a.doc.ops, net.server.doc.ops);
+  assert.deepEqual(b.doc.ops, net.server.doc.ops);
+  assert.match(JSON.stringify(net.server.doc.ops), /\[ime\]/);
+  assert.equal(a.unsent.length, 0);
+  assert.ok(flushed > 0, 'editor asked to flush its input before each remote message');
+});

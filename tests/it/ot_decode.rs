@@ -197,7 +197,7 @@ fn valid_changes_are_canonicalized() {
 
 #[test]
 fn lone_surrogates_never_reach_the_decoder() {
-    // serde_json refuses them while parsing the message, which the hub reports as bad_message.
+    // serde_json refuses them while parsing, so the hub has to reject such an op before decoding.
     assert!(serde_json::from_str::<Value>(r#"[{"insert": "\ud83d"}]"#).is_err());
     assert!(serde_json::from_str::<Value>(r#"[{"insert": "\ud83d\ude00"}]"#).is_ok());
 }

@@ -41,7 +41,7 @@ pub async fn create_document(
         .await?)
 }
 
-fn clean_title(title: &str) -> Result<String, ApiError> {
+pub fn clean_title(title: &str) -> Result<String, ApiError> {
     let title = title.trim();
     if title.chars().count() > MAX_TITLE_CHARS {
         return Err(ApiError::bad_request(format!(

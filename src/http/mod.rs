@@ -3,6 +3,7 @@
 mod accounts;
 mod assets;
 mod auth_api;
+mod dashboard;
 mod docs_api;
 mod error;
 mod metrics;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.limits.max_message_bytes + 64 * 1024;
     Router::new()
         .merge(pages::routes())
+        .merge(dashboard::routes())
         .merge(auth_api::routes())
         .merge(docs_api::routes())
         .merge(sharing_api::routes())

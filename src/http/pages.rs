@@ -22,7 +22,6 @@ use crate::config::SignupPolicy;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route("/login", get(login_page).post(login_submit))
         .route("/signup", get(signup_page).post(signup_submit))
         .route("/logout", post(logout))
@@ -60,23 +59,6 @@ struct SignupPage {
     closed: bool,
 }
 
-struct DocRow {
-    id: String,
-    title: String,
-    owner: String,
-    role: &'static str,
-    edited: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "home.html")]
-struct HomePage {
-    csrf: String,
-    user_name: String,
-    user_email: String,
-    docs: Vec<DocRow>,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "document.html")]
 struct DocumentPage {
@@ -91,7 +73,7 @@ struct DocumentPage {
 }
 
 /// A form post whose CSRF token does not match is refused before anything else happens.
-fn csrf_refused() -> Response {
+pub(super) fn csrf_refused() -> Response {
     PageError {
         status: StatusCode::FORBIDDEN,
         message:
@@ -122,47 +104,6 @@ fn login_redirect(next: &str) -> Response {
         })
         .collect();
     Redirect::to(&format!("/login?next={encoded}")).into_response()
-}
-
-async fn home(State(state): State<AppState>, caller: PageCaller) -> Result<Response, PageError> {
-    let Some(authed) = caller.authed else {
-        return Ok(Redirect::to("/login").into_response());
-    };
-    let now = crate::store::now_ms();
-    let docs = state
-        .store
-        .documents_for(&authed.user.id, crate::store::DocScope::All, "", 50, 0)
-        .await?
-        .into_iter()
-        .map(|(doc, role)| DocRow {
-            edited: relative_time(now - doc.updated_at),
-            owner: if doc.owner_id == authed.user.id {
-                "me".into()
-            } else {
-                doc.owner_name
-            },
-            id: doc.id,
-            title: doc.title,
-            role: role.as_str(),
-        })
-        .collect();
-    Ok(HomePage {
-        csrf: caller.csrf.0,
-        user_name: authed.user.name,
-        user_email: authed.user.email,
-        docs,
-    }
-    .into_response())
-}
-
-fn relative_time(elapsed_ms: i64) -> String {
-    let seconds = elapsed_ms.max(0) / 1000;
-    match seconds {
-        0..60 => "just now".into(),
-        60..3600 => format!("{} min ago", seconds / 60),
-        3600..86_400 => format!("{} h ago", seconds / 3600),
-        _ => format!("{} days ago", seconds / 86_400),
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -305,9 +246,9 @@ fn sentence(message: &str) -> String {
 }
 
 #[derive(Debug, Deserialize)]
-struct CsrfForm {
+pub(super) struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 async fn logout(

@@ -112,6 +112,14 @@ export async function startFakeHub({ port = 0 } = {}) {
     url,
     docs,
     log,
+    // Commit an op as a ghost editor at head (tests: history moves on).
+    injectOp(docId, ops) {
+      const server = doc(docId).server;
+      const conn = server.connect(() => {}, { role: 'editor' });
+      server.receive(conn, { t: 'hello', proto: 1, client: 'ghost', rev: server.head });
+      server.receive(conn, { t: 'op', rev: server.head, seq: server.head + 1, op: ops });
+      server.close(conn);
+    },
     // Drop every socket, as a server restart would.
     dropAll() {
       for (const ws of wss.clients) ws.terminate();

@@ -212,6 +212,30 @@ async function reloadWhileOffline() {
   }
 }
 
+if (target.hub) {
+  await step('edits too old to rebase (reset) are shown to copy, never dropped silently', async () => {
+    target.blockSockets(true);
+    try {
+      await A.page.click('.ql-editor');
+      await A.page.keyboard.press('Control+End');
+      await A.page.keyboard.type(' stale-but-precious');
+      await until(async () => (await statusText(A.page)) === 'Offline, your changes will sync', { what: 'offline status' });
+      // Meanwhile the server compacts its log past Ann's revision.
+      const doc = new URL(A.page.url()).pathname.split('/').pop();
+      target.hub.injectOp(doc, [{ insert: 'ghost ' }]);
+      target.hub.docs.get(doc).server.compact();
+    } finally {
+      target.blockSockets(false);
+    }
+    await until(() => A.page.evaluate(() => document.querySelector('dialog.qe-unsent')?.open), { what: 'unsent dialog' });
+    const typed = await A.page.inputValue('.qe-unsent-typed');
+    if (!typed.includes('stale-but-precious')) throw new Error(`dialog shows: ${typed}`);
+    await shot(A.page, '04b-unsent-dialog');
+    await A.page.click('dialog.qe-unsent form button');
+    await settle(A, B);
+  });
+}
+
 await step('Ctrl+Z undoes only the local person\'s edit', async () => {
   await A.page.click('.ql-editor');
   await A.page.keyboard.press('Control+End');

@@ -20,3 +20,4 @@ mod hub_protocol; // PROTOCOL.md section 3, table-driven: every message type and
 mod hub_presence; // selections move with ops (own vs. others), late joiners, sel null on leave
 mod hub_durability; // the real binary: clean restart, kill -9 mid-stream keeps every acked op, clients resume
 mod hub_js_client; // the browser OT client (node, no DOM) converges with the real server
+mod sharing_matrix; // issue 6: role-by-action matrix over HTTP and the WebSocket, editors_can_share, no_account invites

@@ -1,0 +1,1111 @@
+//! Sharing, table-driven (issue 6, test 1): every actor (owner, editor, commenter, viewer, link visitor, a
+//! stranger, the signed-out) against every document action over the real HTTP API and WebSocket. Each cell runs
+//! on a fresh document; it asserts the exact status and error code, and afterwards the whole document state read
+//! from the database (title, trash, owner, members, links, content and rev): unchanged after a refusal, changed
+//! exactly as intended after a success. Also: `editors_can_share`, e-mails without an account, and share links
+//! for the signed-out.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use quire::store::{Role, Store};
+use reqwest::{Client, Method};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite;
+
+use crate::{
+    hub_client::{TestSocket, client_id},
+    support::{TestServer, TestUser, client},
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    Owner,
+    Editor,
+    Commenter,
+    Viewer,
+    /// Opened the document's viewer link (`GET /s/{token}`) while signed in.
+    LinkVisitor,
+    /// Signed in, no access.
+    NonMember,
+    SignedOut,
+}
+
+const ACTORS: [Actor; 7] = [
+    Actor::Owner,
+    Actor::Editor,
+    Actor::Commenter,
+    Actor::Viewer,
+    Actor::LinkVisitor,
+    Actor::NonMember,
+    Actor::SignedOut,
+];
+
+impl Actor {
+    /// The role the document gives this actor.
+    fn role(self) -> Option<&'static str> {
+        match self {
+            Actor::Owner => Some("owner"),
+            Actor::Editor => Some("editor"),
+            Actor::Commenter => Some("commenter"),
+            Actor::Viewer | Actor::LinkVisitor => Some("viewer"),
+            Actor::NonMember | Actor::SignedOut => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    ReadMeta,
+    ReadContent,
+    ReadMembers,
+    /// Whether the document appears in the actor's `GET /api/docs`.
+    List,
+    Rename,
+    SetEditorsCanShare,
+    Trash,
+    /// On a document the owner trashed first.
+    Restore,
+    /// On a document the owner trashed first.
+    DeleteForever,
+    /// On a document that is not in the trash.
+    DeleteForeverUntrashed,
+    /// PUT a signed-up stranger as viewer, by e-mail.
+    AddMember,
+    /// PUT the target member (a viewer) as editor, by id.
+    ChangeRole,
+    /// DELETE the target member.
+    RemoveMember,
+    /// DELETE oneself.
+    Leave,
+    CreateLink,
+    RevokeLink,
+    /// One op over the WebSocket.
+    SubmitOp,
+    /// PUT the target member as owner.
+    TransferOwnership,
+}
+
+/// What one cell must answer.
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    Ok(u16),
+    Err(u16, &'static str),
+    Listed(bool),
+    Ack,
+    /// An error frame in reply to the op (with its seq, not fatal).
+    OpRefused(&'static str),
+    /// The WebSocket upgrade itself answers this HTTP status.
+    UpgradeStatus(u16),
+    /// The upgrade succeeds, then a fatal error frame and the close.
+    WsFatal(&'static str),
+}
+
+fn table() -> Vec<(Action, [Expect; 7])> {
+    use Action::*;
+    use Expect::{Ack, Err as E, Listed, OpRefused, UpgradeStatus, WsFatal};
+    const OK: Expect = Expect::Ok(200);
+    const CREATED: Expect = Expect::Ok(201);
+    const GONE: Expect = Expect::Ok(204);
+    const FORBID: Expect = E(403, "forbidden");
+    const HIDDEN: Expect = E(404, "not_found");
+    const ANON: Expect = E(401, "unauthorized");
+    //  action                   owner                     editor  commenter viewer  link    stranger  signed out
+    vec![
+        (ReadMeta, [OK, OK, OK, OK, OK, HIDDEN, ANON]),
+        (ReadContent, [OK, OK, OK, OK, OK, HIDDEN, ANON]),
+        (ReadMembers, [OK, OK, OK, OK, OK, HIDDEN, ANON]),
+        (
+            List,
+            [
+                Listed(true),
+                Listed(true),
+                Listed(true),
+                Listed(true),
+                Listed(true),
+                Listed(false),
+                ANON,
+            ],
+        ),
+        (Rename, [OK, OK, FORBID, FORBID, FORBID, HIDDEN, ANON]),
+        (
+            SetEditorsCanShare,
+            [OK, FORBID, FORBID, FORBID, FORBID, HIDDEN, ANON],
+        ),
+        (Trash, [GONE, FORBID, FORBID, FORBID, FORBID, HIDDEN, ANON]),
+        // A trashed document is the owner's alone: everyone else gets 404, as if it did not exist.
+        (Restore, [OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON]),
+        (
+            DeleteForever,
+            [GONE, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ANON],
+        ),
+        (
+            DeleteForeverUntrashed,
+            [
+                E(409, "not_in_trash"),
+                FORBID,
+                FORBID,
+                FORBID,
+                FORBID,
+                HIDDEN,
+                ANON,
+            ],
+        ),
+        (
+            AddMember,
+            [OK, FORBID, FORBID, FORBID, FORBID, HIDDEN, ANON],
+        ),
+        (
+            ChangeRole,
+            [OK, FORBID, FORBID, FORBID, FORBID, HIDDEN, ANON],
+        ),
+        (
+            RemoveMember,
+            [GONE, FORBID, FORBID, FORBID, FORBID, HIDDEN, ANON],
+        ),
+        (
+            Leave,
+            [E(409, "owner"), GONE, GONE, GONE, GONE, HIDDEN, ANON],
+        ),
+        (
+            CreateLink,
+            [CREATED, FORBID, FORBID, FORBID, FORBID, HIDDEN, ANON],
+        ),
+        (
+            RevokeLink,
+            [GONE, FORBID, FORBID, FORBID, FORBID, HIDDEN, ANON],
+        ),
+        (
+            SubmitOp,
+            [
+                Ack,
+                Ack,
+                OpRefused("forbidden"),
+                OpRefused("forbidden"),
+                OpRefused("forbidden"),
+                UpgradeStatus(404),
+                WsFatal("unauthorized"),
+            ],
+        ),
+        (
+            TransferOwnership,
+            [OK, FORBID, FORBID, FORBID, FORBID, HIDDEN, ANON],
+        ),
+    ]
+}
+
+/// The people of the matrix, signed up once; every cell shares them on its own fresh document.
+pub struct Cast {
+    pub server: TestServer,
+    pub owner: TestUser,
+    pub editor: TestUser,
+    pub commenter: TestUser,
+    pub viewer: TestUser,
+    pub visitor: TestUser,
+    pub stranger: TestUser,
+    /// A viewer member, the target of role changes, removal and ownership transfer.
+    pub target: TestUser,
+    /// Signed up, never a member: the person the add-member cell adds.
+    pub newcomer: TestUser,
+    /// API tokens (for the WebSocket) by user id.
+    tokens: BTreeMap<String, String>,
+    anonymous: Client,
+}
+
+impl Cast {
+    pub async fn new() -> Cast {
+        let server = TestServer::start().await;
+        let mut users = Vec::new();
+        for name in [
+            "Olive Owner",
+            "Eddie Editor",
+            "Cora Commenter",
+            "Vera Viewer",
+            "Lino Link",
+            "Stan Stranger",
+            "Tess Target",
+            "Nico Newcomer",
+        ] {
+            users.push(TestUser::signup(&server, name).await);
+        }
+        let mut tokens = BTreeMap::new();
+        for user in &users {
+            tokens.insert(user.id.clone(), user.api_token(&server).await);
+        }
+        let mut users = users.into_iter();
+        let mut next = || users.next().expect("user");
+        Cast {
+            owner: next(),
+            editor: next(),
+            commenter: next(),
+            viewer: next(),
+            visitor: next(),
+            stranger: next(),
+            target: next(),
+            newcomer: next(),
+            server,
+            tokens,
+            anonymous: client(),
+        }
+    }
+
+    pub fn user(&self, actor: Actor) -> Option<&TestUser> {
+        match actor {
+            Actor::Owner => Some(&self.owner),
+            Actor::Editor => Some(&self.editor),
+            Actor::Commenter => Some(&self.commenter),
+            Actor::Viewer => Some(&self.viewer),
+            Actor::LinkVisitor => Some(&self.visitor),
+            Actor::NonMember => Some(&self.stranger),
+            Actor::SignedOut => None,
+        }
+    }
+
+    pub fn token(&self, user: &TestUser) -> &str {
+        &self.tokens[&user.id]
+    }
+
+    pub fn addr(&self) -> String {
+        self.server.addr.to_string()
+    }
+
+    /// A request as `user` (cookie session plus the CSRF header), or signed out.
+    pub async fn call_as(
+        &self,
+        user: Option<&TestUser>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = match user {
+            Some(user) => user
+                .http
+                .request(method.clone(), self.server.url(path))
+                .header("X-CSRF-Token", &user.csrf),
+            None => self
+                .anonymous
+                .request(method.clone(), self.server.url(path)),
+        };
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("{method} {path}: {err}"))
+    }
+
+    /// A request that must answer `status`; returns the JSON body (`null` when empty).
+    pub async fn must(
+        &self,
+        user: &TestUser,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        status: u16,
+    ) -> Value {
+        let response = self.call_as(Some(user), method.clone(), path, body).await;
+        let got = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert_eq!(
+            got.as_u16(),
+            status,
+            "{} {method} {path}: {text}",
+            user.name
+        );
+        if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::Null)
+        }
+    }
+
+    /// A fresh document owned by `owner` with an editor, a commenter, two viewers (one the target) and a link
+    /// visitor who came through a viewer link.
+    pub async fn fixture(&self, tag: &str) -> Fixture {
+        let title = format!("{tag}-{}", quire::auth::random_id(8).to_lowercase());
+        let doc = self
+            .must(
+                &self.owner,
+                Method::POST,
+                "/api/docs",
+                Some(json!({ "title": title })),
+                201,
+            )
+            .await;
+        let doc = doc["id"].as_str().expect("doc id").to_string();
+        for (user, role) in [
+            (&self.editor, "editor"),
+            (&self.commenter, "commenter"),
+            (&self.viewer, "viewer"),
+            (&self.target, "viewer"),
+        ] {
+            self.must(
+                &self.owner,
+                Method::PUT,
+                &format!("/api/docs/{doc}/members/{}", user.email),
+                Some(json!({ "role": role })),
+                200,
+            )
+            .await;
+        }
+        let link = self
+            .must(
+                &self.owner,
+                Method::POST,
+                &format!("/api/docs/{doc}/links"),
+                Some(json!({"role": "viewer"})),
+                201,
+            )
+            .await;
+        let link_url = link["url"].as_str().expect("link url").to_string();
+        open_link(&self.server, &self.visitor, &link_url, &doc).await;
+        Fixture {
+            doc,
+            title,
+            link_id: link["id"].as_str().expect("link id").to_string(),
+            link_url,
+        }
+    }
+}
+
+pub struct Fixture {
+    pub doc: String,
+    pub title: String,
+    pub link_id: String,
+    pub link_url: String,
+}
+
+/// Opens a share link with `user`'s cookie client, following the redirect: the visitor must land on `/d/{doc}`.
+pub async fn open_link(server: &TestServer, user: &TestUser, link_url: &str, doc: &str) {
+    let prefix = format!("{}/s/", server.base);
+    assert!(
+        link_url.starts_with(&prefix),
+        "a link URL is PUBLIC_URL/s/TOKEN: {link_url}"
+    );
+    let response = user.http.get(link_url).send().await.expect("GET /s/TOKEN");
+    assert_eq!(response.status(), 200, "{} opening {link_url}", user.name);
+    assert_eq!(
+        response.url().path(),
+        format!("/d/{doc}"),
+        "{} was not sent to the document",
+        user.name
+    );
+}
+
+/// Everything sharing can change about a document, read from the database; `None` once it is deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocState {
+    pub title: String,
+    pub owner_id: String,
+    pub trashed: bool,
+    pub editors_can_share: bool,
+    pub rev: u64,
+    pub text: String,
+    /// user id → (role, came through a link)
+    pub members: BTreeMap<String, (Role, bool)>,
+    /// (link id, role) of the active links
+    pub links: BTreeSet<(String, Role)>,
+}
+
+pub async fn doc_state(store: &Store, doc: &str) -> Option<DocState> {
+    let meta = store.document(doc).await.expect("read document")?;
+    let (rev, delta) = quire::hub::load_content(store, doc)
+        .await
+        .expect("load content");
+    assert_eq!(
+        rev,
+        u64::try_from(meta.head_rev).expect("rev"),
+        "head_rev matches the log"
+    );
+    let members = store
+        .members(doc)
+        .await
+        .expect("members")
+        .into_iter()
+        .map(|member| (member.user_id, (member.role, member.via_link.is_some())))
+        .collect();
+    let links = store
+        .links(doc)
+        .await
+        .expect("links")
+        .into_iter()
+        .map(|link| (link.id, link.role))
+        .collect();
+    Some(DocState {
+        title: meta.title,
+        owner_id: meta.owner_id,
+        trashed: meta.trashed_at.is_some(),
+        editors_can_share: meta.editors_can_share,
+        rev,
+        text: delta.text(),
+        members,
+        links,
+    })
+}
+
+fn renamed(actor: Actor) -> String {
+    format!("renamed by {actor:?}")
+}
+
+fn request(
+    c: &Cast,
+    fx: &Fixture,
+    action: Action,
+    actor: Actor,
+) -> (Method, String, Option<Value>) {
+    let doc = &fx.doc;
+    let base = format!("/api/docs/{doc}");
+    let target = &c.target.id;
+    match action {
+        Action::ReadMeta => (Method::GET, base, None),
+        Action::ReadContent => (Method::GET, format!("{base}/content"), None),
+        Action::ReadMembers => (Method::GET, format!("{base}/members"), None),
+        Action::List => (Method::GET, format!("/api/docs?q={}", fx.title), None),
+        Action::Rename => (
+            Method::PATCH,
+            base,
+            Some(json!({ "title": renamed(actor) })),
+        ),
+        Action::SetEditorsCanShare => (
+            Method::PATCH,
+            base,
+            Some(json!({"editors_can_share": true})),
+        ),
+        Action::Trash => (Method::DELETE, base, None),
+        Action::Restore => (Method::POST, format!("{base}/restore"), None),
+        Action::DeleteForever | Action::DeleteForeverUntrashed => {
+            (Method::DELETE, format!("{base}/forever"), None)
+        }
+        Action::AddMember => (
+            Method::PUT,
+            format!("{base}/members/{}", c.newcomer.email),
+            Some(json!({"role": "viewer"})),
+        ),
+        Action::ChangeRole => (
+            Method::PUT,
+            format!("{base}/members/{target}"),
+            Some(json!({"role": "editor"})),
+        ),
+        Action::RemoveMember => (Method::DELETE, format!("{base}/members/{target}"), None),
+        Action::Leave => {
+            let me = c.user(actor).map_or(&c.stranger.id, |user| &user.id);
+            (Method::DELETE, format!("{base}/members/{me}"), None)
+        }
+        Action::CreateLink => (
+            Method::POST,
+            format!("{base}/links"),
+            Some(json!({"role": "viewer"})),
+        ),
+        Action::RevokeLink => (Method::DELETE, format!("{base}/links/{}", fx.link_id), None),
+        Action::TransferOwnership => (
+            Method::PUT,
+            format!("{base}/members/{target}"),
+            Some(json!({"role": "owner"})),
+        ),
+        Action::SubmitOp => unreachable!("the op goes over the WebSocket"),
+    }
+}
+
+/// Runs one cell and asserts its answer; returns the success body (for effects that depend on it).
+async fn run_cell(
+    c: &Cast,
+    fx: &Fixture,
+    action: Action,
+    actor: Actor,
+    expect: Expect,
+) -> Option<Value> {
+    let cell = format!("{action:?} by {actor:?}");
+    if action == Action::SubmitOp {
+        return submit_op(c, fx, actor, expect, &cell).await;
+    }
+    let (method, path, body) = request(c, fx, action, actor);
+    let response = c.call_as(c.user(actor), method, &path, body).await;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let text = response.text().await.unwrap_or_default();
+    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    match expect {
+        Expect::Err(want, code) => {
+            assert_eq!(status, want, "{cell}: status ({text})");
+            assert!(
+                content_type.starts_with("application/json"),
+                "{cell}: error content type {content_type:?}"
+            );
+            assert_eq!(body["error"]["code"], code, "{cell}: error code in {text}");
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .is_some_and(|message| !message.is_empty()),
+                "{cell}: error message in {text}"
+            );
+            None
+        }
+        Expect::Ok(want) => {
+            assert_eq!(status, want, "{cell}: status ({text})");
+            check_success_body(c, fx, action, actor, &body, &cell);
+            Some(body)
+        }
+        Expect::Listed(listed) => {
+            assert_eq!(status, 200, "{cell}: status ({text})");
+            let found: Vec<&Value> = body["docs"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{cell}: docs array in {text}"))
+                .iter()
+                .filter(|doc| doc["id"] == fx.doc.as_str())
+                .collect();
+            assert_eq!(found.len(), usize::from(listed), "{cell}: listed? {text}");
+            if let Some(doc) = found.first() {
+                assert_eq!(doc["role"], actor.role().expect("role"), "{cell}: {doc}");
+                // Shared documents are under "shared with me", owned ones under "owned".
+                let scope = if actor == Actor::Owner {
+                    "owned"
+                } else {
+                    "shared"
+                };
+                let other = if actor == Actor::Owner {
+                    "shared"
+                } else {
+                    "owned"
+                };
+                for (scope, want) in [(scope, 1), (other, 0), ("trash", 0)] {
+                    let path = format!("/api/docs?scope={scope}&q={}", fx.title);
+                    let listed = c.call_as(c.user(actor), Method::GET, &path, None).await;
+                    let listed: Value = listed.json().await.expect("list JSON");
+                    let n = listed["docs"]
+                        .as_array()
+                        .expect("docs")
+                        .iter()
+                        .filter(|doc| doc["id"] == fx.doc.as_str())
+                        .count();
+                    assert_eq!(n, want, "{cell}: in scope {scope}? {listed}");
+                }
+            }
+            None
+        }
+        other => panic!("{cell}: {other:?} is not an HTTP expectation"),
+    }
+}
+
+fn check_success_body(
+    c: &Cast,
+    fx: &Fixture,
+    action: Action,
+    actor: Actor,
+    body: &Value,
+    cell: &str,
+) {
+    let role = actor.role().expect("a successful actor has a role");
+    match action {
+        Action::ReadMeta => {
+            assert_eq!(body["id"], fx.doc.as_str(), "{cell}: {body}");
+            assert_eq!(body["title"], fx.title.as_str(), "{cell}: {body}");
+            assert_eq!(body["role"], role, "{cell}: {body}");
+            assert_eq!(body["owner"]["id"], c.owner.id.as_str(), "{cell}: {body}");
+        }
+        Action::ReadContent => assert_eq!(
+            body,
+            &json!({"rev": 0, "ops": [{"insert": "\n"}]}),
+            "{cell}"
+        ),
+        Action::ReadMembers => {
+            let members = body["members"].as_array().expect("members");
+            let people: BTreeMap<&str, (&str, bool)> = members
+                .iter()
+                .map(|member| {
+                    (
+                        member["id"].as_str().expect("id"),
+                        (
+                            member["role"].as_str().expect("role"),
+                            member["via_link"] == true,
+                        ),
+                    )
+                })
+                .collect();
+            let want: BTreeMap<&str, (&str, bool)> = [
+                (c.owner.id.as_str(), ("owner", false)),
+                (c.editor.id.as_str(), ("editor", false)),
+                (c.commenter.id.as_str(), ("commenter", false)),
+                (c.viewer.id.as_str(), ("viewer", false)),
+                (c.target.id.as_str(), ("viewer", false)),
+                (c.visitor.id.as_str(), ("viewer", true)),
+            ]
+            .into_iter()
+            .collect();
+            assert_eq!(people, want, "{cell}: {body}");
+            assert_eq!(members[0]["role"], "owner", "{cell}: the owner comes first");
+            // Links are the owner's business.
+            let n_links = if actor == Actor::Owner { 1 } else { 0 };
+            assert_eq!(
+                body["links"].as_array().map(Vec::len),
+                Some(n_links),
+                "{cell}: {body}"
+            );
+            if actor == Actor::Owner {
+                assert_eq!(body["links"][0]["id"], fx.link_id.as_str(), "{cell}");
+                assert_eq!(body["links"][0]["role"], "viewer", "{cell}");
+            }
+            assert_eq!(body["can_share"], actor == Actor::Owner, "{cell}: {body}");
+            assert_eq!(body["editors_can_share"], false, "{cell}: {body}");
+        }
+        Action::Rename => assert_eq!(body["title"], renamed(actor), "{cell}: {body}"),
+        Action::SetEditorsCanShare => {
+            assert_eq!(body["editors_can_share"], true, "{cell}: {body}")
+        }
+        Action::Restore => assert_eq!(body["trashed"], false, "{cell}: {body}"),
+        Action::AddMember => {
+            assert_eq!(body["id"], c.newcomer.id.as_str(), "{cell}: {body}");
+            assert_eq!(body["role"], "viewer", "{cell}: {body}");
+        }
+        Action::ChangeRole => assert_eq!(body["role"], "editor", "{cell}: {body}"),
+        Action::TransferOwnership => {
+            assert_eq!(body["id"], c.target.id.as_str(), "{cell}: {body}");
+            assert_eq!(body["role"], "owner", "{cell}: {body}");
+        }
+        Action::CreateLink => {
+            assert_eq!(body["role"], "viewer", "{cell}: {body}");
+            let url = body["url"].as_str().expect("url");
+            assert!(
+                url.starts_with(&format!("{}/s/", c.server.base)) && url != fx.link_url,
+                "{cell}: a new PUBLIC_URL/s/TOKEN link: {body}"
+            );
+        }
+        _ => assert!(body.is_null(), "{cell}: no body expected: {body}"),
+    }
+}
+
+async fn submit_op(
+    c: &Cast,
+    fx: &Fixture,
+    actor: Actor,
+    expect: Expect,
+    cell: &str,
+) -> Option<Value> {
+    let op = json!({"t": "op", "rev": 0, "seq": 1, "op": [{"insert": "x"}]});
+    let addr = c.addr();
+    match (expect, c.user(actor)) {
+        (Expect::Ack | Expect::OpRefused(_), Some(user)) => {
+            let mut socket = TestSocket::connect(&addr, &fx.doc, c.token(user)).await;
+            let welcome = socket.hello(&client_id("matrix"), None).await;
+            assert_eq!(welcome["role"], actor.role().expect("role"), "{cell}");
+            socket.send(op).await;
+            let reply = socket.recv().await;
+            match expect {
+                Expect::Ack => {
+                    assert_eq!(reply, json!({"t": "ack", "seq": 1, "rev": 0}), "{cell}");
+                    Some(reply)
+                }
+                Expect::OpRefused(code) => {
+                    assert_eq!(reply["t"], "error", "{cell}: {reply}");
+                    assert_eq!(reply["code"], code, "{cell}: {reply}");
+                    assert_eq!(reply["seq"], 1, "{cell}: {reply}");
+                    assert_eq!(reply["fatal"], false, "{cell}: {reply}");
+                    None
+                }
+                _ => unreachable!(),
+            }
+        }
+        (Expect::UpgradeStatus(status), Some(user)) => {
+            match upgrade_status(&addr, &fx.doc, c.token(user)).await {
+                Err(got) => assert_eq!(got, status, "{cell}: upgrade status"),
+                Ok(_) => panic!("{cell}: the upgrade succeeded"),
+            }
+            None
+        }
+        (Expect::WsFatal(code), None) => {
+            let (ws, _) =
+                tokio_tungstenite::connect_async(format!("ws://{addr}/api/docs/{}/ws", fx.doc))
+                    .await
+                    .expect("the upgrade succeeds without credentials");
+            let mut socket = TestSocket { ws };
+            let reply = socket.recv().await;
+            assert_eq!(reply["t"], "error", "{cell}: {reply}");
+            assert_eq!(reply["code"], code, "{cell}: {reply}");
+            assert_eq!(reply["fatal"], true, "{cell}: {reply}");
+            assert!(
+                socket
+                    .closed_within(std::time::Duration::from_secs(5))
+                    .await,
+                "{cell}: the socket closes"
+            );
+            None
+        }
+        (expect, _) => panic!("{cell}: {expect:?} is not a WebSocket expectation"),
+    }
+}
+
+/// Opens the document's WebSocket with a Bearer token: the socket, or the HTTP status the upgrade answered.
+pub async fn upgrade_status(addr: &str, doc: &str, token: &str) -> Result<TestSocket, u16> {
+    let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!(
+        "ws://{addr}/api/docs/{doc}/ws"
+    ))
+    .expect("request");
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => Ok(TestSocket { ws }),
+        Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(other) => panic!("WebSocket connect to {doc}: {other}"),
+    }
+}
+
+/// The state a successful cell must leave.
+fn apply(
+    c: &Cast,
+    fx: &Fixture,
+    before: &DocState,
+    action: Action,
+    actor: Actor,
+    body: &Value,
+) -> Option<DocState> {
+    let mut state = before.clone();
+    match action {
+        Action::ReadMeta | Action::ReadContent | Action::ReadMembers | Action::List => {}
+        Action::Rename => state.title = renamed(actor),
+        Action::SetEditorsCanShare => state.editors_can_share = true,
+        Action::Trash => state.trashed = true,
+        Action::Restore => state.trashed = false,
+        Action::DeleteForever => return None,
+        Action::DeleteForeverUntrashed => panic!("never succeeds"),
+        Action::AddMember => {
+            state
+                .members
+                .insert(c.newcomer.id.clone(), (Role::Viewer, false));
+        }
+        Action::ChangeRole => {
+            state
+                .members
+                .insert(c.target.id.clone(), (Role::Editor, false));
+        }
+        Action::RemoveMember => {
+            state.members.remove(&c.target.id);
+        }
+        Action::Leave => {
+            state.members.remove(&c.user(actor).expect("a member").id);
+        }
+        Action::CreateLink => {
+            state.links.insert((
+                body["id"].as_str().expect("link id").to_string(),
+                Role::Viewer,
+            ));
+        }
+        Action::RevokeLink => {
+            state.links.remove(&(fx.link_id.clone(), Role::Viewer));
+            // Whoever came through the link loses access with it.
+            state.members.remove(&c.visitor.id);
+        }
+        Action::SubmitOp => {
+            state.rev += 1;
+            state.text = format!("x{}", state.text);
+        }
+        Action::TransferOwnership => {
+            state.members.remove(&c.target.id);
+            state
+                .members
+                .insert(before.owner_id.clone(), (Role::Editor, false));
+            state.owner_id = c.target.id.clone();
+        }
+    }
+    Some(state)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_actor_against_every_action() {
+    let c = Cast::new().await;
+    let store = c.server.store().await;
+    let mut n_cells = 0;
+    for (action, row) in table() {
+        for (actor, expect) in ACTORS.into_iter().zip(row) {
+            let fx = c.fixture(&format!("m-{action:?}-{actor:?}")).await;
+            if matches!(action, Action::Restore | Action::DeleteForever) {
+                c.must(
+                    &c.owner,
+                    Method::DELETE,
+                    &format!("/api/docs/{}", fx.doc),
+                    None,
+                    204,
+                )
+                .await;
+            }
+            let before = doc_state(&store, &fx.doc)
+                .await
+                .expect("the fixture exists");
+            let success = run_cell(&c, &fx, action, actor, expect).await;
+            let after = doc_state(&store, &fx.doc).await;
+            let want = match &success {
+                Some(body) => apply(&c, &fx, &before, action, actor, body),
+                None => Some(before.clone()),
+            };
+            assert_eq!(
+                after, want,
+                "{action:?} by {actor:?} ({expect:?}): the document state"
+            );
+            n_cells += 1;
+        }
+    }
+    assert_eq!(n_cells, table().len() * ACTORS.len());
+    c.server.stop().await;
+}
+
+impl Cast {
+    /// A request that must be refused with `status` and `code`, leaving the document exactly as it was.
+    pub async fn refused(
+        &self,
+        doc: &str,
+        user: Option<&TestUser>,
+        (method, path, body): (Method, &str, Option<Value>),
+        status: u16,
+        code: &str,
+    ) -> Value {
+        let store = self.server.store().await;
+        let before = doc_state(&store, doc).await;
+        let who = user.map_or("signed out", |user| user.name.as_str());
+        let response = self.call_as(user, method.clone(), path, body).await;
+        let got = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        assert_eq!(got, status, "{who} {method} {path}: {text}");
+        let body: Value = serde_json::from_str(&text).expect("a JSON error");
+        assert_eq!(body["error"]["code"], code, "{who} {method} {path}: {text}");
+        assert_eq!(
+            doc_state(&store, doc).await,
+            before,
+            "{who} {method} {path} was refused but changed the document"
+        );
+        body
+    }
+}
+
+fn put_role(path: &str, role: &str) -> (Method, String, Option<Value>) {
+    (Method::PUT, path.to_string(), Some(json!({ "role": role })))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editors_share_only_when_the_owner_allows_it() {
+    let c = Cast::new().await;
+    let store = c.server.store().await;
+    let fx = c.fixture("editors-can-share").await;
+    let doc = fx.doc.as_str();
+    let member = |who: &str| format!("/api/docs/{doc}/members/{who}");
+    let newcomer = member(&c.newcomer.email);
+    let refuse = |user: &'static str,
+                  (method, path, body): (Method, String, Option<Value>),
+                  status: u16,
+                  code: &'static str| {
+        let c = &c;
+        async move {
+            let user = match user {
+                "editor" => &c.editor,
+                "commenter" => &c.commenter,
+                "viewer" => &c.viewer,
+                "visitor" => &c.visitor,
+                _ => unreachable!(),
+            };
+            c.refused(doc, Some(user), (method, &path, body), status, code)
+                .await;
+        }
+    };
+
+    // Not allowed yet: the editor can neither share nor allow themselves to.
+    let listed = c
+        .must(
+            &c.editor,
+            Method::GET,
+            &format!("/api/docs/{doc}/members"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(listed["can_share"], false, "{listed}");
+    assert_eq!(listed["editors_can_share"], false, "{listed}");
+    refuse("editor", put_role(&newcomer, "viewer"), 403, "forbidden").await;
+    refuse(
+        "editor",
+        put_role(&member(&c.target.id), "editor"),
+        403,
+        "forbidden",
+    )
+    .await;
+    refuse(
+        "editor",
+        (Method::DELETE, member(&c.target.id), None),
+        403,
+        "forbidden",
+    )
+    .await;
+    let allow = |allowed: bool| {
+        (
+            Method::PATCH,
+            format!("/api/docs/{doc}"),
+            Some(json!({ "editors_can_share": allowed })),
+        )
+    };
+    refuse("editor", allow(true), 403, "forbidden").await;
+
+    // The owner allows it.
+    let (method, path, body) = allow(true);
+    let meta = c.must(&c.owner, method, &path, body, 200).await;
+    assert_eq!(meta["editors_can_share"], true, "{meta}");
+    let state = doc_state(&store, doc).await.expect("doc");
+    assert!(state.editors_can_share);
+    for (user, can) in [
+        (&c.owner, true),
+        (&c.editor, true),
+        (&c.commenter, false),
+        (&c.viewer, false),
+        (&c.visitor, false),
+    ] {
+        let listed = c
+            .must(
+                user,
+                Method::GET,
+                &format!("/api/docs/{doc}/members"),
+                None,
+                200,
+            )
+            .await;
+        assert_eq!(listed["can_share"], can, "{}: {listed}", user.name);
+        assert_eq!(listed["editors_can_share"], true, "{}: {listed}", user.name);
+    }
+
+    // Now the editor adds, changes and removes people.
+    let added = c
+        .must(
+            &c.editor,
+            Method::PUT,
+            &newcomer,
+            Some(json!({"role": "viewer"})),
+            200,
+        )
+        .await;
+    assert_eq!(added["id"], c.newcomer.id.as_str(), "{added}");
+    let meta = c
+        .must(
+            &c.newcomer,
+            Method::GET,
+            &format!("/api/docs/{doc}"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(meta["role"], "viewer", "{meta}");
+    c.must(
+        &c.editor,
+        Method::PUT,
+        &newcomer,
+        Some(json!({"role": "commenter"})),
+        200,
+    )
+    .await;
+    let state = doc_state(&store, doc).await.expect("doc");
+    assert_eq!(
+        state.members.get(&c.newcomer.id),
+        Some(&(Role::Commenter, false))
+    );
+    c.must(&c.editor, Method::DELETE, &newcomer, None, 204)
+        .await;
+    c.must(
+        &c.newcomer,
+        Method::GET,
+        &format!("/api/docs/{doc}"),
+        None,
+        404,
+    )
+    .await;
+
+    // But never ownership, the owner's role, links, or the setting itself.
+    refuse(
+        "editor",
+        put_role(&member(&c.target.id), "owner"),
+        403,
+        "forbidden",
+    )
+    .await;
+    refuse(
+        "editor",
+        put_role(&member(&c.editor.id), "owner"),
+        403,
+        "forbidden",
+    )
+    .await;
+    refuse(
+        "editor",
+        put_role(&member(&c.owner.id), "viewer"),
+        409,
+        "owner",
+    )
+    .await;
+    refuse(
+        "editor",
+        put_role(&member(&c.owner.email), "editor"),
+        409,
+        "owner",
+    )
+    .await;
+    refuse(
+        "editor",
+        (Method::DELETE, member(&c.owner.id), None),
+        409,
+        "owner",
+    )
+    .await;
+    refuse(
+        "editor",
+        (
+            Method::POST,
+            format!("/api/docs/{doc}/links"),
+            Some(json!({"role": "viewer"})),
+        ),
+        403,
+        "forbidden",
+    )
+    .await;
+    refuse(
+        "editor",
+        (
+            Method::DELETE,
+            format!("/api/docs/{doc}/links/{}", fx.link_id),
+            None,
+        ),
+        403,
+        "forbidden",
+    )
+    .await;
+    refuse("editor", allow(false), 403, "forbidden").await;
+    refuse(
+        "editor",
+        (Method::DELETE, format!("/api/docs/{doc}"), None),
+        403,
+        "forbidden",
+    )
+    .await;
+    // The setting is for editors only.
+    for user in ["commenter", "viewer", "visitor"] {
+        refuse(user, put_role(&newcomer, "viewer"), 403, "forbidden").await;
+        refuse(
+            user,
+            put_role(&member(&c.target.id), "editor"),
+            403,
+            "forbidden",
+        )
+        .await;
+        refuse(
+            user,
+            (Method::DELETE, member(&c.target.id), None),
+            403,
+            "forbidden",
+        )
+        .await;
+    }
+
+    // The owner takes it back: the editor is refused again.
+    let (method, path, body) = allow(false);
+    c.must(&c.owner, method, &path, body, 200).await;
+    refuse("editor", put_role(&newcomer, "viewer"), 403, "forbidden").await;
+    c.server.stop().await;
+}

@@ -2,32 +2,27 @@
 // Browser soak (issue 5, test 3): three people type random text for
 // QUIRE_SOAK_SECONDS (60) while their network drops at random; at the end
 // all three pages and /content are equal. Fake hub unless QUIRE_URL is set
-// (the real-server login path is the one sketched in two-editors.mjs).
+// (then the real binary; see targets.mjs).
 
 import { launch, shot, until, watchErrors, contents, synced, quillMatchesClient } from './lib.mjs';
 import { stableJSON } from '../lib/same.js';
 import { mulberry32, int, pick } from '../lib/random.js';
+import { openTarget } from './targets.mjs';
 
 const SECONDS = Number(process.env.QUIRE_SOAK_SECONDS ?? 60);
 const SEED = Number(process.env.QUIRE_SEED ?? Math.floor(Math.random() * 2 ** 31));
 console.log(`soak: ${SECONDS} s, seed ${SEED}`);
-if (process.env.QUIRE_URL) {
-  console.error('soak against the real server: not wired yet (needs signup/sharing); run without QUIRE_URL');
-  process.exit(2);
-}
-
-const { startFakeHub } = await import('./fake-hub.mjs');
-const hub = await startFakeHub();
+const target = await openTarget();
 const rng = mulberry32(SEED);
 const browser = await launch();
 const errors = [];
-const doc = `soak${Date.now()}`;
 const people = [];
 for (const name of ['Ann Soak', 'Bob Soak', 'Cy Soak']) {
   const ctx = await browser.newContext();
+  await target.login(ctx, name, 'editor');
   const page = await ctx.newPage();
   watchErrors(page, name, errors);
-  await page.goto(`${hub.url}/d/${doc}?name=${encodeURIComponent(name)}`);
+  await page.goto(target.docUrl(name));
   await until(() => page.evaluate(() => window.__quire?.client.rev != null), { what: `${name} loaded` });
   people.push({ name, ctx, page, offline: false });
 }
@@ -60,7 +55,7 @@ try {
     const docs = await Promise.all(people.map((p) => contents(p.page)));
     return docs.every((d) => stableJSON(d) === stableJSON(docs[0]));
   }, { what: 'pages to agree', timeout: 30000 });
-  const server = await (await fetch(`${hub.url}/api/docs/${doc}/content?format=delta`)).json();
+  const server = await target.content(people[0].ctx);
   const mine = await contents(people[0].page);
   if (stableJSON(server.ops) !== stableJSON(mine)) throw new Error('page != /content');
   for (const p of people) {
@@ -75,6 +70,6 @@ try {
 }
 for (const p of people) await shot(p.page, `soak-${p.name.split(' ')[0].toLowerCase()}`);
 await browser.close();
-await hub.close();
+await target.close();
 console.log(ok ? '1 passed, 0 failed' : '0 passed, 1 failed');
 process.exit(ok ? 0 : 1);

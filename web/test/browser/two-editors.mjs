@@ -2,11 +2,11 @@
 // End-to-end in a real browser (issue 5, test 2): Debian's Chromium driven
 // by playwright-core. Two people edit one document in two browser contexts.
 //
-// Today it runs against the in-process fake hub (fake-hub.mjs: same page
-// shell and CSP as templates/document.html, the protocol backed by the unit
-// tests' FakeServer). With QUIRE_URL set it targets the real binary; that
-// path signs two people up through the JSON API and needs the server's
-// pages and hub (see realServer() below, to be finished with them).
+// Without QUIRE_URL it runs against the in-process fake hub (fake-hub.mjs:
+// same page shell and CSP as templates/document.html, the protocol backed by
+// the unit tests' FakeServer). With QUIRE_URL it targets the real binary:
+// people sign up through the JSON API (targets.mjs). The reset step needs
+// the fake hub (it compacts the log on demand) and is skipped otherwise.
 //
 //   node test/browser/two-editors.mjs                   # fake hub
 //   QUIRE_URL=http://127.0.0.1:PORT node test/browser/two-editors.mjs
@@ -15,6 +15,7 @@
 
 import { launch, shot, until, watchErrors, contents, text, statusText, synced, quillMatchesClient } from './lib.mjs';
 import { stableJSON } from '../lib/same.js';
+import { openTarget } from './targets.mjs';
 
 const results = [];
 async function step(name, fn) {
@@ -29,55 +30,9 @@ async function step(name, fn) {
   }
 }
 
-// ---- targets -------------------------------------------------------------
-
-async function fakeServer() {
-  const { startFakeHub } = await import('./fake-hub.mjs');
-  const hub = await startFakeHub();
-  const doc = `e2e${Date.now()}`;
-  return {
-    hub,
-    docUrl: (who, role = 'editor') => `${hub.url}/d/${doc}?name=${encodeURIComponent(who)}&role=${role}`,
-    content: async () => (await fetch(`${hub.url}/api/docs/${doc}/content?format=delta`)).json(),
-    close: () => hub.close(),
-    login: async () => {},
-  };
-}
-
-// TODO(server): finish once /d/{id}, signup and sharing exist. Sketch:
-// each context signs up through its own request context (shares cookies),
-// A creates the doc and adds B as editor and C as viewer.
-async function realServer(base) {
-  const csrfOf = async (ctx) => {
-    const html = await (await ctx.request.get(`${base}/`)).text();
-    return html.match(/name="csrf-token" content="([^"]*)"/)?.[1] ?? '';
-  };
-  let docId = null;
-  return {
-    hub: null,
-    docUrl: () => `${base}/d/${docId}`,
-    content: async (ctx) => (await ctx.request.get(`${base}/api/docs/${docId}/content?format=delta`)).json(),
-    close: async () => {},
-    async login(ctx, who, role) {
-      const email = `${who.replace(/\W/g, '').toLowerCase()}${Date.now()}@example.test`;
-      const res = await ctx.request.post(`${base}/api/auth/signup`, { data: { email, name: who, password: 'correct horse battery staple' } });
-      if (!res.ok()) throw new Error(`signup ${res.status()}: ${await res.text()}`);
-      const headers = { 'X-CSRF-Token': await csrfOf(ctx) };
-      if (!docId) {
-        const doc = await (await ctx.request.post(`${base}/api/docs`, { data: { title: 'E2E' }, headers })).json();
-        docId = doc.id;
-        this.owner = { ctx, headers };
-      } else {
-        const r = await this.owner.ctx.request.put(`${base}/api/docs/${docId}/members/${encodeURIComponent(email)}`, { data: { role }, headers: this.owner.headers });
-        if (!r.ok()) throw new Error(`share ${r.status()}: ${await r.text()}`);
-      }
-    },
-  };
-}
-
 // ---- the test --------------------------------------------------------------
 
-const target = process.env.QUIRE_URL ? await realServer(process.env.QUIRE_URL.replace(/\/$/, '')) : await fakeServer();
+const target = await openTarget();
 const browser = await launch();
 const errors = [];
 

@@ -14,7 +14,17 @@ pub struct RawConfig {
     pub database: RawDatabase,
     pub auth: RawAuth,
     pub limits: RawLimits,
+    pub history: RawHistory,
     pub log: RawLog,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawHistory {
+    pub compact_every_ops: i64,
+    pub keep_ops: i64,
+    pub keep_age: String,
+    pub idle_grace: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -107,6 +117,12 @@ impl Default for RawConfig {
                 outbound_queue: 1024,
                 max_connections_per_user: 64,
             },
+            history: RawHistory {
+                compact_every_ops: 1000,
+                keep_ops: 10_000,
+                keep_age: "7d".into(),
+                idle_grace: "3s".into(),
+            },
             log: RawLog {
                 level: "info".into(),
             },
@@ -138,6 +154,11 @@ impl Default for RawLimits {
         RawConfig::default().limits
     }
 }
+impl Default for RawHistory {
+    fn default() -> Self {
+        RawConfig::default().history
+    }
+}
 impl Default for RawLog {
     fn default() -> Self {
         RawConfig::default().log
@@ -156,6 +177,7 @@ pub struct Config {
     pub db_max_connections: u32,
     pub auth: AuthConfig,
     pub limits: Limits,
+    pub history: HistoryConfig,
     pub log_level: String,
     /// Test-only: the hub transforms with the wrong priority, so tests can prove the convergence check can fail.
     /// Never read from the file or environment; only the hidden `--testing-wrong-priority` flag sets it.
@@ -201,6 +223,19 @@ pub struct AuthConfig {
     pub login_window: Duration,
     /// Set the `Secure` cookie flag (public_url is https).
     pub secure_cookies: bool,
+}
+
+/// Snapshots (compaction) and how much of the operation log is kept.
+#[derive(Debug, Clone)]
+pub struct HistoryConfig {
+    /// Write a new version after this many ops while a document stays open.
+    pub compact_every_ops: u64,
+    /// Keep at least this many of the newest ops in the log...
+    pub keep_ops: u64,
+    /// ...and every op younger than this.
+    pub keep_age: Duration,
+    /// How long a document stays loaded after the last person leaves; then it is compacted and closed.
+    pub idle_grace: Duration,
 }
 
 /// Protocol and per-connection limits (PROTOCOL.md "Limits").
@@ -382,6 +417,12 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let database = validate_database_url(&raw.database.url, &data_dir)?;
     let auth = validate_auth(&raw.auth, public_url.starts_with("https://"))?;
     let limits = validate_limits(&raw.limits)?;
+    let history = HistoryConfig {
+        compact_every_ops: positive("history.compact_every_ops", raw.history.compact_every_ops)?,
+        keep_ops: positive("history.keep_ops", raw.history.keep_ops)?,
+        keep_age: duration("history.keep_age", &raw.history.keep_age)?,
+        idle_grace: duration("history.idle_grace", &raw.history.idle_grace)?,
+    };
     let log_level = raw.log.level.clone();
     if tracing_level_ok(&log_level).is_none() {
         return Err(bad(
@@ -399,6 +440,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         db_max_connections: positive("database.max_connections", raw.database.max_connections)?,
         auth,
         limits,
+        history,
         log_level,
         testing_wrong_priority: false,
     })

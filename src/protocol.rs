@@ -236,7 +236,7 @@ fn replace_surrogate_escapes(text: &str) -> Option<String> {
     while idx + 6 <= bytes.len() {
         let is_escape = bytes[idx] == b'\\'
             && bytes[idx + 1] == b'u'
-            && preceding_backslashes(bytes, idx) % 2 == 0;
+            && preceding_backslashes(bytes, idx).is_multiple_of(2);
         let is_surrogate = is_escape
             && matches!(bytes[idx + 2], b'd' | b'D')
             && matches!(bytes[idx + 3], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')

@@ -12,8 +12,6 @@ use crate::{
     store::Store,
 };
 
-/// How long an open document with nobody connected stays loaded, so a page reload does not reload it.
-const HUB_IDLE_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 /// Messages per hub round; also the most ops written in one transaction.
 const HUB_MAX_BATCH: usize = 512;
 
@@ -32,9 +30,10 @@ pub async fn run(
     let hub_metrics = HubMetrics::register(&mut registry);
     let hub_config = HubConfig {
         limits: config.limits.clone(),
-        idle_grace: HUB_IDLE_GRACE,
+        idle_grace: config.history.idle_grace,
         max_batch: HUB_MAX_BATCH,
         wrong_priority: config.testing_wrong_priority,
+        history: config.history.clone(),
     };
     let hubs = Hubs::new(store.clone(), hub_config, hub_metrics);
     let state = http::AppState::new(config.clone(), store.clone(), hubs, registry);

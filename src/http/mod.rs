@@ -6,6 +6,7 @@ mod auth_api;
 mod dashboard;
 mod docs_api;
 mod error;
+mod history_api;
 mod metrics;
 mod pages;
 mod rate;
@@ -82,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth_api::routes())
         .merge(docs_api::routes())
         .merge(sharing_api::routes())
+        .merge(history_api::routes())
         .route("/api/docs/{id}/ws", get(ws::upgrade))
         .route("/assets/{*path}", get(assets::serve))
         .route("/healthz", get(|| async { "ok" }))

@@ -1,13 +1,21 @@
-//! Loading a document from the store: its current snapshot plus the logged ops after it, replayed in order.
+//! Loading a document from the store: its current version (snapshot) plus the logged ops after it, replayed in
+//! order; older ops still in the log are kept in memory too, so clients based on them can catch up.
 
-use std::sync::Arc;
+use std::{collections::BTreeSet, sync::Arc};
 
 use super::{Committed, DocState, Frame};
 use crate::{
     ot::{Delta, Document},
     protocol,
-    store::{Store, StoreError, StoreResult},
+    store::{LoggedOp, Store, StoreError, StoreResult},
 };
+
+/// What the hub needs besides the state: where the current version stands and who wrote since.
+#[derive(Debug, Default)]
+pub struct LoadInfo {
+    pub version_rev: u64,
+    pub contributors: BTreeSet<String>,
+}
 
 /// The document's state at head, with the newest `max_recent` ops kept for transform and catch-up.
 pub async fn load_state(
@@ -15,57 +23,85 @@ pub async fn load_state(
     doc_id: &str,
     max_recent: usize,
     max_doc_len: u64,
-) -> StoreResult<DocState> {
-    let (base_rev, mut document) = load_snapshot(store, doc_id).await?;
-    let logged = store.ops_since(doc_id, base_rev as i64).await?;
-    let mut state_ops = Vec::with_capacity(logged.len().min(max_recent));
-    let mut expected_rev = base_rev;
+) -> StoreResult<(DocState, LoadInfo)> {
+    let (version_rev, mut document) = load_snapshot(store, doc_id).await?;
+    let head_hint = store
+        .document(doc_id)
+        .await?
+        .map_or(0, |doc| doc.head_rev.max(0) as u64);
+    let window_from = version_rev.min(head_hint.saturating_sub(max_recent as u64));
+    let logged = store.ops_since(doc_id, window_from as i64).await?;
+    let logged = contiguous_tail(logged);
+    let mut info = LoadInfo {
+        version_rev,
+        contributors: BTreeSet::new(),
+    };
+    let mut kept = Vec::new();
+    let mut expected_rev = version_rev;
     let skip = logged.len().saturating_sub(max_recent);
     for (index, entry) in logged.into_iter().enumerate() {
         let rev = u64::try_from(entry.rev).map_err(|_| corrupt(doc_id, "negative revision"))?;
-        if rev != expected_rev {
-            return Err(corrupt(
-                doc_id,
-                &format!("revision {rev} follows {expected_rev}"),
-            ));
+        let op = parse_op(doc_id, &entry.op_json)?;
+        if rev >= version_rev {
+            if rev != expected_rev {
+                return Err(corrupt(
+                    doc_id,
+                    &format!("revision {rev} follows {expected_rev}"),
+                ));
+            }
+            expected_rev += 1;
+            document
+                .apply(&op, u64::MAX)
+                .map_err(|err| corrupt(doc_id, &err.to_string()))?;
+            info.contributors.extend(entry.author_id.clone());
         }
-        expected_rev += 1;
-        let value: serde_json::Value = serde_json::from_str(&entry.op_json)
-            .map_err(|err| corrupt(doc_id, &err.to_string()))?;
-        let op =
-            Delta::from_json_unchecked(&value).map_err(|err| corrupt(doc_id, &err.to_string()))?;
-        document
-            .apply(&op, u64::MAX)
-            .map_err(|err| corrupt(doc_id, &err.to_string()))?;
         if index >= skip {
-            let user = serde_json::json!({ "id": entry.author_id });
-            let seq = u64::try_from(entry.seq).unwrap_or(0);
-            let frame = protocol::op_frame(rev, &entry.op_json, &entry.client, seq, &user);
-            state_ops.push(Committed {
-                rev,
-                op,
-                client: Arc::from(entry.client.as_str()),
-                seq,
-                frame: Frame::from(frame),
-            });
+            kept.push(committed(rev, op, &entry));
         }
     }
     let mut state = DocState::new(expected_rev, document, max_recent, max_doc_len);
-    for committed in state_ops {
-        state.remember(committed);
-    }
+    state.remember_window(kept);
     for (client, seq, rev) in store.last_seqs(doc_id).await? {
         let (Ok(seq), Ok(rev)) = (u64::try_from(seq), u64::try_from(rev)) else {
             continue;
         };
         state.remember_seq(Arc::from(client.as_str()), seq, rev);
     }
-    Ok(state)
+    Ok((state, info))
+}
+
+/// The ops from the last gap (pruning leaves gaps only at the front) to the end.
+fn contiguous_tail(mut logged: Vec<LoggedOp>) -> Vec<LoggedOp> {
+    let start = logged
+        .windows(2)
+        .rposition(|pair| pair[1].rev != pair[0].rev + 1)
+        .map_or(0, |idx| idx + 1);
+    logged.drain(..start);
+    logged
+}
+
+fn committed(rev: u64, op: Delta, entry: &LoggedOp) -> Committed {
+    let user = serde_json::json!({ "id": entry.author_id });
+    let seq = u64::try_from(entry.seq).unwrap_or(0);
+    let frame = protocol::op_frame(rev, &entry.op_json, &entry.client, seq, &user);
+    Committed {
+        rev,
+        op,
+        client: Arc::from(entry.client.as_str()),
+        seq,
+        frame: Frame::from(frame),
+    }
+}
+
+fn parse_op(doc_id: &str, op_json: &str) -> StoreResult<Delta> {
+    let value: serde_json::Value =
+        serde_json::from_str(op_json).map_err(|err| corrupt(doc_id, &err.to_string()))?;
+    Delta::from_json_unchecked(&value).map_err(|err| corrupt(doc_id, &err.to_string()))
 }
 
 /// The current revision and content, read from the store (for documents with no open hub).
 pub async fn load_content(store: &Store, doc_id: &str) -> StoreResult<(u64, Delta)> {
-    let state = load_state(store, doc_id, 1, u64::MAX).await?;
+    let (state, _) = load_state(store, doc_id, 1, u64::MAX).await?;
     Ok((state.head(), state.document().to_delta()))
 }
 
@@ -73,10 +109,7 @@ async fn load_snapshot(store: &Store, doc_id: &str) -> StoreResult<(u64, Documen
     let Some(snapshot) = store.current_snapshot(doc_id).await? else {
         return Ok((0, Document::new()));
     };
-    let value: serde_json::Value = serde_json::from_str(&snapshot.content_json)
-        .map_err(|err| corrupt(doc_id, &err.to_string()))?;
-    let delta =
-        Delta::from_json_unchecked(&value).map_err(|err| corrupt(doc_id, &err.to_string()))?;
+    let delta = parse_op(doc_id, &snapshot.content_json)?;
     let document = Document::from_delta(&delta).map_err(|err| corrupt(doc_id, &err.to_string()))?;
     let rev =
         u64::try_from(snapshot.rev).map_err(|_| corrupt(doc_id, "negative snapshot revision"))?;

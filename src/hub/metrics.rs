@@ -19,6 +19,9 @@ pub struct HubMetrics {
     pub commit_seconds: Histogram,
     pub commit_batch_ops: Histogram,
     pub queue_drops: Counter,
+    pub versions_written: Counter,
+    pub ops_pruned: Counter,
+    pub compaction_seconds: Histogram,
     pub errors: Family<CodeLabel, Counter>,
 }
 
@@ -34,6 +37,11 @@ impl HubMetrics {
                 prometheus_client::metrics::histogram::exponential_buckets(1.0, 2.0, 12),
             ),
             queue_drops: Counter::default(),
+            versions_written: Counter::default(),
+            ops_pruned: Counter::default(),
+            compaction_seconds: Histogram::new(
+                prometheus_client::metrics::histogram::exponential_buckets(0.001, 2.0, 14),
+            ),
             errors: Family::default(),
         };
         registry.register(
@@ -65,6 +73,21 @@ impl HubMetrics {
             "quire_broadcast_queue_drops",
             "Connections dropped because their outbound queue was full",
             metrics.queue_drops.clone(),
+        );
+        registry.register(
+            "quire_versions_written",
+            "Document versions (snapshots) written",
+            metrics.versions_written.clone(),
+        );
+        registry.register(
+            "quire_ops_pruned",
+            "Ops deleted from the log behind a version",
+            metrics.ops_pruned.clone(),
+        );
+        registry.register(
+            "quire_compaction_seconds",
+            "Time to write a version and prune the log",
+            metrics.compaction_seconds.clone(),
         );
         registry.register(
             "quire_ws_errors",

@@ -1,8 +1,10 @@
 //! The real-time hub: one task per open document owns its state; connections talk to it through `HubMsg`.
 //! `Hubs` finds or starts the task for a document. Nothing here knows axum or SQL.
 
+mod compact;
 mod load;
 mod metrics;
+mod restore;
 mod state;
 mod task;
 
@@ -19,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use load::load_content;
 pub use metrics::HubMetrics;
+pub use restore::replace_op;
 pub use state::{Committed, DocState, SubmitOutcome, clamp_selection, move_selection};
 
 use crate::{
@@ -69,6 +72,22 @@ pub enum HubMsg {
     },
     /// The document was trashed or deleted: close every session and stop.
     Evict,
+    /// A background compaction finished (`Some(rev)`: the version at `rev` is now current).
+    Compacted {
+        rev: Option<u64>,
+    },
+    /// Save the current content as a named version; answers its id.
+    NameVersion {
+        name: String,
+        user_id: String,
+        reply: oneshot::Sender<Result<String, String>>,
+    },
+    /// Turn the document into `content` with one ordinary op by `user`; answers the op's base revision.
+    Restore {
+        content: Delta,
+        user: UserInfo,
+        reply: oneshot::Sender<Result<u64, String>>,
+    },
 }
 
 #[derive(Debug)]
@@ -103,6 +122,8 @@ pub struct HubConfig {
     pub max_batch: usize,
     /// Test-only: transform with the wrong priority (see `Config::testing_wrong_priority`).
     pub wrong_priority: bool,
+    /// Versions and pruning of the operation log.
+    pub history: crate::config::HistoryConfig,
 }
 
 /// The registry of running hubs: document id -> mailbox. Cheap to clone.
@@ -221,6 +242,56 @@ impl Hubs {
         if let Some(mailbox) = self.running(doc_id) {
             let _ = mailbox.send(HubMsg::Evict).await;
         }
+    }
+
+    /// Saves the document's current content as a named version.
+    pub async fn name_version(
+        &self,
+        doc_id: &str,
+        name: String,
+        user_id: String,
+    ) -> Result<String, String> {
+        let (reply, answer) = oneshot::channel();
+        let msg = HubMsg::NameVersion {
+            name,
+            user_id,
+            reply,
+        };
+        self.ask(doc_id, msg, answer).await
+    }
+
+    /// Restores `content` as a new op by `user`, seen live by everyone connected.
+    pub async fn restore(
+        &self,
+        doc_id: &str,
+        content: Delta,
+        user: UserInfo,
+    ) -> Result<u64, String> {
+        let (reply, answer) = oneshot::channel();
+        self.ask(
+            doc_id,
+            HubMsg::Restore {
+                content,
+                user,
+                reply,
+            },
+            answer,
+        )
+        .await
+    }
+
+    async fn ask<T>(
+        &self,
+        doc_id: &str,
+        msg: HubMsg,
+        answer: oneshot::Receiver<Result<T, String>>,
+    ) -> Result<T, String> {
+        if self.mailbox(doc_id).send(msg).await.is_err() {
+            return Err("the document is closing; try again".into());
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err("the document is closing; try again".into()))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::Sender<HubMsg>>> {

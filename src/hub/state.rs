@@ -83,10 +83,9 @@ impl DocState {
         self.head - self.recent.len() as u64
     }
 
-    /// Records an op loaded from the log (already applied to the document by the loader).
-    pub fn remember(&mut self, committed: Committed) {
-        self.head = committed.rev + 1;
-        self.recent.push_back(committed);
+    /// Installs ops loaded from the log as the recent window: contiguous, ending at head.
+    pub fn remember_window(&mut self, ops: Vec<Committed>) {
+        self.recent = ops.into_iter().collect();
         while self.recent.len() > self.max_recent {
             self.recent.pop_front();
         }

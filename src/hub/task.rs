@@ -1,19 +1,23 @@
 //! The hub task of one document: drains its mailbox in rounds, writes the round's ops in one transaction
 //! (group commit), and only then acks, broadcasts and relays, in order, through each connection's queue.
 
-use std::{collections::HashMap, sync::Arc, time::Instant};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Arc,
+    time::Instant,
+};
 
 use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::{
     Committed, ConnId, DocState, Frame, HubMsg, Hubs, Join, JoinResult, SubmitOutcome,
-    clamp_selection, load::load_state, move_selection,
+    clamp_selection, compact, load::load_state, move_selection, replace_op,
 };
 use crate::{
     ot::Delta,
     protocol::{self, ErrorCode, Selection, UserInfo, WireLimits},
-    store::{NewOp, Role, StoreError},
+    store::{NewOp, NewVersion, Role, StoreError},
 };
 
 struct Session {
@@ -40,6 +44,13 @@ struct Hub {
     effects: Vec<Effect>,
     /// Set when the log was written by someone else or could not be written: stop and make clients reconnect.
     stopped: bool,
+    /// The revision of the current version (0: none yet; the empty document is the base).
+    version_rev: u64,
+    /// Authors of ops since the current version.
+    contributors: BTreeSet<String>,
+    /// A background compaction is running; its result arrives as `HubMsg::Compacted`.
+    compacting: bool,
+    me: mpsc::WeakSender<HubMsg>,
 }
 
 pub(super) async fn run(
@@ -50,7 +61,7 @@ pub(super) async fn run(
 ) {
     let config = hubs.config().clone();
     let max_recent = usize::try_from(config.limits.max_catchup_ops).unwrap_or(usize::MAX);
-    let mut state = match load_state(
+    let (mut state, info) = match load_state(
         &hubs.inner.store,
         &doc_id,
         max_recent,
@@ -58,7 +69,7 @@ pub(super) async fn run(
     )
     .await
     {
-        Ok(state) => state,
+        Ok(loaded) => loaded,
         Err(err) => {
             tracing::error!(%doc_id, %err, "cannot load document");
             close_mailbox(&hubs, &doc_id, &me, &mut mailbox, JoinResult::Failed);
@@ -76,6 +87,10 @@ pub(super) async fn run(
         pending: Vec::new(),
         effects: Vec::new(),
         stopped: false,
+        version_rev: info.version_rev,
+        contributors: info.contributors,
+        compacting: false,
+        me: me.clone(),
     };
     loop {
         let first = if hub.sessions.is_empty() {
@@ -83,7 +98,7 @@ pub(super) async fn run(
                 Ok(Some(msg)) => msg,
                 Ok(None) => break,
                 Err(_idle) => {
-                    if hub.exit_if_idle(&me, &mut mailbox) {
+                    if hub.exit_if_idle(&me, &mut mailbox).await {
                         return;
                     }
                     continue;
@@ -103,6 +118,7 @@ pub(super) async fn run(
             n_handled += 1;
         }
         hub.flush().await;
+        hub.compact_if_due();
         if hub.stopped {
             // Dropping every session's queue closes the sockets; clients reconnect to a fresh hub.
             hub.hubs
@@ -163,6 +179,32 @@ impl Hub {
             HubMsg::Evict => {
                 self.flush().await;
                 self.stopped = true;
+            }
+            HubMsg::Compacted { rev } => {
+                self.compacting = false;
+                if let Some(rev) = rev {
+                    self.version_rev = self.version_rev.max(rev);
+                }
+            }
+            HubMsg::NameVersion {
+                name,
+                user_id,
+                reply,
+            } => {
+                self.flush().await;
+                let res = self
+                    .write_version_now("named", Some(name), Some(user_id))
+                    .await;
+                let _ = reply.send(res);
+            }
+            HubMsg::Restore {
+                content,
+                user,
+                reply,
+            } => {
+                self.flush().await;
+                let res = self.restore(&content, user).await;
+                let _ = reply.send(res);
             }
         }
     }
@@ -285,15 +327,29 @@ impl Hub {
         let Some(session) = self.sessions.get(&conn) else {
             return;
         };
+        let (author_id, user_json) = (session.user.id.clone(), session.user_json.clone());
+        self.commit_from(
+            conn, client, seq, rev, op, len_after, &author_id, &user_json,
+        );
+    }
+
+    /// Queues an op `DocState` just applied: its log row, its ack and broadcast (sent once durable), and moves
+    /// the stored selections through it.
+    #[allow(clippy::too_many_arguments)]
+    fn commit_from(
+        &mut self,
+        conn: ConnId,
+        client: Arc<str>,
+        seq: u64,
+        rev: u64,
+        op: Delta,
+        len_after: u64,
+        author_id: &str,
+        user_json: &Value,
+    ) {
         let op_json = serde_json::to_string(&op).unwrap_or_else(|_| "[]".into());
-        let frame = Frame::from(protocol::op_frame(
-            rev,
-            &op_json,
-            &client,
-            seq,
-            &session.user_json,
-        ));
-        let author_id = session.user.id.clone();
+        let frame = Frame::from(protocol::op_frame(rev, &op_json, &client, seq, user_json));
+        self.contributors.insert(author_id.to_string());
         for other in self.sessions.values_mut() {
             if let Some(sel) = other.sel {
                 let moved = move_selection(&op, sel, other.client == client);
@@ -307,7 +363,7 @@ impl Hub {
                 rev: rev as i64,
                 client: client.to_string(),
                 seq: seq as i64,
-                author_id: Some(author_id),
+                author_id: Some(author_id.to_string()),
                 op_json,
                 len_after: len_after as i64,
             },
@@ -478,17 +534,145 @@ impl Hub {
         self.deliver();
     }
 
-    /// Exits when nobody came back during the grace period and nothing is queued.
-    fn exit_if_idle(
+    /// Exits when nobody came back during the grace period and nothing is queued, after writing a version of
+    /// what changed since the last one (so loading stays short and history has a point per session).
+    async fn exit_if_idle(
         &mut self,
         me: &mpsc::WeakSender<HubMsg>,
         mailbox: &mut mpsc::Receiver<HubMsg>,
     ) -> bool {
-        // Anything that slips in after this check is answered by `close_mailbox` (joins are told to retry).
+        // Anything that slips in after these checks is answered by `close_mailbox` (joins are told to retry).
+        if !mailbox.is_empty() || self.compacting {
+            return false;
+        }
+        if self.state.head() > self.version_rev
+            && let Err(err) = self.write_version_now("compaction", None, None).await
+        {
+            tracing::error!(doc_id = %self.doc_id, %err, "compaction on close failed");
+        }
         if !mailbox.is_empty() {
             return false;
         }
         close_mailbox(&self.hubs, &self.doc_id, me, mailbox, JoinResult::Retry);
         true
     }
+
+    /// Every `history.compact_every_ops` ops, a version is written in the background: typing never waits on it.
+    fn compact_if_due(&mut self) {
+        let every = self.hubs.config().history.compact_every_ops;
+        if self.compacting || self.stopped || self.state.head() - self.version_rev < every {
+            return;
+        }
+        let job = self.compaction_job("compaction", None, None);
+        let (store, metrics, me) = (
+            self.hubs.inner.store.clone(),
+            self.hubs.inner.metrics.clone(),
+            self.me.clone(),
+        );
+        let doc_id = self.doc_id.clone();
+        self.compacting = true;
+        tokio::spawn(async move {
+            let rev = job.version.rev as u64;
+            let res = compact::run(&store, &metrics, job).await;
+            if let Err(err) = &res {
+                tracing::error!(%doc_id, %err, "compaction failed");
+            }
+            if let Some(mailbox) = me.upgrade() {
+                let _ = mailbox
+                    .send(HubMsg::Compacted {
+                        rev: res.ok().map(|_| rev),
+                    })
+                    .await;
+            }
+        });
+    }
+
+    /// Captures the document at head as a version; the contributors since the last one move into it.
+    fn compaction_job(
+        &mut self,
+        kind: &'static str,
+        name: Option<String>,
+        created_by: Option<String>,
+    ) -> compact::Job {
+        let history = &self.hubs.config().history;
+        let head = self.state.head();
+        let content = self.state.document().to_delta();
+        compact::Job {
+            version: NewVersion {
+                id: crate::auth::random_id(16),
+                doc_id: self.doc_id.clone(),
+                rev: head as i64,
+                content_json: serde_json::to_string(&content).unwrap_or_else(|_| "[]".into()),
+                kind,
+                name,
+                created_by,
+                contributors: std::mem::take(&mut self.contributors).into_iter().collect(),
+                size: self.state.document().len_utf16() as i64,
+            },
+            prune_below: compact::prune_boundary(
+                head,
+                head,
+                history.keep_ops,
+                self.state.oldest_rev(),
+            ),
+            keep_age: history.keep_age,
+        }
+    }
+
+    /// Writes a version at head before answering (named versions, restores, closing).
+    async fn write_version_now(
+        &mut self,
+        kind: &'static str,
+        name: Option<String>,
+        created_by: Option<String>,
+    ) -> Result<String, String> {
+        let job = self.compaction_job(kind, name, created_by);
+        let (id, rev) = (job.version.id.clone(), job.version.rev as u64);
+        match compact::run(&self.hubs.inner.store, &self.hubs.inner.metrics, job).await {
+            Ok(_) => {
+                self.version_rev = self.version_rev.max(rev);
+                Ok(id)
+            }
+            Err(err) => {
+                tracing::error!(doc_id = %self.doc_id, %err, "cannot write a version");
+                Err("the version could not be saved".into())
+            }
+        }
+    }
+
+    /// Restores `content`: one op from head to it, committed and broadcast like any edit, then a version.
+    async fn restore(&mut self, content: &Delta, user: UserInfo) -> Result<u64, String> {
+        let op = replace_op(&self.state.document().to_delta(), content);
+        let client: Arc<str> =
+            Arc::from(format!("restore-{}", crate::auth::random_id(16)).as_str());
+        let rev = self.state.head();
+        match self.state.submit(&client, rev, 1, &op) {
+            SubmitOutcome::Commit { rev, op, len_after } => {
+                let user_json = serde_json::to_value(&user).unwrap_or(Value::Null);
+                self.commit_from(
+                    RESTORE_CONN,
+                    client,
+                    1,
+                    rev,
+                    op,
+                    len_after,
+                    &user.id,
+                    &user_json,
+                );
+            }
+            SubmitOutcome::Dup { .. } | SubmitOutcome::Reject(..) => {
+                return Err("this version cannot be restored".into());
+            }
+        }
+        self.flush().await;
+        if self.stopped {
+            return Err("the restore could not be saved".into());
+        }
+        self.write_version_now("restore", None, Some(user.id))
+            .await?;
+        Ok(rev)
+    }
 }
+
+/// The pseudo-connection of server-made ops (restores): never a real session, so everyone receives them.
+const RESTORE_CONN: ConnId = 0;

@@ -5,6 +5,7 @@ mod accounts;
 mod documents;
 mod operations;
 mod sharing;
+mod versions;
 
 use std::{str::FromStr, time::Duration};
 
@@ -18,6 +19,7 @@ pub use accounts::{ApiToken, User};
 pub use documents::{DocMeta, DocScope, Role};
 pub use operations::{LoggedOp, NewOp, Snapshot};
 pub use sharing::{Member, ShareLink};
+pub use versions::{NewVersion, VersionMeta};
 
 use crate::config::{DatabaseUrl, SyncMode};
 

@@ -1,0 +1,157 @@
+//! Version history over JSON: list, read one, name the current content, restore (PROTOCOL.md section 4).
+
+use std::collections::HashMap;
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    AppState, auth_api::ApiJson, docs_api::require_role, error::ApiError, session::ApiUser,
+};
+use crate::{
+    ot::Delta,
+    protocol::UserInfo,
+    store::{Role, VersionMeta},
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/docs/{id}/versions", get(list).post(name_current))
+        .route("/api/docs/{id}/versions/{version}", get(read))
+        .route("/api/docs/{id}/versions/{version}/restore", post(restore))
+}
+
+/// Versions newest first, with the names of who contributed since the previous one.
+pub async fn versions_json(state: &AppState, doc_id: &str) -> Result<Vec<Value>, ApiError> {
+    let versions = state.store.versions(doc_id).await?;
+    let mut names: HashMap<String, String> = HashMap::new();
+    for id in versions
+        .iter()
+        .flat_map(|version| version.contributors.iter())
+    {
+        if !names.contains_key(id) {
+            let name = state
+                .store
+                .user_by_id(id)
+                .await?
+                .map_or_else(|| "someone".into(), |user| user.name);
+            names.insert(id.clone(), name);
+        }
+    }
+    Ok(versions
+        .iter()
+        .map(|version| version_json(version, &names))
+        .collect())
+}
+
+fn version_json(version: &VersionMeta, names: &HashMap<String, String>) -> Value {
+    let contributors: Vec<Value> = version
+        .contributors
+        .iter()
+        .map(|id| json!({"id": id, "name": names.get(id).cloned().unwrap_or_default()}))
+        .collect();
+    json!({
+        "id": version.id,
+        "rev": version.rev,
+        "kind": version.kind,
+        "name": version.name,
+        "created_at": version.created_at,
+        "contributors": contributors,
+        "size": version.size,
+    })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    require_role(&state, &authed.user, &id, Role::Viewer).await?;
+    Ok(Json(
+        json!({ "versions": versions_json(&state, &id).await? }),
+    ))
+}
+
+/// One version's content as a Delta.
+pub async fn version_content(
+    state: &AppState,
+    doc_id: &str,
+    version_id: &str,
+) -> Result<(VersionMeta, Delta), ApiError> {
+    let (meta, content) = state
+        .store
+        .version(doc_id, version_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let value: Value = serde_json::from_str(&content).map_err(ApiError::internal)?;
+    let delta = Delta::from_json_unchecked(&value).map_err(ApiError::internal)?;
+    Ok((meta, delta))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    require_role(&state, &authed.user, &id, Role::Viewer).await?;
+    let (meta, delta) = version_content(&state, &id, &version).await?;
+    let mut body = version_json(&meta, &HashMap::new());
+    body["ops"] = serde_json::to_value(&delta).map_err(ApiError::internal)?;
+    Ok(Json(body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameInput {
+    name: String,
+}
+
+/// "Name current version": a snapshot of the content now, kept whatever the retention.
+async fn name_current(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<NameInput>,
+) -> Result<Response, ApiError> {
+    let name = input.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "name the version with 1 to 100 characters",
+        ));
+    }
+    require_role(&state, &authed.user, &id, Role::Editor).await?;
+    let version_id = state
+        .hubs
+        .name_version(&id, name, authed.user.id.clone())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok((StatusCode::CREATED, Json(json!({"id": version_id}))).into_response())
+}
+
+/// Restores a version as a new op (history only grows); everyone connected sees it live.
+async fn restore(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    require_role(&state, &authed.user, &id, Role::Editor).await?;
+    let (_, content) = version_content(&state, &id, &version).await?;
+    let user = UserInfo {
+        id: authed.user.id.clone(),
+        name: authed.user.name.clone(),
+        color: "#555555".into(),
+    };
+    let rev = state
+        .hubs
+        .restore(&id, content, user)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({"rev": rev})))
+}

@@ -42,14 +42,21 @@ async fn main() {
     for idx in 0..n_clients {
         let (base, token, doc) = (base.clone(), token.clone(), doc.clone());
         let (sent, latencies) = (sent.clone(), latencies.clone());
-        tasks.push(tokio::spawn(async move { client(idx, &base, &token, &doc, sent, latencies, start, end).await }));
+        tasks.push(tokio::spawn(async move {
+            client(idx, &base, &token, &doc, sent, latencies, start, end).await
+        }));
     }
     for task in tasks {
         task.await.expect("client");
     }
     let mut latencies = latencies.lock().expect("lock").clone();
     latencies.sort_unstable();
-    let pick = |q: f64| latencies.get(((latencies.len() as f64 - 1.0) * q) as usize).copied().unwrap_or_default();
+    let pick = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or_default()
+    };
     println!(
         "clients={n_clients} deliveries={} p50={:.1}ms p99={:.1}ms max={:.1}ms",
         latencies.len(),
@@ -72,12 +79,21 @@ async fn client(
 ) {
     let url = format!("{}/api/docs/{doc}/ws", base.replace("http://", "ws://"));
     let mut request = url.into_client_request().expect("request");
-    request.headers_mut().insert("authorization", HeaderValue::from_str(&format!("Bearer {token}")).expect("header"));
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("connect");
-    let client_id = format!("load-{idx:04}-{}", "x".repeat(16));
-    ws.send(Message::Text(json!({"t":"hello","proto":1,"client":client_id,"rev":null}).to_string().into()))
+    request.headers_mut().insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
         .await
-        .expect("hello");
+        .expect("connect");
+    let client_id = format!("load-{idx:04}-{}", "x".repeat(16));
+    ws.send(Message::Text(
+        json!({"t":"hello","proto":1,"client":client_id,"rev":null})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .expect("hello");
     let mut rev = 0u64;
     let mut seq = 0u64;
     let mut in_flight = false;
@@ -121,9 +137,13 @@ async fn client(
             seq += 1;
             let text = "k".repeat(pending_keys as usize);
             pending_keys = 0;
-            sent.lock().expect("lock").insert((idx, seq), Instant::now());
+            sent.lock()
+                .expect("lock")
+                .insert((idx, seq), Instant::now());
             let op = json!({"t":"op","rev":rev,"seq":seq,"op":[{"insert": text}]});
-            ws.send(Message::Text(op.to_string().into())).await.expect("send");
+            ws.send(Message::Text(op.to_string().into()))
+                .await
+                .expect("send");
             in_flight = true;
         }
     }

@@ -15,11 +15,21 @@ fn web_dir() -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_browser_ot_client_converges_with_the_real_server() {
     let web = web_dir();
-    let installed = web.join("node_modules/ws").exists() && web.join("node_modules/quill-delta").exists();
-    let has_node = std::process::Command::new("node").arg("--version").output().is_ok_and(|out| out.status.success());
+    let installed =
+        web.join("node_modules/ws").exists() && web.join("node_modules/quill-delta").exists();
+    let has_node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
     if !(installed && has_node) {
-        assert!(!require_services(), "node and web/node_modules are required (run `npm ci` in web/)");
-        eprintln!("SKIPPED: {}: node or web/node_modules missing (run `npm ci` in web/)", module_path!());
+        assert!(
+            !require_services(),
+            "node and web/node_modules are required (run `npm ci` in web/)"
+        );
+        eprintln!(
+            "SKIPPED: {}: node or web/node_modules missing (run `npm ci` in web/)",
+            module_path!()
+        );
         return;
     }
     let server = TestServer::start().await;
@@ -37,6 +47,9 @@ async fn the_browser_ot_client_converges_with_the_real_server() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
-    assert!(output.status.success(), "the JS clients did not converge with the server:\n{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "the JS clients did not converge with the server:\n{stdout}\n{stderr}"
+    );
     server.stop().await;
 }

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use quire::store::{Role, Store};
-use reqwest::{Client, Method};
+use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite;
 
@@ -859,14 +859,14 @@ impl Cast {
         &self,
         doc: &str,
         user: Option<&TestUser>,
-        (method, path, body): (Method, &str, Option<Value>),
+        (method, path, body): (Method, String, Option<Value>),
         status: u16,
         code: &str,
     ) -> Value {
         let store = self.server.store().await;
         let before = doc_state(&store, doc).await;
         let who = user.map_or("signed out", |user| user.name.as_str());
-        let response = self.call_as(user, method.clone(), path, body).await;
+        let response = self.call_as(user, method.clone(), &path, body).await;
         let got = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
         assert_eq!(got, status, "{who} {method} {path}: {text}");
@@ -906,7 +906,7 @@ async fn editors_share_only_when_the_owner_allows_it() {
                 "visitor" => &c.visitor,
                 _ => unreachable!(),
             };
-            c.refused(doc, Some(user), (method, &path, body), status, code)
+            c.refused(doc, Some(user), (method, path, body), status, code)
                 .await;
         }
     };
@@ -1107,5 +1107,283 @@ async fn editors_share_only_when_the_owner_allows_it() {
     let (method, path, body) = allow(false);
     c.must(&c.owner, method, &path, body, 200).await;
     refuse("editor", put_role(&newcomer, "viewer"), 403, "forbidden").await;
+    c.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_without_an_account_is_a_clear_404() {
+    // Open sign-up: no invitation, a hint to sign up.
+    let c = Cast::new().await;
+    let fx = c.fixture("no-account").await;
+    let path = format!("/api/docs/{}/members/nobody.here@example.test", fx.doc);
+    let body = c
+        .refused(
+            &fx.doc,
+            Some(&c.owner),
+            put_role(&path, "viewer"),
+            404,
+            "no_account",
+        )
+        .await;
+    assert!(body["error"].get("invite_url").is_none(), "{body}");
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(message.contains("/signup"), "{message}");
+    // Someone who may not share learns nothing about accounts.
+    c.refused(
+        &fx.doc,
+        Some(&c.viewer),
+        put_role(&path, "viewer"),
+        403,
+        "forbidden",
+    )
+    .await;
+    c.refused(
+        &fx.doc,
+        Some(&c.stranger),
+        put_role(&path, "viewer"),
+        404,
+        "not_found",
+    )
+    .await;
+    c.server.stop().await;
+
+    // Invite-only sign-up: the error carries an invitation link, and signing up with it works.
+    let server = TestServer::start_with(&[("auth.signup", "invite")]).await;
+    let owner = invited_user(&server, "Ingrid Inviter").await;
+    let doc = create_doc(&owner, &server, "invite-only").await;
+    let email = format!(
+        "Newbie.{}@Example.test",
+        quire::auth::random_id(6).to_lowercase()
+    );
+    let response = owner
+        .http
+        .put(server.url(&format!("/api/docs/{doc}/members/{email}")))
+        .header("X-CSRF-Token", &owner.csrf)
+        .json(&json!({"role": "editor"}))
+        .send()
+        .await
+        .expect("PUT member");
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.expect("error JSON");
+    assert_eq!(body["error"]["code"], "no_account", "{body}");
+    let invite_url = body["error"]["invite_url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("invite_url in {body}"));
+    let prefix = format!("{}/signup?invite=", server.base);
+    assert!(invite_url.starts_with(&prefix), "{invite_url}");
+    let invite = &invite_url[prefix.len()..];
+    // The sign-up page of the link carries the invitation.
+    let page = client()
+        .get(invite_url)
+        .send()
+        .await
+        .expect("GET invite url");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("page").contains(invite));
+    // Without the invitation (or with it, for another address) sign-up is refused.
+    let signup_url = server.url("/api/auth/signup");
+    let signup = |email: String, invite: Option<String>| {
+        let url = signup_url.clone();
+        async move {
+            let http = client();
+            let response = http
+                .post(url)
+                .json(&json!({"email": email, "name": "Newbie", "password": "newbie password", "invite": invite}))
+                .send()
+                .await
+                .expect("sign up");
+            (http, response)
+        }
+    };
+    let (_, refused) = signup(email.clone(), None).await;
+    assert_eq!(refused.status(), 403);
+    let (_, refused) = signup("other@example.test".into(), Some(invite.to_string())).await;
+    assert_eq!(refused.status(), 403);
+    let (newbie, response) = signup(email.to_lowercase(), Some(invite.to_string())).await;
+    assert_eq!(response.status(), 201, "sign-up with the invitation");
+    let newbie_id = response.json::<Value>().await.expect("user")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    // Sharing again now works, and the newcomer sees the document with the role.
+    let response = owner
+        .http
+        .put(server.url(&format!("/api/docs/{doc}/members/{email}")))
+        .header("X-CSRF-Token", &owner.csrf)
+        .json(&json!({"role": "editor"}))
+        .send()
+        .await
+        .expect("PUT member");
+    assert_eq!(response.status(), 200);
+    let shared: Value = response.json().await.expect("member JSON");
+    assert_eq!(shared["id"], newbie_id.as_str(), "{shared}");
+    let meta: Value = newbie
+        .get(server.url(&format!("/api/docs/{doc}")))
+        .send()
+        .await
+        .expect("GET doc")
+        .json()
+        .await
+        .expect("doc JSON");
+    assert_eq!(meta["role"], "editor", "{meta}");
+    // An invitation is used once.
+    let (_, reused) = signup(email.clone(), Some(invite.to_string())).await;
+    assert_ne!(reused.status(), 201);
+    // Something that is not an e-mail address gets no invitation.
+    let response = owner
+        .http
+        .put(server.url(&format!("/api/docs/{doc}/members/not-an-address")))
+        .header("X-CSRF-Token", &owner.csrf)
+        .json(&json!({"role": "editor"}))
+        .send()
+        .await
+        .expect("PUT member");
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.expect("error JSON");
+    assert_eq!(body["error"]["code"], "no_account", "{body}");
+    assert!(body["error"].get("invite_url").is_none(), "{body}");
+    server.stop().await;
+}
+
+/// Signs up through an invitation arranged in the database (for servers with invite-only sign-up).
+async fn invited_user(server: &TestServer, name: &str) -> TestUser {
+    let email = format!(
+        "{}.{}@example.test",
+        name.split(' ').next().unwrap_or("user").to_lowercase(),
+        quire::auth::random_id(6).to_lowercase()
+    );
+    let token = quire::auth::new_token();
+    server
+        .store()
+        .await
+        .create_invite(&quire::auth::token_hash(&token), &email, None)
+        .await
+        .expect("create invite");
+    let http = client();
+    let password = "inviter password".to_string();
+    let response = http
+        .post(server.url("/api/auth/signup"))
+        .json(&json!({"email": email, "name": name, "password": password, "invite": token}))
+        .send()
+        .await
+        .expect("sign up");
+    assert_eq!(response.status(), 201);
+    let csrf = crate::support::cookie_value(&response, "quire_csrf").expect("csrf cookie");
+    let user: Value = response.json().await.expect("user JSON");
+    TestUser {
+        http,
+        id: user["id"].as_str().expect("id").to_string(),
+        email,
+        name: name.to_string(),
+        password,
+        csrf,
+    }
+}
+
+async fn create_doc(owner: &TestUser, server: &TestServer, title: &str) -> String {
+    let response = owner
+        .http
+        .post(server.url("/api/docs"))
+        .header("X-CSRF-Token", &owner.csrf)
+        .json(&json!({ "title": title }))
+        .send()
+        .await
+        .expect("POST /api/docs");
+    assert_eq!(response.status(), 201);
+    let doc: Value = response.json().await.expect("doc JSON");
+    doc["id"].as_str().expect("id").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_link_asks_the_signed_out_to_sign_in_first() {
+    let c = Cast::new().await;
+    let store = c.server.store().await;
+    let fx = c.fixture("signed-out-link").await;
+    let token = fx.link_url.rsplit('/').next().expect("token");
+    let before = doc_state(&store, &fx.doc).await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .expect("client");
+    let response = no_redirects
+        .get(&fx.link_url)
+        .send()
+        .await
+        .expect("GET link");
+    assert!(response.status().is_redirection(), "{}", response.status());
+    assert_eq!(
+        response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok()),
+        Some(format!("/login?next=/s/{token}").as_str())
+    );
+    assert_eq!(doc_state(&store, &fx.doc).await, before, "nobody was added");
+    // Signing in on that page comes back through the link to the document, which the link gave access to.
+    let http = client();
+    let login = http.get(&fx.link_url).send().await.expect("GET link");
+    assert_eq!(login.url().path(), "/login");
+    let csrf = crate::support::form_csrf(&login.text().await.expect("login page"));
+    let landed = crate::support::post_form(
+        &http,
+        &c.server.url("/login"),
+        &[
+            ("csrf", &csrf),
+            ("email", &c.stranger.email),
+            ("password", &c.stranger.password),
+            ("next", &format!("/s/{token}")),
+        ],
+    )
+    .await;
+    assert_eq!(landed.status(), 200);
+    assert_eq!(landed.url().path(), format!("/d/{}", fx.doc));
+    let state = doc_state(&store, &fx.doc).await.expect("doc");
+    assert_eq!(
+        state.members.get(&c.stranger.id),
+        Some(&(Role::Viewer, true))
+    );
+    // A member with a stronger role keeps it when they open a weaker link.
+    open_link(&c.server, &c.editor, &fx.link_url, &fx.doc).await;
+    let after = doc_state(&store, &fx.doc).await.expect("doc");
+    assert_eq!(
+        after.members.get(&c.editor.id),
+        Some(&(Role::Editor, false))
+    );
+    // A revoked link is a 404 page, for everyone, and adds nobody.
+    c.must(
+        &c.owner,
+        Method::DELETE,
+        &format!("/api/docs/{}/links/{}", fx.doc, fx.link_id),
+        None,
+        204,
+    )
+    .await;
+    let before = doc_state(&store, &fx.doc).await;
+    for user in [&c.newcomer, &c.visitor] {
+        let response = user.http.get(&fx.link_url).send().await.expect("GET link");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{}", user.name);
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(content_type.starts_with("text/html"), "{content_type}");
+    }
+    assert_eq!(doc_state(&store, &fx.doc).await, before);
+    // Revoking it again is a 404.
+    c.refused(
+        &fx.doc,
+        Some(&c.owner),
+        (
+            Method::DELETE,
+            format!("/api/docs/{}/links/{}", fx.doc, fx.link_id),
+            None,
+        ),
+        404,
+        "not_found",
+    )
+    .await;
     c.server.stop().await;
 }

@@ -69,7 +69,37 @@ pub async fn content(base: &str, doc: &str, token: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_converge_with_the_server_and_a_fresh_load_from_the_database() {
-    let server = TestServer::start_with(&SIM_FLAGS).await;
+    let (server, _) = converge_with(&SIM_FLAGS).await;
+    server.stop().await;
+}
+
+/// The same simulation while versions are written every 25 ops and the log is pruned behind them: nobody notices.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_converge_while_compaction_runs() {
+    let mut flags = SIM_FLAGS.to_vec();
+    flags.extend([
+        ("history.compact_every_ops", "25"),
+        ("history.keep_ops", "50"),
+        ("history.keep_age", "1s"),
+    ]);
+    let (server, doc) = converge_with(&flags).await;
+    let n_versions = server
+        .store()
+        .await
+        .versions(&doc)
+        .await
+        .expect("versions")
+        .len();
+    assert!(
+        n_versions > 1,
+        "several versions were written during the simulation ({n_versions})"
+    );
+    server.stop().await;
+}
+
+/// Runs the simulation on a server started with `flags`; returns the server and the document.
+async fn converge_with(flags: &[(&str, &str)]) -> (TestServer, String) {
+    let server = TestServer::start_with(flags).await;
     let (token, doc) = api_setup(&server.base).await;
     let params = SimParams::from_env();
     let content_url = server.url(&format!("/api/docs/{doc}/content"));
@@ -92,7 +122,7 @@ async fn clients_converge_with_the_server_and_a_fresh_load_from_the_database() {
         "converged: {server_rev} revisions, {} clients",
         params.n_clients
     );
-    server.stop().await;
+    (server, doc)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,3 +21,4 @@ mod hub_presence; // selections move with ops (own vs. others), late joiners, se
 mod hub_durability; // the real binary: clean restart, kill -9 mid-stream keeps every acked op, clients resume
 mod hub_js_client; // the browser OT client (node, no DOM) converges with the real server
 mod sharing_matrix; // issue 6: role-by-action matrix over HTTP and the WebSocket, editors_can_share, no_account invites
+mod history; // versions on leave and every N ops, pruning, named versions, restore

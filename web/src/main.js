@@ -56,6 +56,7 @@ export function boot(root) {
     user: { name: me.name, color: me.color },
     role,
     store: new PendingStore({ docId, ...storages() }),
+    probe: async () => (await fetch(`/api/docs/${encodeURIComponent(docId)}`, { credentials: 'same-origin' })).status,
   });
 
   const title = createTitle({

@@ -19,7 +19,7 @@ const noop = () => {};
 
 export class DocSync {
   // opts: url, user {name, color}, role, store (PendingStore or null),
-  //   WebSocketImpl, wsOptions, and hooks:
+  //   WebSocketImpl, wsOptions, probe, and hooks:
   //   apply(delta)              remote change for the editor (source "api")
   //   load(doc, {reset})        replace the editor's content
   //   status({text, kind})      the status line changed
@@ -38,6 +38,10 @@ export class DocSync {
       ...opts.hooks,
     };
     this.user = opts.user ?? null;
+    // async () => HTTP status of the document's metadata (optional).
+    this.probe = opts.probe ?? null;
+    this.failures = 0;
+    this.welcomedHere = false;
     this.readOnly = !WRITER_ROLES.has(opts.role ?? 'editor');
     this.store = opts.store ?? null;
     this.setTimeout = opts.setTimeout ?? globalThis.setTimeout.bind(globalThis);
@@ -76,6 +80,8 @@ export class DocSync {
       onMessage: (m) => this._message(m),
       onOpen: () => this._emitStatus(),
       onClose: () => {
+        if (!this.welcomedHere) this._failedAttempt();
+        this.welcomedHere = false;
         this.held = null; // that session's messages: the catch-up repeats them
         this.ot.disconnected();
         this.people.clear();
@@ -173,6 +179,8 @@ export class DocSync {
     this.hooks.beforeRemote();
     switch (m.t) {
       case 'welcome':
+        this.welcomedHere = true;
+        this.failures = 0;
         this.notice = '';
         this._setReadOnly(!WRITER_ROLES.has(m.role));
         this.ot.welcome(m);
@@ -192,6 +200,13 @@ export class DocSync {
         else this.people.delete(m.client);
         this.ot.presence(m);
         this._emitPeople();
+        break;
+      case 'role':
+        // The owner changed our role while we are connected (the hub sends
+        // it at once; not yet in PROTOCOL.md's table). A demotion with
+        // pending edits ends in `forbidden`, which shows them to copy.
+        this._setReadOnly(!WRITER_ROLES.has(m.role));
+        this._emitStatus();
         break;
       case 'error':
         this._error(m);
@@ -233,6 +248,31 @@ export class DocSync {
         return;
     }
     this._emitStatus();
+  }
+
+  // Browsers hide why a WebSocket handshake failed. After a few failures in
+  // a row, ask the HTTP API: a deleted document or a revoked share is not
+  // worth retrying forever, a signed-out session needs the login page.
+  _failedAttempt() {
+    this.failures = (this.failures ?? 0) + 1;
+    if (this.failures < 3 || !this.probe || this.probing || this.fatal) return;
+    this.probing = true;
+    this.probe().then((status) => {
+      this.probing = false;
+      let e = null;
+      if (status === 401) e = describeError('unauthorized');
+      else if (status === 404 || status === 403) {
+        e = { code: 'gone', action: 'reload', text: 'This document was deleted or is no longer shared with you.' };
+      }
+      if (!e || this.fatal) return;
+      this.fatal = e;
+      this.fatalText = e.text;
+      this.conn.stop();
+      this.flush(false);
+      this._emitStatus();
+    }, () => {
+      this.probing = false; // offline: keep retrying
+    });
   }
 
   // Drop pending edits, show them to the person, and reload the document.

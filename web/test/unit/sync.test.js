@@ -399,3 +399,48 @@ test('remote messages wait while the editor holds them (IME) and then go in orde
   assert.equal(a.unsent.length, 0);
   assert.ok(flushed > 0, 'editor asked to flush its input before each remote message');
 });
+
+test('a live role change turns the editor read-only and back', async () => {
+  const net = fakeNet();
+  const a = editor(net);
+  a.sync.start();
+  await settle();
+  const ws = net.sockets.at(-1);
+  ws.reply({ t: 'role', role: 'viewer' });
+  await settle();
+  assert.deepEqual(a.roles, [true]);
+  assert.equal(a.status(), 'Read-only');
+  ws.reply({ t: 'role', role: 'editor' });
+  await settle();
+  assert.deepEqual(a.roles, [true, false]);
+  assert.equal(a.status(), 'Saved');
+});
+
+test('after failed handshakes, a 404 from the API ends the retries with a clear message', async () => {
+  const net = fakeNet();
+  net.down = true;
+  const a = editor(net);
+  let probes = 0;
+  a.sync.probe = async () => { probes++; return 404; };
+  a.sync.start();
+  await new Promise((r) => setTimeout(r, 60));
+  await settle();
+  assert.equal(probes, 1);
+  assert.match(a.status(), /deleted or is no longer shared/);
+  const tries = net.urls.length;
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(net.urls.length, tries, 'no more attempts');
+});
+
+test('failed handshakes while the API answers 200 keep retrying', async () => {
+  const net = fakeNet();
+  net.down = true;
+  const a = editor(net);
+  a.sync.probe = async () => 200;
+  a.sync.start();
+  await new Promise((r) => setTimeout(r, 60));
+  net.down = false;
+  await new Promise((r) => setTimeout(r, 30));
+  await settle();
+  assert.equal(a.status(), 'Saved');
+});

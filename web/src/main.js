@@ -56,7 +56,11 @@ export function boot(root) {
     user: { name: me.name, color: me.color },
     role,
     store: new PendingStore({ docId, ...storages() }),
-    probe: async () => (await fetch(`/api/docs/${encodeURIComponent(docId)}`, { credentials: 'same-origin' })).status,
+    // Only when the browser thinks it is online: offline, failures are expected.
+    probe: async () => {
+      if (navigator.onLine === false) throw new Error('offline');
+      return (await fetch(`/api/docs/${encodeURIComponent(docId)}`, { credentials: 'same-origin' })).status;
+    },
   });
 
   const title = createTitle({

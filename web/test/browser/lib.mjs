@@ -46,7 +46,7 @@ export async function until(fn, { timeout = 10000, every = 50, what = 'condition
 export function watchErrors(page, label, errors) {
   page.on('console', (m) => {
     // Failed socket handshakes are expected: the tests cut the network.
-    if (m.type() !== 'error' || /WebSocket connection to/.test(m.text())) return;
+    if (m.type() !== 'error' || /WebSocket connection to|ERR_INTERNET_DISCONNECTED/.test(m.text())) return;
     if (/favicon/.test(m.location()?.url ?? '') || /favicon/.test(m.text())) return;
     errors.push(`${label}: ${m.text()} ${m.location()?.url ?? ''}`);
   });

@@ -7,6 +7,7 @@ mod dashboard;
 mod docs_api;
 mod error;
 mod history_api;
+mod history_page;
 mod metrics;
 mod pages;
 mod rate;
@@ -84,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(docs_api::routes())
         .merge(sharing_api::routes())
         .merge(history_api::routes())
+        .merge(history_page::routes())
         .route("/api/docs/{id}/ws", get(ws::upgrade))
         .route("/assets/{*path}", get(assets::serve))
         .route("/healthz", get(|| async { "ok" }))

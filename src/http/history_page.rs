@@ -1,0 +1,297 @@
+//! The version history page (`/d/{id}/history`): the list of versions, a read-only preview of one, what changed
+//! since the previous version (insertions and deletions highlighted), and restoring it.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Form, Router,
+    extract::{Path, Query, State},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use similar::{ChangeTag, TextDiff};
+
+use super::{
+    AppState,
+    dashboard::relative_time,
+    docs_api,
+    error::{ApiError, PageError},
+    history_api::version_content,
+    pages::{CsrfForm, csrf_refused},
+    session::{self, PageCaller},
+};
+use crate::{
+    protocol::UserInfo,
+    store::{Role, VersionMeta},
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/d/{id}/history", get(history))
+        .route("/d/{id}/history/{version}/restore", post(restore))
+}
+
+struct VersionRow {
+    id: String,
+    name: Option<String>,
+    when: String,
+    kind: &'static str,
+    rev: i64,
+    size: i64,
+    contributors: String,
+    selected: bool,
+}
+
+/// A run of text in the preview: "same", "insert" or "delete".
+struct Piece {
+    kind: &'static str,
+    text: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "history.html")]
+struct HistoryPage {
+    csrf: String,
+    user_name: String,
+    user_email: String,
+    doc_id: String,
+    title: String,
+    every: u64,
+    versions: Vec<VersionRow>,
+    selected_id: String,
+    show_changes: bool,
+    can_restore: bool,
+    lines: Vec<Vec<Piece>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct HistoryQuery {
+    v: Option<String>,
+    changes: Option<String>,
+}
+
+async fn history(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Path(id): Path<String>,
+    Query(query): Query<HistoryQuery>,
+) -> Result<Response, PageError> {
+    let Some(authed) = caller.authed else {
+        return Ok(Redirect::to(&format!("/login?next=/d/{id}/history")).into_response());
+    };
+    let (doc, role) = docs_api::visible_document(&state, &authed.user, &id)
+        .await?
+        .ok_or_else(PageError::not_found)?;
+    let versions = state.store.versions(&id).await?;
+    let selected = query
+        .v
+        .as_deref()
+        .and_then(|v| versions.iter().position(|version| version.id == v))
+        .unwrap_or(0);
+    let show_changes = query.changes.is_some();
+    let lines = match versions.get(selected) {
+        Some(version) => {
+            preview(
+                &state,
+                &id,
+                version,
+                versions.get(selected + 1),
+                show_changes,
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
+    let mut rows = Vec::new();
+    let now = crate::store::now_ms();
+    for (idx, version) in versions.iter().enumerate() {
+        rows.push(VersionRow {
+            id: version.id.clone(),
+            name: version.name.clone(),
+            when: relative_time(now - version.created_at),
+            kind: kind_label(&version.kind),
+            rev: version.rev,
+            size: version.size,
+            contributors: contributor_names(&state, version).await?,
+            selected: idx == selected,
+        });
+    }
+    Ok(HistoryPage {
+        csrf: caller.csrf.0,
+        user_name: authed.user.name,
+        user_email: authed.user.email,
+        doc_id: doc.id,
+        title: doc.title,
+        every: state.config.history.compact_every_ops,
+        selected_id: versions
+            .get(selected)
+            .map(|version| version.id.clone())
+            .unwrap_or_default(),
+        versions: rows,
+        show_changes,
+        can_restore: role.can_edit(),
+        lines,
+    }
+    .into_response())
+}
+
+fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "named" => "named version",
+        "restore" => "restored",
+        "import" => "imported",
+        _ => "saved automatically",
+    }
+}
+
+async fn contributor_names(state: &AppState, version: &VersionMeta) -> Result<String, PageError> {
+    let mut names = Vec::new();
+    for id in &version.contributors {
+        if let Some(user) = state.store.user_by_id(id).await? {
+            names.push(user.name);
+        }
+    }
+    Ok(names.join(", "))
+}
+
+/// The version's text line by line; with `changes`, a word diff against the previous version.
+async fn preview(
+    state: &AppState,
+    doc_id: &str,
+    version: &VersionMeta,
+    previous: Option<&VersionMeta>,
+    changes: bool,
+) -> Result<Vec<Vec<Piece>>, PageError> {
+    let text = version_text(state, doc_id, &version.id).await?;
+    let old = match previous {
+        Some(previous) if changes => version_text(state, doc_id, &previous.id).await?,
+        _ if changes => "\n".to_string(),
+        _ => {
+            return Ok(text
+                .lines()
+                .map(|line| {
+                    vec![Piece {
+                        kind: "same",
+                        text: line.to_string(),
+                    }]
+                })
+                .collect());
+        }
+    };
+    Ok(diff_lines(&old, &text))
+}
+
+async fn version_text(
+    state: &AppState,
+    doc_id: &str,
+    version_id: &str,
+) -> Result<String, PageError> {
+    let (_, delta) =
+        version_content(state, doc_id, version_id)
+            .await
+            .map_err(|err: ApiError| PageError {
+                status: err.status,
+                message: err.message,
+            })?;
+    Ok(delta.text())
+}
+
+/// Splits a word diff into lines of pieces, so the preview keeps paragraphs.
+fn diff_lines(old: &str, new: &str) -> Vec<Vec<Piece>> {
+    let diff = TextDiff::from_words(old, new);
+    let mut lines: Vec<Vec<Piece>> = vec![Vec::new()];
+    for change in diff.iter_all_changes() {
+        let kind = match change.tag() {
+            ChangeTag::Equal => "same",
+            ChangeTag::Insert => "insert",
+            ChangeTag::Delete => "delete",
+        };
+        let value = change.value();
+        let mut parts = value.split('\n').peekable();
+        while let Some(part) = parts.next() {
+            if let Some(line) = lines.last_mut()
+                && !part.is_empty()
+            {
+                // Neighbouring words of the same kind read as one highlighted run.
+                match line.last_mut() {
+                    Some(last) if last.kind == kind => last.text.push_str(part),
+                    _ => line.push(Piece {
+                        kind,
+                        text: part.to_string(),
+                    }),
+                }
+            }
+            if parts.peek().is_some() {
+                lines.push(Vec::new());
+            }
+        }
+    }
+    while lines.last().is_some_and(Vec::is_empty) && lines.len() > 1 {
+        lines.pop();
+    }
+    lines
+}
+
+async fn restore(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Path((id, version)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !session::form_csrf_ok(&caller.csrf, &form.csrf) {
+        return csrf_refused();
+    }
+    let Some(authed) = caller.authed else {
+        return Redirect::to("/login").into_response();
+    };
+    let res: Result<(), ApiError> = async {
+        docs_api::require_role(&state, &authed.user, &id, Role::Editor).await?;
+        let (_, content) = version_content(&state, &id, &version).await?;
+        let user = UserInfo {
+            id: authed.user.id.clone(),
+            name: authed.user.name.clone(),
+            color: "#555555".into(),
+        };
+        state
+            .hubs
+            .restore(&id, content, user)
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(())
+    }
+    .await;
+    match res {
+        Ok(()) => Redirect::to(&format!("/d/{id}")).into_response(),
+        Err(err) => PageError {
+            status: err.status,
+            message: err.message,
+        }
+        .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_diff_keeps_lines_and_marks_changes() {
+        let lines = diff_lines(
+            "Hello old world\nsecond\n",
+            "Hello new world\nsecond\nthird\n",
+        );
+        let rendered: Vec<String> = lines
+            .iter()
+            .map(|line| {
+                line.iter()
+                    .map(|p| format!("{}:{}", p.kind, p.text))
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+            .collect();
+        assert_eq!(rendered[0], "same:Hello |delete:old|insert:new|same: world");
+        assert_eq!(rendered[1], "same:second");
+        assert_eq!(rendered[2], "insert:third");
+    }
+}

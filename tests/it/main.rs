@@ -22,3 +22,4 @@ mod hub_durability; // the real binary: clean restart, kill -9 mid-stream keeps 
 mod hub_js_client; // the browser OT client (node, no DOM) converges with the real server
 mod sharing_matrix; // issue 6: role-by-action matrix over HTTP and the WebSocket, editors_can_share, no_account invites
 mod history; // versions on leave and every N ops, pruning, named versions, restore
+mod sharing_live; // issue 6: sharing changes reach open sockets: removal, role frames, revoked links, trash, ownership transfer

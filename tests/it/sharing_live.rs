@@ -1,0 +1,521 @@
+//! Sharing changes reach open WebSockets at once (issue 6, tests 2 and 3): removal closes the member's socket, a
+//! role change arrives as `{"t":"role"}` and governs the next op on the same connection, revoking a link removes
+//! its visitors (and only them), trashing shuts everyone but the owner out until the restore, and a transfer of
+//! ownership moves the owner's powers.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::{
+    hub_client::{TestSocket, client_id},
+    sharing_matrix::{Cast, Fixture, doc_state, open_link, upgrade_status},
+    support::TestUser,
+};
+
+/// "Within a second" from the issue.
+const AT_ONCE: Duration = Duration::from_secs(1);
+/// How long to wait for a frame that must not come.
+const QUIET: Duration = Duration::from_millis(300);
+
+/// Opens the document's WebSocket as `user` and says hello; asserts the welcome's role.
+async fn join(c: &Cast, user: &TestUser, doc: &str, role: &str) -> TestSocket {
+    let mut socket = TestSocket::connect(&c.addr(), doc, c.token(user)).await;
+    let welcome = socket.hello(&client_id("live"), None).await;
+    assert_eq!(welcome["role"], role, "{}: {welcome}", user.name);
+    socket
+}
+
+fn op(rev: u64, seq: u64, text: &str) -> Value {
+    json!({"t": "op", "rev": rev, "seq": seq, "op": [{"insert": text}]})
+}
+
+async fn status(c: &Cast, user: &TestUser, method: Method, path: &str) -> u16 {
+    c.call_as(Some(user), method, path, None)
+        .await
+        .status()
+        .as_u16()
+}
+
+/// Whether the document is in the user's `GET /api/docs` (any scope but the trash).
+async fn listed(c: &Cast, user: &TestUser, fx: &Fixture) -> bool {
+    let mut found = false;
+    for scope in ["all", "owned", "shared"] {
+        let path = format!("/api/docs?scope={scope}&q={}", fx.title);
+        let response = c.call_as(Some(user), Method::GET, &path, None).await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("list JSON");
+        let here = body["docs"]
+            .as_array()
+            .expect("docs")
+            .iter()
+            .any(|doc| doc["id"] == fx.doc.as_str());
+        if scope == "all" {
+            found = here;
+        } else if here {
+            assert!(found, "{scope} lists what all does not");
+        }
+    }
+    found
+}
+
+/// The user has no access at all: 404 on metadata, content and the WebSocket, and the document is not listed.
+async fn shut_out(c: &Cast, user: &TestUser, fx: &Fixture) {
+    let doc = &fx.doc;
+    for path in [
+        format!("/api/docs/{doc}"),
+        format!("/api/docs/{doc}/content"),
+    ] {
+        assert_eq!(
+            status(c, user, Method::GET, &path).await,
+            404,
+            "{} GET {path}",
+            user.name
+        );
+    }
+    assert!(
+        matches!(
+            upgrade_status(&c.addr(), doc, c.token(user)).await,
+            Err(404)
+        ),
+        "{}: the WebSocket upgrade must answer 404",
+        user.name
+    );
+    assert!(!listed(c, user, fx).await, "{} still lists it", user.name);
+}
+
+/// The op frame another member receives for an op, with the author's fields checked loosely.
+async fn expect_op(socket: &mut TestSocket, rev: u64, text: &str, who: &str) {
+    let frame = socket.recv_kind("op").await;
+    assert_eq!(frame["rev"], rev, "{who}: {frame}");
+    assert_eq!(frame["op"], json!([{"insert": text}]), "{who}: {frame}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_member_closes_their_socket_at_once() {
+    let c = Cast::new().await;
+    let fx = c.fixture("live-remove").await;
+    let doc = fx.doc.as_str();
+    let mut owner = join(&c, &c.owner, doc, "owner").await;
+    let mut editor = join(&c, &c.editor, doc, "editor").await;
+    let mut viewer = join(&c, &c.viewer, doc, "viewer").await;
+    c.must(
+        &c.owner,
+        Method::DELETE,
+        &format!("/api/docs/{doc}/members/{}", c.editor.id),
+        None,
+        204,
+    )
+    .await;
+    assert!(
+        editor.closed_within(AT_ONCE).await,
+        "the removed editor's socket stays open"
+    );
+    shut_out(&c, &c.editor, &fx).await;
+    // Everyone else stays connected: the owner's op reaches the viewer.
+    owner.send(op(0, 1, "still here")).await;
+    assert_eq!(
+        owner.recv_kind("ack").await,
+        json!({"t": "ack", "seq": 1, "rev": 0})
+    );
+    expect_op(&mut viewer, 0, "still here", "viewer").await;
+    // A member who leaves by themselves is disconnected too.
+    c.must(
+        &c.viewer,
+        Method::DELETE,
+        &format!("/api/docs/{doc}/members/{}", c.viewer.id),
+        None,
+        204,
+    )
+    .await;
+    assert!(
+        viewer.closed_within(AT_ONCE).await,
+        "the viewer who left is still connected"
+    );
+    shut_out(&c, &c.viewer, &fx).await;
+    assert!(
+        owner
+            .recv_within(QUIET)
+            .await
+            .is_none_or(|f| f["t"] != "op"),
+        "no ops from the removed"
+    );
+    c.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_made_viewer_is_refused_on_the_same_connection() {
+    let c = Cast::new().await;
+    let store = c.server.store().await;
+    let fx = c.fixture("live-demote").await;
+    let doc = fx.doc.as_str();
+    let mut owner = join(&c, &c.owner, doc, "owner").await;
+    let mut editor = join(&c, &c.editor, doc, "editor").await;
+    editor.send(op(0, 1, "a")).await;
+    assert_eq!(
+        editor.recv_kind("ack").await,
+        json!({"t": "ack", "seq": 1, "rev": 0})
+    );
+    expect_op(&mut owner, 0, "a", "owner").await;
+
+    c.must(
+        &c.owner,
+        Method::PUT,
+        &format!("/api/docs/{doc}/members/{}", c.editor.email),
+        Some(json!({"role": "viewer"})),
+        200,
+    )
+    .await;
+    assert_eq!(
+        editor.recv().await,
+        json!({"t": "role", "role": "viewer"}),
+        "the role frame comes next"
+    );
+    let before = doc_state(&store, doc).await;
+    editor.send(op(1, 2, "b")).await;
+    let reply = editor.recv().await;
+    assert_eq!(reply["t"], "error", "{reply}");
+    assert_eq!(reply["code"], "forbidden", "{reply}");
+    assert_eq!(reply["seq"], 2, "{reply}");
+    assert_eq!(reply["fatal"], false, "{reply}");
+    let after = doc_state(&store, doc).await;
+    assert_eq!(after, before, "the refused op changed the document");
+    assert_eq!(after.as_ref().map(|state| state.rev), Some(1));
+    assert_eq!(
+        owner.recv_within(QUIET).await,
+        None,
+        "the owner saw something of the refused op"
+    );
+    // The connection stays open (read-only), and the REST API agrees.
+    editor.send(json!({"t": "ping", "id": 7})).await;
+    assert_eq!(editor.recv().await, json!({"t": "pong", "id": 7}));
+    let meta = c
+        .must(
+            &c.editor,
+            Method::GET,
+            &format!("/api/docs/{doc}"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(meta["role"], "viewer", "{meta}");
+    c.refused(
+        doc,
+        Some(&c.editor),
+        (
+            Method::PATCH,
+            format!("/api/docs/{doc}"),
+            Some(json!({"title": "nope"})),
+        ),
+        403,
+        "forbidden",
+    )
+    .await;
+    c.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_made_editor_can_edit_on_the_same_connection() {
+    let c = Cast::new().await;
+    let store = c.server.store().await;
+    let fx = c.fixture("live-promote").await;
+    let doc = fx.doc.as_str();
+    let mut owner = join(&c, &c.owner, doc, "owner").await;
+    let mut viewer = join(&c, &c.viewer, doc, "viewer").await;
+    viewer.send(op(0, 1, "v")).await;
+    let reply = viewer.recv().await;
+    assert_eq!(reply["code"], "forbidden", "{reply}");
+    c.must(
+        &c.owner,
+        Method::PUT,
+        &format!("/api/docs/{doc}/members/{}", c.viewer.id),
+        Some(json!({"role": "editor"})),
+        200,
+    )
+    .await;
+    assert_eq!(viewer.recv().await, json!({"t": "role", "role": "editor"}));
+    viewer.send(op(0, 2, "v")).await;
+    assert_eq!(viewer.recv().await, json!({"t": "ack", "seq": 2, "rev": 0}));
+    expect_op(&mut owner, 0, "v", "owner").await;
+    let state = doc_state(&store, doc).await.expect("doc");
+    assert_eq!((state.rev, state.text.as_str()), (1, "v\n"));
+    // The owner's own socket got no role frame: only the person whose role changed is told.
+    assert_eq!(owner.recv_within(QUIET).await, None);
+    c.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_link_removes_its_visitors_at_once_and_only_them() {
+    let c = Cast::new().await;
+    let store = c.server.store().await;
+    let fx = c.fixture("live-revoke").await;
+    let doc = fx.doc.as_str();
+    // A second visitor through the same link, and an editor who opened it too (and stays an editor).
+    open_link(&c.server, &c.stranger, &fx.link_url, doc).await;
+    open_link(&c.server, &c.editor, &fx.link_url, doc).await;
+    let state = doc_state(&store, doc).await.expect("doc");
+    assert_eq!(
+        state.members.get(&c.stranger.id),
+        Some(&(quire::store::Role::Viewer, true))
+    );
+    assert!(listed(&c, &c.visitor, &fx).await);
+    let mut owner = join(&c, &c.owner, doc, "owner").await;
+    let mut visitor = join(&c, &c.visitor, doc, "viewer").await;
+    let mut stranger = join(&c, &c.stranger, doc, "viewer").await;
+    let mut viewer = join(&c, &c.viewer, doc, "viewer").await;
+    let mut editor = join(&c, &c.editor, doc, "editor").await;
+
+    c.must(
+        &c.owner,
+        Method::DELETE,
+        &format!("/api/docs/{doc}/links/{}", fx.link_id),
+        None,
+        204,
+    )
+    .await;
+    assert!(visitor.closed_within(AT_ONCE).await, "link visitor 1");
+    assert!(stranger.closed_within(AT_ONCE).await, "link visitor 2");
+    shut_out(&c, &c.visitor, &fx).await;
+    shut_out(&c, &c.stranger, &fx).await;
+    let state = doc_state(&store, doc).await.expect("doc");
+    assert!(state.links.is_empty());
+    assert!(!state.members.contains_key(&c.visitor.id));
+    assert!(!state.members.contains_key(&c.stranger.id));
+
+    // The people added by name keep their access and their connections.
+    owner.send(op(0, 1, "after")).await;
+    assert_eq!(owner.recv_kind("ack").await["seq"], 1);
+    expect_op(&mut viewer, 0, "after", "viewer").await;
+    expect_op(&mut editor, 0, "after", "editor").await;
+    editor.send(op(1, 1, "E")).await;
+    assert_eq!(
+        editor.recv_kind("ack").await,
+        json!({"t": "ack", "seq": 1, "rev": 1})
+    );
+    for (user, role) in [(&c.viewer, "viewer"), (&c.editor, "editor")] {
+        let meta = c
+            .must(user, Method::GET, &format!("/api/docs/{doc}"), None, 200)
+            .await;
+        assert_eq!(meta["role"], role, "{}: {meta}", user.name);
+        assert_eq!(
+            status(&c, user, Method::GET, &format!("/api/docs/{doc}/content")).await,
+            200
+        );
+        assert!(listed(&c, user, &fx).await, "{}", user.name);
+    }
+    c.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trashing_shuts_out_everyone_but_the_owner_until_the_restore() {
+    let c = Cast::new().await;
+    let store = c.server.store().await;
+    let fx = c.fixture("live-trash").await;
+    let doc = fx.doc.as_str();
+    let mut owner = join(&c, &c.owner, doc, "owner").await;
+    owner.send(op(0, 1, "kept")).await;
+    assert_eq!(owner.recv_kind("ack").await["seq"], 1);
+    let others = [
+        (&c.editor, "editor"),
+        (&c.commenter, "commenter"),
+        (&c.viewer, "viewer"),
+        (&c.visitor, "viewer"),
+    ];
+    let mut sockets = Vec::new();
+    for (user, role) in others {
+        sockets.push(join(&c, user, doc, role).await);
+    }
+    let before = doc_state(&store, doc).await.expect("doc");
+
+    c.must(
+        &c.owner,
+        Method::DELETE,
+        &format!("/api/docs/{doc}"),
+        None,
+        204,
+    )
+    .await;
+    for ((user, _), socket) in others.iter().zip(&mut sockets) {
+        assert!(
+            socket.closed_within(AT_ONCE).await,
+            "{}'s socket stayed open on a trashed document",
+            user.name
+        );
+    }
+    for (user, _) in others {
+        shut_out(&c, user, &fx).await;
+        assert_eq!(
+            status(&c, user, Method::GET, &format!("/api/docs/{doc}/members")).await,
+            404
+        );
+    }
+    // The owner still has it, in the trash, and may reopen it.
+    let meta = c
+        .must(
+            &c.owner,
+            Method::GET,
+            &format!("/api/docs/{doc}"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(meta["trashed"], true, "{meta}");
+    join(&c, &c.owner, doc, "owner").await;
+
+    let restored = c
+        .must(
+            &c.owner,
+            Method::POST,
+            &format!("/api/docs/{doc}/restore"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(restored["trashed"], false, "{restored}");
+    let after = doc_state(&store, doc).await.expect("doc");
+    assert_eq!(
+        after, before,
+        "trash and restore kept members, links and content"
+    );
+    for (user, role) in others {
+        let content = c
+            .must(
+                user,
+                Method::GET,
+                &format!("/api/docs/{doc}/content"),
+                None,
+                200,
+            )
+            .await;
+        assert_eq!(content["rev"], 1, "{}: {content}", user.name);
+        assert!(listed(&c, user, &fx).await, "{}", user.name);
+        join(&c, user, doc, role).await;
+    }
+    c.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_of_ownership_moves_the_owners_powers() {
+    let c = Cast::new().await;
+    let store = c.server.store().await;
+    let fx = c.fixture("live-transfer").await;
+    let doc = fx.doc.as_str();
+    let mut old_owner = join(&c, &c.owner, doc, "owner").await;
+    let mut new_owner = join(&c, &c.target, doc, "viewer").await;
+
+    let moved = c
+        .must(
+            &c.owner,
+            Method::PUT,
+            &format!("/api/docs/{doc}/members/{}", c.target.email),
+            Some(json!({"role": "owner"})),
+            200,
+        )
+        .await;
+    assert_eq!(moved["role"], "owner", "{moved}");
+    assert_eq!(
+        new_owner.recv().await,
+        json!({"t": "role", "role": "owner"})
+    );
+    assert_eq!(
+        old_owner.recv().await,
+        json!({"t": "role", "role": "editor"})
+    );
+    let state = doc_state(&store, doc).await.expect("doc");
+    assert_eq!(state.owner_id, c.target.id);
+    assert_eq!(
+        state.members.get(&c.owner.id),
+        Some(&(quire::store::Role::Editor, false))
+    );
+    assert!(!state.members.contains_key(&c.target.id));
+    let members = c
+        .must(
+            &c.target,
+            Method::GET,
+            &format!("/api/docs/{doc}/members"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(members["members"][0]["id"], c.target.id.as_str());
+    assert_eq!(members["members"][0]["role"], "owner");
+    assert_eq!(members["can_share"], true);
+    assert_eq!(members["links"].as_array().map(Vec::len), Some(1));
+
+    // The old owner is an editor now: edits still go through, owner-only actions do not.
+    old_owner.send(op(0, 1, "mine")).await;
+    assert_eq!(
+        old_owner.recv_kind("ack").await,
+        json!({"t": "ack", "seq": 1, "rev": 0})
+    );
+    expect_op(&mut new_owner, 0, "mine", "new owner").await;
+    let owner = Some(&c.owner);
+    let refusals = [
+        (Method::DELETE, format!("/api/docs/{doc}"), None),
+        (
+            Method::PATCH,
+            format!("/api/docs/{doc}"),
+            Some(json!({"editors_can_share": true})),
+        ),
+        (
+            Method::PUT,
+            format!("/api/docs/{doc}/members/{}", c.owner.id),
+            Some(json!({"role": "owner"})),
+        ),
+        (
+            Method::PUT,
+            format!("/api/docs/{doc}/members/{}", c.newcomer.email),
+            Some(json!({"role": "viewer"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/docs/{doc}/links"),
+            Some(json!({"role": "editor"})),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/docs/{doc}/links/{}", fx.link_id),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/docs/{doc}/members/{}", c.target.id),
+            None,
+        ),
+    ];
+    for request in refusals {
+        c.refused(doc, owner, request, 403, "forbidden").await;
+    }
+
+    // The new owner can trash it, and then the old owner loses it.
+    c.must(
+        &c.target,
+        Method::DELETE,
+        &format!("/api/docs/{doc}"),
+        None,
+        204,
+    )
+    .await;
+    assert!(old_owner.closed_within(AT_ONCE).await);
+    shut_out(&c, &c.owner, &fx).await;
+    c.refused(
+        doc,
+        owner,
+        (Method::POST, format!("/api/docs/{doc}/restore"), None),
+        404,
+        "not_found",
+    )
+    .await;
+    let trash = c
+        .must(
+            &c.target,
+            Method::GET,
+            &format!("/api/docs?scope=trash&q={}", fx.title),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(trash["docs"][0]["id"], doc, "{trash}");
+    c.server.stop().await;
+}

@@ -1,12 +1,13 @@
 //! Quire: a self-hosted collaborative document editor. Modules are listed in reading order:
-//! configuration, the pure OT core, storage, authentication, the HTTP edge, and the server that wires them.
+//! configuration, the pure OT core and the wire format, storage, authentication, the document hubs,
+//! the HTTP edge, the server that wires them, and the command line.
 
-pub mod auth;
-pub mod cli;
 pub mod config;
-pub mod http;
-pub mod hub;
 pub mod ot;
 pub mod protocol;
-pub mod server;
 pub mod store;
+pub mod auth;
+pub mod hub;
+pub mod http;
+pub mod server;
+pub mod cli;

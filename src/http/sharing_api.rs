@@ -128,10 +128,7 @@ async fn put_member(
 /// A person by user id or e-mail. An e-mail without an account is a clear 404, with an invitation link
 /// when sign-up is by invitation (the sharer passes it on).
 async fn find_person(state: &AppState, sharer: &User, who: &str) -> Result<User, ApiError> {
-    if let Some(user) = state.store.user_by_id(who).await? {
-        return Ok(user);
-    }
-    if let Some(user) = state.store.user_by_email(who).await? {
+    if let Some(user) = existing_person(state, who).await? {
         return Ok(user);
     }
     let mut err = ApiError::new(
@@ -161,20 +158,32 @@ async fn find_person(state: &AppState, sharer: &User, who: &str) -> Result<User,
     Err(err)
 }
 
+/// A person by user id or e-mail, if they have an account.
+async fn existing_person(state: &AppState, who: &str) -> Result<Option<User>, ApiError> {
+    if let Some(user) = state.store.user_by_id(who).await? {
+        return Ok(Some(user));
+    }
+    Ok(state.store.user_by_email(who).await?)
+}
+
 /// Removes a person (sharers), or lets a member leave; their open connections close at once.
+/// Someone without an account cannot be a member: that is a plain 404, and never mints an invitation.
 async fn remove_member(
     State(state): State<AppState>,
     ApiUser(authed): ApiUser,
     Path((id, who)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let (doc, my_role) = require_role(&state, &authed.user, &id, Role::Viewer).await?;
-    let person = find_person(&state, &authed.user, &who).await?;
-    let leaving_myself = person.id == authed.user.id;
+    let person = existing_person(&state, &who).await?;
+    let leaving_myself = person
+        .as_ref()
+        .is_some_and(|person| person.id == authed.user.id);
     if !leaving_myself && !can_share(&doc, my_role) {
         return Err(ApiError::forbidden(
             "only the owner (or editors, when allowed) can remove people",
         ));
     }
+    let person = person.ok_or_else(ApiError::not_found)?;
     if person.id == doc.owner_id {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -1201,6 +1201,7 @@ async fn an_email_without_an_account_is_a_clear_404() {
     assert_eq!(refused.status(), 403);
     let (newbie, response) = signup(email.to_lowercase(), Some(invite.to_string())).await;
     assert_eq!(response.status(), 201, "sign-up with the invitation");
+    let newbie_csrf = crate::support::cookie_value(&response, "quire_csrf");
     let newbie_id = response.json::<Value>().await.expect("user")["id"]
         .as_str()
         .expect("id")
@@ -1229,6 +1230,30 @@ async fn an_email_without_an_account_is_a_clear_404() {
     // An invitation is used once.
     let (_, reused) = signup(email.clone(), Some(invite.to_string())).await;
     assert_ne!(reused.status(), 201);
+    // Removing someone without an account is a plain 404 for a sharer and 403 for anyone else; neither mints an
+    // invitation.
+    let stranger = format!("/api/docs/{doc}/members/stranger.{email}");
+    let response = owner
+        .http
+        .delete(server.url(&stranger))
+        .header("X-CSRF-Token", &owner.csrf)
+        .send()
+        .await
+        .expect("DELETE member");
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.expect("error JSON");
+    assert_eq!(body["error"]["code"], "not_found", "{body}");
+    let newbie_csrf = newbie_csrf.expect("csrf cookie");
+    let response = newbie
+        .delete(server.url(&stranger))
+        .header("X-CSRF-Token", &newbie_csrf)
+        .send()
+        .await
+        .expect("DELETE member");
+    assert_eq!(response.status(), 403);
+    let body: Value = response.json().await.expect("error JSON");
+    assert_eq!(body["error"]["code"], "forbidden", "{body}");
+    assert!(body["error"].get("invite_url").is_none(), "{body}");
     // Something that is not an e-mail address gets no invitation.
     let response = owner
         .http

@@ -36,11 +36,12 @@ pub async fn upgrade(
 ) -> Result<Response, ApiError> {
     let limit = state.config.limits.max_message_bytes;
     // The message size is enforced while reading frames, so nobody can make us buffer more than the limit.
+    // A small read buffer keeps idle connections cheap (tungstenite's default is 128 KiB each); writes are
+    // buffered until `write_frames` flushes, so a burst of queued frames costs one system call.
     let ws = ws
         .max_message_size(limit)
         .max_frame_size(limit)
-        .read_buffer_size(4096)
-        .write_buffer_size(0);
+        .read_buffer_size(4096);
     let Some(axum::Extension(authed)) = authed else {
         return Ok(ws
             .on_upgrade(|socket| refuse(socket, ErrorCode::Unauthorized, "sign in first"))

@@ -15,7 +15,14 @@ pub struct RawConfig {
     pub auth: RawAuth,
     pub limits: RawLimits,
     pub history: RawHistory,
+    pub sharing: RawSharing,
     pub log: RawLog,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawSharing {
+    pub anonymous_links: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -123,6 +130,9 @@ impl Default for RawConfig {
                 keep_age: "7d".into(),
                 idle_grace: "3s".into(),
             },
+            sharing: RawSharing {
+                anonymous_links: false,
+            },
             log: RawLog {
                 level: "info".into(),
             },
@@ -159,6 +169,11 @@ impl Default for RawHistory {
         RawConfig::default().history
     }
 }
+impl Default for RawSharing {
+    fn default() -> Self {
+        RawConfig::default().sharing
+    }
+}
 impl Default for RawLog {
     fn default() -> Self {
         RawConfig::default().log
@@ -178,6 +193,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub limits: Limits,
     pub history: HistoryConfig,
+    /// Share-link visitors may join as named guests without an account.
+    pub anonymous_links: bool,
     pub log_level: String,
     /// Test-only: the hub transforms with the wrong priority, so tests can prove the convergence check can fail.
     /// Never read from the file or environment; only the hidden `--testing-wrong-priority` flag sets it.
@@ -441,6 +458,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         auth,
         limits,
         history,
+        anonymous_links: raw.sharing.anonymous_links,
         log_level,
         testing_wrong_priority: false,
     })

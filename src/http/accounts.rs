@@ -155,6 +155,20 @@ pub async fn log_in(
     Ok((user, token))
 }
 
+/// A guest account for a share-link visitor: a random password nobody knows, so it can never log in again;
+/// its only access is the membership the link gives. Returns the user and a session token.
+pub async fn create_guest(state: &AppState, name: &str) -> Result<(User, String), ApiError> {
+    let id = auth::random_id(16);
+    let email = format!("guest-{}@guest.invalid", id.to_lowercase());
+    let password_hash = hash_in_background(auth::new_token()).await?;
+    let user = state
+        .store
+        .create_user(&id, &email, name, &password_hash)
+        .await?;
+    let token = start_session(state, &user).await?;
+    Ok((user, token))
+}
+
 async fn start_session(state: &AppState, user: &User) -> Result<String, ApiError> {
     let token = auth::new_token();
     let ttl_ms = i64::try_from(state.config.auth.session_ttl.as_millis()).unwrap_or(i64::MAX / 2);

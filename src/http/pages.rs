@@ -18,7 +18,7 @@ use super::{
     error::{ApiError, PageError},
     session::{self, ClientAddr, PageCaller},
 };
-use crate::config::SignupPolicy;
+use crate::{config::SignupPolicy, store::Role};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/docs/new", post(new_document))
         .route("/d/{id}", get(document_page))
         .route("/s/{token}", get(open_link))
+        .route("/s/{token}/guest", post(join_as_guest))
 }
 
 #[derive(Template)]
@@ -319,37 +320,127 @@ async fn open_link(
     caller: PageCaller,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
+    let (link, doc) = live_link(&state, &token).await?;
     let Some(authed) = caller.authed else {
+        if state.config.anonymous_links {
+            return Ok(guest_page(caller.csrf.0, token, doc.title, link.role, None).into_response());
+        }
         return Ok(login_redirect(&format!("/s/{token}")));
+    };
+    // People added by name keep the role they were given; a link only grants access to others (or upgrades
+    // access that came from another link), so revoking it never takes away an explicit membership.
+    let user_id = &authed.user.id;
+    let explicit = doc.owner_id == *user_id
+        || state
+            .store
+            .members(&doc.id)
+            .await?
+            .iter()
+            .any(|member| member.user_id == *user_id && member.via_link.is_none());
+    let current = state.store.role_of(&doc.id, user_id).await?;
+    if !explicit && current.is_none_or(|role| role > link.role) {
+        state
+            .store
+            .put_member(&doc.id, user_id, link.role, Some(&link.id))
+            .await?;
+        state.hubs.set_role(&doc.id, user_id, Some(link.role)).await;
+    }
+    Ok(Redirect::to(&format!("/d/{}", doc.id)).into_response())
+}
+
+/// The link and its document, or the page that says the link no longer works.
+async fn live_link(
+    state: &AppState,
+    token: &str,
+) -> Result<(crate::store::ShareLink, crate::store::DocMeta), PageError> {
+    let revoked = || PageError {
+        status: StatusCode::NOT_FOUND,
+        message: "This link was revoked or never existed. Ask the owner for a new one.".into(),
     };
     let link = state
         .store
-        .link_by_token(&crate::auth::token_hash(&token))
-        .await?;
-    let Some(link) = link else {
-        return Err(PageError {
-            status: StatusCode::NOT_FOUND,
-            message: "This link was revoked or never existed. Ask the owner for a new one.".into(),
-        });
-    };
-    let Some(doc) = state
+        .link_by_token(&crate::auth::token_hash(token))
+        .await?
+        .ok_or_else(revoked)?;
+    let doc = state
         .store
         .document(&link.doc_id)
         .await?
         .filter(|doc| doc.trashed_at.is_none())
-    else {
-        return Err(PageError::not_found());
+        .ok_or_else(revoked)?;
+    Ok((link, doc))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "guest.html")]
+struct GuestPage {
+    csrf: String,
+    token: String,
+    title: String,
+    verb: &'static str,
+    error: Option<String>,
+}
+
+fn guest_page(
+    csrf: String,
+    token: String,
+    title: String,
+    role: Role,
+    error: Option<String>,
+) -> GuestPage {
+    let verb = match role {
+        Role::Owner | Role::Editor => "edit",
+        Role::Commenter => "comment on",
+        Role::Viewer => "view",
     };
-    let current = state.store.role_of(&doc.id, &authed.user.id).await?;
-    if current.is_none_or(|role| role > link.role) {
-        state
-            .store
-            .put_member(&doc.id, &authed.user.id, link.role, Some(&link.id))
-            .await?;
-        state
-            .hubs
-            .set_role(&doc.id, &authed.user.id, Some(link.role))
-            .await;
+    GuestPage {
+        csrf,
+        token,
+        title,
+        verb,
+        error,
     }
-    Ok(Redirect::to(&format!("/d/{}", doc.id)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct GuestForm {
+    #[serde(default)]
+    csrf: String,
+    name: String,
+}
+
+/// With `sharing.anonymous_links`, a visitor joins as a named guest: an account that cannot log in, holding only
+/// the link's role on that one document, gone with the link when it is revoked.
+async fn join_as_guest(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Path(token): Path<String>,
+    Form(form): Form<GuestForm>,
+) -> Result<Response, PageError> {
+    if !session::form_csrf_ok(&caller.csrf, &form.csrf) {
+        return Ok(csrf_refused());
+    }
+    if !state.config.anonymous_links {
+        return Err(PageError::not_found());
+    }
+    let (link, doc) = live_link(&state, &token).await?;
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+        let error = Some("Enter a name of 1 to 60 characters.".to_string());
+        let page = guest_page(caller.csrf.0, token, doc.title, link.role, error);
+        return Ok((StatusCode::BAD_REQUEST, page).into_response());
+    }
+    let (guest, session_token) = accounts::create_guest(&state, &format!("{name} (guest)"))
+        .await
+        .map_err(|err| PageError::internal(err.message))?;
+    state
+        .store
+        .put_member(&doc.id, &guest.id, link.role, Some(&link.id))
+        .await?;
+    let mut response = Redirect::to(&format!("/d/{}", doc.id)).into_response();
+    session::append_cookie(
+        &mut response,
+        &session::session_cookie(&state, &session_token),
+    );
+    Ok(response)
 }

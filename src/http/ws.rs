@@ -168,6 +168,15 @@ async fn connection(
             .await;
         return;
     }
+    // The role was read at the upgrade, and `hello` may come seconds later: read it again now that the session
+    // is in the hub, so a change made in between (removal, demotion, trash) is applied to it. A change made
+    // after this read reaches the hub on its own, after the join.
+    if let Ok(now) = docs_api::visible_document(&state, &authed.user, &doc_id).await {
+        let current = now.map(|(_, role)| role);
+        if current != Some(role) {
+            state.hubs.set_role(&doc_id, &authed.user.id, current).await;
+        }
+    }
     let mut conn = Conn {
         id,
         mailbox: state.hubs.mailbox(&doc_id),

@@ -23,3 +23,4 @@ mod hub_js_client; // the browser OT client (node, no DOM) converges with the re
 mod sharing_matrix; // issue 6: role-by-action matrix over HTTP and the WebSocket, editors_can_share, no_account invites
 mod history; // versions on leave and every N ops, pruning, named versions, restore
 mod sharing_live; // issue 6: sharing changes reach open sockets: removal, role frames, revoked links, trash, ownership transfer
+mod sharing_links; // hello after an access change, explicit roles beat links, anonymous guests

@@ -15,6 +15,9 @@ import { createPresenceList } from './ui/presence-list.js';
 import { createUnsentDialog } from './ui/unsent-dialog.js';
 import { createShare } from './ui/share.js';
 import { createTitle } from './ui/title.js';
+import { createShareDialog } from './ui/share-dialog.js';
+import { createDocMenu } from './ui/doc-menu.js';
+import { createApi } from './api.js';
 
 const WRITERS = new Set(['owner', 'editor']);
 
@@ -67,6 +70,15 @@ export function boot(root) {
     input: page.title, docId, initial: root.dataset.docTitle || '', readOnly: !WRITERS.has(role), flash,
   });
   const share = createShare({ root, button: page.share, docId, role, flash });
+  const api = createApi();
+  const currentTitle = () => page.title.value.trim();
+  const shareDialog = createShareDialog({ root, docId, me, api, title: currentTitle, flash });
+  // The default Share handler; setHandler() or the quire:share event still
+  // take it over.
+  share.setHandler(() => shareDialog.open());
+  const menu = createDocMenu({
+    root, button: page.menu, docId, api, title: currentTitle, flash, canWrite: () => !sync.readOnly,
+  });
 
   const editorHooks = bindQuill({
     quill,
@@ -87,6 +99,8 @@ export function boot(root) {
       editorHooks.role(readOnly);
       title.setReadOnly(readOnly);
       root.classList.toggle('qe-readonly', readOnly);
+      // The role changed under us: what the dialog allows may have too.
+      shareDialog.reload();
     },
   });
 
@@ -109,7 +123,7 @@ export function boot(root) {
   window.addEventListener('online', () => sync.reconnectNow());
 
   sync.start();
-  window.__quire = { quill, client: sync.ot, sync, share, version: 1 };
+  window.__quire = { quill, client: sync.ot, sync, share, shareDialog, menu, version: 1 };
   return window.__quire;
 }
 

@@ -1,5 +1,5 @@
 // The page inside the server's <main id="quire-editor">: header (home link,
-// title, presence, status, share), the Quill toolbar and editor, the images
+// title, presence, status, share, the ⋯ menu), the Quill toolbar and editor, the images
 // note. Returns the parts the other modules fill.
 
 import { h } from './dom.js';
@@ -12,14 +12,15 @@ export function buildPage(root) {
   const presence = h('ul', { class: 'qe-presence', 'aria-label': 'People in this document' });
   const status = h('span', { class: 'qe-status', role: 'status', 'aria-live': 'polite' });
   const share = h('button', { class: 'qe-share', type: 'button', 'data-quire-share': true, text: 'Share' });
+  const menu = h('button', { class: 'qe-menu-btn', type: 'button', 'aria-label': 'Document menu', title: 'Version history, downloads', text: '⋯' });
   const header = h('header', { class: 'qe-header' },
     h('a', { class: 'qe-home', href: '/', 'aria-label': 'All documents', text: 'Quire' }),
     title,
-    h('div', { class: 'qe-meta' }, presence, status, share));
+    h('div', { class: 'qe-meta' }, presence, status, share, h('div', { class: 'qe-menu-wrap' }, menu)));
   const note = h('p', { class: 'qe-note', text: 'Images need file uploads, which Quire does not have yet.' });
   const editor = h('div', { class: 'qe-editor' });
   const body = h('div', { class: 'qe-body' }, editor);
   root.replaceChildren(header, body, note);
   root.classList.add('qe-root');
-  return { root, header, title, presence, status, share, editor, body, note };
+  return { root, header, title, presence, status, share, menu, editor, body, note };
 }

@@ -1,8 +1,8 @@
-// The Share button is a hook for the sharing issue. Two ways to take it over:
+// The Share button's hook. Two ways to take it over:
 //   window.__quire.share.setHandler((ctx) => { … })   ctx: {docId, role, button}
 //   or listen for the cancelable "quire:share" event on #quire-editor
 //   (detail = ctx) and call preventDefault().
-// Until then a click says that sharing is not available yet.
+// main.js installs the Share dialog (share-dialog.js) as the default handler.
 
 export function createShare({ root, button, docId, role, flash }) {
   let handler = null;

@@ -67,3 +67,22 @@ export async function quillMatchesClient(page) {
   ]);
   return { ok: c !== null && stableJSON(q) === stableJSON(c), quill: q, client: c };
 }
+
+// ../assets/editor.* from disk instead of the server's copy (the real binary
+// embeds its assets at build time): QUIRE_E2E_DISK_ASSETS=1 in the tests.
+const ASSETS = path.resolve(here, '../../../assets');
+export async function useDiskAssets(ctx) {
+  await ctx.route(/\/assets\/editor\.(js|css)(\.map)?(\?.*)?$/, (route) => {
+    const file = new URL(route.request().url()).pathname.split('/').pop();
+    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'application/json';
+    route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(path.join(ASSETS, file)) });
+  });
+}
+
+// Does the server serve the editor.js of assets/? (A stale binary tests an
+// old editor and fails in confusing ways.)
+export async function servedBundleIsCurrent(ctx, base) {
+  const served = await (await ctx.request.get(`${base}/assets/editor.js`)).body();
+  const disk = fs.readFileSync(path.join(ASSETS, 'editor.js'));
+  return { ok: Buffer.compare(served, disk) === 0, served: served.length, disk: disk.length };
+}

@@ -13,7 +13,7 @@
 //
 // Screenshots: target/e2e/*.png. Prints "N passed, M failed"; exit 1 on failure.
 
-import { launch, shot, until, watchErrors, contents, text, statusText, synced, quillMatchesClient } from './lib.mjs';
+import { launch, shot, until, watchErrors, contents, text, statusText, synced, quillMatchesClient, useDiskAssets } from './lib.mjs';
 import { stableJSON } from '../lib/same.js';
 import { openTarget } from './targets.mjs';
 
@@ -51,6 +51,8 @@ async function blockSockets(on) {
 
 async function person(name, role = 'editor', viewport = { width: 1100, height: 760 }) {
   const ctx = await browser.newContext({ viewport });
+  // QUIRE_E2E_DISK_ASSETS=1: ../assets/ instead of the binary's embedded copy.
+  if (process.env.QUIRE_E2E_DISK_ASSETS === '1') await useDiskAssets(ctx);
   await ctx.routeWebSocket(/\/api\/docs\/[^/]+\/ws/, (ws) => {
     if (blocked.on) ws.close({ code: 1006 });
     else ws.connectToServer();
@@ -276,16 +278,26 @@ await step('the title is saved with PATCH and the CSRF header', async () => {
   if ((await A.page.title()) !== 'Meeting notes · Quire') throw new Error(`tab title ${await A.page.title()}`);
 });
 
-await step('the Share button is a hook (placeholder until the sharing issue)', async () => {
-  await A.page.click('.qe-share');
-  await until(async () => (await statusText(A.page)) === 'Sharing is not available yet.', { what: 'share note' });
-  const hooked = await A.page.evaluate(() => {
-    let got = null;
-    window.__quire.share.setHandler((ctx) => { got = ctx.docId; });
-    document.querySelector('.qe-share').click();
-    return got;
+await step('the Share button opens the Share dialog, and stays a hook (setHandler, quire:share)', async () => {
+  if (!target.hub) {
+    // The dialog needs the members API: the real server only (share-history.mjs tests it in depth).
+    await A.page.click('.qe-share');
+    await until(() => A.page.evaluate(() => document.querySelector('dialog.qe-share-dialog')?.open), { what: 'share dialog' });
+    await until(() => A.page.locator('dialog.qe-share-dialog li.qe-person').count(), { what: 'people listed' });
+    await A.page.keyboard.press('Escape');
+  }
+  const got = await A.page.evaluate(() => {
+    const seen = [];
+    const root = document.getElementById('quire-editor');
+    const cancel = (e) => { seen.push('event'); e.preventDefault(); };
+    root.addEventListener('quire:share', cancel);
+    window.__quire.share.setHandler(() => seen.push('handler'));
+    document.querySelector('.qe-share').click(); // cancelled by the event listener
+    root.removeEventListener('quire:share', cancel);
+    document.querySelector('.qe-share').click(); // goes to the handler
+    return { seen, dialog: !!document.querySelector('dialog.qe-share-dialog')?.open };
   });
-  if (!hooked) throw new Error('setHandler not called');
+  if (got.seen.join() !== 'event,handler' || got.dialog) throw new Error(JSON.stringify(got));
 });
 
 await step('no console errors or CSP violations', async () => {

@@ -52,7 +52,8 @@ function watch(page, label) {
     if (m.type() !== 'error') return;
     // Refusals the test provokes on purpose (no_account 404, a format the
     // server does not have yet) are checked through what the page shows.
-    if (/Failed to load resource/.test(m.text())) return;
+    // Removal closes the socket and refuses the reconnects (checked through the status).
+    if (/Failed to load resource|WebSocket connection to/.test(m.text())) return;
     errors.push(`${label}: ${m.text()} ${m.location()?.url ?? ''}`);
   });
   page.on('pageerror', (e) => errors.push(`${label}: ${e.message}`));
@@ -133,7 +134,7 @@ await step('share dialog: the owner is listed and marked, Esc closes and gives f
   await shot(A.page, '10-share-owner-empty');
   await A.page.keyboard.press('Escape');
   await until(async () => !(await dialogOpen(A.page)), { what: 'dialog closed by Esc' });
-  if (!(await A.page.evaluate(() => document.activeElement?.classList.contains('qe-share')))) throw new Error('focus did not return to Share');
+  await until(() => A.page.evaluate(() => document.activeElement?.classList.contains('qe-share')), { what: 'focus back on Share' });
 });
 
 await step('an e-mail without an account gets a clear answer', async () => {
@@ -190,6 +191,7 @@ await step('a viewer sees who has access, read-only, and no "Name current versio
   await shot(B.page, '15-share-viewer-readonly');
   await B.page.keyboard.press('Escape');
   await until(async () => !(await dialogOpen(B.page)), { what: 'closed' });
+  await until(() => B.page.evaluate(() => document.activeElement?.classList.contains('qe-share')), { what: 'focus back on Share' });
   // The menu from the keyboard: ArrowDown opens it on the first item.
   await B.page.focus('.qe-menu-btn');
   await B.page.keyboard.press('ArrowDown');
@@ -293,6 +295,7 @@ await step('"Name current version…" in the menu names a version (twice, with a
   await A.page.keyboard.type('First draft');
   await shot(A.page, '22-name-version');
   await A.page.keyboard.press('Enter');
+  await until(async () => !(await dialogOpen(A.page, 'dialog.qe-name-dialog')), { what: 'name dialog closed' });
   await until(async () => (await statusText(A.page)) === 'Version named', { what: '"Version named"' });
   await A.page.click('.ql-editor');
   await A.page.keyboard.press('Control+End');
@@ -302,6 +305,9 @@ await step('"Name current version…" in the menu names a version (twice, with a
   await until(() => dialogOpen(A.page, 'dialog.qe-name-dialog'), { what: 'name dialog' });
   await A.page.fill('.qe-version-name', 'Second draft');
   await A.page.click('dialog.qe-name-dialog button[type="submit"]');
+  // The dialog closes once the server has answered (the status may still
+  // show the first "Version named").
+  await until(async () => !(await dialogOpen(A.page, 'dialog.qe-name-dialog')), { what: 'name dialog closed' });
   await until(async () => (await statusText(A.page)) === 'Version named', { what: '"Version named"' });
   const versions = await (await A.ctx.request.get(`${base}/api/docs/${doc.id}/versions`)).json();
   const names = JSON.stringify(versions).match(/First draft|Second draft/g) ?? [];
@@ -356,6 +362,30 @@ for (const [format, ext, label] of [['html', 'html', 'HTML'], ['markdown', 'md',
     }
   });
 }
+
+await step('"Make owner" (confirmed) transfers ownership; the new owner removes the old one, whose page says so', async () => {
+  await openShare(A.page);
+  const bobRow = personRow(A.page, B.email);
+  await bobRow.locator('.qe-person-makeowner').click();
+  // A confirmation first: Cancel leaves everything as it was.
+  await bobRow.locator('.qe-person-confirm button', { hasText: 'Cancel' }).click();
+  if (await bobRow.locator('.qe-person-confirm').count()) throw new Error('confirmation still shown');
+  await bobRow.locator('.qe-person-makeowner').click();
+  await shot(A.page, '27-make-owner-confirm');
+  await bobRow.locator('.qe-person-confirm .qe-danger-btn').click();
+  await until(async () => (await personRow(A.page, B.email).getAttribute('data-role').catch(() => null)) === 'owner', { what: 'Bob is the owner' });
+  if ((await personRow(A.page, A.email).getAttribute('data-role')) !== 'editor') throw new Error('Ann is not an editor');
+  if (await A.page.isVisible('.qe-share-general')) throw new Error('Ann still sees the owner-only section');
+  await shot(A.page, '28-after-transfer');
+  await A.page.keyboard.press('Escape');
+  await openShare(B.page);
+  if (!(await B.page.isVisible('.qe-share-general'))) throw new Error('the new owner has no link section');
+  await personRow(B.page, A.email).locator('.qe-person-remove').click();
+  await until(async () => (await personRow(B.page, A.email).count()) === 0, { what: 'Ann removed' });
+  await until(async () => /no longer shared with you/.test(await statusText(A.page)), { what: 'Ann told', timeout: 20000 });
+  await shot(A.page, '29-ann-removed');
+  await B.page.keyboard.press('Escape');
+});
 
 await step('no console errors or CSP violations', async () => {
   if (errors.length) throw new Error(errors.join('\n'));

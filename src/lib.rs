@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod ot;
+pub mod convert;
 pub mod protocol;
 pub mod store;
 pub mod auth;

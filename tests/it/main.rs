@@ -24,3 +24,4 @@ mod sharing_matrix; // issue 6: role-by-action matrix over HTTP and the WebSocke
 mod history; // versions on leave and every N ops, pruning, named versions, restore
 mod sharing_live; // issue 6: sharing changes reach open sockets: removal, role frames, revoked links, trash, ownership transfer
 mod sharing_links; // hello after an access change, explicit roles beat links, anonymous guests
+mod convert; // issue 7: export and import (text, Markdown, HTML), golden files, the import route, quire compact and doctor

@@ -1,0 +1,417 @@
+//! HTML import for what the export writes (and the common tags around it): `<p>`, `<h1>`-`<h6>`,
+//! `<blockquote>`, `<pre>`, nested `<ul>` / `<ol>` (check lists by `data-checked`, Quill's `data-list`, or a
+//! checkbox), `<br>`, and inline `<strong>`/`<b>`, `<em>`/`<i>`, `<u>`, `<s>`/`<del>`, `<code>`, `<a href>`.
+//! Other tags are transparent. Whitespace that holds a line break is source formatting: it reads as one
+//! space inside text and as nothing between blocks; other spaces are kept, so exported text comes back exact.
+
+use super::html_tokens::{Token, tokens};
+use super::model::{
+    Block, Line, ListKind, MAX_INDENT, Marks, Span, delta_of, push_span, safe_link,
+};
+use crate::ot::Delta;
+
+pub fn import(html: &str) -> Delta {
+    delta_of(&lines(html))
+}
+
+/// The document lines of an HTML text.
+pub fn lines(html: &str) -> Vec<Line> {
+    read(html).0
+}
+
+/// The `<title>`, if the page has a non-empty one.
+pub fn title(html: &str) -> Option<String> {
+    read(html).1
+}
+
+fn read(html: &str) -> (Vec<Line>, Option<String>) {
+    let mut reader = Reader::default();
+    for token in tokens(html) {
+        reader.token(token);
+    }
+    if !reader.spans.is_empty() {
+        reader.flush();
+    }
+    let title = Some(reader.title.trim().to_string()).filter(|t| !t.is_empty());
+    (reader.lines, title)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    /// p, h1-h6 and li make a line even when empty; div-like containers do not.
+    Text,
+    Container,
+    Header(u8),
+    Quote,
+    Pre,
+    List(ListKind),
+    Item(ListKind),
+}
+
+struct Frame {
+    tag: String,
+    kind: Kind,
+    start_len: usize,
+    child_block: bool,
+}
+
+#[derive(Default)]
+struct Counts {
+    bold: u32,
+    italic: u32,
+    underline: u32,
+    strike: u32,
+    code: u32,
+}
+
+#[derive(Default)]
+struct Reader {
+    lines: Vec<Line>,
+    spans: Vec<Span>,
+    frames: Vec<Frame>,
+    counts: Counts,
+    links: Vec<Option<String>>,
+    code: Option<(Option<String>, String)>,
+    pending_space: bool,
+    explicit_empty: bool,
+    in_head: bool,
+    in_title: bool,
+    /// The last token was `<pre>`: a newline right after it is not content.
+    pre_fresh: bool,
+    title: String,
+}
+
+const CONTAINERS: &[&str] = &[
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "footer",
+    "nav",
+    "aside",
+    "table",
+    "tbody",
+    "thead",
+    "tr",
+    "td",
+    "th",
+    "dl",
+    "dt",
+    "dd",
+    "figure",
+    "figcaption",
+    "address",
+    "body",
+];
+
+impl Reader {
+    fn token(&mut self, token: Token) {
+        let pre_fresh = std::mem::take(&mut self.pre_fresh);
+        match token {
+            Token::Text(text) => self.text(
+                text.strip_prefix('\n')
+                    .filter(|_| pre_fresh)
+                    .unwrap_or(&text),
+            ),
+            Token::Start { name, attrs } => self.start(name, &attrs),
+            Token::End(name) => self.end(&name),
+        }
+    }
+
+    fn start(&mut self, name: String, attrs: &[(String, String)]) {
+        match name.as_str() {
+            "head" => self.in_head = true,
+            "title" => self.in_title = true,
+            "br" => self.line_break(),
+            "input" => self.checkbox(attrs),
+            "a" => self
+                .links
+                .push(Token::attr(attrs, "href").filter(|url| safe_link(url))),
+            "code" if self.code.is_some() => self.code_language(attrs),
+            "pre" => {
+                self.open(name, Kind::Pre);
+                self.code = Some((None, String::new()));
+                self.code_language(attrs);
+                self.pre_fresh = true;
+            }
+            _ => {
+                if let Some(count) = self.count(&name) {
+                    *count += 1;
+                } else if let Some(kind) = self.block_kind(&name, attrs) {
+                    self.open(name, kind);
+                }
+            }
+        }
+    }
+
+    fn end(&mut self, name: &str) {
+        match name {
+            "head" => self.in_head = false,
+            "title" => self.in_title = false,
+            "a" => {
+                self.links.pop();
+            }
+            _ => {
+                if let Some(count) = self.count(name) {
+                    *count = count.saturating_sub(1);
+                } else if let Some(at) = self.frames.iter().rposition(|f| f.tag == name) {
+                    while self.frames.len() > at {
+                        self.close_frame();
+                    }
+                }
+            }
+        }
+    }
+
+    fn count(&mut self, name: &str) -> Option<&mut u32> {
+        Some(match name {
+            "strong" | "b" => &mut self.counts.bold,
+            "em" | "i" => &mut self.counts.italic,
+            "u" | "ins" => &mut self.counts.underline,
+            "s" | "del" | "strike" => &mut self.counts.strike,
+            "code" => &mut self.counts.code,
+            _ => return None,
+        })
+    }
+
+    fn block_kind(&mut self, name: &str, attrs: &[(String, String)]) -> Option<Kind> {
+        Some(match name {
+            "p" => Kind::Text,
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                Kind::Header(name[1..].parse::<u8>().unwrap_or(3).min(3))
+            }
+            "blockquote" => Kind::Quote,
+            "ul" | "ol" => Kind::List(list_kind(name, attrs)),
+            "li" => Kind::Item(self.item_kind(attrs)),
+            _ if CONTAINERS.contains(&name) => Kind::Container,
+            _ => return None,
+        })
+    }
+
+    fn item_kind(&self, attrs: &[(String, String)]) -> ListKind {
+        if let Some(checked) = Token::attr(attrs, "data-checked") {
+            return if checked == "true" {
+                ListKind::Checked
+            } else {
+                ListKind::Unchecked
+            };
+        }
+        match Token::attr(attrs, "data-list").as_deref() {
+            Some("bullet") => ListKind::Bullet,
+            Some("ordered") => ListKind::Ordered,
+            Some("checked") => ListKind::Checked,
+            Some("unchecked") => ListKind::Unchecked,
+            _ => self
+                .frames
+                .iter()
+                .rev()
+                .find_map(|f| match f.kind {
+                    Kind::List(kind) => Some(kind),
+                    _ => None,
+                })
+                .unwrap_or(ListKind::Bullet),
+        }
+    }
+
+    /// Starts a block element: what was read before it is a line of its own.
+    fn open(&mut self, tag: String, kind: Kind) {
+        // A new item or paragraph ends an unclosed one, as browsers do.
+        let implied = matches!(
+            (&kind, self.frames.last().map(|f| &f.kind)),
+            (Kind::Item(_), Some(Kind::Item(_))) | (_, Some(Kind::Text))
+        );
+        if implied {
+            self.close_frame();
+        }
+        if !self.spans.is_empty() || self.explicit_empty {
+            self.flush();
+        }
+        if let Some(parent) = self.frames.last_mut() {
+            parent.child_block = true;
+        }
+        self.frames.push(Frame {
+            tag,
+            kind,
+            start_len: self.lines.len(),
+            child_block: false,
+        });
+    }
+
+    fn close_frame(&mut self) {
+        let Some(frame) = self.frames.last() else {
+            return;
+        };
+        let makes_line = !matches!(frame.kind, Kind::Container | Kind::List(_) | Kind::Pre);
+        let bare = makes_line && self.lines.len() == frame.start_len && !frame.child_block;
+        if frame.kind == Kind::Pre {
+            self.end_pre();
+        } else if !self.spans.is_empty() || self.explicit_empty || bare {
+            self.flush();
+        }
+        self.frames.pop();
+    }
+
+    fn end_pre(&mut self) {
+        let Some((language, mut text)) = self.code.take() else {
+            return;
+        };
+        if text.ends_with('\n') {
+            text.pop();
+        }
+        for code_line in text.split('\n') {
+            let mut line = Line::new(Block::Code(language.clone()));
+            push_span(&mut line.spans, code_line, &Marks::default());
+            self.lines.push(line);
+        }
+    }
+
+    fn code_language(&mut self, attrs: &[(String, String)]) {
+        let class = Token::attr(attrs, "class").unwrap_or_default();
+        let language = class
+            .split_whitespace()
+            .find_map(|c| c.strip_prefix("language-"))
+            .filter(|lang| !lang.is_empty() && *lang != "plain");
+        if let (Some((slot, _)), Some(lang)) = (&mut self.code, language) {
+            *slot = Some(lang.to_string());
+        }
+    }
+
+    fn checkbox(&mut self, attrs: &[(String, String)]) {
+        if Token::attr(attrs, "type").as_deref() != Some("checkbox") {
+            return;
+        }
+        let checked = Token::attr(attrs, "checked").is_some();
+        if let Some(frame) = self.frames.last_mut()
+            && let Kind::Item(kind) = &mut frame.kind
+        {
+            *kind = if checked {
+                ListKind::Checked
+            } else {
+                ListKind::Unchecked
+            };
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        if self.in_title {
+            self.title.push_str(text);
+            return;
+        }
+        if self.in_head {
+            return;
+        }
+        if let Some((_, code)) = &mut self.code {
+            code.push_str(text);
+            return;
+        }
+        let between_blocks = matches!(
+            self.frames.last().map(|f| &f.kind),
+            None | Some(Kind::Container | Kind::List(_) | Kind::Quote)
+        );
+        if between_blocks && self.spans.is_empty() && text.trim().is_empty() {
+            return;
+        }
+        self.inline_text(text);
+    }
+
+    /// Text inside a block: whitespace runs holding a line break become one space (none at a line's edges).
+    fn inline_text(&mut self, text: &str) {
+        let mut rest = text;
+        while !rest.is_empty() {
+            let ws_end = rest
+                .find(|c: char| !c.is_whitespace())
+                .unwrap_or(rest.len());
+            let (ws, after) = rest.split_at(ws_end);
+            if ws.contains(['\n', '\r']) {
+                self.pending_space = !self.spans.is_empty();
+            } else if !ws.is_empty() {
+                self.push(ws);
+            }
+            let word_end = after.find(char::is_whitespace).unwrap_or(after.len());
+            if word_end > 0 {
+                self.push(&after[..word_end]);
+            }
+            rest = &after[word_end..];
+        }
+    }
+
+    fn push(&mut self, text: &str) {
+        let marks = self.marks();
+        if std::mem::take(&mut self.pending_space) {
+            push_span(&mut self.spans, " ", &marks);
+        }
+        push_span(&mut self.spans, text, &marks);
+    }
+
+    fn marks(&self) -> Marks {
+        Marks {
+            bold: self.counts.bold > 0,
+            italic: self.counts.italic > 0,
+            underline: self.counts.underline > 0,
+            strike: self.counts.strike > 0,
+            code: self.counts.code > 0,
+            link: self.links.last().cloned().flatten(),
+        }
+    }
+
+    fn line_break(&mut self) {
+        if let Some((_, code)) = &mut self.code {
+            code.push('\n');
+        } else if self.spans.is_empty() {
+            self.explicit_empty = true;
+        } else {
+            self.flush();
+        }
+    }
+
+    fn block(&self) -> Block {
+        let header = self.frames.iter().rev().find_map(|f| match f.kind {
+            Kind::Header(level) => Some(level),
+            _ => None,
+        });
+        if let Some(level) = header {
+            return Block::Header(level);
+        }
+        if let Some(Kind::Item(kind)) = self
+            .frames
+            .iter()
+            .rev()
+            .map(|f| &f.kind)
+            .find(|k| matches!(k, Kind::Item(_)))
+        {
+            let lists = self
+                .frames
+                .iter()
+                .filter(|f| matches!(f.kind, Kind::List(_)))
+                .count();
+            let depth = lists.saturating_sub(1).min(usize::from(MAX_INDENT));
+            return Block::List(*kind, depth as u8);
+        }
+        if self.frames.iter().any(|f| f.kind == Kind::Quote) {
+            return Block::Quote;
+        }
+        Block::Paragraph
+    }
+
+    fn flush(&mut self) {
+        let line = Line {
+            spans: std::mem::take(&mut self.spans),
+            block: self.block(),
+        };
+        self.lines.push(line);
+        self.pending_space = false;
+        self.explicit_empty = false;
+    }
+}
+
+fn list_kind(name: &str, attrs: &[(String, String)]) -> ListKind {
+    let class = Token::attr(attrs, "class").unwrap_or_default();
+    if class.split_whitespace().any(|c| c == "checklist") {
+        ListKind::Unchecked
+    } else if name == "ol" {
+        ListKind::Ordered
+    } else {
+        ListKind::Bullet
+    }
+}

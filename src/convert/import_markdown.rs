@@ -1,0 +1,340 @@
+//! Markdown import with pulldown-cmark (CommonMark, the reference-tested parser behind rustdoc and mdBook,
+//! plus GFM strikethrough and task lists): every paragraph, heading, list item, quote paragraph and code
+//! line becomes a line of the document. Inline `<u>`, `<strong>`, `<em>`, `<s>`, `<code>` and `<br>` are
+//! understood; other HTML blocks go through the HTML importer; images keep their alt text.
+
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use super::import_html;
+use super::model::{
+    Block, Line, ListKind, MAX_INDENT, Marks, Span, delta_of, push_span, safe_link,
+};
+use crate::ot::Delta;
+
+pub fn import(text: &str) -> Delta {
+    delta_of(&lines(text))
+}
+
+/// The document lines of a Markdown text.
+pub fn lines(text: &str) -> Vec<Line> {
+    let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let mut reader = Reader::default();
+    for event in Parser::new_ext(text, options) {
+        reader.event(event);
+    }
+    reader.finish()
+}
+
+/// One open list item: its kind, whether it has written a line, and whether a list is nested in it.
+struct Item {
+    kind: ListKind,
+    has_line: bool,
+    nested: bool,
+}
+
+#[derive(Default)]
+struct Counts {
+    bold: u32,
+    italic: u32,
+    underline: u32,
+    strike: u32,
+    code: u32,
+}
+
+#[derive(Default)]
+struct Reader {
+    lines: Vec<Line>,
+    spans: Vec<Span>,
+    counts: Counts,
+    links: Vec<Option<String>>,
+    /// Whether each open list is ordered.
+    lists: Vec<bool>,
+    items: Vec<Item>,
+    /// `lines.len()` when each open quote started.
+    quotes: Vec<usize>,
+    heading: Option<u8>,
+    code: Option<(Option<String>, String)>,
+    html: Option<String>,
+    /// A `<br>` said the current line is there even though it is empty.
+    explicit_empty: bool,
+}
+
+impl Reader {
+    fn event(&mut self, event: Event<'_>) {
+        match event {
+            Event::Start(tag) => self.start(tag),
+            Event::End(tag) => self.end(tag),
+            Event::Text(text) => self.text(&text),
+            Event::Code(text) => {
+                self.counts.code += 1;
+                self.text(&text);
+                self.counts.code -= 1;
+            }
+            Event::Html(html) => self.html.get_or_insert_default().push_str(&html),
+            Event::InlineHtml(html) => self.inline_html(&html),
+            Event::SoftBreak => self.text(" "),
+            Event::HardBreak => self.line_break(),
+            Event::TaskListMarker(checked) => {
+                if let Some(item) = self.items.last_mut() {
+                    item.kind = if checked {
+                        ListKind::Checked
+                    } else {
+                        ListKind::Unchecked
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn start(&mut self, tag: Tag<'_>) {
+        match tag {
+            Tag::Heading { level, .. } => {
+                self.start_block();
+                self.heading = Some(heading_level(level));
+            }
+            Tag::BlockQuote(_) => {
+                self.start_block();
+                self.quotes.push(self.lines.len());
+            }
+            Tag::CodeBlock(kind) => {
+                self.start_block();
+                self.code = Some((code_language(&kind), String::new()));
+            }
+            Tag::HtmlBlock => {
+                self.start_block();
+                self.html = Some(String::new());
+            }
+            Tag::List(first) => {
+                self.start_block();
+                if let Some(item) = self.items.last_mut() {
+                    item.nested = true;
+                }
+                self.lists.push(first.is_some());
+            }
+            Tag::Item => self.items.push(Item {
+                kind: if self.lists.last() == Some(&true) {
+                    ListKind::Ordered
+                } else {
+                    ListKind::Bullet
+                },
+                has_line: false,
+                nested: false,
+            }),
+            Tag::Emphasis => self.counts.italic += 1,
+            Tag::Strong => self.counts.bold += 1,
+            Tag::Strikethrough => self.counts.strike += 1,
+            Tag::Link { dest_url, .. } => self
+                .links
+                .push(Some(dest_url.to_string()).filter(|url| safe_link(url))),
+            _ => {}
+        }
+    }
+
+    fn end(&mut self, tag: TagEnd) {
+        match tag {
+            TagEnd::Paragraph => self.flush(),
+            TagEnd::Heading(_) => {
+                self.flush();
+                self.heading = None;
+            }
+            TagEnd::BlockQuote(_) => {
+                if self.quotes.last() == Some(&self.lines.len()) {
+                    self.flush();
+                }
+                self.quotes.pop();
+            }
+            TagEnd::CodeBlock => self.end_code(),
+            TagEnd::HtmlBlock => self.end_html(),
+            TagEnd::List(_) => {
+                self.lists.pop();
+            }
+            TagEnd::Item => {
+                let item = self.items.last();
+                let bare = item.is_some_and(|item| !item.has_line && !item.nested);
+                if !self.spans.is_empty() || self.explicit_empty || bare {
+                    self.flush();
+                }
+                self.items.pop();
+            }
+            TagEnd::Emphasis => self.counts.italic = self.counts.italic.saturating_sub(1),
+            TagEnd::Strong => self.counts.bold = self.counts.bold.saturating_sub(1),
+            TagEnd::Strikethrough => self.counts.strike = self.counts.strike.saturating_sub(1),
+            TagEnd::Link => {
+                self.links.pop();
+            }
+            _ => {}
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        if let Some((_, code)) = &mut self.code {
+            code.push_str(text);
+        } else if let Some(html) = &mut self.html {
+            html.push_str(text);
+        } else {
+            let marks = self.marks();
+            push_span(&mut self.spans, text, &marks);
+        }
+    }
+
+    fn marks(&self) -> Marks {
+        Marks {
+            bold: self.counts.bold > 0,
+            italic: self.counts.italic > 0,
+            underline: self.counts.underline > 0,
+            strike: self.counts.strike > 0,
+            code: self.counts.code > 0,
+            link: self.links.last().cloned().flatten(),
+        }
+    }
+
+    /// The format of the line being read.
+    fn block(&self) -> Block {
+        if let Some(level) = self.heading {
+            return Block::Header(level);
+        }
+        if let Some(item) = self.items.last() {
+            let depth = self
+                .lists
+                .len()
+                .saturating_sub(1)
+                .min(usize::from(MAX_INDENT));
+            return Block::List(item.kind, depth as u8);
+        }
+        if self.quotes.is_empty() {
+            Block::Paragraph
+        } else {
+            Block::Quote
+        }
+    }
+
+    fn flush(&mut self) {
+        let line = Line {
+            spans: std::mem::take(&mut self.spans),
+            block: self.block(),
+        };
+        self.lines.push(line);
+        self.explicit_empty = false;
+        if let Some(item) = self.items.last_mut() {
+            item.has_line = true;
+        }
+    }
+
+    /// Text read so far (a tight list item's) ends before a new block starts.
+    fn start_block(&mut self) {
+        if !self.spans.is_empty() || self.explicit_empty {
+            self.flush();
+        }
+    }
+
+    /// `<br>` or a hard break: a new line of the same kind, or on an empty line, a sign that it is there.
+    fn line_break(&mut self) {
+        if self.spans.is_empty() {
+            self.explicit_empty = true;
+        } else {
+            self.flush();
+        }
+    }
+
+    fn end_code(&mut self) {
+        let Some((language, mut text)) = self.code.take() else {
+            return;
+        };
+        if text.ends_with('\n') {
+            text.pop();
+        }
+        for code_line in text.split('\n') {
+            let mut line = Line::new(Block::Code(language.clone()));
+            push_span(&mut line.spans, code_line, &Marks::default());
+            self.lines.push(line);
+        }
+    }
+
+    fn end_html(&mut self) {
+        let html = self.html.take().unwrap_or_default();
+        if is_br(html.trim()) {
+            self.explicit_empty = true;
+            if self.items.is_empty() {
+                self.flush();
+            }
+            return;
+        }
+        let block = self.block();
+        for mut line in import_html::lines(&html) {
+            if line.block == Block::Paragraph {
+                line.block = block.clone();
+            }
+            self.lines.push(line);
+        }
+        if let Some(item) = self.items.last_mut() {
+            item.has_line = true;
+        }
+    }
+
+    fn inline_html(&mut self, html: &str) {
+        let Some((closing, name)) = tag_name(html) else {
+            return;
+        };
+        if name == "br" {
+            self.line_break();
+            return;
+        }
+        let count = match name.as_str() {
+            "strong" | "b" => &mut self.counts.bold,
+            "em" | "i" => &mut self.counts.italic,
+            "u" | "ins" => &mut self.counts.underline,
+            "s" | "del" | "strike" => &mut self.counts.strike,
+            "code" => &mut self.counts.code,
+            _ => return,
+        };
+        *count = if closing {
+            count.saturating_sub(1)
+        } else {
+            *count + 1
+        };
+    }
+
+    fn finish(mut self) -> Vec<Line> {
+        if !self.spans.is_empty() {
+            self.flush();
+        }
+        self.lines
+    }
+}
+
+fn heading_level(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        _ => 3,
+    }
+}
+
+fn code_language(kind: &CodeBlockKind<'_>) -> Option<String> {
+    let CodeBlockKind::Fenced(info) = kind else {
+        return None;
+    };
+    let language = info.split_whitespace().next()?;
+    (language != "plain").then(|| language.to_string())
+}
+
+fn is_br(html: &str) -> bool {
+    ["<br>", "<br/>", "<br />"]
+        .iter()
+        .any(|br| html.eq_ignore_ascii_case(br))
+}
+
+/// `(closing, lower-case name)` of a tag such as `<strong>`, `</u>` or `<br/>`.
+fn tag_name(html: &str) -> Option<(bool, String)> {
+    let inner = html.strip_prefix('<')?;
+    let (closing, inner) = match inner.strip_prefix('/') {
+        Some(rest) => (true, rest),
+        None => (false, inner),
+    };
+    let name: String = inner
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    (!name.is_empty()).then(|| (closing, name.to_ascii_lowercase()))
+}

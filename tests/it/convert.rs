@@ -1,0 +1,390 @@
+//! Export and import (issue 7): golden files for a document that uses every format, imports that give the
+//! same document back, a stable Markdown round trip, HTML safety, and the HTTP routes and CLI around them.
+//! `QUIRE_BLESS=1 cargo test --test it convert::` rewrites the golden files (review the diff before committing).
+
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+use quire::{
+    convert::{self, Format},
+    ot::Delta,
+};
+use serde_json::{Value, json};
+
+fn data_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/convert")
+        .join(name)
+}
+
+fn golden_delta() -> Delta {
+    let text = std::fs::read_to_string(data_path("all-formats.delta.json")).expect("golden delta");
+    let value: Value = serde_json::from_str(&text).expect("golden delta JSON");
+    Delta::from_json_unchecked(&value).expect("a Delta")
+}
+
+const GOLDEN: [(Format, &str); 3] = [
+    (Format::Markdown, "all-formats.md"),
+    (Format::Html, "all-formats.html"),
+    (Format::Text, "all-formats.txt"),
+];
+
+fn golden(format: Format) -> String {
+    let name = GOLDEN.iter().find(|(f, _)| *f == format).expect("format").1;
+    std::fs::read_to_string(data_path(name)).expect("golden file")
+}
+
+fn md(input: &str) -> Delta {
+    convert::import(input, Format::Markdown)
+}
+
+fn to_md(delta: &Delta) -> String {
+    convert::export(delta, Format::Markdown, "")
+}
+
+#[test]
+fn exports_match_the_golden_files() {
+    let delta = golden_delta();
+    for (format, name) in GOLDEN {
+        let got = convert::export(&delta, format, "All formats");
+        if std::env::var_os("QUIRE_BLESS").is_some() {
+            std::fs::write(data_path(name), &got).expect("write golden file");
+            continue;
+        }
+        assert_eq!(got, golden(format), "{name} differs from the export");
+    }
+}
+
+#[test]
+fn importing_the_golden_files_gives_the_same_document() {
+    let delta = golden_delta();
+    assert_eq!(md(&golden(Format::Markdown)), delta, "Markdown");
+    assert_eq!(
+        convert::import(&golden(Format::Html), Format::Html),
+        delta,
+        "HTML"
+    );
+    let plain = Delta::new().insert(delta.text(), None);
+    assert_eq!(
+        convert::import(&golden(Format::Text), Format::Text),
+        plain,
+        "text"
+    );
+}
+
+#[test]
+fn text_export_is_quills_get_text() {
+    let delta = golden_delta();
+    let text = convert::export(&delta, Format::Text, "");
+    assert!(text.starts_with("Quire export\nEvery format\nSmall print\nPlain, bold, italic,"));
+    assert!(text.ends_with("Inline `tick` code and a linked bold end.\n"));
+    assert_eq!(text.matches('\n').count(), delta.lines().len());
+}
+
+/// md -> document -> md is a fixed point once written by us, and reading it again changes nothing.
+fn assert_stable(input: &str) -> (Delta, String) {
+    let first = md(input);
+    let written = to_md(&first);
+    let again = md(&written);
+    assert_eq!(
+        again, first,
+        "re-reading changed the document\ninput:\n{input}\nwritten:\n{written}"
+    );
+    assert_eq!(
+        to_md(&again),
+        written,
+        "re-writing changed the Markdown of\n{input}"
+    );
+    (first, written)
+}
+
+#[test]
+fn the_golden_markdown_round_trips_unchanged() {
+    let golden = golden(Format::Markdown);
+    let (_, written) = assert_stable(&golden);
+    assert_eq!(written, golden);
+}
+
+fn attrs(value: Value) -> Option<serde_json::Map<String, Value>> {
+    value.as_object().cloned()
+}
+
+#[test]
+fn special_characters_stay_text() {
+    let input =
+        "\\*not em\\* 2 \\< 3 \\# \\[x\\](y) a\\_b\\_c \\`tick\\` \\~\\~no\\~\\~ &amp;amp; \\\\\n";
+    let (doc, _) = assert_stable(input);
+    let want = "*not em* 2 < 3 # [x](y) a_b_c `tick` ~~no~~ &amp; \\\n";
+    assert_eq!(doc, Delta::new().insert(want, None));
+    for text in [
+        "1. one",
+        "- dash",
+        "+ plus",
+        "# hash",
+        "> quote",
+        "```",
+        "    four",
+        "<div>x</div>",
+        "---",
+        "a  b\t",
+    ] {
+        let doc = Delta::new().insert(format!("{text}\n"), None);
+        let written = to_md(&doc);
+        assert_eq!(md(&written), doc, "{text:?} written as {written:?}");
+    }
+}
+
+#[test]
+fn nested_lists_keep_their_depth_and_kind() {
+    let input = "* a\n  1. b\n     - [x] c\n     - [ ] d\n* e\n+ f, in a new list\n";
+    let (doc, written) = assert_stable(input);
+    let want = Delta::new()
+        .insert("a", None)
+        .insert("\n", attrs(json!({"list": "bullet"})))
+        .insert("b", None)
+        .insert("\n", attrs(json!({"list": "ordered", "indent": 1})))
+        .insert("c", None)
+        .insert("\n", attrs(json!({"list": "checked", "indent": 2})))
+        .insert("d", None)
+        .insert("\n", attrs(json!({"list": "unchecked", "indent": 2})))
+        .insert("e", None)
+        .insert("\n", attrs(json!({"list": "bullet"})))
+        .insert("f, in a new list", None)
+        .insert("\n", attrs(json!({"list": "bullet"})));
+    assert_eq!(doc, want, "written back as\n{written}");
+    assert!(
+        written.starts_with("- a\n  1. b\n     - [x] c\n"),
+        "{written}"
+    );
+}
+
+#[test]
+fn indent_jumps_and_empty_items_survive() {
+    let doc = Delta::new()
+        .insert("deep", None)
+        .insert("\n", attrs(json!({"list": "bullet", "indent": 2})))
+        .insert("\n", attrs(json!({"list": "ordered"})))
+        .insert("child of an empty item", None)
+        .insert("\n", attrs(json!({"list": "ordered", "indent": 1})))
+        .insert("\n", attrs(json!({"list": "unchecked"})))
+        .insert("\n", attrs(json!({"blockquote": true})))
+        .insert("\n", attrs(json!({"header": 2})))
+        .insert("\n", None);
+    let written = to_md(&doc);
+    assert_eq!(md(&written), doc, "Markdown:\n{written}");
+    let html = convert::export(&doc, Format::Html, "t");
+    assert_eq!(convert::import(&html, Format::Html), doc, "HTML:\n{html}");
+}
+
+#[test]
+fn code_with_backticks_and_fences() {
+    let input =
+        "Use `` a`b `` and ` `` `.\n\n````\n```\ninside\n```\n````\n\n~~~python\nx = '`'\n~~~\n";
+    let (doc, written) = assert_stable(input);
+    let code = attrs(json!({"code": true}));
+    let want = Delta::new()
+        .insert("Use ", None)
+        .insert("a`b", code.clone())
+        .insert(" and ", None)
+        .insert("``", code)
+        .insert(".\n", None)
+        .insert("```", None)
+        .insert("\n", attrs(json!({"code-block": true})))
+        .insert("inside", None)
+        .insert("\n", attrs(json!({"code-block": true})))
+        .insert("```", None)
+        .insert("\n", attrs(json!({"code-block": true})))
+        .insert("x = '`'", None)
+        .insert("\n", attrs(json!({"code-block": "python"})));
+    assert_eq!(doc, want, "written back as\n{written}");
+}
+
+#[test]
+fn tricky_emphasis_falls_back_to_tags_and_stays_faithful() {
+    let bold = attrs(json!({"bold": true}));
+    let cases = [
+        Delta::new()
+            .insert("a", None)
+            .insert("\"q\"", bold.clone())
+            .insert("b\n", None),
+        Delta::new()
+            .insert("x", bold.clone())
+            .insert("y", attrs(json!({"italic": true})))
+            .insert("\n", None),
+        Delta::new()
+            .insert("snake", None)
+            .insert("_case_", attrs(json!({"italic": true})))
+            .insert("\n", None),
+        Delta::new().insert("**", bold).insert("\n", None),
+    ];
+    for doc in cases {
+        let written = to_md(&doc);
+        assert_eq!(md(&written), doc, "written as {written:?}");
+        assert_eq!(to_md(&md(&written)), written);
+    }
+}
+
+#[test]
+fn html_escapes_text_and_drops_unsafe_links() {
+    let link = |url: &str| attrs(json!({"link": url}));
+    let doc = Delta::new()
+        .insert("<script>alert(1)</script> & \"quotes\"", None)
+        .insert("\n", None)
+        .insert("bad", link("javascript:alert(1)"))
+        .insert(" ", None)
+        .insert("data", link("data:text/html,<b>x</b>"))
+        .insert(" ", None)
+        .insert("good", link("https://example.com/?a=1&b=\"2\""))
+        .insert("\n", None);
+    let html = convert::export(&doc, Format::Html, "<title> & co");
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("javascript:") && !html.contains("data:"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<a href=\"https://example.com/?a=1&amp;b=&quot;2&quot;\">good</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<title>&lt;title&gt; &amp; co</title>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<p>bad data <a "),
+        "the text of unsafe links stays: {html}"
+    );
+    let markdown = to_md(&doc);
+    assert!(!markdown.contains("javascript:"), "{markdown}");
+}
+
+#[test]
+fn imports_drop_unsafe_links_and_scripts() {
+    let doc = convert::import(
+        "<p><a href=\"javascript:alert(1)\">x</a><script>alert(2)</script><a href='https://a.test'>y</a></p>",
+        Format::Html,
+    );
+    let want = Delta::new()
+        .insert("x", None)
+        .insert("y", attrs(json!({"link": "https://a.test"})))
+        .insert("\n", None);
+    assert_eq!(doc, want);
+    assert_eq!(
+        md("[x](javascript:alert(1))\n"),
+        Delta::new().insert("x\n", None)
+    );
+}
+
+#[test]
+fn html_from_elsewhere_reads_sensibly() {
+    let input = "<html><head><title>T</title><style>p{}</style></head><body>\n<h4>Deep</h4>\n<p>one\n  two <b>three</b></p>\n\
+                 <ol><li data-list=\"bullet\">q</li><li><input type=checkbox checked> done</li></ol><div>plain</div></body></html>";
+    let doc = convert::import(input, Format::Html);
+    let want = Delta::new()
+        .insert("Deep", None)
+        .insert("\n", attrs(json!({"header": 3})))
+        .insert("one two ", None)
+        .insert("three", attrs(json!({"bold": true})))
+        .insert("\n", None)
+        .insert("q", None)
+        .insert("\n", attrs(json!({"list": "bullet"})))
+        .insert(" done", None)
+        .insert("\n", attrs(json!({"list": "checked"})))
+        .insert("plain\n", None);
+    assert_eq!(doc, want);
+    assert_eq!(convert::html_title(input).as_deref(), Some("T"));
+}
+
+const WITH_SPACES: &str = "[a-c *_`~#<>&\\[\\]\\\\!1.\\-+é😀 ]{0,6}";
+const NO_SPACES: &str = "[a-c*_`~#<>&\\[\\]\\\\!1.\\-+é😀]{1,6}";
+
+fn arb_marks() -> impl Strategy<Value = Option<serde_json::Map<String, Value>>> {
+    (
+        any::<[bool; 5]>(),
+        prop::option::of(prop::sample::select(vec![
+            "https://a.test/x",
+            "mailto:m@a.test",
+            "http://b.test/(p)?q=1&r",
+        ])),
+    )
+        .prop_map(|(flags, link)| {
+            let mut map = serde_json::Map::new();
+            for (on, name) in flags
+                .iter()
+                .zip(["bold", "italic", "underline", "strike", "code"])
+            {
+                if *on {
+                    map.insert(name.into(), Value::Bool(true));
+                }
+            }
+            if let Some(link) = link {
+                map.insert("link".into(), json!(link));
+            }
+            Some(map).filter(|m| !m.is_empty())
+        })
+}
+
+fn arb_block() -> impl Strategy<Value = Option<serde_json::Map<String, Value>>> {
+    prop_oneof![
+        Just(None),
+        (1u8..=3).prop_map(|h| attrs(json!({"header": h}))),
+        (
+            prop::sample::select(vec!["bullet", "ordered", "checked", "unchecked"]),
+            0u8..4
+        )
+            .prop_map(|(kind, indent)| if indent == 0 {
+                attrs(json!({"list": kind}))
+            } else {
+                attrs(json!({"list": kind, "indent": indent}))
+            }),
+        Just(attrs(json!({"blockquote": true}))),
+        Just(attrs(json!({"code-block": true}))),
+    ]
+}
+
+fn arb_doc(text: &'static str) -> impl Strategy<Value = Delta> {
+    let span = (text, arb_marks());
+    let line = (prop::collection::vec(span, 0..4), arb_block());
+    prop::collection::vec(line, 1..6).prop_map(|lines| {
+        let mut delta = Delta::new();
+        for (spans, block) in lines {
+            let code = block.as_ref().is_some_and(|b| b.contains_key("code-block"));
+            for (text, marks) in spans {
+                delta = delta.insert(text, if code { None } else { marks });
+            }
+            delta = delta.insert("\n", block);
+        }
+        delta
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// HTML keeps everything the model holds.
+    #[test]
+    fn html_round_trip_is_exact(doc in arb_doc(WITH_SPACES)) {
+        let html = convert::export(&doc, Format::Html, "t");
+        prop_assert_eq!(convert::import(&html, Format::Html), doc, "{}", html);
+    }
+
+    /// Markdown may move spaces out of emphasis, but reading what it wrote gives a fixed point.
+    #[test]
+    fn markdown_round_trip_is_stable(doc in arb_doc(WITH_SPACES)) {
+        let written = to_md(&doc);
+        let read = md(&written);
+        prop_assert_eq!(&to_md(&read), &written);
+        prop_assert_eq!(read.text(), doc.text(), "{}", written);
+    }
+
+    /// Without spaces at the edges of emphasis, Markdown keeps the document exactly.
+    #[test]
+    fn markdown_round_trip_is_exact_without_spaces(doc in arb_doc(NO_SPACES)) {
+        let written = to_md(&doc);
+        prop_assert_eq!(md(&written), doc, "{}", written);
+    }
+}

@@ -21,7 +21,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let config = Arc::new(config);
+    let config = Arc::new(with_bound_address(config, listener.local_addr()?));
     if let crate::config::DatabaseUrl::Sqlite(_) = config.database {
         std::fs::create_dir_all(&config.data_dir)?;
     }
@@ -38,8 +38,7 @@ pub async fn run(
     let hubs = Hubs::new(store.clone(), hub_config, hub_metrics);
     let state = http::AppState::new(config.clone(), store.clone(), hubs, registry);
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let addr = listener.local_addr()?;
-    println!("Quire is ready at {}", ready_url(&config, addr));
+    println!("Quire is ready at {}", config.public_url);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
@@ -48,13 +47,13 @@ pub async fn run(
     Ok(())
 }
 
-/// The URL to print: the configured public URL, or the bound address when the port was chosen by the OS.
-fn ready_url(config: &Config, addr: SocketAddr) -> String {
-    if config.listen.port() == 0 {
-        format!("http://{addr}")
-    } else {
-        config.public_url.clone()
+/// With port 0 the OS picks the port; a public URL derived from the listen address must name the real one,
+/// or links made by the server (share links, invitations) would point nowhere.
+fn with_bound_address(mut config: Config, addr: SocketAddr) -> Config {
+    if config.listen.port() == 0 && config.public_url == format!("http://{}", config.listen) {
+        config.public_url = format!("http://{addr}");
     }
+    config
 }
 
 /// Resolves on SIGINT or SIGTERM.

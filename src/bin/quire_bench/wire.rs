@@ -1,0 +1,188 @@
+//! Protocol v1 frames for the load generator: a cheap scanner for the top-level fields of a server frame (no
+//! `serde_json::Value` per frame), a typed parser for the ops the hub sends, and the client frames it writes.
+
+use quire::ot::{Delta, Document};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// The top-level fields of a frame the generator reads; every value is the raw JSON text of that field
+/// (strings without their quotes).
+#[derive(Debug, Default)]
+pub struct Fields<'a> {
+    pub t: &'a str,
+    pub rev: Option<u64>,
+    pub seq: Option<u64>,
+    pub head: Option<u64>,
+    pub client: Option<&'a str>,
+    pub op: Option<&'a str>,
+    pub snapshot: Option<&'a str>,
+    pub code: Option<&'a str>,
+}
+
+/// Scans one JSON object frame, skipping nested values without building them.
+pub fn scan(frame: &str) -> Option<Fields<'_>> {
+    let bytes = frame.as_bytes();
+    let mut i = skip_ws(bytes, 0);
+    if bytes.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    let mut fields = Fields::default();
+    loop {
+        i = skip_ws(bytes, i);
+        match bytes.get(i)? {
+            b'}' => return Some(fields),
+            b',' => {
+                i += 1;
+                continue;
+            }
+            b'"' => {}
+            _ => return None,
+        }
+        let key_end = skip_string(bytes, i)?;
+        let key = &frame[i + 1..key_end - 1];
+        i = skip_ws(bytes, key_end);
+        if bytes.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(bytes, i + 1);
+        let end = skip_value(bytes, i)?;
+        let raw = &frame[i..end];
+        let unquoted = || raw.strip_prefix('"').and_then(|s| s.strip_suffix('"'));
+        match key {
+            "t" => fields.t = unquoted()?,
+            "rev" => fields.rev = raw.parse().ok(),
+            "seq" => fields.seq = raw.parse().ok(),
+            "head" => fields.head = raw.parse().ok(),
+            "client" => fields.client = unquoted(),
+            "op" => fields.op = Some(raw),
+            "snapshot" => fields.snapshot = Some(raw),
+            "code" => fields.code = unquoted(),
+            _ => {}
+        }
+        i = end;
+    }
+}
+
+fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
+}
+
+/// `i` is at an opening quote; returns the index just past the closing one.
+fn skip_string(bytes: &[u8], mut i: usize) -> Option<usize> {
+    i += 1;
+    loop {
+        match bytes.get(i)? {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+}
+
+/// Returns the index just past the value that starts at `i`.
+fn skip_value(bytes: &[u8], mut i: usize) -> Option<usize> {
+    match bytes.get(i)? {
+        b'"' => skip_string(bytes, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            loop {
+                match bytes.get(i)? {
+                    b'"' => {
+                        i = skip_string(bytes, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        _ => {
+            while let Some(c) = bytes.get(i) {
+                if matches!(c, b',' | b'}' | b']') || c.is_ascii_whitespace() {
+                    break;
+                }
+                i += 1;
+            }
+            Some(i)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawOp {
+    insert: Option<String>,
+    retain: Option<u64>,
+    delete: Option<u64>,
+    attributes: Option<Map<String, Value>>,
+}
+
+/// Parses a change as the hub sends it. Text inserts, retains and deletes take the typed path; anything else
+/// (embeds) falls back to the lenient `Delta` reader.
+pub fn parse_delta(raw: &str) -> Option<Delta> {
+    if let Ok(ops) = serde_json::from_str::<Vec<RawOp>>(raw) {
+        let mut delta = Delta::new();
+        for op in ops {
+            delta = match (op.insert, op.retain, op.delete) {
+                (Some(text), None, None) => delta.insert(text, op.attributes),
+                (None, Some(n), None) => delta.retain(n, op.attributes),
+                (None, None, Some(n)) => delta.delete(n),
+                _ => return None,
+            };
+        }
+        return Some(delta);
+    }
+    let value: Value = serde_json::from_str(raw).ok()?;
+    Delta::from_json_unchecked(&value).ok()
+}
+
+/// The document of a `welcome` snapshot `{rev, ops}`.
+pub fn parse_snapshot(raw: &str) -> Option<Document> {
+    let value: Value = serde_json::from_str(raw).ok()?;
+    let delta = Delta::from_json_unchecked(value.get("ops")?).ok()?;
+    Document::from_delta(&delta).ok()
+}
+
+pub fn hello(client: &str) -> String {
+    format!(r#"{{"t":"hello","proto":1,"client":"{client}","rev":null}}"#)
+}
+
+pub fn op(rev: u64, seq: u64, delta: &Delta) -> String {
+    let ops = serde_json::to_string(delta).unwrap_or_else(|_| "[]".into());
+    format!(r#"{{"t":"op","rev":{rev},"seq":{seq},"op":{ops}}}"#)
+}
+
+/// The index of a generator client encoded in its id (`qb` + 8 digits + `-` + random).
+pub fn client_index(client: &str) -> Option<usize> {
+    client.strip_prefix("qb")?.get(..8)?.parse().ok()
+}
+
+pub fn client_id(index: usize, salt: u64) -> String {
+    format!("qb{index:08}-{salt:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scans_an_op_broadcast() {
+        let frame = r##"{"t":"op","rev":12,"op":[{"retain":3},{"insert":"ab","attributes":{"bold":true}}],"client":"qb00000007-00ff","seq":4,"user":{"id":"u","name":"a \"q\" }","color":"#fff"}}"##;
+        let f = scan(frame).expect("frame");
+        assert_eq!(f.t, "op");
+        assert_eq!((f.rev, f.seq), (Some(12), Some(4)));
+        assert_eq!(client_index(f.client.unwrap()), Some(7));
+        let delta = parse_delta(f.op.unwrap()).unwrap();
+        assert_eq!(delta.length(), 5);
+    }
+}

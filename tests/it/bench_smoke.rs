@@ -1,0 +1,98 @@
+//! Issue 8: a short smoke of the `quire-bench` load generator, against a Quire it spawns and against its echo
+//! fixture: every op sent in the window reaches every other client (completeness 1.0) and the JSON report has
+//! sensible fields. No latency is asserted: this is not a timed test.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn bench(args: &[&str]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_quire-bench"))
+        .args(["--warmup", "0.5", "--window", "2", "--drain", "1", "--json"])
+        .args(args)
+        .output()
+        .expect("run quire-bench");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "quire-bench {args:?} failed:\n{stderr}\n{stdout}"
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|err| panic!("not JSON ({err}):\n{stdout}"))
+}
+
+fn assert_sensible(report: &Value, docs: u64, clients: u64) {
+    let num = |key: &str| {
+        report[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} missing in {report:#}"))
+    };
+    assert_eq!(num("docs") as u64, docs);
+    assert_eq!(num("clients_per_doc") as u64, clients);
+    assert_eq!(num("connected") as u64, docs * clients, "{report:#}");
+    assert_eq!(num("closed_early"), 0.0, "{report:#}");
+    assert_eq!(num("completeness"), 1.0, "{report:#}");
+    assert_eq!(num("acked_fraction"), 1.0, "{report:#}");
+    assert_eq!(num("rev_mismatches"), 0.0, "{report:#}");
+    assert_eq!(num("apply_errors"), 0.0, "{report:#}");
+    assert!(
+        report["errors"].as_object().is_some_and(|e| e.is_empty()),
+        "{report:#}"
+    );
+    // 2 keystrokes/s for 2 s per client: some ops, all delivered to the other clients of their document.
+    let ops = num("ops_sent_in_window");
+    assert!(ops >= (docs * clients) as f64, "{report:#}");
+    assert_eq!(num("deliveries"), ops * (clients - 1) as f64, "{report:#}");
+    assert!(num("keys_per_op") >= 1.0, "{report:#}");
+    assert!(
+        num("ops_acked_per_s") > 0.0 && num("deliveries_per_s") > 0.0,
+        "{report:#}"
+    );
+    for key in ["remote_ms", "ack_ms", "key_to_remote_ms", "join_ms"] {
+        let summary = &report[key];
+        let p50 = summary["p50"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key}.p50 in {report:#}"));
+        let p99 = summary["p99"].as_f64().expect("p99");
+        let max = summary["max"].as_f64().expect("max");
+        assert!(0.0 <= p50 && p50 <= p99 && p99 <= max, "{key}: {summary}");
+    }
+    assert_eq!(report["remote_ms"]["n"].as_f64(), Some(num("deliveries")));
+    assert!(report["server_pid"].as_u64().is_some(), "{report:#}");
+    assert!(num("server_rss_mb_connected") > 0.0, "{report:#}");
+    assert!(num("server_cpu_pct") >= 0.0, "{report:#}");
+}
+
+#[test]
+fn bench_against_a_spawned_quire_is_complete() {
+    let report = bench(&[
+        "--spawn",
+        env!("CARGO_BIN_EXE_quire"),
+        "--scenario",
+        "docs2x3",
+    ]);
+    assert_sensible(&report, 2, 3);
+}
+
+#[test]
+fn bench_against_a_prefilled_document() {
+    let report = bench(&[
+        "--spawn",
+        env!("CARGO_BIN_EXE_quire"),
+        "--scenario",
+        "n50big",
+        "--clients",
+        "3",
+        "--prefill",
+        "5000",
+    ]);
+    assert_sensible(&report, 1, 3);
+    assert_eq!(report["prefill_chars"], 5000);
+}
+
+#[test]
+fn bench_against_the_echo_fixture_is_complete() {
+    let report = bench(&["--spawn-echo", "--scenario", "n4"]);
+    assert_sensible(&report, 1, 4);
+    assert_eq!(report["target"], "echo fixture (spawned)");
+}

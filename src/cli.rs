@@ -1,5 +1,5 @@
-//! The command line: `quire [serve]`, `quire migrate`, and `quire user add|list|reset-password|disable|enable|invite`.
-//! Parses flags into config overrides and runs administrative commands against the store.
+//! The command line: `quire [serve]`, `quire migrate`, `quire user add|list|reset-password|disable|enable|invite`,
+//! `quire compact` and `quire doctor`. Parses flags into config overrides and runs administrative commands against the store.
 
 use std::{io::BufRead, path::PathBuf};
 
@@ -8,7 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::{
     auth,
     config::{self, Config, ConfigError, Sources},
-    store::Store,
+    hub,
+    ot::{Delta, Document},
+    store::{DocMeta, DocScope, NewVersion, Store, now_ms},
 };
 
 #[derive(Debug, Parser)]
@@ -61,6 +63,16 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Write a version of every document (or one) whose head is past its current version, then prune the log
+    /// behind it as `[history]` says.
+    Compact {
+        /// Only this document.
+        #[arg(long, value_name = "ID")]
+        doc: Option<String>,
+    },
+    /// Check every document: its current version plus the logged ops after it replay to a valid document,
+    /// and the revisions run without a gap up to the head. Prints one line per problem; exits 1 if any.
+    Doctor,
 }
 
 #[derive(Debug, Subcommand)]
@@ -258,4 +270,182 @@ async fn find_user(store: &Store, email: &str) -> anyhow::Result<crate::store::U
         .user_by_email(email)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no user with e-mail {email}"))
+}
+
+/// `quire compact [--doc ID]`.
+pub async fn compact(config: &Config, doc: Option<String>) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let res = compact_all(config, &store, doc).await;
+    store.close().await;
+    res
+}
+
+async fn compact_all(config: &Config, store: &Store, only: Option<String>) -> anyhow::Result<()> {
+    let docs = match only {
+        Some(id) => vec![
+            store
+                .document(&id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no document with id {id}"))?,
+        ],
+        None => all_documents(store).await?,
+    };
+    let mut written = 0;
+    for doc in &docs {
+        if compact_one(config, store, doc).await? {
+            written += 1;
+        }
+    }
+    println!("{written} of {} documents compacted", docs.len());
+    Ok(())
+}
+
+/// Writes a version at head when the head is past the current one; returns whether it did.
+async fn compact_one(config: &Config, store: &Store, doc: &DocMeta) -> anyhow::Result<bool> {
+    let version_rev = store.current_snapshot(&doc.id).await?.map(|s| s.rev);
+    if version_rev.is_some_and(|rev| rev >= doc.head_rev)
+        || (version_rev.is_none() && doc.head_rev == 0)
+    {
+        println!("{}: up to date at revision {}", doc.id, doc.head_rev);
+        return Ok(false);
+    }
+    let (rev, content) = hub::load_content(store, &doc.id).await?;
+    let contributors = store
+        .ops_since(&doc.id, version_rev.unwrap_or(0))
+        .await?
+        .into_iter()
+        .filter_map(|op| op.author_id)
+        .collect::<std::collections::BTreeSet<_>>();
+    let rev = i64::try_from(rev)?;
+    store
+        .write_version(&NewVersion {
+            id: auth::random_id(16),
+            doc_id: doc.id.clone(),
+            rev,
+            content_json: content.to_json().to_string(),
+            kind: "compaction",
+            name: None,
+            created_by: None,
+            contributors: contributors.into_iter().collect(),
+            size: i64::try_from(content.length())?,
+        })
+        .await?;
+    let keep_ops = i64::try_from(config.history.keep_ops).unwrap_or(i64::MAX);
+    let keep_ms = i64::try_from(config.history.keep_age.as_millis()).unwrap_or(i64::MAX);
+    let below = rev.min(rev.saturating_sub(keep_ops));
+    let pruned = store
+        .prune_ops(&doc.id, below, now_ms().saturating_sub(keep_ms))
+        .await?;
+    let from = version_rev.map_or("none".to_string(), |r| r.to_string());
+    println!(
+        "{}: wrote a version at revision {rev} (was {from}), pruned {pruned} ops",
+        doc.id
+    );
+    Ok(true)
+}
+
+/// Every document: each user's own and trashed ones (every document has exactly one owner).
+async fn all_documents(store: &Store) -> anyhow::Result<Vec<DocMeta>> {
+    const PAGE: i64 = 500;
+    let mut docs = Vec::new();
+    for user in store.list_users().await? {
+        for scope in [DocScope::Owned, DocScope::Trash] {
+            let mut offset = 0;
+            loop {
+                let page = store
+                    .documents_for(&user.id, scope, "", PAGE, offset)
+                    .await?;
+                let n = page.len() as i64;
+                docs.extend(page.into_iter().map(|(doc, _)| doc));
+                if n < PAGE {
+                    break;
+                }
+                offset += PAGE;
+            }
+        }
+    }
+    Ok(docs)
+}
+
+/// `quire doctor`.
+pub async fn doctor(config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let res = doctor_all(&store).await;
+    store.close().await;
+    res
+}
+
+async fn doctor_all(store: &Store) -> anyhow::Result<()> {
+    let docs = all_documents(store).await?;
+    let mut problems = 0;
+    for doc in &docs {
+        for problem in check_document(store, doc).await? {
+            println!("{}: {problem}", doc.id);
+            problems += 1;
+        }
+    }
+    println!("checked {} documents: {problems} problems", docs.len());
+    anyhow::ensure!(problems == 0, "{problems} problems found");
+    Ok(())
+}
+
+/// The problems of one document: its version plus its tail must replay to a valid document at head.
+async fn check_document(store: &Store, doc: &DocMeta) -> anyhow::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let snapshot = store.current_snapshot(&doc.id).await?;
+    if doc.current_version_id.is_some() && snapshot.is_none() {
+        problems.push("the current version is missing".to_string());
+    }
+    let (mut expected, mut document) = match &snapshot {
+        None => (0, Document::new()),
+        Some(snapshot) => match parse_delta(&snapshot.content_json)
+            .and_then(|d| Document::from_delta(&d).map_err(|err| err.to_string()))
+        {
+            Ok(document) => (snapshot.rev, document),
+            Err(err) => {
+                problems.push(format!(
+                    "the current version at revision {} is not a document: {err}",
+                    snapshot.rev
+                ));
+                return Ok(problems);
+            }
+        },
+    };
+    for op in store.ops_since(&doc.id, expected).await? {
+        if op.rev != expected {
+            problems.push(format!(
+                "revision {expected} is missing (the log goes on at {})",
+                op.rev
+            ));
+            return Ok(problems);
+        }
+        let applied = parse_delta(&op.op_json).and_then(|change| {
+            document
+                .apply(&change, u64::MAX)
+                .map_err(|err| err.to_string())
+        });
+        if let Err(err) = applied {
+            problems.push(format!(
+                "the op at revision {} does not apply: {err}",
+                op.rev
+            ));
+            return Ok(problems);
+        }
+        expected += 1;
+    }
+    if expected != doc.head_rev {
+        problems.push(format!(
+            "the log ends at revision {expected} but the head is {}",
+            doc.head_rev
+        ));
+    }
+    if !document.text().ends_with('\n') {
+        problems.push("the document does not end with a newline".to_string());
+    }
+    Ok(problems)
+}
+
+fn parse_delta(json: &str) -> Result<Delta, String> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|err| err.to_string())?;
+    Delta::from_json_unchecked(&value).map_err(|err| err.to_string())
 }

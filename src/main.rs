@@ -30,6 +30,8 @@ fn main() -> ExitCode {
             }
             Command::Migrate => cli::migrate(&config).await,
             Command::User(command) => cli::user(&config, command).await,
+            Command::Compact { doc } => cli::compact(&config, doc).await,
+            Command::Doctor => cli::doctor(&config).await,
         }
     });
     match res {

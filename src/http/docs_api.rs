@@ -3,18 +3,19 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
-    http::{HeaderValue, StatusCode, header},
+    extract::{Path, Query, State, rejection::BytesRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{delete, get, post},
 };
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{AppState, auth_api::ApiJson, error::ApiError, session::ApiUser};
 use crate::{
-    auth,
-    store::{DocMeta, DocScope, Role, StoreResult, User},
+    auth, convert,
+    store::{DocMeta, DocScope, NewVersion, Role, StoreResult, User},
 };
 
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/docs", get(list).post(create))
         .route("/api/docs/{id}", get(metadata).patch(rename).delete(trash))
         .route("/api/docs/{id}/content", get(content))
+        .route("/api/docs/import", post(import))
         .route("/api/docs/{id}/restore", post(restore))
         .route("/api/docs/{id}/forever", delete(delete_forever))
 }
@@ -265,26 +267,93 @@ struct ContentQuery {
     format: Option<String>,
 }
 
-/// The current content: `delta` (the default) as JSON `{rev, ops}`, `text` as plain text.
+/// The current content: `delta` (the default) as JSON `{rev, ops}`, or `text`, `markdown` or `html`.
 async fn content(
     State(state): State<AppState>,
     ApiUser(authed): ApiUser,
     Path(id): Path<String>,
     Query(query): Query<ContentQuery>,
 ) -> Result<Response, ApiError> {
-    require_role(&state, &authed.user, &id, Role::Viewer).await?;
-    let format = query.format.as_deref().unwrap_or("delta");
-    if !matches!(format, "delta" | "text") {
-        return Err(ApiError::bad_request("format must be delta or text"));
-    }
+    let (doc, _) = require_role(&state, &authed.user, &id, Role::Viewer).await?;
+    let name = query.format.as_deref().unwrap_or("delta");
+    let format = match name {
+        "delta" => None,
+        other => Some(convert::Format::from_name(other).ok_or_else(|| {
+            ApiError::bad_request("format must be delta, text, markdown or html")
+        })?),
+    };
     let (rev, delta) = state.hubs.content(&id).await?;
-    if format == "delta" {
+    let Some(format) = format else {
         return Ok(Json(json!({"rev": rev, "ops": delta})).into_response());
-    }
-    let mut response = delta.text().into_response();
+    };
+    let mut response = convert::export(&delta, format, &doc.title).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
+        HeaderValue::from_static(format.media_type()),
     );
     Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+struct ImportQuery {
+    title: Option<String>,
+}
+
+/// `POST /api/docs/import?title=T` with a raw `text/markdown`, `text/plain` or `text/html` body: a new document
+/// owned by the caller whose first version (at revision 0) is the imported content.
+async fn import(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+    Query(query): Query<ImportQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let format = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(convert::Format::from_media_type)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send text/markdown, text/plain or text/html",
+            )
+        })?;
+    let body = body.map_err(|_| too_large())?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("the file is not UTF-8 text"))?;
+    let delta = convert::import(text, format);
+    if delta.length() > state.config.limits.max_doc_len {
+        return Err(too_large());
+    }
+    let title = query
+        .title
+        .or_else(|| {
+            (format == convert::Format::Html)
+                .then(|| convert::html_title(text))
+                .flatten()
+        })
+        .unwrap_or_default();
+    let doc = create_document(&state, &authed.user, &title).await?;
+    let version = NewVersion {
+        id: auth::random_id(16),
+        doc_id: doc.id.clone(),
+        rev: 0,
+        content_json: delta.to_json().to_string(),
+        kind: "import",
+        name: None,
+        created_by: Some(authed.user.id.clone()),
+        contributors: vec![authed.user.id.clone()],
+        size: delta.length() as i64,
+    };
+    state.store.write_version(&version).await?;
+    Ok((StatusCode::CREATED, Json(doc_json(&doc, Role::Owner))).into_response())
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        "the file is larger than a document may be",
+    )
 }

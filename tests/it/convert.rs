@@ -388,3 +388,266 @@ proptest! {
         prop_assert_eq!(md(&written), doc, "{}", written);
     }
 }
+
+mod over_http {
+    //! The content and import routes, and `quire compact` / `quire doctor` against the server's database.
+
+    use quire::{convert::Format, store::NewOp};
+    use serde_json::Value;
+
+    use super::{golden, golden_delta};
+    use crate::hub_convergence::{api_setup, content};
+    use crate::support::{TestServer, TestUser, run_quire};
+
+    async fn import(
+        server: &TestServer,
+        token: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(server.url("/api/docs/import?title=All%20formats"))
+            .bearer_auth(token)
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST /api/docs/import")
+    }
+
+    async fn export(server: &TestServer, token: &str, doc: &str, format: &str) -> (String, String) {
+        let response = reqwest::Client::new()
+            .get(server.url(&format!("/api/docs/{doc}/content?format={format}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET content");
+        assert_eq!(response.status(), 200, "format={format}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        (content_type, response.text().await.expect("body"))
+    }
+
+    #[tokio::test]
+    async fn imported_documents_export_as_the_golden_files() {
+        let server = TestServer::start().await;
+        let (token, _) = api_setup(&server.base).await;
+        let response = import(
+            &server,
+            &token,
+            "text/markdown; charset=utf-8",
+            golden(Format::Markdown),
+        )
+        .await;
+        assert_eq!(response.status(), 201);
+        let doc: Value = response.json().await.unwrap();
+        let id = doc["id"].as_str().unwrap();
+        assert_eq!(doc["title"], "All formats");
+        let delta = content(&server.base, id, &token).await;
+        assert_eq!(delta["ops"], golden_delta().to_json());
+        let cases = [
+            ("markdown", "text/markdown; charset=utf-8", Format::Markdown),
+            ("html", "text/html; charset=utf-8", Format::Html),
+            ("text", "text/plain; charset=utf-8", Format::Text),
+        ];
+        for (name, content_type, format) in cases {
+            assert_eq!(
+                export(&server, &token, id, name).await,
+                (content_type.to_string(), golden(format))
+            );
+        }
+        server.stop().await;
+    }
+
+    #[tokio::test]
+    async fn html_import_from_the_dashboard_session_gives_the_same_document() {
+        let server = TestServer::start().await;
+        let user = TestUser::signup(&server, "Importer").await;
+        let response = user
+            .http
+            .post(server.url("/api/docs/import"))
+            .header("X-CSRF-Token", &user.csrf)
+            .header("Content-Type", "text/html")
+            .body(golden(Format::Html))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let doc: Value = response.json().await.unwrap();
+        assert_eq!(
+            doc["title"], "All formats",
+            "the page title names the document"
+        );
+        assert_eq!(doc["owner"]["id"], user.id.as_str());
+        let token = user.api_token(&server).await;
+        let got = content(&server.base, doc["id"].as_str().unwrap(), &token).await;
+        assert_eq!(got["ops"], golden_delta().to_json());
+        assert_eq!(got["rev"], 0);
+        server.stop().await;
+    }
+
+    #[tokio::test]
+    async fn the_dashboard_offers_an_import() {
+        let server = TestServer::start().await;
+        let user = TestUser::signup(&server, "Dash").await;
+        let page = user
+            .http
+            .get(server.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"import-file\""), "{page}");
+        let script = user
+            .http
+            .get(server.url("/assets/dashboard.js"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(script.contains("/api/docs/import") && script.contains("X-CSRF-Token"));
+        server.stop().await;
+    }
+
+    #[tokio::test]
+    async fn bad_imports_are_clear_4xx() {
+        let server = TestServer::start_with(&[("limits.max_doc_len", "1000")]).await;
+        let (token, _) = api_setup(&server.base).await;
+        let cases: [(&str, Vec<u8>, u16, &str); 4] = [
+            ("text/plain", vec![b'a'; 5000], 413, "too_large"),
+            ("text/plain", vec![b'a'; 2 << 20], 413, "too_large"),
+            (
+                "text/markdown",
+                vec![b'a', 0xff, 0xfe, b'\n'],
+                400,
+                "bad_request",
+            ),
+            (
+                "application/pdf",
+                b"%PDF".to_vec(),
+                415,
+                "unsupported_media_type",
+            ),
+        ];
+        for (content_type, body, status, code) in cases {
+            let response = import(&server, &token, content_type, body).await;
+            crate::support::expect_json_error(response, status, code).await;
+        }
+        server.stop().await;
+    }
+
+    async fn quire(server: &TestServer, args: &[&str]) -> (bool, String) {
+        let mut all = server.cli_args();
+        all.extend(args.iter().map(|arg| arg.to_string()));
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let output = run_quire(server.dir.path(), &all, &[], "").await;
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        (
+            output.status.success(),
+            stdout + &String::from_utf8_lossy(&output.stderr),
+        )
+    }
+
+    /// A document with `n` logged ops appending "a", "b", ... after its empty start.
+    async fn document_with_ops(server: &TestServer, token: &str, n: i64) -> String {
+        let doc: Value = reqwest::Client::new()
+            .post(server.url("/api/docs"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"title": "logged"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = doc["id"].as_str().unwrap().to_string();
+        let ops: Vec<NewOp> = (0..n)
+            .map(|rev| NewOp {
+                rev,
+                client: "cli-test".into(),
+                seq: rev + 1,
+                author_id: None,
+                op_json: format!(
+                    r#"[{{"retain":{rev}}},{{"insert":"{}"}}]"#,
+                    (b'a' + rev as u8) as char
+                ),
+                len_after: rev + 2,
+            })
+            .collect();
+        server
+            .store()
+            .await
+            .append_ops(&id, &ops)
+            .await
+            .expect("append ops");
+        id
+    }
+
+    async fn sql(server: &TestServer, statement: &str, doc: &str) {
+        let pool = sqlx::SqlitePool::connect(server.config.database.as_str())
+            .await
+            .expect("open SQLite");
+        let done = sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+            .bind(doc)
+            .execute(&pool)
+            .await
+            .expect("corrupt the log");
+        assert_eq!(done.rows_affected(), 1, "{statement}");
+        pool.close().await;
+    }
+
+    #[tokio::test]
+    async fn compact_writes_versions_and_doctor_finds_a_corrupted_tail() {
+        let server = TestServer::start().await;
+        let (token, _) = api_setup(&server.base).await;
+        let healthy = document_with_ops(&server, &token, 6).await;
+        let (ok, out) = quire(&server, &["doctor"]).await;
+        assert!(ok, "a healthy database passes: {out}");
+        let (ok, out) = quire(&server, &["compact", "--doc", &healthy]).await;
+        assert!(ok && out.contains("wrote a version at revision 6"), "{out}");
+        let versions = server.store().await.versions(&healthy).await.unwrap();
+        assert_eq!((versions.len(), versions[0].rev), (1, 6));
+        let (ok, out) = quire(&server, &["compact"]).await;
+        assert!(
+            ok && out.contains(&format!("{healthy}: up to date at revision 6")),
+            "{out}"
+        );
+        assert_eq!(
+            content(&server.base, &healthy, &token).await["ops"],
+            serde_json::json!([{"insert": "abcdef\n"}])
+        );
+
+        let gap = document_with_ops(&server, &token, 5).await;
+        sql(
+            &server,
+            "DELETE FROM operations WHERE doc_id = $1 AND rev = 2",
+            &gap,
+        )
+        .await;
+        let bad = document_with_ops(&server, &token, 5).await;
+        sql(
+            &server,
+            "UPDATE operations SET op = '[{\"retain\":99}]' WHERE doc_id = $1 AND rev = 3",
+            &bad,
+        )
+        .await;
+        let (ok, out) = quire(&server, &["doctor"]).await;
+        assert!(!ok, "doctor must fail: {out}");
+        assert!(
+            out.contains(&format!("{gap}: revision 2 is missing")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("{bad}: the op at revision 3 does not apply")),
+            "{out}"
+        );
+        assert!(!out.contains(&format!("{healthy}:")), "{out}");
+        server.stop().await;
+    }
+}

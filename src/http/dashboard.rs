@@ -223,10 +223,7 @@ async fn trash(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     form_action(caller, &form.csrf, "/", |authed| async move {
-        docs_api::require_role(&state, &authed.user, &id, Role::Owner).await?;
-        state.store.trash_document(&id).await?;
-        state.hubs.evict(&id).await;
-        Ok(())
+        docs_api::trash_document(&state, &authed.user, &id).await
     })
     .await
 }
@@ -238,9 +235,7 @@ async fn restore(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     form_action(caller, &form.csrf, "/?scope=trash", |authed| async move {
-        docs_api::require_role(&state, &authed.user, &id, Role::Owner).await?;
-        state.store.restore_document(&id).await?;
-        Ok(())
+        docs_api::restore_document(&state, &authed.user, &id).await
     })
     .await
 }
@@ -252,15 +247,7 @@ async fn delete_forever(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     form_action(caller, &form.csrf, "/?scope=trash", |authed| async move {
-        let (doc, _) = docs_api::require_role(&state, &authed.user, &id, Role::Owner).await?;
-        if doc.trashed_at.is_none() {
-            return Err(ApiError::bad_request(
-                "move the document to the trash first",
-            ));
-        }
-        state.hubs.evict(&id).await;
-        state.store.delete_document(&id).await?;
-        Ok(())
+        docs_api::delete_document(&state, &authed.user, &id).await
     })
     .await
 }

@@ -222,10 +222,37 @@ async fn trash(
     ApiUser(authed): ApiUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    require_role(&state, &authed.user, &id, Role::Owner).await?;
-    state.store.trash_document(&id).await?;
-    state.hubs.evict(&id).await;
+    trash_document(&state, &authed.user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The owner moves a document to the trash; everyone else's open connections close at once.
+pub async fn trash_document(state: &AppState, user: &User, id: &str) -> Result<(), ApiError> {
+    require_role(state, user, id, Role::Owner).await?;
+    state.store.trash_document(id).await?;
+    state.hubs.evict(id).await;
+    Ok(())
+}
+
+pub async fn restore_document(state: &AppState, user: &User, id: &str) -> Result<(), ApiError> {
+    require_role(state, user, id, Role::Owner).await?;
+    state.store.restore_document(id).await?;
+    Ok(())
+}
+
+/// Deletes a trashed document for good (owner only); a document must be in the trash first.
+pub async fn delete_document(state: &AppState, user: &User, id: &str) -> Result<(), ApiError> {
+    let (doc, _) = require_role(state, user, id, Role::Owner).await?;
+    if doc.trashed_at.is_none() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_in_trash",
+            "move the document to the trash first",
+        ));
+    }
+    state.hubs.evict(id).await;
+    state.store.delete_document(id).await?;
+    Ok(())
 }
 
 async fn restore(
@@ -233,8 +260,7 @@ async fn restore(
     ApiUser(authed): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    require_role(&state, &authed.user, &id, Role::Owner).await?;
-    state.store.restore_document(&id).await?;
+    restore_document(&state, &authed.user, &id).await?;
     let doc = state
         .store
         .document(&id)
@@ -243,22 +269,12 @@ async fn restore(
     Ok(Json(doc_json(&doc, Role::Owner)))
 }
 
-/// Deletes a trashed document for good (owner only); a document must be in the trash first.
 async fn delete_forever(
     State(state): State<AppState>,
     ApiUser(authed): ApiUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let (doc, _) = require_role(&state, &authed.user, &id, Role::Owner).await?;
-    if doc.trashed_at.is_none() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "not_in_trash",
-            "move the document to the trash first",
-        ));
-    }
-    state.hubs.evict(&id).await;
-    state.store.delete_document(&id).await?;
+    delete_document(&state, &authed.user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

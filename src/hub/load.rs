@@ -61,7 +61,7 @@ pub async fn load_state(
     }
     let mut state = DocState::new(expected_rev, document, max_recent, max_doc_len);
     state.remember_window(kept);
-    for (client, seq, rev) in store.last_seqs(doc_id).await? {
+    for (client, seq, rev) in store.last_seqs(doc_id, state.oldest_rev() as i64).await? {
         let (Ok(seq), Ok(rev)) = (u64::try_from(seq), u64::try_from(rev)) else {
             continue;
         };

@@ -97,15 +97,21 @@ impl Store {
             .collect()
     }
 
-    /// The highest committed seq of every client that wrote to the document, with that op's base revision
-    /// (for dedup after a restart): `(client, seq, rev)`.
-    pub async fn last_seqs(&self, doc_id: &str) -> StoreResult<Vec<(String, i64, i64)>> {
+    /// The highest committed seq of every client that wrote at `rev >= from_rev`, with that op's base revision
+    /// (for dedup after a restart): `(client, seq, rev)`. Older ops need no dedup: an op based before the
+    /// hub's window is refused as `rev_too_old` first, so the scan stays as short as the window.
+    pub async fn last_seqs(
+        &self,
+        doc_id: &str,
+        from_rev: i64,
+    ) -> StoreResult<Vec<(String, i64, i64)>> {
         let rows = sqlx::query(
             "SELECT o.client, o.seq, o.rev FROM operations o \
-             JOIN (SELECT client, MAX(seq) AS seq FROM operations WHERE doc_id = $1 GROUP BY client) m \
-             ON m.client = o.client AND m.seq = o.seq WHERE o.doc_id = $1",
+             JOIN (SELECT client, MAX(seq) AS seq FROM operations WHERE doc_id = $1 AND rev >= $2 GROUP BY client) m \
+             ON m.client = o.client AND m.seq = o.seq WHERE o.doc_id = $1 AND o.rev >= $2",
         )
         .bind(doc_id)
+        .bind(from_rev)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

@@ -392,7 +392,7 @@ async fn last_seqs_per_client(store: Store) {
     user(&store, "ann").await;
     store.create_document("d1", "Doc", "ann").await.unwrap();
     store.create_document("d2", "Other", "ann").await.unwrap();
-    assert!(store.last_seqs("d1").await.unwrap().is_empty());
+    assert!(store.last_seqs("d1", 0).await.unwrap().is_empty());
     let batch = [
         op(0, "c1", 1),
         op(1, "c2", 7),
@@ -402,12 +402,18 @@ async fn last_seqs_per_client(store: Store) {
     ];
     store.append_ops("d1", &batch).await.unwrap();
     store.append_ops("d2", &[op(0, "c1", 99)]).await.unwrap();
-    let mut seqs = store.last_seqs("d1").await.unwrap();
+    let mut seqs = store.last_seqs("d1", 0).await.unwrap();
     seqs.sort();
     assert_eq!(
         seqs,
         [("c1".to_string(), 5, 3), ("c2".to_string(), 8, 4)],
         "(client, max seq, its rev)"
+    );
+    let recent = store.last_seqs("d1", 4).await.unwrap();
+    assert_eq!(
+        recent,
+        [("c2".to_string(), 8, 4)],
+        "only clients that wrote from rev 4 on"
     );
 }
 

@@ -31,6 +31,7 @@ pub struct RawHistory {
     pub compact_every_ops: i64,
     pub keep_ops: i64,
     pub keep_age: String,
+    pub keep_versions: i64,
     pub idle_grace: String,
 }
 
@@ -128,6 +129,7 @@ impl Default for RawConfig {
                 compact_every_ops: 1000,
                 keep_ops: 10_000,
                 keep_age: "7d".into(),
+                keep_versions: 50,
                 idle_grace: "3s".into(),
             },
             sharing: RawSharing {
@@ -251,6 +253,8 @@ pub struct HistoryConfig {
     pub keep_ops: u64,
     /// ...and every op younger than this.
     pub keep_age: Duration,
+    /// Automatic versions kept in full; older ones are thinned to the last of each day.
+    pub keep_versions: u64,
     /// How long a document stays loaded after the last person leaves; then it is compacted and closed.
     pub idle_grace: Duration,
 }
@@ -438,6 +442,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         compact_every_ops: positive("history.compact_every_ops", raw.history.compact_every_ops)?,
         keep_ops: positive("history.keep_ops", raw.history.keep_ops)?,
         keep_age: duration("history.keep_age", &raw.history.keep_age)?,
+        keep_versions: positive("history.keep_versions", raw.history.keep_versions)?,
         idle_grace: duration("history.idle_grace", &raw.history.idle_grace)?,
     };
     let log_level = raw.log.level.clone();

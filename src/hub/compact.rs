@@ -13,6 +13,8 @@ pub struct Job {
     /// Ops below this revision may be pruned (if also old enough).
     pub prune_below: u64,
     pub keep_age: Duration,
+    /// Automatic versions kept in full; older ones are thinned to one a day.
+    pub keep_versions: u64,
 }
 
 /// Writes the version (making it current), then prunes; returns the number of ops pruned.
@@ -30,6 +32,10 @@ pub async fn run(store: &Store, metrics: &HubMetrics, job: Job) -> StoreResult<u
         )
         .await?;
     metrics.ops_pruned.inc_by(pruned);
+    let keep_versions = i64::try_from(job.keep_versions).unwrap_or(i64::MAX);
+    store
+        .thin_versions(&job.version.doc_id, keep_versions)
+        .await?;
     metrics
         .compaction_seconds
         .observe(started.elapsed().as_secs_f64());

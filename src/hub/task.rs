@@ -616,6 +616,7 @@ impl Hub {
                 self.state.oldest_rev(),
             ),
             keep_age: history.keep_age,
+            keep_versions: history.keep_versions,
         }
     }
 

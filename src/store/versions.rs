@@ -99,6 +99,24 @@ impl Store {
         Ok(res.rows_affected())
     }
 
+    /// Thins automatic versions: the newest `keep_recent` stay, older ones keep only the last of each day.
+    /// Named, restored and imported versions and the current one are never deleted. Returns how many went.
+    pub async fn thin_versions(&self, doc_id: &str, keep_recent: i64) -> StoreResult<u64> {
+        let res = sqlx::query(
+            "DELETE FROM document_versions WHERE doc_id = $1 AND kind = 'compaction' \
+             AND id NOT IN (SELECT current_version_id FROM documents WHERE id = $1 AND current_version_id IS NOT NULL) \
+             AND id NOT IN (SELECT id FROM document_versions WHERE doc_id = $1 AND kind = 'compaction' \
+                            ORDER BY rev DESC LIMIT $2) \
+             AND rev < (SELECT MAX(w.rev) FROM document_versions w WHERE w.doc_id = $1 AND w.kind = 'compaction' \
+                        AND w.created_at / 86400000 = document_versions.created_at / 86400000)",
+        )
+        .bind(doc_id)
+        .bind(keep_recent)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected())
+    }
+
     /// The document's versions, newest first.
     pub async fn versions(&self, doc_id: &str) -> StoreResult<Vec<VersionMeta>> {
         let sql = format!(

@@ -210,3 +210,46 @@ async fn restoring_a_version_is_a_live_op_and_a_new_version() {
     assert_eq!(all[1]["name"], "Draft 1");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn old_automatic_versions_are_thinned_but_named_ones_stay() {
+    let server = TestServer::start_with(&[
+        ("history.compact_every_ops", "2"),
+        ("history.keep_versions", "3"),
+    ])
+    .await;
+    let (token, doc) = api_setup(&server.base).await;
+    let mut socket = TestSocket::connect(&server.addr.to_string(), &doc, &token).await;
+    socket.hello(&client_id("w"), None).await;
+    let head = type_ops(&mut socket, 1, 0, 4).await;
+    let named = reqwest::Client::new()
+        .post(server.url(&format!("/api/docs/{doc}/versions")))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Keep me"}))
+        .send()
+        .await
+        .expect("name version");
+    assert_eq!(named.status(), 201);
+    let mut head = head;
+    for round in 0..8u64 {
+        head = type_ops(&mut socket, 5 + round * 2, head, 2).await;
+        // Let each background compaction finish before the next is due.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let all = versions(&server, &doc, &token).await;
+    let automatic = all
+        .iter()
+        .filter(|version| version["kind"] == "compaction")
+        .count();
+    assert!(
+        automatic <= 3,
+        "at most keep_versions automatic versions today: {all:?}"
+    );
+    assert!(
+        all.iter().any(|version| version["name"] == "Keep me"),
+        "named versions are never thinned"
+    );
+    assert_eq!(content(&server.base, &doc, &token).await["rev"], head);
+    server.stop().await;
+}

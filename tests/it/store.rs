@@ -4,7 +4,7 @@ use std::future::Future;
 
 use quire::{
     config::{DatabaseUrl, SyncMode},
-    store::{DocScope, NewOp, Role, Store, StoreError, User, now_ms},
+    store::{DocScope, NewOp, NewVersion, Role, Store, StoreError, User, now_ms},
 };
 
 use crate::support::TestPg;
@@ -34,6 +34,7 @@ both_backends!(
     append_ops_moves_head,
     duplicate_rev_conflicts_and_writes_nothing,
     last_seqs_per_client,
+    versions_prune_and_thin,
     reopening_runs_no_migration_twice,
 );
 
@@ -424,4 +425,64 @@ async fn reopening_runs_no_migration_twice(store: Store) {
         .await
         .expect("migrating an up-to-date database is a no-op");
     assert!(store.user_by_id("ann").await.unwrap().is_some());
+}
+
+fn version(id: &str, rev: i64, kind: &'static str) -> NewVersion {
+    NewVersion {
+        id: id.to_string(),
+        doc_id: "d1".to_string(),
+        rev,
+        content_json: r#"[{"insert":"\n"}]"#.to_string(),
+        kind,
+        name: (kind == "named").then(|| format!("name {id}")),
+        created_by: None,
+        contributors: vec!["ann".to_string()],
+        size: 1,
+    }
+}
+
+async fn versions_prune_and_thin(store: Store) {
+    user(&store, "ann").await;
+    store.create_document("d1", "Doc", "ann").await.unwrap();
+    let batch: Vec<NewOp> = (0..6).map(|rev| op(rev, "c1", rev + 1)).collect();
+    store.append_ops("d1", &batch).await.unwrap();
+    for (id, rev, kind) in [
+        ("a", 1, "compaction"),
+        ("n", 2, "named"),
+        ("b", 3, "compaction"),
+        ("c", 4, "compaction"),
+        ("d", 5, "compaction"),
+    ] {
+        store.write_version(&version(id, rev, kind)).await.unwrap();
+    }
+    let current = store
+        .current_snapshot("d1")
+        .await
+        .unwrap()
+        .expect("current version");
+    assert_eq!(current.rev, 5, "the last version written is current");
+    assert_eq!(
+        store.thin_versions("d1", 2).await.unwrap(),
+        2,
+        "a and b go: older than the newest two, not the last of the day"
+    );
+    let ids: Vec<String> = store
+        .versions("d1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
+    assert_eq!(
+        ids,
+        ["d", "c", "n"],
+        "newest first; the named version stays"
+    );
+    assert_eq!(
+        store.prune_ops("d1", 4, now_ms() + 1).await.unwrap(),
+        4,
+        "ops below rev 4"
+    );
+    assert_eq!(store.count_ops("d1").await.unwrap(), 2);
+    assert_eq!(store.ops_since("d1", 0).await.unwrap()[0].rev, 4);
 }

@@ -253,6 +253,37 @@ async fn client(
     loop {
         tokio::select! {
             biased;
+            () = &mut stop_timer => break,
+            () = &mut key_timer, if typing => {
+                let now = Instant::now();
+                let len = doc.len_utf16();
+                let pos = rng.random_range(0..len.max(1));
+                let text: String = (0..work.chars)
+                    .map(|_| b"abcdefghijklmnopqrstuvwxyz "[rng.random_range(0..27usize)] as char)
+                    .collect();
+                let attrs = rng.random_bool(work.bold).then(|| bold.clone());
+                let change = Delta::new().retain(pos, None).insert(text, attrs);
+                if doc.apply(&change, u64::MAX).is_err() {
+                    shared.borrow_mut().apply_errors += 1;
+                }
+                buffer = Some(match buffer.take() {
+                    Some(b) => Pending { delta: b.delta.compose(&change), keys: b.keys + 1, first_key: b.first_key },
+                    None => Pending { delta: change, keys: 1, first_key: now },
+                });
+                next_key += period;
+                key_timer.as_mut().reset(next_key.into());
+                send_now = outstanding.is_none();
+            }
+            () = &mut resend_timer, if resend_armed => {
+                resend_armed = false;
+                if let Some(o) = &outstanding {
+                    let frame = wire::op(rev, o.seq, &o.delta);
+                    if ws.send(Message::text(frame)).await.is_err() {
+                        shared.borrow_mut().closed_early += 1;
+                        return;
+                    }
+                }
+            }
             message = ws.next() => {
                 let text = match message {
                     Some(Ok(Message::Text(text))) => text,
@@ -335,37 +366,6 @@ async fn client(
                     _ => {}
                 }
             }
-            () = &mut key_timer, if typing => {
-                let now = Instant::now();
-                let len = doc.len_utf16();
-                let pos = rng.random_range(0..len.max(1));
-                let text: String = (0..work.chars)
-                    .map(|_| b"abcdefghijklmnopqrstuvwxyz "[rng.random_range(0..27usize)] as char)
-                    .collect();
-                let attrs = rng.random_bool(work.bold).then(|| bold.clone());
-                let change = Delta::new().retain(pos, None).insert(text, attrs);
-                if doc.apply(&change, u64::MAX).is_err() {
-                    shared.borrow_mut().apply_errors += 1;
-                }
-                buffer = Some(match buffer.take() {
-                    Some(b) => Pending { delta: b.delta.compose(&change), keys: b.keys + 1, first_key: b.first_key },
-                    None => Pending { delta: change, keys: 1, first_key: now },
-                });
-                next_key += period;
-                key_timer.as_mut().reset(next_key.into());
-                send_now = outstanding.is_none();
-            }
-            () = &mut resend_timer, if resend_armed => {
-                resend_armed = false;
-                if let Some(o) = &outstanding {
-                    let frame = wire::op(rev, o.seq, &o.delta);
-                    if ws.send(Message::text(frame)).await.is_err() {
-                        shared.borrow_mut().closed_early += 1;
-                        return;
-                    }
-                }
-            }
-            () = &mut stop_timer => break,
         }
         if send_now {
             send_now = false;

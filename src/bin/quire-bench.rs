@@ -49,6 +49,9 @@ enum Command {
     Echo {
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: String,
+        /// Leave Nagle's algorithm on (no TCP_NODELAY), to show what it costs a server.
+        #[arg(long)]
+        nagle: bool,
     },
 }
 
@@ -105,6 +108,9 @@ struct RunArgs {
     /// Start the echo fixture (this binary's `echo` subcommand) and run against it.
     #[arg(long, conflicts_with = "url")]
     spawn_echo: bool,
+    /// With --spawn-echo: leave Nagle's algorithm on in the fixture (`echo --nagle`).
+    #[arg(long, requires = "spawn_echo")]
+    echo_nagle: bool,
     /// Pid of the server to sample CPU and RSS from (/proc); set automatically with --spawn/--spawn-echo.
     #[arg(long)]
     server_pid: Option<u32>,
@@ -214,10 +220,18 @@ async fn bench(args: RunArgs) -> Result<Value> {
         target
     } else if args.spawn_echo {
         let me = std::env::current_exe()?;
-        let server =
-            http::Spawned::start(&me, &["echo".into()], args.server_cpu, dir.clone()).await?;
+        let mut echo_args = vec!["echo".to_string()];
+        if args.echo_nagle {
+            echo_args.push("--nagle".into());
+        }
+        let server = http::Spawned::start(&me, &echo_args, args.server_cpu, dir.clone()).await?;
         let target = run::Target {
-            kind: "echo fixture (spawned)".into(),
+            kind: if args.echo_nagle {
+                "echo fixture (spawned, Nagle on)"
+            } else {
+                "echo fixture (spawned)"
+            }
+            .into(),
             http_base: None,
             ws_base: server.url.clone(),
             token: None,
@@ -374,7 +388,9 @@ fn main() -> ExitCode {
     let json = cli.run.json;
     let result = local.block_on(&runtime, async move {
         match cli.command {
-            Some(Command::Echo { listen }) => echo::serve(&listen).await.map(|()| None),
+            Some(Command::Echo { listen, nagle }) => {
+                echo::serve(&listen, nagle).await.map(|()| None)
+            }
             None => bench(cli.run).await.map(Some),
         }
     });

@@ -24,7 +24,7 @@ struct Doc {
 type Docs = Rc<RefCell<HashMap<String, Rc<RefCell<Doc>>>>>;
 
 /// Serves until killed; prints `quire-bench echo listening on ws://ADDR` when ready.
-pub async fn serve(listen: &str) -> Result<()> {
+pub async fn serve(listen: &str, nagle: bool) -> Result<()> {
     let listener = TcpListener::bind(listen).await?;
     println!(
         "quire-bench echo listening on ws://{}",
@@ -34,7 +34,9 @@ pub async fn serve(listen: &str) -> Result<()> {
     let mut next_id = 0u64;
     loop {
         let (stream, _) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
+        if !nagle {
+            let _ = stream.set_nodelay(true);
+        }
         next_id += 1;
         let (docs, id) = (docs.clone(), next_id);
         tokio::task::spawn_local(async move {

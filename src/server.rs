@@ -39,6 +39,13 @@ pub async fn run(
     let state = http::AppState::new(config.clone(), store.clone(), hubs, registry);
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     println!("Quire is ready at {}", config.public_url);
+    // Every frame of a live edit is small and urgent: with Nagle's algorithm on, an op could wait for the
+    // previous segment's ack (a 40 ms delayed ack on Linux), which was the whole p99 of remote latency.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(%err, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;

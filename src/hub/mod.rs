@@ -28,7 +28,7 @@ use crate::{
     config::Limits,
     ot::Delta,
     protocol::{Selection, UserInfo},
-    store::{Role, Store},
+    store::{GroupCommitter, Role, Store},
 };
 
 /// One serialized text frame (valid UTF-8 JSON), shared by every receiver without copying.
@@ -136,6 +136,8 @@ pub struct Hubs {
 struct HubsInner {
     running: Mutex<HashMap<String, mpsc::Sender<HubMsg>>>,
     store: Store,
+    /// Writes every hub's rounds of ops, batched across documents.
+    committer: GroupCommitter,
     config: HubConfig,
     metrics: HubMetrics,
 }
@@ -147,6 +149,7 @@ impl Hubs {
         Hubs {
             inner: Arc::new(HubsInner {
                 running: Mutex::new(HashMap::new()),
+                committer: GroupCommitter::start(store.clone()),
                 store,
                 config,
                 metrics,

@@ -459,16 +459,17 @@ impl Hub {
     async fn flush(&mut self) {
         if !self.pending.is_empty() {
             let ops: Vec<NewOp> = self.pending.iter().map(|(_, _, op)| op.clone()).collect();
+            let n_ops = ops.len();
             let started = Instant::now();
-            let res = self.hubs.inner.store.append_ops(&self.doc_id, &ops).await;
+            let res = self.hubs.inner.committer.append(&self.doc_id, ops).await;
             let metrics = &self.hubs.inner.metrics;
             metrics
                 .commit_seconds
                 .observe(started.elapsed().as_secs_f64());
-            metrics.commit_batch_ops.observe(ops.len() as f64);
+            metrics.commit_batch_ops.observe(n_ops as f64);
             match res {
                 Ok(()) => {
-                    metrics.ops_committed.inc_by(ops.len() as u64);
+                    metrics.ops_committed.inc_by(n_ops as u64);
                 }
                 Err(err) => return self.write_failed(err),
             }

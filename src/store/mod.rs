@@ -3,6 +3,7 @@
 
 mod accounts;
 mod documents;
+mod group_commit;
 mod operations;
 mod sharing;
 mod versions;
@@ -17,6 +18,7 @@ use sqlx::{
 
 pub use accounts::{ApiToken, User};
 pub use documents::{DocMeta, DocScope, Role};
+pub use group_commit::GroupCommitter;
 pub use operations::{LoggedOp, NewOp, Snapshot};
 pub use sharing::{Member, ShareLink};
 pub use versions::{NewVersion, VersionMeta};

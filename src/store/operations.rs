@@ -35,44 +35,27 @@ impl Store {
     /// Appends ops with contiguous revisions in one transaction and moves the document's head.
     /// A revision that already exists means another writer owns the document: `Conflict`, and nothing is written.
     pub async fn append_ops(&self, doc_id: &str, ops: &[NewOp]) -> StoreResult<()> {
-        let Some(last) = ops.last() else {
-            return Ok(());
-        };
-        let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        for op in ops {
-            sqlx::query(
-                "INSERT INTO operations (doc_id, rev, client, seq, author_id, op, len_after, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(doc_id)
-            .bind(op.rev)
-            .bind(&op.client)
-            .bind(op.seq)
-            .bind(op.author_id.as_deref())
-            .bind(&op.op_json)
-            .bind(op.len_after)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(|err| super::conflict_on_unique(err, "revision already written"))?;
-        }
-        let res = sqlx::query(
-            "UPDATE documents SET head_rev = $1, updated_at = $2, last_editor_id = COALESCE($3, last_editor_id) \
-             WHERE id = $4 AND head_rev = $5",
-        )
-        .bind(last.rev + 1)
-        .bind(now)
-        .bind(last.author_id.as_deref())
-        .bind(doc_id)
-        .bind(ops[0].rev)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
-            return Err(StoreError::Conflict("document head moved under us".into()));
-        }
+        write_ops(&mut tx, doc_id, ops).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Appends several documents' ops in ONE transaction (group commit across documents), each document inside
+    /// its own savepoint: a conflict on one document rolls back only that document. Returns one result per batch.
+    pub async fn append_many(&self, batches: &[(&str, &[NewOp])]) -> Vec<StoreResult<()>> {
+        let mut tx = match self.pool.begin().await {
+            Ok(tx) => tx,
+            Err(err) => return batches.iter().map(|_| Err(group_failed(&err))).collect(),
+        };
+        let mut results = Vec::with_capacity(batches.len());
+        for (doc_id, ops) in batches {
+            results.push(write_in_savepoint(&mut tx, doc_id, ops).await);
+        }
+        if let Err(err) = tx.commit().await {
+            return batches.iter().map(|_| Err(group_failed(&err))).collect();
+        }
+        results
     }
 
     /// Logged ops with `rev >= from_rev`, in order.
@@ -140,4 +123,68 @@ impl Store {
             content_json: row.try_get("content")?,
         }))
     }
+}
+
+async fn write_in_savepoint(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    doc_id: &str,
+    ops: &[NewOp],
+) -> StoreResult<()> {
+    let mut savepoint = sqlx::Connection::begin(&mut **tx).await?;
+    match write_ops(&mut savepoint, doc_id, ops).await {
+        Ok(()) => Ok(savepoint.commit().await?),
+        Err(err) => {
+            savepoint.rollback().await?;
+            Err(err)
+        }
+    }
+}
+
+/// The ops' rows and the document's new head, conditional on the expected head. A revision that already exists
+/// means another writer owns the document: `Conflict`.
+async fn write_ops(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    doc_id: &str,
+    ops: &[NewOp],
+) -> StoreResult<()> {
+    let Some(last) = ops.last() else {
+        return Ok(());
+    };
+    let now = now_ms();
+    for op in ops {
+        sqlx::query(
+            "INSERT INTO operations (doc_id, rev, client, seq, author_id, op, len_after, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(doc_id)
+        .bind(op.rev)
+        .bind(&op.client)
+        .bind(op.seq)
+        .bind(op.author_id.as_deref())
+        .bind(&op.op_json)
+        .bind(op.len_after)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(|err| super::conflict_on_unique(err, "revision already written"))?;
+    }
+    let res = sqlx::query(
+        "UPDATE documents SET head_rev = $1, updated_at = $2, last_editor_id = COALESCE($3, last_editor_id) \
+         WHERE id = $4 AND head_rev = $5",
+    )
+    .bind(last.rev + 1)
+    .bind(now)
+    .bind(last.author_id.as_deref())
+    .bind(doc_id)
+    .bind(ops[0].rev)
+    .execute(&mut **tx)
+    .await?;
+    if res.rows_affected() != 1 {
+        return Err(StoreError::Conflict("document head moved under us".into()));
+    }
+    Ok(())
+}
+
+fn group_failed(err: &sqlx::Error) -> StoreError {
+    StoreError::Corrupt(format!("group commit failed: {err}"))
 }

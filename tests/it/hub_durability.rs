@@ -12,7 +12,16 @@ use crate::{
 };
 
 async fn start(dir: &Path) -> (SpawnedQuire, String) {
-    let quire = SpawnedQuire::start(dir, &["--listen", "127.0.0.1:0"], &[]).await;
+    // The writers send as fast as acks return, which is faster than the default per-connection op budget.
+    let args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--set",
+        "limits.ops_per_second=100000",
+        "--set",
+        "limits.ops_burst=100000",
+    ];
+    let quire = SpawnedQuire::start(dir, &args, &[]).await;
     let addr = quire.url.trim_start_matches("http://").to_string();
     (quire, addr)
 }

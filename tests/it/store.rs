@@ -35,6 +35,7 @@ both_backends!(
     duplicate_rev_conflicts_and_writes_nothing,
     last_seqs_per_client,
     versions_prune_and_thin,
+    group_commit_isolates_a_conflicting_document,
     reopening_runs_no_migration_twice,
 );
 
@@ -485,4 +486,35 @@ async fn versions_prune_and_thin(store: Store) {
     );
     assert_eq!(store.count_ops("d1").await.unwrap(), 2);
     assert_eq!(store.ops_since("d1", 0).await.unwrap()[0].rev, 4);
+}
+
+async fn group_commit_isolates_a_conflicting_document(store: Store) {
+    user(&store, "ann").await;
+    for doc in ["d1", "d2", "d3"] {
+        store.create_document(doc, "Doc", "ann").await.unwrap();
+    }
+    store.append_ops("d2", &[op(0, "c1", 1)]).await.unwrap();
+    let (one, stale, three) = (
+        [op(0, "c1", 1), op(1, "c1", 2)],
+        [op(0, "c9", 1)],
+        [op(0, "c1", 1)],
+    );
+    let results = store
+        .append_many(&[("d1", &one[..]), ("d2", &stale[..]), ("d3", &three[..])])
+        .await;
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(
+        matches!(results[1], Err(StoreError::Conflict(_))),
+        "{results:?}"
+    );
+    assert_eq!(store.count_ops("d1").await.unwrap(), 2);
+    assert_eq!(store.count_ops("d3").await.unwrap(), 1);
+    let d2 = store.ops_since("d2", 0).await.unwrap();
+    assert_eq!(
+        (d2.len(), d2[0].client.as_str()),
+        (1, "c1"),
+        "the conflicting batch wrote nothing"
+    );
+    assert_eq!(store.document("d1").await.unwrap().unwrap().head_rev, 2);
+    assert_eq!(store.document("d2").await.unwrap().unwrap().head_rev, 1);
 }

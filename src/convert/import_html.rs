@@ -6,7 +6,7 @@
 
 use super::html_tokens::{Token, tokens};
 use super::model::{
-    Block, Line, ListKind, MAX_INDENT, Marks, Span, delta_of, push_span, safe_link,
+    Block, Line, ListKind, MAX_INDENT, MarkCounts, Marks, Span, delta_of, push_span, safe_link,
 };
 use crate::ot::Delta;
 
@@ -56,20 +56,11 @@ struct Frame {
 }
 
 #[derive(Default)]
-struct Counts {
-    bold: u32,
-    italic: u32,
-    underline: u32,
-    strike: u32,
-    code: u32,
-}
-
-#[derive(Default)]
 struct Reader {
     lines: Vec<Line>,
     spans: Vec<Span>,
     frames: Vec<Frame>,
-    counts: Counts,
+    counts: MarkCounts,
     links: Vec<Option<String>>,
     code: Option<(Option<String>, String)>,
     pending_space: bool,
@@ -136,7 +127,7 @@ impl Reader {
                 self.pre_fresh = true;
             }
             _ => {
-                if let Some(count) = self.count(&name) {
+                if let Some(count) = self.counts.for_tag(&name) {
                     *count += 1;
                 } else if let Some(kind) = self.block_kind(&name, attrs) {
                     self.open(name, kind);
@@ -153,7 +144,7 @@ impl Reader {
                 self.links.pop();
             }
             _ => {
-                if let Some(count) = self.count(name) {
+                if let Some(count) = self.counts.for_tag(name) {
                     *count = count.saturating_sub(1);
                 } else if let Some(at) = self.frames.iter().rposition(|f| f.tag == name) {
                     while self.frames.len() > at {
@@ -162,17 +153,6 @@ impl Reader {
                 }
             }
         }
-    }
-
-    fn count(&mut self, name: &str) -> Option<&mut u32> {
-        Some(match name {
-            "strong" | "b" => &mut self.counts.bold,
-            "em" | "i" => &mut self.counts.italic,
-            "u" | "ins" => &mut self.counts.underline,
-            "s" | "del" | "strike" => &mut self.counts.strike,
-            "code" => &mut self.counts.code,
-            _ => return None,
-        })
     }
 
     fn block_kind(&mut self, name: &str, attrs: &[(String, String)]) -> Option<Kind> {
@@ -345,14 +325,7 @@ impl Reader {
     }
 
     fn marks(&self) -> Marks {
-        Marks {
-            bold: self.counts.bold > 0,
-            italic: self.counts.italic > 0,
-            underline: self.counts.underline > 0,
-            strike: self.counts.strike > 0,
-            code: self.counts.code > 0,
-            link: self.links.last().cloned().flatten(),
-        }
+        self.counts.marks(self.links.last().cloned().flatten())
     }
 
     fn line_break(&mut self) {

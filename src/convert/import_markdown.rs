@@ -7,7 +7,7 @@ use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, T
 
 use super::import_html;
 use super::model::{
-    Block, Line, ListKind, MAX_INDENT, Marks, Span, delta_of, push_span, safe_link,
+    Block, Line, ListKind, MAX_INDENT, MarkCounts, Marks, Span, delta_of, push_span, safe_link,
 };
 use crate::ot::Delta;
 
@@ -33,19 +33,10 @@ struct Item {
 }
 
 #[derive(Default)]
-struct Counts {
-    bold: u32,
-    italic: u32,
-    underline: u32,
-    strike: u32,
-    code: u32,
-}
-
-#[derive(Default)]
 struct Reader {
     lines: Vec<Line>,
     spans: Vec<Span>,
-    counts: Counts,
+    counts: MarkCounts,
     links: Vec<Option<String>>,
     /// Whether each open list is ordered.
     lists: Vec<bool>,
@@ -179,14 +170,7 @@ impl Reader {
     }
 
     fn marks(&self) -> Marks {
-        Marks {
-            bold: self.counts.bold > 0,
-            italic: self.counts.italic > 0,
-            underline: self.counts.underline > 0,
-            strike: self.counts.strike > 0,
-            code: self.counts.code > 0,
-            link: self.links.last().cloned().flatten(),
-        }
+        self.counts.marks(self.links.last().cloned().flatten())
     }
 
     /// The format of the line being read.
@@ -280,13 +264,8 @@ impl Reader {
             self.line_break();
             return;
         }
-        let count = match name.as_str() {
-            "strong" | "b" => &mut self.counts.bold,
-            "em" | "i" => &mut self.counts.italic,
-            "u" | "ins" => &mut self.counts.underline,
-            "s" | "del" | "strike" => &mut self.counts.strike,
-            "code" => &mut self.counts.code,
-            _ => return,
+        let Some(count) = self.counts.for_tag(&name) else {
+            return;
         };
         *count = if closing {
             count.saturating_sub(1)

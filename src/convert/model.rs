@@ -17,6 +17,42 @@ pub struct Marks {
     pub link: Option<String>,
 }
 
+/// How many open tags of each inline format enclose the reader's position (importers nest them freely).
+#[derive(Debug, Default)]
+pub struct MarkCounts {
+    pub bold: u32,
+    pub italic: u32,
+    pub underline: u32,
+    pub strike: u32,
+    pub code: u32,
+}
+
+impl MarkCounts {
+    /// The counter of an HTML inline tag (HTML files and HTML inside Markdown), if it is one.
+    pub fn for_tag(&mut self, name: &str) -> Option<&mut u32> {
+        Some(match name {
+            "strong" | "b" => &mut self.bold,
+            "em" | "i" => &mut self.italic,
+            "u" | "ins" => &mut self.underline,
+            "s" | "del" | "strike" => &mut self.strike,
+            "code" => &mut self.code,
+            _ => return None,
+        })
+    }
+
+    /// The marks at this position, with the innermost link.
+    pub fn marks(&self, link: Option<String>) -> Marks {
+        Marks {
+            bold: self.bold > 0,
+            italic: self.italic > 0,
+            underline: self.underline > 0,
+            strike: self.strike > 0,
+            code: self.code > 0,
+            link,
+        }
+    }
+}
+
 /// A run of text with one set of marks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span {

@@ -51,6 +51,8 @@ struct Hub {
     /// A background compaction is running; its result arrives as `HubMsg::Compacted`.
     compacting: bool,
     me: mpsc::WeakSender<HubMsg>,
+    /// The serialized document at a revision, shared by everyone who joins at it.
+    snapshot_cache: Option<(u64, Arc<str>)>,
 }
 
 pub(super) async fn run(
@@ -91,6 +93,7 @@ pub(super) async fn run(
         contributors: info.contributors,
         compacting: false,
         me: me.clone(),
+        snapshot_cache: None,
     };
     loop {
         let first = if hub.sessions.is_empty() {
@@ -221,19 +224,23 @@ impl Hub {
         } = join;
         let head = self.state.head();
         let resumable = rev.is_some_and(|rev| self.state.ops_after(rev).is_some());
-        let snapshot = (!resumable)
-            .then(|| serde_json::json!({"rev": head, "ops": self.state.document().to_delta()}));
+        let snapshot = match resumable {
+            true => "null".to_string(),
+            false => format!(r#"{{"rev":{head},"ops":{}}}"#, self.snapshot_json()),
+        };
         let welcome = serde_json::json!({
             "t": "welcome",
             "proto": protocol::PROTOCOL_VERSION,
             "head": head,
             "role": role.as_str(),
-            "snapshot": snapshot,
             "reset": rev.is_some() && !resumable,
             "limits": WireLimits::from(&self.hubs.config().limits),
             "you": {"client": client, "user": user},
-        });
-        let mut frames = vec![Frame::from(welcome.to_string())];
+        })
+        .to_string();
+        // The snapshot is spliced in as already-serialized JSON; `welcome` is an object, so it starts with `{`.
+        let welcome = format!(r#"{{"snapshot":{snapshot},{}"#, &welcome[1..]);
+        let mut frames = vec![Frame::from(welcome)];
         if let Some(ops) = rev.and_then(|rev| self.state.ops_after(rev)) {
             frames.extend(ops.map(|committed| committed.frame.clone()));
         }
@@ -287,6 +294,22 @@ impl Hub {
         for conn in old {
             self.sessions.remove(&conn);
             self.hubs.inner.metrics.sessions.dec();
+        }
+    }
+
+    /// The document at head as Delta JSON, serialized once per revision however many people join at it.
+    fn snapshot_json(&mut self) -> Arc<str> {
+        let head = self.state.head();
+        match &self.snapshot_cache {
+            Some((rev, json)) if *rev == head => json.clone(),
+            _ => {
+                let json: Arc<str> = Arc::from(
+                    serde_json::to_string(&self.state.document().to_delta())
+                        .unwrap_or_else(|_| "[]".into()),
+                );
+                self.snapshot_cache = Some((head, json.clone()));
+                json
+            }
         }
     }
 

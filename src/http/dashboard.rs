@@ -173,7 +173,12 @@ pub fn relative_time(elapsed_ms: i64) -> String {
 }
 
 /// Checks the form's CSRF token and the caller, then runs `action`; errors become pages, success goes back.
-async fn form_action<F, Fut>(caller: PageCaller, csrf: &str, back_to: &str, action: F) -> Response
+pub(super) async fn form_action<F, Fut>(
+    caller: PageCaller,
+    csrf: &str,
+    back_to: &str,
+    action: F,
+) -> Response
 where
     F: FnOnce(Authed) -> Fut,
     Fut: Future<Output = Result<(), ApiError>>,

@@ -18,7 +18,7 @@ use super::{
 use crate::{
     ot::Delta,
     protocol::UserInfo,
-    store::{Role, VersionMeta},
+    store::{Role, User, VersionMeta},
 };
 
 pub fn routes() -> Router<AppState> {
@@ -141,17 +141,27 @@ async fn restore(
     ApiUser(authed): ApiUser,
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    require_role(&state, &authed.user, &id, Role::Editor).await?;
-    let (_, content) = version_content(&state, &id, &version).await?;
-    let user = UserInfo {
-        id: authed.user.id.clone(),
-        name: authed.user.name.clone(),
+    let rev = restore_version(&state, &authed.user, &id, &version).await?;
+    Ok(Json(json!({"rev": rev})))
+}
+
+/// An editor restores a version: the hub commits the op that turns head into it. Returns the op's base revision.
+pub async fn restore_version(
+    state: &AppState,
+    user: &User,
+    doc_id: &str,
+    version_id: &str,
+) -> Result<u64, ApiError> {
+    require_role(state, user, doc_id, Role::Editor).await?;
+    let (_, content) = version_content(state, doc_id, version_id).await?;
+    let author = UserInfo {
+        id: user.id.clone(),
+        name: user.name.clone(),
         color: "#555555".into(),
     };
-    let rev = state
+    state
         .hubs
-        .restore(&id, content, user)
+        .restore(doc_id, content, author)
         .await
-        .map_err(ApiError::internal)?;
-    Ok(Json(json!({"rev": rev})))
+        .map_err(ApiError::internal)
 }

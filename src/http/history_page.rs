@@ -14,17 +14,14 @@ use similar::{ChangeTag, TextDiff};
 
 use super::{
     AppState,
-    dashboard::relative_time,
+    dashboard::{form_action, relative_time},
     docs_api,
     error::{ApiError, PageError},
-    history_api::version_content,
-    pages::{CsrfForm, csrf_refused},
-    session::{self, PageCaller},
+    history_api::{self, version_content},
+    pages::CsrfForm,
+    session::PageCaller,
 };
-use crate::{
-    protocol::UserInfo,
-    store::{Role, VersionMeta},
-};
+use crate::store::VersionMeta;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -239,36 +236,13 @@ async fn restore(
     Path((id, version)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !session::form_csrf_ok(&caller.csrf, &form.csrf) {
-        return csrf_refused();
-    }
-    let Some(authed) = caller.authed else {
-        return Redirect::to("/login").into_response();
-    };
-    let res: Result<(), ApiError> = async {
-        docs_api::require_role(&state, &authed.user, &id, Role::Editor).await?;
-        let (_, content) = version_content(&state, &id, &version).await?;
-        let user = UserInfo {
-            id: authed.user.id.clone(),
-            name: authed.user.name.clone(),
-            color: "#555555".into(),
-        };
-        state
-            .hubs
-            .restore(&id, content, user)
+    let back_to = format!("/d/{id}");
+    form_action(caller, &form.csrf, &back_to, |authed| async move {
+        history_api::restore_version(&state, &authed.user, &id, &version)
             .await
-            .map_err(ApiError::internal)?;
-        Ok(())
-    }
-    .await;
-    match res {
-        Ok(()) => Redirect::to(&format!("/d/{id}")).into_response(),
-        Err(err) => PageError {
-            status: err.status,
-            message: err.message,
-        }
-        .into_response(),
-    }
+            .map(|_| ())
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -40,7 +40,9 @@ struct Hub {
     hubs: Hubs,
     state: DocState,
     sessions: HashMap<ConnId, Session>,
-    pending: Vec<(ConnId, u64, NewOp)>,
+    /// The ops applied in memory this round, not yet durable, and who submitted each (conn, seq).
+    pending: Vec<NewOp>,
+    submitters: Vec<(ConnId, u64)>,
     effects: Vec<Effect>,
     /// Set when the log was written by someone else or could not be written: stop and make clients reconnect.
     stopped: bool,
@@ -87,6 +89,7 @@ pub(super) async fn run(
         state,
         sessions: HashMap::new(),
         pending: Vec::new(),
+        submitters: Vec::new(),
         effects: Vec::new(),
         stopped: false,
         version_rev: info.version_rev,
@@ -379,18 +382,15 @@ impl Hub {
                 other.sel = Some(clamp_selection(moved, len_after));
             }
         }
-        self.pending.push((
-            conn,
-            seq,
-            NewOp {
-                rev: rev as i64,
-                client: client.to_string(),
-                seq: seq as i64,
-                author_id: Some(author_id.to_string()),
-                op_json,
-                len_after: len_after as i64,
-            },
-        ));
+        self.pending.push(NewOp {
+            rev: rev as i64,
+            client: client.to_string(),
+            seq: seq as i64,
+            author_id: Some(author_id.to_string()),
+            op_json,
+            len_after: len_after as i64,
+        });
+        self.submitters.push((conn, seq));
         self.effects.push(Effect::To(
             conn,
             Frame::from(protocol::ack_frame(seq, rev, false)),
@@ -481,7 +481,8 @@ impl Hub {
     /// Writes pending ops durably, then delivers the round's frames. On failure nothing is acked.
     async fn flush(&mut self) {
         if !self.pending.is_empty() {
-            let ops: Vec<NewOp> = self.pending.iter().map(|(_, _, op)| op.clone()).collect();
+            // The ops move to the writer: nothing of them is needed here again, whatever the outcome.
+            let ops = std::mem::take(&mut self.pending);
             let n_ops = ops.len();
             let started = Instant::now();
             let res = self.hubs.inner.committer.append(&self.doc_id, ops).await;
@@ -496,7 +497,7 @@ impl Hub {
                 }
                 Err(err) => return self.write_failed(err),
             }
-            self.pending.clear();
+            self.submitters.clear();
         }
         self.deliver();
     }
@@ -511,7 +512,7 @@ impl Hub {
             _ => tracing::error!(doc_id = %self.doc_id, %err, "cannot write ops"),
         }
         self.effects.clear();
-        for (conn, seq, _) in std::mem::take(&mut self.pending) {
+        for (conn, seq) in std::mem::take(&mut self.submitters) {
             self.hubs.inner.metrics.error(ErrorCode::Internal.as_str());
             let frame = protocol::error_frame(
                 ErrorCode::Internal,

@@ -4,7 +4,9 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{NewOp, Store, StoreError, StoreResult};
+use sqlx::{Any, AnyConnection, pool::PoolConnection};
+
+use super::{NewOp, Store, StoreError, StoreResult, operations::append_group};
 
 /// The most documents written in one transaction.
 const MAX_GROUP: usize = 256;
@@ -56,7 +58,22 @@ impl GroupCommitter {
 }
 
 async fn run(store: Store, mut receiver: mpsc::Receiver<Request>) {
-    while let Some(first) = receiver.recv().await {
+    // The writer keeps its connection between groups: taking one from the pool costs a ping and handing it back
+    // a task, each a round trip to SQLite's worker thread. It gives it back when the pool closes.
+    let mut conn: Option<PoolConnection<Any>> = None;
+    let mut closing = std::pin::pin!(store.close_event());
+    loop {
+        let first = tokio::select! {
+            biased;
+            () = &mut closing, if conn.is_some() => {
+                conn = None;
+                continue;
+            }
+            request = receiver.recv() => match request {
+                Some(request) => request,
+                None => break,
+            },
+        };
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match receiver.try_recv() {
@@ -68,9 +85,36 @@ async fn run(store: Store, mut receiver: mpsc::Receiver<Request>) {
             .iter()
             .map(|request| (request.doc_id.as_str(), request.ops.as_slice()))
             .collect();
-        let results = store.append_many(&batches).await;
+        let results = match writer(&store, &mut conn).await {
+            Ok(writer) => append_group(writer, &batches).await.results,
+            Err(err) => {
+                let why = format!("no connection for the group commit: {err}");
+                batches
+                    .iter()
+                    .map(|_| Err(StoreError::Corrupt(why.clone())))
+                    .collect()
+            }
+        };
+        if results.iter().any(|r| {
+            r.as_ref()
+                .is_err_and(|e| !matches!(e, StoreError::Conflict(_)))
+        }) {
+            // The connection may be what failed: take a fresh one next time.
+            conn = None;
+        }
         for (request, result) in group.into_iter().zip(results) {
             let _ = request.reply.send(result);
         }
     }
+}
+
+async fn writer<'c>(
+    store: &Store,
+    conn: &'c mut Option<PoolConnection<Any>>,
+) -> StoreResult<&'c mut AnyConnection> {
+    if conn.is_none() {
+        *conn = Some(store.writer_connection().await?);
+    }
+    conn.as_deref_mut()
+        .ok_or_else(|| StoreError::Corrupt("no writer connection".into()))
 }

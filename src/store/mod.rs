@@ -2,6 +2,7 @@
 //! Values crossing this boundary are plain Rust types; times are Unix epoch milliseconds.
 
 mod accounts;
+mod checkpoint;
 mod documents;
 mod group_commit;
 mod operations;
@@ -19,7 +20,7 @@ use sqlx::{
 pub use accounts::{ApiToken, User};
 pub use documents::{DocMeta, DocScope, Role};
 pub use group_commit::GroupCommitter;
-pub use operations::{LoggedOp, NewOp, Snapshot};
+pub use operations::{GroupWrite, LoggedOp, NewOp, Snapshot};
 pub use sharing::{Member, ShareLink};
 pub use versions::{NewVersion, VersionMeta};
 
@@ -76,13 +77,16 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30))
+            // A local SQLite file cannot drop a connection; a ping per acquire would be a round trip for nothing.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the single writer; busy_timeout makes writers queue instead of failing.
+                        // WAL lets readers run beside the single writer; busy_timeout makes writers queue instead of
+                        // failing; checkpoints run in the background (see checkpoint.rs), not inside commits.
                         let pragmas = format!(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
-                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;"
                         );
                         sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas))
                             .execute(conn)
@@ -93,6 +97,9 @@ impl Store {
             })
             .connect_with(options)
             .await?;
+        if backend == Backend::Sqlite {
+            checkpoint::start(pool.clone());
+        }
         let store = Store { pool, backend };
         store.migrate().await?;
         Ok(store)

@@ -36,6 +36,8 @@ both_backends!(
     last_seqs_per_client,
     versions_prune_and_thin,
     group_commit_isolates_a_conflicting_document,
+    group_commit_writes_every_document,
+    group_commit_refuses_a_moved_head,
     reopening_runs_no_migration_twice,
 );
 
@@ -46,6 +48,41 @@ async fn with_sqlite<F: Future<Output = ()>>(body: impl FnOnce(Store) -> F) {
         .await
         .expect("open SQLite");
     body(store.clone()).await;
+    store.close().await;
+}
+
+/// With automatic checkpoints off (they stalled commits), the background checkpointer must still copy the WAL
+/// into the database file: a copy of `quire.db` taken while Quire runs holds recent edits, and the WAL does not
+/// grow without bound.
+#[tokio::test]
+async fn sqlite_wal_is_checkpointed_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("quire.db");
+    let url = DatabaseUrl::Sqlite(format!("sqlite://{}", db.display()));
+    let store = Store::open(&url, 4, SyncMode::Normal).await.unwrap();
+    user(&store, "ann").await;
+    store.create_document("d1", "Doc", "ann").await.unwrap();
+    let size_before = std::fs::metadata(&db).unwrap().len();
+    let body = "x".repeat(1000);
+    let batch: Vec<NewOp> = (0..2000)
+        .map(|rev| NewOp {
+            op_json: format!(r#"[{{"insert":"{body}"}}]"#),
+            ..op(rev, "c1", rev + 1)
+        })
+        .collect();
+    store.append_ops("d1", &batch).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let size = std::fs::metadata(&db).unwrap().len();
+        if size > size_before + 2_000_000 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "2 MB of ops still only in the WAL after 10 s (database file {size} bytes)"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     store.close().await;
 }
 
@@ -488,6 +525,67 @@ async fn versions_prune_and_thin(store: Store) {
     assert_eq!(store.ops_since("d1", 0).await.unwrap()[0].rev, 4);
 }
 
+async fn group_commit_writes_every_document(store: Store) {
+    user(&store, "ann").await;
+    for doc in ["d1", "d2", "d3"] {
+        store.create_document(doc, "Doc", "ann").await.unwrap();
+    }
+    store.append_ops("d3", &[op(0, "c1", 1)]).await.unwrap();
+    let (one, two, three) = (
+        [op(0, "c1", 1), op(1, "c1", 2), op(2, "c2", 1)],
+        [op(0, "c1", 1)],
+        [op(1, "c1", 2), op(2, "c1", 3)],
+    );
+    let results = store
+        .append_many(&[("d1", &one[..]), ("d2", &two[..]), ("d3", &three[..])])
+        .await;
+    assert!(!results.split, "one transaction for the whole group");
+    assert!(results.results.iter().all(Result::is_ok), "{results:?}");
+    for (doc, head) in [("d1", 3), ("d2", 1), ("d3", 3)] {
+        let meta = store.document(doc).await.unwrap().unwrap();
+        assert_eq!(meta.head_rev, head, "{doc}");
+        let revs: Vec<i64> = store
+            .ops_since(doc, 0)
+            .await
+            .unwrap()
+            .iter()
+            .map(|o| o.rev)
+            .collect();
+        assert_eq!(revs, (0..head).collect::<Vec<_>>(), "{doc}");
+    }
+    let d1 = store.ops_since("d1", 0).await.unwrap();
+    assert_eq!(d1[2].client, "c2");
+    assert_eq!(d1[2].op_json, r#"[{"insert":"2"}]"#);
+}
+
+/// Ops whose rows are new but whose base is not the head (the document moved on without them): the head check
+/// refuses that document alone.
+async fn group_commit_refuses_a_moved_head(store: Store) {
+    user(&store, "ann").await;
+    for doc in ["d1", "d2"] {
+        store.create_document(doc, "Doc", "ann").await.unwrap();
+    }
+    store.append_ops("d2", &[op(0, "c1", 1)]).await.unwrap();
+    let (fine, gap) = ([op(0, "c1", 1)], [op(5, "c1", 2)]);
+    let write = store
+        .append_many(&[("d1", &fine[..]), ("d2", &gap[..])])
+        .await;
+    assert!(write.split);
+    let results = write.results;
+    assert!(results[0].is_ok(), "{results:?}");
+    assert!(
+        matches!(results[1], Err(StoreError::Conflict(_))),
+        "{results:?}"
+    );
+    assert_eq!(store.document("d1").await.unwrap().unwrap().head_rev, 1);
+    assert_eq!(store.document("d2").await.unwrap().unwrap().head_rev, 1);
+    assert_eq!(
+        store.count_ops("d2").await.unwrap(),
+        1,
+        "the gap op is not kept"
+    );
+}
+
 async fn group_commit_isolates_a_conflicting_document(store: Store) {
     user(&store, "ann").await;
     for doc in ["d1", "d2", "d3"] {
@@ -501,7 +599,8 @@ async fn group_commit_isolates_a_conflicting_document(store: Store) {
     );
     let results = store
         .append_many(&[("d1", &one[..]), ("d2", &stale[..]), ("d3", &three[..])])
-        .await;
+        .await
+        .results;
     assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
     assert!(
         matches!(results[1], Err(StoreError::Conflict(_))),

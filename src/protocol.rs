@@ -153,10 +153,11 @@ pub fn pong_frame(id: Option<Value>) -> String {
 }
 
 /// A committed op as broadcast; `op_json` is the canonical Delta JSON, spliced in without re-parsing.
-pub fn op_frame(rev: u64, op_json: &str, client: &str, seq: u64, user: &Value) -> String {
+/// `user_json` is the author as JSON text (serialized once per session, not once per op).
+pub fn op_frame(rev: u64, op_json: &str, client: &str, seq: u64, user_json: &str) -> String {
     let client = Value::from(client);
     format!(
-        r#"{{"t":"op","rev":{rev},"op":{op_json},"client":{client},"seq":{seq},"user":{user}}}"#
+        r#"{{"t":"op","rev":{rev},"op":{op_json},"client":{client},"seq":{seq},"user":{user_json}}}"#
     )
 }
 
@@ -329,9 +330,10 @@ mod tests {
     #[test]
     fn op_frames_are_valid_json() {
         let user = serde_json::json!({"id": "u1", "name": "Ann \"A\"", "color": "#112233"});
-        let frame = op_frame(4, r#"[{"insert":"x"}]"#, "c\"1", 2, &user);
+        let frame = op_frame(4, r#"[{"insert":"x"}]"#, "c\"1", 2, &user.to_string());
         let value: Value = serde_json::from_str(&frame).unwrap();
         assert_eq!(value["client"], "c\"1");
         assert_eq!(value["op"][0]["insert"], "x");
+        assert_eq!(value["user"]["name"], "Ann \"A\"");
     }
 }

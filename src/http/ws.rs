@@ -26,6 +26,7 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
 /// Close codes in the application range: 4000 asks the client to reconnect (and resume).
 const CLOSE_RECONNECT: u16 = 4000;
 const CLOSE_FATAL: u16 = 4400;
+const READ_BUFFER_BYTES: usize = 1024;
 
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -36,12 +37,13 @@ pub async fn upgrade(
 ) -> Result<Response, ApiError> {
     let limit = state.config.limits.max_message_bytes;
     // The message size is enforced while reading frames, so nobody can make us buffer more than the limit.
-    // A small read buffer keeps idle connections cheap (tungstenite's default is 128 KiB each); writes are
-    // buffered until `write_frames` flushes, so a burst of queued frames costs one system call.
+    // A small read buffer keeps idle connections cheap: tungstenite allocates and zero-fills it for every
+    // connection (its default is 128 KiB). Ops are a few hundred bytes; a large paste just takes more reads.
+    // Writes are buffered until `write_frames` flushes, so a burst of queued frames costs one system call.
     let ws = ws
         .max_message_size(limit)
         .max_frame_size(limit)
-        .read_buffer_size(4096);
+        .read_buffer_size(READ_BUFFER_BYTES);
     let Some(axum::Extension(authed)) = authed else {
         return Ok(ws
             .on_upgrade(|socket| refuse(socket, ErrorCode::Unauthorized, "sign in first"))
@@ -100,6 +102,8 @@ struct Conn {
     presence_budget: TokenBucket,
 }
 
+type Stream = futures::stream::SplitStream<WebSocket>;
+
 async fn connection(
     socket: WebSocket,
     state: AppState,
@@ -108,6 +112,25 @@ async fn connection(
     role: Role,
 ) {
     let (mut sink, mut stream) = socket.split();
+    // Boxed: joining awaits the database and the hub once, and an idle connection's task would otherwise keep
+    // room for those futures for as long as it stays open.
+    let joined = Box::pin(join(&mut sink, &mut stream, state, doc_id, authed, role)).await;
+    let Some((mut conn, mut queue)) = joined else {
+        return;
+    };
+    conn.pump(&mut sink, &mut stream, &mut queue).await;
+    let _ = conn.mailbox.send(HubMsg::Leave { conn: conn.id }).await;
+}
+
+/// `hello`, then the join: the session is in the hub when this returns it.
+async fn join(
+    sink: &mut Sink,
+    stream: &mut Stream,
+    state: AppState,
+    doc_id: String,
+    authed: Authed,
+    role: Role,
+) -> Option<(Conn, mpsc::Receiver<Frame>)> {
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, stream.next()).await {
         Ok(Some(Ok(Message::Text(text)))) => protocol::decode_client_msg(&text),
         Ok(Some(Ok(_))) => Err(protocol::Rejection {
@@ -115,38 +138,44 @@ async fn connection(
             msg: "expected a hello text frame".into(),
             seq: None,
         }),
-        _ => return,
+        _ => return None,
     };
     let hello = match hello {
         Ok(ClientMsg::Hello(hello)) => hello,
         Ok(_) => {
-            return fatal(
-                &mut sink,
+            fatal(
+                sink,
                 ErrorCode::BadMessage,
                 "the first message must be hello",
             )
             .await;
+            return None;
         }
-        Err(rejection) => return fatal(&mut sink, ErrorCode::BadMessage, &rejection.msg).await,
+        Err(rejection) => {
+            fatal(sink, ErrorCode::BadMessage, &rejection.msg).await;
+            return None;
+        }
     };
     if hello.proto != protocol::PROTOCOL_VERSION {
-        return fatal(
-            &mut sink,
+        fatal(
+            sink,
             ErrorCode::UnsupportedProto,
             "this server speaks protocol 1",
         )
         .await;
+        return None;
     }
     if !valid_client_id(&hello.client) {
-        return fatal(
-            &mut sink,
+        fatal(
+            sink,
             ErrorCode::BadMessage,
             "client must be 16 to 128 URL-safe characters",
         )
         .await;
+        return None;
     }
     let limits = &state.config.limits;
-    let (out, mut queue) = mpsc::channel::<Frame>(limits.outbound_queue);
+    let (out, queue) = mpsc::channel::<Frame>(limits.outbound_queue);
     let id = hub::next_conn_id();
     let user = user_info(&authed, &hello);
     let joined = state
@@ -166,7 +195,7 @@ async fn connection(
         let _ = sink
             .send(close(CLOSE_RECONNECT, "document unavailable, try again"))
             .await;
-        return;
+        return None;
     }
     // The role was read at the upgrade, and `hello` may come seconds later: read it again now that the session
     // is in the hub, so a change made in between (removal, demotion, trash) is applied to it. A change made
@@ -177,7 +206,7 @@ async fn connection(
             state.hubs.set_role(&doc_id, &authed.user.id, current).await;
         }
     }
-    let mut conn = Conn {
+    let conn = Conn {
         id,
         mailbox: state.hubs.mailbox(&doc_id),
         ops_budget: TokenBucket::new(limits.ops_per_second, limits.ops_burst),
@@ -185,8 +214,7 @@ async fn connection(
         state: state.clone(),
         doc_id,
     };
-    conn.pump(&mut sink, &mut stream, &mut queue).await;
-    let _ = conn.mailbox.send(HubMsg::Leave { conn: conn.id }).await;
+    Some((conn, queue))
 }
 
 impl Conn {
@@ -194,7 +222,7 @@ impl Conn {
     async fn pump(
         &mut self,
         sink: &mut Sink,
-        stream: &mut futures::stream::SplitStream<WebSocket>,
+        stream: &mut Stream,
         queue: &mut mpsc::Receiver<Frame>,
     ) {
         loop {

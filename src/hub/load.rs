@@ -81,7 +81,7 @@ fn contiguous_tail(mut logged: Vec<LoggedOp>) -> Vec<LoggedOp> {
 }
 
 fn committed(rev: u64, op: Delta, entry: &LoggedOp) -> Committed {
-    let user = serde_json::json!({ "id": entry.author_id });
+    let user = serde_json::json!({ "id": entry.author_id }).to_string();
     let seq = u64::try_from(entry.seq).unwrap_or(0);
     let frame = protocol::op_frame(rev, &entry.op_json, &entry.client, seq, &user);
     Committed {

@@ -83,9 +83,10 @@ pub enum HubMsg {
         reply: oneshot::Sender<Result<String, String>>,
     },
     /// Turn the document into `content` with one ordinary op by `user`; answers the op's base revision.
+    /// (`user` is boxed to keep every message, and so each mailbox's slots, small.)
     Restore {
         content: Delta,
-        user: UserInfo,
+        user: Box<UserInfo>,
         reply: oneshot::Sender<Result<u64, String>>,
     },
 }
@@ -275,7 +276,7 @@ impl Hubs {
             doc_id,
             HubMsg::Restore {
                 content,
-                user,
+                user: Box::new(user),
                 reply,
             },
             answer,

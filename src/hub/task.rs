@@ -7,7 +7,6 @@ use std::{
     time::Instant,
 };
 
-use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::{
@@ -23,7 +22,8 @@ use crate::{
 struct Session {
     client: Arc<str>,
     user: UserInfo,
-    user_json: Value,
+    /// `user` as JSON text, spliced into every op frame of this session.
+    user_json: Arc<str>,
     role: Role,
     out: mpsc::Sender<Frame>,
     sel: Option<Selection>,
@@ -65,12 +65,13 @@ pub(super) async fn run(
 ) {
     let config = hubs.config().clone();
     let max_recent = usize::try_from(config.limits.max_catchup_ops).unwrap_or(usize::MAX);
-    let (mut state, info) = match load_state(
+    // Boxed: loading runs once, and the task's future would otherwise keep its size for the hub's whole life.
+    let (mut state, info) = match Box::pin(load_state(
         &hubs.inner.store,
         &doc_id,
         max_recent,
         config.limits.max_doc_len,
-    )
+    ))
     .await
     {
         Ok(loaded) => loaded,
@@ -104,7 +105,7 @@ pub(super) async fn run(
                 Ok(Some(msg)) => msg,
                 Ok(None) => break,
                 Err(_idle) => {
-                    if hub.exit_if_idle(&me, &mut mailbox).await {
+                    if Box::pin(hub.exit_if_idle(&me, &mut mailbox)).await {
                         return;
                     }
                     continue;
@@ -137,6 +138,10 @@ pub(super) async fn run(
             return;
         }
     }
+}
+
+fn user_json_text(user: &UserInfo) -> Arc<str> {
+    Arc::from(serde_json::to_string(user).unwrap_or_else(|_| "null".into()))
 }
 
 /// Deregisters the hub and answers whatever is still queued, so nobody waits on a hub that is gone.
@@ -198,9 +203,10 @@ impl Hub {
                 reply,
             } => {
                 self.flush().await;
-                let res = self
-                    .write_version_now("named", Some(name), Some(user_id))
-                    .await;
+                // Boxed, like every rare await here: the hub task's future is as large as its largest await,
+                // and it lives for as long as the document is open.
+                let res =
+                    Box::pin(self.write_version_now("named", Some(name), Some(user_id))).await;
                 let _ = reply.send(res);
             }
             HubMsg::Restore {
@@ -209,7 +215,7 @@ impl Hub {
                 reply,
             } => {
                 self.flush().await;
-                let res = self.restore(&content, user).await;
+                let res = Box::pin(self.restore(&content, *user)).await;
                 let _ = reply.send(res);
             }
         }
@@ -268,7 +274,7 @@ impl Hub {
             return;
         }
         self.supersede(&client);
-        let user_json = serde_json::to_value(&user).unwrap_or(Value::Null);
+        let user_json = user_json_text(&user);
         self.sessions.insert(
             conn,
             Session {
@@ -371,7 +377,7 @@ impl Hub {
         op: Delta,
         len_after: u64,
         author_id: &str,
-        user_json: &Value,
+        user_json: &str,
     ) {
         let op_json = serde_json::to_string(&op).unwrap_or_else(|_| "[]".into());
         let frame = Frame::from(protocol::op_frame(rev, &op_json, &client, seq, user_json));
@@ -674,7 +680,7 @@ impl Hub {
         let rev = self.state.head();
         match self.state.submit(&client, rev, 1, &op) {
             SubmitOutcome::Commit { rev, op, len_after } => {
-                let user_json = serde_json::to_value(&user).unwrap_or(Value::Null);
+                let user_json = user_json_text(&user);
                 self.commit_from(
                     RESTORE_CONN,
                     client,

@@ -442,6 +442,25 @@ async fn oversized_message_closes_the_socket() {
     s.server.stop().await;
 }
 
+/// The server reads sockets through a 1 KiB buffer (to keep idle connections small): a paste hundreds of
+/// times larger must still arrive whole, be acked and reach the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paste_far_larger_than_the_read_buffer_arrives_whole() {
+    let s = setup(&[]).await;
+    let (mut a, _, _) = s.open("a").await;
+    let (mut b, _, _) = s.open("b").await;
+    let paste: String = (0..300_000)
+        .map(|i| (b'a' + (i % 26) as u8) as char)
+        .collect();
+    a.send(op(0, 1, json!([{"insert": paste}]))).await;
+    assert_reply("paste", &a.recv().await, &ack(1, 0));
+    let relayed = b.recv().await;
+    assert_eq!(relayed["op"], json!([{"insert": paste}]));
+    let content = s.content().await;
+    assert_eq!(content["ops"][0]["insert"], format!("{paste}\n"));
+    s.server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hello_errors_unauthorized_and_unsupported_proto() {
     let s = setup(&[]).await;

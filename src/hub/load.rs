@@ -3,10 +3,9 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use super::{Committed, DocState, Frame};
+use super::{Committed, DocState};
 use crate::{
     ot::{Delta, Document},
-    protocol,
     store::{LoggedOp, Store, StoreError, StoreResult},
 };
 
@@ -82,14 +81,12 @@ fn contiguous_tail(mut logged: Vec<LoggedOp>) -> Vec<LoggedOp> {
 
 fn committed(rev: u64, op: Delta, entry: &LoggedOp) -> Committed {
     let user = serde_json::json!({ "id": entry.author_id }).to_string();
-    let seq = u64::try_from(entry.seq).unwrap_or(0);
-    let frame = protocol::op_frame(rev, &entry.op_json, &entry.client, seq, &user);
     Committed {
         rev,
         op,
         client: Arc::from(entry.client.as_str()),
-        seq,
-        frame: Frame::from(frame),
+        seq: u64::try_from(entry.seq).unwrap_or(0),
+        user_json: Arc::from(user),
     }
 }
 

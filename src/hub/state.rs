@@ -9,10 +9,12 @@ use std::{
 use super::Frame;
 use crate::{
     ot::{Delta, Document},
-    protocol::{ErrorCode, Selection},
+    protocol::{self, ErrorCode, Selection},
 };
 
-/// A committed op kept in memory for transforming late ops and for resume catch-up.
+/// A committed op kept in memory for transforming late ops and for resume catch-up. The window holds up to
+/// `limits.max_catchup_ops` of these per open document, so it keeps what the frame is made of rather than the
+/// frame itself (which was most of its size): only a resuming client needs the frames again.
 #[derive(Debug, Clone)]
 pub struct Committed {
     /// Base revision: this op turned `rev` into `rev + 1`.
@@ -20,8 +22,22 @@ pub struct Committed {
     pub op: Delta,
     pub client: Arc<str>,
     pub seq: u64,
-    /// The broadcast `op` frame, serialized once and shared by every receiver.
-    pub frame: Frame,
+    /// The author as JSON text, shared with the session that sent it.
+    pub user_json: Arc<str>,
+}
+
+impl Committed {
+    /// The `op` frame that was broadcast when this op committed.
+    pub fn frame(&self) -> Frame {
+        let op_json = serde_json::to_string(&self.op).unwrap_or_else(|_| "[]".into());
+        Frame::from(protocol::op_frame(
+            self.rev,
+            &op_json,
+            &self.client,
+            self.seq,
+            &self.user_json,
+        ))
+    }
 }
 
 #[derive(Debug)]
@@ -226,7 +242,7 @@ mod tests {
                 op: op.clone(),
                 client: Arc::from(client),
                 seq,
-                frame: Frame::new(),
+                user_json: Arc::from("null"),
             });
         }
         outcome

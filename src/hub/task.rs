@@ -251,7 +251,7 @@ impl Hub {
         let welcome = format!(r#"{{"snapshot":{snapshot},{}"#, &welcome[1..]);
         let mut frames = vec![Frame::from(welcome)];
         if let Some(ops) = rev.and_then(|rev| self.state.ops_after(rev)) {
-            frames.extend(ops.map(|committed| committed.frame.clone()));
+            frames.extend(ops.map(Committed::frame));
         }
         for session in self
             .sessions
@@ -377,7 +377,7 @@ impl Hub {
         op: Delta,
         len_after: u64,
         author_id: &str,
-        user_json: &str,
+        user_json: &Arc<str>,
     ) {
         let op_json = serde_json::to_string(&op).unwrap_or_else(|_| "[]".into());
         let frame = Frame::from(protocol::op_frame(rev, &op_json, &client, seq, user_json));
@@ -401,13 +401,13 @@ impl Hub {
             conn,
             Frame::from(protocol::ack_frame(seq, rev, false)),
         ));
-        self.effects.push(Effect::AllBut(conn, frame.clone()));
+        self.effects.push(Effect::AllBut(conn, frame));
         self.state.push_committed(Committed {
             rev,
             op,
             client,
             seq,
-            frame,
+            user_json: user_json.clone(),
         });
     }
 

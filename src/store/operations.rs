@@ -225,9 +225,7 @@ async fn insert_rows(
         "INSERT INTO operations (doc_id, rev, client, seq, author_id, op, len_after, created_at) VALUES {}",
         placeholder_rows(rows.len(), 7, ", $1")
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .persistent(false)
-        .bind(now);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
     for (doc_id, op) in rows {
         query = query
             .bind(*doc_id)
@@ -258,9 +256,7 @@ async fn advance_heads(
          FROM (VALUES {}) AS v WHERE documents.id = v.column1 AND documents.head_rev = v.column2",
         placeholder_rows(heads.len(), 4, "")
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .persistent(false)
-        .bind(now);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
     for (doc_id, first, last) in heads {
         query = query
             .bind(*doc_id)

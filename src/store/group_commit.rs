@@ -1,6 +1,7 @@
-//! Group commit across documents: every hub hands its round of ops to one writer task, which writes whatever has
+//! Group commit across documents: every hub hands its round of ops to one writer, which writes whatever has
 //! queued up meanwhile in a single transaction. SQLite has one writer anyway; batching turns thousands of commits
-//! a second (many documents, a few ops each) into a few dozen, without making a lone document wait.
+//! a second (many documents, a few ops each) into far fewer, without making a lone document wait. On SQLite the
+//! writer is a thread of its own (`sqlite_writer.rs`); on PostgreSQL it is a task using the pool.
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -9,12 +10,12 @@ use sqlx::{Any, AnyConnection, pool::PoolConnection};
 use super::{NewOp, Store, StoreError, StoreResult, operations::append_group};
 
 /// The most documents written in one transaction.
-const MAX_GROUP: usize = 256;
+pub(super) const MAX_GROUP: usize = 256;
 
-struct Request {
-    doc_id: String,
-    ops: Vec<NewOp>,
-    reply: oneshot::Sender<StoreResult<()>>,
+pub(super) struct Request {
+    pub(super) doc_id: String,
+    pub(super) ops: Vec<NewOp>,
+    pub(super) reply: oneshot::Sender<StoreResult<()>>,
 }
 
 /// A handle to the writer task; cheap to clone.
@@ -33,10 +34,20 @@ impl std::fmt::Debug for Request {
 }
 
 impl GroupCommitter {
-    /// Starts the writer task on the current runtime.
+    /// Starts the writer: a thread for a SQLite file, else a task on the current runtime.
     pub fn start(store: Store) -> GroupCommitter {
         let (requests, receiver) = mpsc::channel(4096);
-        tokio::spawn(run(store, receiver));
+        match store.sqlite_file.clone() {
+            Some((path, sync)) => {
+                if let Err(err) = super::sqlite_writer::start(path, sync, receiver) {
+                    // Without its thread every commit fails (the channel is closed) and hubs report it.
+                    tracing::error!(%err, "cannot start the SQLite writer thread");
+                }
+            }
+            None => {
+                tokio::spawn(run(store, receiver));
+            }
+        }
         GroupCommitter { requests }
     }
 

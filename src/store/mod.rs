@@ -7,6 +7,7 @@ mod documents;
 mod group_commit;
 mod operations;
 mod sharing;
+mod sqlite_writer;
 mod versions;
 
 use std::{str::FromStr, time::Duration};
@@ -40,6 +41,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// From the SQLite group-commit writer (`sqlite_writer.rs`), which does not go through sqlx.
+    #[error("database error: {0}")]
+    Writer(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -55,6 +59,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite database file (`None` for PostgreSQL or an in-memory database) and how it syncs: the group
+    /// commit's writer opens a connection of its own to it.
+    sqlite_file: Option<(std::path::PathBuf, SyncMode)>,
 }
 
 impl Store {
@@ -100,7 +107,15 @@ impl Store {
         if backend == Backend::Sqlite {
             checkpoint::start(pool.clone());
         }
-        let store = Store { pool, backend };
+        let sqlite_file = match backend {
+            Backend::Sqlite => sqlite_file(&url).map(|path| (path, sync)),
+            Backend::Postgres => None,
+        };
+        let store = Store {
+            pool,
+            backend,
+            sqlite_file,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -122,6 +137,13 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The file behind a SQLite URL, unless the database lives in memory.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+    let file = options.get_filename();
+    (file != std::path::Path::new(":memory:")).then(|| file.to_path_buf())
 }
 
 /// Adds `mode=rwc` so a missing SQLite file is created rather than reported.

@@ -139,11 +139,12 @@ async fn a_server_transforming_with_the_wrong_priority_is_caught() {
     let mut quire = SpawnedQuire::start(dir.path(), &args, &[]).await;
     let addr = quire.url.trim_start_matches("http://").to_string();
     let mut caught = Vec::new();
-    // Divergence needs a concurrent tie, which random edits make likely but not certain in one run.
-    for attempt in 0..4u64 {
+    // Divergence needs a concurrent tie, which random edits make likely but not certain in one run; the faster
+    // the server commits, the fewer ops are concurrent, so it gets several tries (it usually needs one or two).
+    for attempt in 0..16u64 {
         let (token, doc) = api_setup(&quire.url).await;
         let params = SimParams {
-            n_clients: 6,
+            n_clients: 8,
             n_actions: 80,
             seed: 1000 + attempt,
         };
@@ -151,6 +152,7 @@ async fn a_server_transforming_with_the_wrong_priority_is_caught() {
         let report = simulate(&addr, &doc, &token, params, &content_url).await;
         let (server_doc, server_rev) = content_delta(&content(&quire.url, &doc, &token).await);
         if let Some(problem) = divergence(&report, &server_doc, server_rev) {
+            println!("caught on attempt {attempt}: {problem}");
             caught.push(problem);
             break;
         }

@@ -4,7 +4,7 @@ use std::future::Future;
 
 use quire::{
     config::{DatabaseUrl, SyncMode},
-    store::{DocScope, NewOp, NewVersion, Role, Store, StoreError, User, now_ms},
+    store::{DocScope, GroupCommitter, NewOp, NewVersion, Role, Store, StoreError, User, now_ms},
 };
 
 use crate::support::TestPg;
@@ -37,7 +37,9 @@ both_backends!(
     versions_prune_and_thin,
     group_commit_isolates_a_conflicting_document,
     group_commit_writes_every_document,
+    group_commit_larger_than_one_statement,
     group_commit_refuses_a_moved_head,
+    group_committer_isolates_a_conflicting_document,
     reopening_runs_no_migration_twice,
 );
 
@@ -556,6 +558,51 @@ async fn group_commit_writes_every_document(store: Store) {
     let d1 = store.ops_since("d1", 0).await.unwrap();
     assert_eq!(d1[2].client, "c2");
     assert_eq!(d1[2].op_json, r#"[{"insert":"2"}]"#);
+}
+
+/// 900 rows: more than one multi-row statement holds, so the rows go in several.
+async fn group_commit_larger_than_one_statement(store: Store) {
+    user(&store, "ann").await;
+    let docs = ["d1", "d2", "d3"];
+    for doc in docs {
+        store.create_document(doc, "Doc", "ann").await.unwrap();
+    }
+    let batch: Vec<NewOp> = (0..300).map(|rev| op(rev, "c1", rev + 1)).collect();
+    let write = store.append_many(&docs.map(|doc| (doc, &batch[..]))).await;
+    assert!(!write.split);
+    assert!(write.results.iter().all(Result::is_ok), "{write:?}");
+    for doc in docs {
+        assert_eq!(store.document(doc).await.unwrap().unwrap().head_rev, 300);
+        assert_eq!(store.count_ops(doc).await.unwrap(), 300);
+    }
+}
+
+/// The hubs' writer (a thread of its own on SQLite, a task on PostgreSQL): rounds of several documents queued
+/// together commit together, and a stale round fails alone.
+async fn group_committer_isolates_a_conflicting_document(store: Store) {
+    user(&store, "ann").await;
+    for doc in ["d1", "d2", "d3"] {
+        store.create_document(doc, "Doc", "ann").await.unwrap();
+    }
+    store.append_ops("d2", &[op(0, "c1", 1)]).await.unwrap();
+    let committer = GroupCommitter::start(store.clone());
+    let (one, stale, three) = tokio::join!(
+        committer.append("d1", vec![op(0, "c1", 1), op(1, "c1", 2)]),
+        committer.append("d2", vec![op(0, "c9", 1)]),
+        committer.append("d3", vec![op(0, "c1", 1)]),
+    );
+    assert!(one.is_ok() && three.is_ok(), "{one:?} {three:?}");
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    assert_eq!(store.document("d1").await.unwrap().unwrap().head_rev, 2);
+    assert_eq!(store.document("d3").await.unwrap().unwrap().head_rev, 1);
+    let d2 = store.ops_since("d2", 0).await.unwrap();
+    assert_eq!((d2.len(), d2[0].client.as_str()), (1, "c1"));
+    // The writer goes on after a conflict.
+    committer
+        .append("d2", vec![op(1, "c9", 1)])
+        .await
+        .expect("the next round is written");
+    assert_eq!(store.document("d2").await.unwrap().unwrap().head_rev, 2);
 }
 
 /// Ops whose rows are new but whose base is not the head (the document moved on without them): the head check

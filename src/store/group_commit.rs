@@ -10,7 +10,7 @@ use sqlx::{Any, AnyConnection, pool::PoolConnection};
 use super::{NewOp, Store, StoreError, StoreResult, operations::append_group};
 
 /// The most documents written in one transaction.
-pub(super) const MAX_GROUP: usize = 256;
+const MAX_GROUP: usize = 256;
 
 pub(super) struct Request {
     pub(super) doc_id: String,
@@ -69,8 +69,8 @@ impl GroupCommitter {
 }
 
 async fn run(store: Store, mut receiver: mpsc::Receiver<Request>) {
-    // The writer keeps its connection between groups: taking one from the pool costs a ping and handing it back
-    // a task, each a round trip to SQLite's worker thread. It gives it back when the pool closes.
+    // The writer keeps its connection between groups (taking one from the pool costs a ping, handing it back a
+    // spawned task) and gives it back when the pool closes.
     let mut conn: Option<PoolConnection<Any>> = None;
     let mut closing = std::pin::pin!(store.close_event());
     loop {
@@ -85,13 +85,7 @@ async fn run(store: Store, mut receiver: mpsc::Receiver<Request>) {
                 None => break,
             },
         };
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match receiver.try_recv() {
-                Ok(request) => group.push(request),
-                Err(_) => break,
-            }
-        }
+        let group = gather(first, &mut receiver);
         let batches: Vec<(&str, &[NewOp])> = group
             .iter()
             .map(|request| (request.doc_id.as_str(), request.ops.as_slice()))
@@ -106,16 +100,37 @@ async fn run(store: Store, mut receiver: mpsc::Receiver<Request>) {
                     .collect()
             }
         };
-        if results.iter().any(|r| {
-            r.as_ref()
-                .is_err_and(|e| !matches!(e, StoreError::Conflict(_)))
-        }) {
-            // The connection may be what failed: take a fresh one next time.
+        if connection_suspect(&results) {
             conn = None;
         }
-        for (request, result) in group.into_iter().zip(results) {
-            let _ = request.reply.send(result);
+        reply_all(group, results);
+    }
+}
+
+/// The first request and whatever is queued behind it already, up to `MAX_GROUP`.
+pub(super) fn gather(first: Request, receiver: &mut mpsc::Receiver<Request>) -> Vec<Request> {
+    let mut group = vec![first];
+    while group.len() < MAX_GROUP {
+        match receiver.try_recv() {
+            Ok(request) => group.push(request),
+            Err(_) => break,
         }
+    }
+    group
+}
+
+/// Anything but a conflict failed: the connection may be what failed, so the writer takes a fresh one.
+pub(super) fn connection_suspect(results: &[StoreResult<()>]) -> bool {
+    results.iter().any(|result| {
+        result
+            .as_ref()
+            .is_err_and(|err| !matches!(err, StoreError::Conflict(_)))
+    })
+}
+
+pub(super) fn reply_all(group: Vec<Request>, results: Vec<StoreResult<()>>) {
+    for (request, result) in group.into_iter().zip(results) {
+        let _ = request.reply.send(result);
     }
 }
 

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::{
     NewOp, StoreError, StoreResult,
-    group_commit::{MAX_GROUP, Request},
+    group_commit::{Request, connection_suspect, gather, reply_all},
     now_ms,
 };
 use crate::config::SyncMode;
@@ -34,27 +34,15 @@ pub(super) fn start(
 fn run(path: &Path, sync: SyncMode, mut requests: mpsc::Receiver<Request>) {
     let mut conn: Option<Connection> = None;
     while let Some(first) = requests.blocking_recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match requests.try_recv() {
-                Ok(request) => group.push(request),
-                Err(_) => break,
-            }
-        }
+        let group = gather(first, &mut requests);
         let results = match connection(&mut conn, path, sync) {
             Ok(conn) => write_group(conn, &group),
             Err(err) => group.iter().map(|_| Err(writer_error(&err))).collect(),
         };
-        if results.iter().any(|r| {
-            r.as_ref()
-                .is_err_and(|e| !matches!(e, StoreError::Conflict(_)))
-        }) {
-            // The connection may be what failed: open a fresh one for the next group.
+        if connection_suspect(&results) {
             conn = None;
         }
-        for (request, result) in group.into_iter().zip(results) {
-            let _ = request.reply.send(result);
-        }
+        reply_all(group, results);
     }
 }
 

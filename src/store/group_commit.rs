@@ -18,10 +18,17 @@ pub(super) struct Request {
     pub(super) reply: oneshot::Sender<StoreResult<()>>,
 }
 
-/// A handle to the writer task; cheap to clone.
+/// What the writer is asked: write a round, or (from `Store::close`) hand its connection back and end.
+#[derive(Debug)]
+pub(super) enum Job {
+    Write(Request),
+    Stop(oneshot::Sender<()>),
+}
+
+/// A handle to the writer; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct GroupCommitter {
-    requests: mpsc::Sender<Request>,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl std::fmt::Debug for Request {
@@ -36,7 +43,10 @@ impl std::fmt::Debug for Request {
 impl GroupCommitter {
     /// Starts the writer: a thread for a SQLite file, else a task on the current runtime.
     pub fn start(store: Store) -> GroupCommitter {
-        let (requests, receiver) = mpsc::channel(4096);
+        let (jobs, receiver) = mpsc::channel(4096);
+        if let Ok(mut writer) = store.writer.lock() {
+            *writer = Some(jobs.clone());
+        }
         match store.sqlite_file.clone() {
             Some((path, sync)) => {
                 if let Err(err) = super::sqlite_writer::start(path, sync, receiver) {
@@ -48,7 +58,7 @@ impl GroupCommitter {
                 tokio::spawn(run(store, receiver));
             }
         }
-        GroupCommitter { requests }
+        GroupCommitter { jobs }
     }
 
     /// Writes the ops durably (with the same compare-and-set as `Store::append_ops`); returns once committed.
@@ -59,7 +69,7 @@ impl GroupCommitter {
             ops,
             reply,
         };
-        if self.requests.send(request).await.is_err() {
+        if self.jobs.send(Job::Write(request)).await.is_err() {
             return Err(StoreError::Corrupt("the writer task has stopped".into()));
         }
         answer
@@ -68,55 +78,63 @@ impl GroupCommitter {
     }
 }
 
-async fn run(store: Store, mut receiver: mpsc::Receiver<Request>) {
-    // The writer keeps its connection between groups (taking one from the pool costs a ping, handing it back a
-    // spawned task) and gives it back when the pool closes.
+async fn run(store: Store, mut receiver: mpsc::Receiver<Job>) {
+    // The writer keeps its connection between groups: taking one from the pool costs a ping, handing it back a
+    // spawned task.
     let mut conn: Option<PoolConnection<Any>> = None;
-    let mut closing = std::pin::pin!(store.close_event());
-    loop {
-        let first = tokio::select! {
-            biased;
-            () = &mut closing, if conn.is_some() => {
-                conn = None;
-                continue;
-            }
-            request = receiver.recv() => match request {
-                Some(request) => request,
-                None => break,
-            },
-        };
-        let group = gather(first, &mut receiver);
-        let batches: Vec<(&str, &[NewOp])> = group
-            .iter()
-            .map(|request| (request.doc_id.as_str(), request.ops.as_slice()))
-            .collect();
-        let results = match writer(&store, &mut conn).await {
-            Ok(writer) => append_group(writer, &batches).await.results,
-            Err(err) => {
-                let why = format!("no connection for the group commit: {err}");
-                batches
-                    .iter()
-                    .map(|_| Err(StoreError::Corrupt(why.clone())))
-                    .collect()
-            }
-        };
-        if connection_suspect(&results) {
-            conn = None;
+    while let Some(first) = receiver.recv().await {
+        let (group, stop) = gather(first, &mut receiver);
+        write_group(&store, &mut conn, group).await;
+        if let Some(done) = stop {
+            drop(conn);
+            let _ = done.send(());
+            return;
         }
-        reply_all(group, results);
     }
 }
 
-/// The first request and whatever is queued behind it already, up to `MAX_GROUP`.
-pub(super) fn gather(first: Request, receiver: &mut mpsc::Receiver<Request>) -> Vec<Request> {
-    let mut group = vec![first];
-    while group.len() < MAX_GROUP {
-        match receiver.try_recv() {
-            Ok(request) => group.push(request),
-            Err(_) => break,
+async fn write_group(store: &Store, conn: &mut Option<PoolConnection<Any>>, group: Vec<Request>) {
+    if group.is_empty() {
+        return;
+    }
+    let batches: Vec<(&str, &[NewOp])> = group
+        .iter()
+        .map(|request| (request.doc_id.as_str(), request.ops.as_slice()))
+        .collect();
+    let results = match writer(store, conn).await {
+        Ok(writer) => append_group(writer, &batches).await.results,
+        Err(err) => {
+            let why = format!("no connection for the group commit: {err}");
+            batches
+                .iter()
+                .map(|_| Err(StoreError::Corrupt(why.clone())))
+                .collect()
+        }
+    };
+    if connection_suspect(&results) {
+        *conn = None;
+    }
+    reply_all(group, results);
+}
+
+/// The next group: the writes of `first` and of the jobs queued behind it already, up to `MAX_GROUP`. A stop met on
+/// the way ends the group and is returned, to be answered once the group is written.
+pub(super) fn gather(
+    first: Job,
+    receiver: &mut mpsc::Receiver<Job>,
+) -> (Vec<Request>, Option<oneshot::Sender<()>>) {
+    let mut group = Vec::new();
+    let mut next = Some(first);
+    while let Some(job) = next.take() {
+        match job {
+            Job::Write(request) => group.push(request),
+            Job::Stop(done) => return (group, Some(done)),
+        }
+        if group.len() < MAX_GROUP {
+            next = receiver.try_recv().ok();
         }
     }
-    group
+    (group, None)
 }
 
 /// Anything but a conflict failed: the connection may be what failed, so the writer takes a fresh one.

@@ -10,7 +10,11 @@ mod sharing;
 mod sqlite_writer;
 mod versions;
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    str::FromStr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use sqlx::{
     AnyPool,
@@ -24,6 +28,8 @@ pub use group_commit::GroupCommitter;
 pub use operations::{GroupWrite, LoggedOp, NewOp, Snapshot};
 pub use sharing::{Member, ShareLink};
 pub use versions::{NewVersion, VersionMeta};
+
+use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{DatabaseUrl, SyncMode};
 
@@ -62,6 +68,8 @@ pub struct Store {
     /// The SQLite database file (`None` for PostgreSQL or an in-memory database) and how it syncs: the group
     /// commit's writer opens a connection of its own to it.
     sqlite_file: Option<(std::path::PathBuf, SyncMode)>,
+    /// The group commit's writer (set by `GroupCommitter::start`), which `close` stops first.
+    writer: Arc<Mutex<Option<mpsc::Sender<group_commit::Job>>>>,
 }
 
 impl Store {
@@ -115,6 +123,7 @@ impl Store {
             pool,
             backend,
             sqlite_file,
+            writer: Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -133,8 +142,16 @@ impl Store {
         self.backend
     }
 
-    /// Waits for checked-out connections and closes the pool (checkpointing SQLite's WAL).
+    /// Stops the group commit's writer (after the writes queued before this call), waits for checked-out
+    /// connections and closes the pool, which checkpoints SQLite's WAL into the database file.
     pub async fn close(&self) {
+        let writer = self.writer.lock().ok().and_then(|mut writer| writer.take());
+        if let Some(writer) = writer {
+            let (done, stopped) = oneshot::channel();
+            if writer.send(group_commit::Job::Stop(done)).await.is_ok() {
+                let _ = stopped.await;
+            }
+        }
         self.pool.close().await;
     }
 }

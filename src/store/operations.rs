@@ -1,9 +1,6 @@
 //! The operation log and snapshots: what a hub loads and what it commits. Op bodies are stored as the canonical JSON text.
 
-use sqlx::{
-    Any, AnyConnection, Connection, Row,
-    pool::{CloseEvent, PoolConnection},
-};
+use sqlx::{Any, AnyConnection, Connection, Row, pool::PoolConnection};
 
 use super::{Store, StoreError, StoreResult, now_ms};
 
@@ -67,11 +64,6 @@ impl Store {
     /// A connection for a writer that keeps it between transactions (see `GroupCommitter`).
     pub async fn writer_connection(&self) -> StoreResult<PoolConnection<Any>> {
         Ok(self.pool.acquire().await?)
-    }
-
-    /// Resolves once `close` has been called: whoever keeps a connection must hand it back then.
-    pub fn close_event(&self) -> CloseEvent {
-        self.pool.close_event()
     }
 
     /// Logged ops with `rev >= from_rev`, in order.

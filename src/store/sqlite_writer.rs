@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::{
     NewOp, StoreError, StoreResult,
-    group_commit::{Request, connection_suspect, gather, reply_all},
+    group_commit::{Job, Request, connection_suspect, gather, reply_all},
     now_ms,
 };
 use crate::config::SyncMode;
@@ -23,26 +23,34 @@ use crate::config::SyncMode;
 pub(super) fn start(
     path: PathBuf,
     sync: SyncMode,
-    requests: mpsc::Receiver<Request>,
+    jobs: mpsc::Receiver<Job>,
 ) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("quire-writer".into())
-        .spawn(move || run(&path, sync, requests))
+        .spawn(move || run(&path, sync, jobs))
         .map(drop)
 }
 
-fn run(path: &Path, sync: SyncMode, mut requests: mpsc::Receiver<Request>) {
+fn run(path: &Path, sync: SyncMode, mut jobs: mpsc::Receiver<Job>) {
     let mut conn: Option<Connection> = None;
-    while let Some(first) = requests.blocking_recv() {
-        let group = gather(first, &mut requests);
-        let results = match connection(&mut conn, path, sync) {
-            Ok(conn) => write_group(conn, &group),
-            Err(err) => group.iter().map(|_| Err(writer_error(&err))).collect(),
-        };
-        if connection_suspect(&results) {
-            conn = None;
+    while let Some(first) = jobs.blocking_recv() {
+        let (group, stop) = gather(first, &mut jobs);
+        if !group.is_empty() {
+            let results = match connection(&mut conn, path, sync) {
+                Ok(conn) => write_group(conn, &group),
+                Err(err) => group.iter().map(|_| Err(writer_error(&err))).collect(),
+            };
+            if connection_suspect(&results) {
+                conn = None;
+            }
+            reply_all(group, results);
         }
-        reply_all(group, results);
+        if let Some(done) = stop {
+            // `Store::close`: closing this connection first lets the pool's last one checkpoint the WAL away.
+            drop(conn);
+            let _ = done.send(());
+            return;
+        }
     }
 }
 

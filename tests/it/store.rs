@@ -88,6 +88,34 @@ async fn sqlite_wal_is_checkpointed_in_the_background() {
     store.close().await;
 }
 
+/// A clean stop leaves the whole document in `quire.db`: the writer thread's connection is closed before the
+/// pool's last one, which checkpoints the WAL and removes it (a copy of the file alone is then a full backup).
+#[tokio::test]
+async fn closing_the_store_leaves_no_wal_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("quire.db");
+    let url = DatabaseUrl::Sqlite(format!("sqlite://{}", db.display()));
+    let store = Store::open(&url, 4, SyncMode::Normal).await.unwrap();
+    user(&store, "ann").await;
+    store.create_document("d1", "Doc", "ann").await.unwrap();
+    let committer = GroupCommitter::start(store.clone());
+    committer
+        .append("d1", vec![op(0, "c1", 1), op(1, "c1", 2)])
+        .await
+        .unwrap();
+    store.close().await;
+    let wal = dir.path().join("quire.db-wal");
+    let wal_len = std::fs::metadata(&wal).map_or(0, |meta| meta.len());
+    assert_eq!(wal_len, 0, "{} is left with {wal_len} bytes", wal.display());
+    let reopened = Store::open(&url, 4, SyncMode::Normal).await.unwrap();
+    assert_eq!(reopened.count_ops("d1").await.unwrap(), 2);
+    assert!(
+        committer.append("d1", vec![op(2, "c1", 3)]).await.is_err(),
+        "the stopped writer refuses further writes"
+    );
+    reopened.close().await;
+}
+
 async fn with_postgres<F: Future<Output = ()>>(body: impl FnOnce(Store) -> F) {
     let Some(pg) = TestPg::start().await else {
         return;

@@ -44,13 +44,30 @@ both_backends!(
 );
 
 async fn with_sqlite<F: Future<Output = ()>>(body: impl FnOnce(Store) -> F) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::Sqlite(format!("sqlite://{}/quire.db", dir.path().display()));
-    let store = Store::open(&url, 4, SyncMode::Normal)
-        .await
-        .expect("open SQLite");
+    let (_dir, store) = sqlite_store().await;
     body(store.clone()).await;
     store.close().await;
+}
+
+/// A store on a fresh SQLite file, `quire.db` in the returned temp dir.
+async fn sqlite_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&sqlite_url(dir.path()), 4, SyncMode::Normal)
+        .await
+        .expect("open SQLite");
+    (dir, store)
+}
+
+fn sqlite_url(dir: &std::path::Path) -> DatabaseUrl {
+    DatabaseUrl::Sqlite(format!("sqlite://{}", dir.join("quire.db").display()))
+}
+
+/// A store on a fresh SQLite file with user `ann` and her document `d1`.
+async fn sqlite_store_with_d1() -> (tempfile::TempDir, Store) {
+    let (dir, store) = sqlite_store().await;
+    user(&store, "ann").await;
+    store.create_document("d1", "Doc", "ann").await.unwrap();
+    (dir, store)
 }
 
 /// With automatic checkpoints off (they stalled commits), the background checkpointer must still copy the WAL
@@ -58,12 +75,8 @@ async fn with_sqlite<F: Future<Output = ()>>(body: impl FnOnce(Store) -> F) {
 /// grow without bound.
 #[tokio::test]
 async fn sqlite_wal_is_checkpointed_in_the_background() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, store) = sqlite_store_with_d1().await;
     let db = dir.path().join("quire.db");
-    let url = DatabaseUrl::Sqlite(format!("sqlite://{}", db.display()));
-    let store = Store::open(&url, 4, SyncMode::Normal).await.unwrap();
-    user(&store, "ann").await;
-    store.create_document("d1", "Doc", "ann").await.unwrap();
     let size_before = std::fs::metadata(&db).unwrap().len();
     let body = "x".repeat(1000);
     let batch: Vec<NewOp> = (0..2000)
@@ -92,12 +105,7 @@ async fn sqlite_wal_is_checkpointed_in_the_background() {
 /// pool's last one, which checkpoints the WAL and removes it (a copy of the file alone is then a full backup).
 #[tokio::test]
 async fn closing_the_store_leaves_no_wal_behind() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("quire.db");
-    let url = DatabaseUrl::Sqlite(format!("sqlite://{}", db.display()));
-    let store = Store::open(&url, 4, SyncMode::Normal).await.unwrap();
-    user(&store, "ann").await;
-    store.create_document("d1", "Doc", "ann").await.unwrap();
+    let (dir, store) = sqlite_store_with_d1().await;
     let committer = GroupCommitter::start(store.clone());
     committer
         .append("d1", vec![op(0, "c1", 1), op(1, "c1", 2)])
@@ -107,7 +115,9 @@ async fn closing_the_store_leaves_no_wal_behind() {
     let wal = dir.path().join("quire.db-wal");
     let wal_len = std::fs::metadata(&wal).map_or(0, |meta| meta.len());
     assert_eq!(wal_len, 0, "{} is left with {wal_len} bytes", wal.display());
-    let reopened = Store::open(&url, 4, SyncMode::Normal).await.unwrap();
+    let reopened = Store::open(&sqlite_url(dir.path()), 4, SyncMode::Normal)
+        .await
+        .unwrap();
     assert_eq!(reopened.count_ops("d1").await.unwrap(), 2);
     assert!(
         committer.append("d1", vec![op(2, "c1", 3)]).await.is_err(),

@@ -4,7 +4,7 @@ use quire::auth;
 use serde_json::{Value, json};
 
 use crate::support::{
-    TestServer, TestUser, client, cookie_value, expect_json_error, form_csrf, post_form,
+    TestServer, TestUser, client, cookie_value, expect_json_error, form_csrf, get_text, post_form,
     post_login, set_cookies,
 };
 
@@ -146,14 +146,7 @@ async fn wrong_password_is_401_and_sets_no_cookie() {
 async fn signup_form_needs_the_csrf_token() {
     let server = TestServer::start().await;
     let browser = client();
-    let page = browser
-        .get(server.url("/signup"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&browser, server.url("/signup")).await;
     let csrf = form_csrf(&page);
     let fields = [
         ("name", "Form Person"),
@@ -193,14 +186,7 @@ async fn login_and_logout_forms_need_the_csrf_token() {
     let server = TestServer::start().await;
     let ann = TestUser::signup(&server, "Ann").await;
     let browser = client();
-    let page = browser
-        .get(server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&browser, server.url("/login")).await;
     let csrf = form_csrf(&page);
     let fields = [
         ("email", ann.email.as_str()),
@@ -337,27 +323,13 @@ async fn closed_signup_is_refused_by_api_and_page() {
         .await
         .unwrap();
     expect_json_error(response, 403, "forbidden").await;
-    let page = browser
-        .get(server.url("/signup"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&browser, server.url("/signup")).await;
     assert!(page.contains("Sign-up is closed"), "{page}");
     assert!(
         !page.contains("action=\"/signup\""),
         "no sign-up form when closed"
     );
-    let login_page = browser
-        .get(server.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let login_page = get_text(&browser, server.url("/login")).await;
     assert!(
         !login_page.contains("href=\"/signup\""),
         "the log-in page does not advertise sign-up"

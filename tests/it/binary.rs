@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::header;
 
-use crate::support::{SpawnedQuire, client};
+use crate::support::{SpawnedQuire, client, get_text};
 
 #[tokio::test]
 async fn bare_binary_serves_pages_assets_and_metrics_then_stops_on_sigterm() {
@@ -30,14 +30,7 @@ async fn bare_binary_serves_pages_assets_and_metrics_then_stops_on_sigterm() {
         login.text().await.unwrap().contains("action=\"/login\""),
         "the log-in form"
     );
-    let signup = http
-        .get(url("/signup"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let signup = get_text(&http, url("/signup")).await;
     assert!(
         signup.contains("action=\"/signup\""),
         "sign-up is open by default"
@@ -124,14 +117,7 @@ async fn check_asset_caching(http: &reqwest::Client, asset: &str) {
 }
 
 async fn check_metrics(http: &reqwest::Client, metrics: &str) {
-    let text = http
-        .get(metrics)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = get_text(http, metrics).await;
     let counter = text
         .lines()
         .find(|line| {

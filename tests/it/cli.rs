@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{TestPg, TestServer, TestUser, client, post_login, run_quire};
+use crate::support::{TestPg, TestServer, TestUser, client, get_text, post_login, run_quire};
 
 /// Runs `quire <server's database flags> ARGS` in the server's data directory and asserts success; returns stdout.
 async fn quire_ok(server: &TestServer, args: &[&str], stdin: &str) -> String {
@@ -229,14 +229,7 @@ async fn invite_prints_a_signup_link_that_works_once() {
     let token = link
         .strip_prefix(&prefix)
         .unwrap_or_else(|| panic!("unexpected link {link}"));
-    let page = client()
-        .get(link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&client(), link).await;
     assert!(
         page.contains(token),
         "the sign-up form carries the invitation"

@@ -397,7 +397,7 @@ mod over_http {
 
     use super::{golden, golden_delta};
     use crate::hub_convergence::{api_setup, content};
-    use crate::support::{TestServer, TestUser, run_quire};
+    use crate::support::{TestServer, TestUser, get_text, run_quire};
 
     async fn import(
         server: &TestServer,
@@ -492,25 +492,9 @@ mod over_http {
     async fn the_dashboard_offers_an_import() {
         let server = TestServer::start().await;
         let user = TestUser::signup(&server, "Dash").await;
-        let page = user
-            .http
-            .get(server.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = get_text(&user.http, server.url("/")).await;
         assert!(page.contains("id=\"import-file\""), "{page}");
-        let script = user
-            .http
-            .get(server.url("/assets/dashboard.js"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let script = get_text(&user.http, server.url("/assets/dashboard.js")).await;
         assert!(script.contains("/api/docs/import") && script.contains("X-CSRF-Token"));
         server.stop().await;
     }

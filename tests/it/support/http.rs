@@ -5,6 +5,17 @@ use serde_json::{Value, json};
 
 use super::TestServer;
 
+/// GETs a page and returns its body, whatever the status.
+pub async fn get_text(http: &Client, url: impl reqwest::IntoUrl) -> String {
+    http.get(url)
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body text")
+}
+
 /// Every `Set-Cookie` header of a response, as text.
 pub fn set_cookies(response: &Response) -> Vec<String> {
     response

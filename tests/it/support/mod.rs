@@ -11,7 +11,8 @@ mod server;
 mod user;
 
 pub use http::{
-    cookie_value, expect_json_error, form_body, form_csrf, post_form, post_login, set_cookies,
+    cookie_value, expect_json_error, form_body, form_csrf, get_text, post_form, post_login,
+    set_cookies,
 };
 pub use pg::{TestPg, require_services};
 pub use process::{SpawnedQuire, quire_bin, quire_command, run_quire};

@@ -65,9 +65,16 @@ fn sqlite_url(dir: &std::path::Path) -> DatabaseUrl {
 /// A store on a fresh SQLite file with user `ann` and her document `d1`.
 async fn sqlite_store_with_d1() -> (tempfile::TempDir, Store) {
     let (dir, store) = sqlite_store().await;
-    user(&store, "ann").await;
-    store.create_document("d1", "Doc", "ann").await.unwrap();
+    ann_with_docs(&store, &["d1"]).await;
     (dir, store)
+}
+
+/// User `ann` and her documents `ids`, all empty.
+async fn ann_with_docs(store: &Store, ids: &[&str]) {
+    user(store, "ann").await;
+    for id in ids {
+        store.create_document(id, "Doc", "ann").await.unwrap();
+    }
 }
 
 /// With automatic checkpoints off (they stalled commits), the background checkpointer must still copy the WAL
@@ -566,10 +573,7 @@ async fn versions_prune_and_thin(store: Store) {
 }
 
 async fn group_commit_writes_every_document(store: Store) {
-    user(&store, "ann").await;
-    for doc in ["d1", "d2", "d3"] {
-        store.create_document(doc, "Doc", "ann").await.unwrap();
-    }
+    ann_with_docs(&store, &["d1", "d2", "d3"]).await;
     store.append_ops("d3", &[op(0, "c1", 1)]).await.unwrap();
     let (one, two, three) = (
         [op(0, "c1", 1), op(1, "c1", 2), op(2, "c2", 1)],
@@ -600,11 +604,8 @@ async fn group_commit_writes_every_document(store: Store) {
 
 /// 900 rows: more than one multi-row statement holds, so the rows go in several.
 async fn group_commit_larger_than_one_statement(store: Store) {
-    user(&store, "ann").await;
     let docs = ["d1", "d2", "d3"];
-    for doc in docs {
-        store.create_document(doc, "Doc", "ann").await.unwrap();
-    }
+    ann_with_docs(&store, &docs).await;
     let batch: Vec<NewOp> = (0..300).map(|rev| op(rev, "c1", rev + 1)).collect();
     let write = store.append_many(&docs.map(|doc| (doc, &batch[..]))).await;
     assert!(!write.split);
@@ -618,10 +619,7 @@ async fn group_commit_larger_than_one_statement(store: Store) {
 /// The hubs' writer (a thread of its own on SQLite, a task on PostgreSQL): rounds of several documents queued
 /// together commit together, and a stale round fails alone.
 async fn group_committer_isolates_a_conflicting_document(store: Store) {
-    user(&store, "ann").await;
-    for doc in ["d1", "d2", "d3"] {
-        store.create_document(doc, "Doc", "ann").await.unwrap();
-    }
+    ann_with_docs(&store, &["d1", "d2", "d3"]).await;
     store.append_ops("d2", &[op(0, "c1", 1)]).await.unwrap();
     let committer = GroupCommitter::start(store.clone());
     let (one, stale, three) = tokio::join!(
@@ -646,10 +644,7 @@ async fn group_committer_isolates_a_conflicting_document(store: Store) {
 /// Ops whose rows are new but whose base is not the head (the document moved on without them): the head check
 /// refuses that document alone.
 async fn group_commit_refuses_a_moved_head(store: Store) {
-    user(&store, "ann").await;
-    for doc in ["d1", "d2"] {
-        store.create_document(doc, "Doc", "ann").await.unwrap();
-    }
+    ann_with_docs(&store, &["d1", "d2"]).await;
     store.append_ops("d2", &[op(0, "c1", 1)]).await.unwrap();
     let (fine, gap) = ([op(0, "c1", 1)], [op(5, "c1", 2)]);
     let write = store
@@ -672,10 +667,7 @@ async fn group_commit_refuses_a_moved_head(store: Store) {
 }
 
 async fn group_commit_isolates_a_conflicting_document(store: Store) {
-    user(&store, "ann").await;
-    for doc in ["d1", "d2", "d3"] {
-        store.create_document(doc, "Doc", "ann").await.unwrap();
-    }
+    ann_with_docs(&store, &["d1", "d2", "d3"]).await;
     store.append_ops("d2", &[op(0, "c1", 1)]).await.unwrap();
     let (one, stale, three) = (
         [op(0, "c1", 1), op(1, "c1", 2)],

@@ -43,10 +43,7 @@ impl Store {
     /// Appends ops with contiguous revisions in one transaction and moves the document's head.
     /// A revision that already exists means another writer owns the document: `Conflict`, and nothing is written.
     pub async fn append_ops(&self, doc_id: &str, ops: &[NewOp]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        write_ops(&mut tx, doc_id, ops).await?;
-        tx.commit().await?;
-        Ok(())
+        append_alone(&mut *self.pool.acquire().await?, doc_id, ops).await
     }
 
     /// Appends several documents' ops in ONE transaction (group commit across documents). A conflict on one

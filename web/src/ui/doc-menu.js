@@ -59,6 +59,15 @@ export function createDocMenu({ root, button, docId, api, title, flash, canWrite
       open(e.key === 'ArrowUp');
     }
   });
+  // Focus handed to something else while the menu is open (a closing dialog
+  // gives focus back to its opener a task after it closes) takes the menu
+  // with it, as Tab does. Only a known new owner counts: a null relatedTarget
+  // is also what a click on an item gives where buttons take no focus
+  // (Safari), and pointerdown outside already covers clicks elsewhere.
+  menu.addEventListener('focusout', (e) => {
+    const to = e.relatedTarget;
+    if (to && !menu.contains(to) && !button.contains(to)) close(false);
+  });
   menu.addEventListener('keydown', (e) => {
     const list = items();
     const i = list.indexOf(document.activeElement);

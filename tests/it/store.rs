@@ -133,6 +133,74 @@ async fn closing_the_store_leaves_no_wal_behind() {
     reopened.close().await;
 }
 
+/// Migration 0005 rebuilds SQLite's operation log `WITHOUT ROWID`: a database an older Quire wrote (migrated to
+/// 0004) keeps every op, the document opens at its head, and the rebuilt key still refuses a second op at a rev.
+#[tokio::test]
+async fn upgrading_sqlite_from_0004_keeps_the_op_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = sqlx::sqlite::SqlitePoolOptions::new()
+        .connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(dir.path().join("quire.db"))
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    let mut up_to_0004 = sqlx::migrate::Migrator::new(migrations).await.unwrap();
+    up_to_0004.migrations = up_to_0004
+        .migrations
+        .iter()
+        .filter(|migration| migration.version <= 4)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    up_to_0004.run(&old).await.unwrap();
+    for sql in [
+        "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ('ann', 'ann@example.com', 'Ann', 'x', 1)",
+        "INSERT INTO documents (id, title, owner_id, head_rev, created_at, updated_at) VALUES ('d1', 'Doc', 'ann', 3, 1, 2)",
+        r#"INSERT INTO operations (doc_id, rev, client, seq, author_id, op, len_after, created_at) VALUES
+            ('d1', 0, 'c1', 1, 'ann', '[{"insert":"a"}]', 2, 1),
+            ('d1', 1, 'c1', 2, 'ann', '[{"retain":1},{"insert":"b"}]', 3, 1),
+            ('d1', 2, 'c2', 1, NULL, '[{"retain":2},{"insert":"c"}]', 4, 2)"#,
+    ] {
+        sqlx::query(sql).execute(&old).await.unwrap();
+    }
+    old.close().await;
+
+    let store = Store::open(&sqlite_url(dir.path()), 4, SyncMode::Normal)
+        .await
+        .expect("0005 upgrades the old database");
+    let ops = store.ops_since("d1", 0).await.unwrap();
+    let summary: Vec<_> = ops
+        .iter()
+        .map(|op| {
+            (
+                op.rev,
+                op.client.as_str(),
+                op.seq,
+                op.author_id.as_deref(),
+                op.op_json.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (0, "c1", 1, Some("ann"), r#"[{"insert":"a"}]"#),
+            (1, "c1", 2, Some("ann"), r#"[{"retain":1},{"insert":"b"}]"#),
+            (2, "c2", 1, None, r#"[{"retain":2},{"insert":"c"}]"#),
+        ]
+    );
+    assert_eq!(store.document("d1").await.unwrap().unwrap().head_rev, 3);
+    store.append_ops("d1", &[op(3, "c1", 3)]).await.unwrap();
+    assert!(matches!(
+        store.append_ops("d1", &[op(3, "c2", 2)]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store.close().await;
+}
+
 async fn with_postgres<F: Future<Output = ()>>(body: impl FnOnce(Store) -> F) {
     let Some(pg) = TestPg::start().await else {
         return;

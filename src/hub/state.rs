@@ -13,13 +13,14 @@ use crate::{
 };
 
 /// A committed op kept in memory for transforming late ops and for resume catch-up. The window holds up to
-/// `limits.max_catchup_ops` of these per open document, so it keeps what the frame is made of rather than the
-/// frame itself (which was most of its size): only a resuming client needs the frames again.
+/// `limits.max_catchup_ops` of these per open document, so it keeps the op as its canonical JSON, the text its log
+/// row and broadcast frame hold: a `Delta` costs several times more (a bold op's attribute map alone is a
+/// 600-byte B-tree node), and only a late op, a stale selection or a resuming client needs it decoded again.
 #[derive(Debug, Clone)]
 pub struct Committed {
     /// Base revision: this op turned `rev` into `rev + 1`.
     pub rev: u64,
-    pub op: Delta,
+    op_json: Box<str>,
     pub client: Arc<str>,
     pub seq: u64,
     /// The author as JSON text, shared with the session that sent it.
@@ -27,12 +28,33 @@ pub struct Committed {
 }
 
 impl Committed {
+    /// `op_json` is the op's canonical JSON (`serde_json::to_string` of its `Delta`).
+    pub fn new(
+        rev: u64,
+        op_json: &str,
+        client: Arc<str>,
+        seq: u64,
+        user_json: Arc<str>,
+    ) -> Committed {
+        Committed {
+            rev,
+            op_json: op_json.into(),
+            client,
+            seq,
+            user_json,
+        }
+    }
+
+    /// The op, decoded again from its JSON (which only fails if the JSON was not what `new` asks for).
+    pub fn op(&self) -> Result<Delta, serde_json::Error> {
+        serde_json::from_str(&self.op_json)
+    }
+
     /// The `op` frame that was broadcast when this op committed.
     pub fn frame(&self) -> Frame {
-        let op_json = serde_json::to_string(&self.op).unwrap_or_else(|_| "[]".into());
         Frame::from(protocol::op_frame(
             self.rev,
-            &op_json,
+            &self.op_json,
             &self.client,
             self.seq,
             &self.user_json,
@@ -138,7 +160,13 @@ impl DocState {
             }
             _ => {}
         }
-        let op = self.transform_to_head(rev, op);
+        let op = match self.transform_to_head(rev, op) {
+            Ok(op) => op,
+            Err(err) => {
+                let msg = format!("a committed op in the window does not decode: {err}");
+                return SubmitOutcome::Reject(ErrorCode::Internal, msg);
+            }
+        };
         if let Err(err) = self.document.apply(&op, self.max_doc_len) {
             return SubmitOutcome::Reject(ErrorCode::from_wire(err.wire_code()), err.to_string());
         }
@@ -159,13 +187,13 @@ impl DocState {
 
     /// Stepwise, one committed op at a time, committed op first: `x = committed.transform(x, true)`.
     /// Never against a composed range: transform does not distribute over compose.
-    fn transform_to_head(&self, rev: u64, op: &Delta) -> Delta {
+    fn transform_to_head(&self, rev: u64, op: &Delta) -> Result<Delta, serde_json::Error> {
         let skip = usize::try_from(rev - self.oldest_rev()).unwrap_or(usize::MAX);
         let mut op = op.clone();
         for committed in self.recent.iter().skip(skip) {
-            op = committed.op.transform(&op, self.committed_priority);
+            op = committed.op()?.transform(&op, self.committed_priority);
         }
-        op
+        Ok(op)
     }
 
     /// Adds the op `submit` just applied, with its broadcast frame, to the recent window.
@@ -190,7 +218,7 @@ impl DocState {
         let ops = self.ops_after(rev)?;
         let mut sel = sel;
         for committed in ops {
-            sel = move_selection(&committed.op, sel, *committed.client == *client);
+            sel = move_selection(&committed.op().ok()?, sel, *committed.client == *client);
         }
         Some(clamp_selection(sel, self.document.len_utf16()))
     }
@@ -237,13 +265,15 @@ mod tests {
     fn commit(state: &mut DocState, client: &str, rev: u64, seq: u64, op: Delta) -> SubmitOutcome {
         let outcome = state.submit(client, rev, seq, &op);
         if let SubmitOutcome::Commit { rev, op, .. } = &outcome {
-            state.push_committed(Committed {
-                rev: *rev,
-                op: op.clone(),
-                client: Arc::from(client),
+            let op_json = serde_json::to_string(op).unwrap();
+            let client = Arc::from(client);
+            state.push_committed(Committed::new(
+                *rev,
+                &op_json,
+                client,
                 seq,
-                user_json: Arc::from("null"),
-            });
+                Arc::from("null"),
+            ));
         }
         outcome
     }
@@ -283,6 +313,23 @@ mod tests {
             SubmitOutcome::Reject(ErrorCode::StaleSeq, _)
         ));
         assert_eq!(state.document().text(), "x\n");
+    }
+
+    /// The window keeps ops as JSON: every shape an op can take must decode to the same op, or a late op would be
+    /// transformed against something else than what committed.
+    #[test]
+    fn window_entries_decode_to_the_committed_op() {
+        let bold = serde_json::json!({ "bold": true }).as_object().cloned();
+        let unbold = serde_json::json!({ "bold": null, "link": "https://example.com/?a=\"b\"" });
+        let image = serde_json::json!({ "image": "https://example.com/a.png" });
+        let op = Delta::new()
+            .retain(3, unbold.as_object().cloned())
+            .insert("é😀\t\"x\"", bold.clone())
+            .insert_embed(image.as_object().cloned().unwrap(), bold)
+            .delete(2);
+        let op_json = serde_json::to_string(&op).unwrap();
+        let committed = Committed::new(7, &op_json, Arc::from("c"), 1, Arc::from("null"));
+        assert_eq!(committed.op().unwrap(), op);
     }
 
     #[test]

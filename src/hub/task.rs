@@ -381,6 +381,8 @@ impl Hub {
     ) {
         let op_json = serde_json::to_string(&op).unwrap_or_else(|_| "[]".into());
         let frame = Frame::from(protocol::op_frame(rev, &op_json, &client, seq, user_json));
+        let committed = Committed::new(rev, &op_json, client.clone(), seq, user_json.clone());
+        self.state.push_committed(committed);
         self.contributors.insert(author_id.to_string());
         for other in self.sessions.values_mut() {
             if let Some(sel) = other.sel {
@@ -402,13 +404,6 @@ impl Hub {
             Frame::from(protocol::ack_frame(seq, rev, false)),
         ));
         self.effects.push(Effect::AllBut(conn, frame));
-        self.state.push_committed(Committed {
-            rev,
-            op,
-            client,
-            seq,
-            user_json: user_json.clone(),
-        });
     }
 
     fn reject(&mut self, conn: ConnId, code: ErrorCode, msg: &str, seq: u64) {

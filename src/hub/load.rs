@@ -55,7 +55,7 @@ pub async fn load_state(
             info.contributors.extend(entry.author_id.clone());
         }
         if index >= skip {
-            kept.push(committed(rev, &op, &entry));
+            kept.push(committed(rev, &entry));
         }
     }
     let mut state = DocState::new(expected_rev, document, max_recent, max_doc_len);
@@ -79,14 +79,13 @@ fn contiguous_tail(mut logged: Vec<LoggedOp>) -> Vec<LoggedOp> {
     logged
 }
 
-/// The window entry for a logged op, with its JSON written again from the parsed op: the canonical form, whatever
-/// spelling the row has.
-fn committed(rev: u64, op: &Delta, entry: &LoggedOp) -> Committed {
+/// The window entry for a logged op. The row's JSON is the op's canonical JSON (the hub wrote it with
+/// `serde_json::to_string`), and it just parsed as the op replayed above, so it is kept as it is.
+fn committed(rev: u64, entry: &LoggedOp) -> Committed {
     let user = serde_json::json!({ "id": entry.author_id }).to_string();
-    let op_json = serde_json::to_string(op).unwrap_or_else(|_| "[]".into());
     let client = Arc::from(entry.client.as_str());
     let seq = u64::try_from(entry.seq).unwrap_or(0);
-    Committed::new(rev, &op_json, client, seq, Arc::from(user))
+    Committed::new(rev, &entry.op_json, client, seq, Arc::from(user))
 }
 
 fn parse_op(doc_id: &str, op_json: &str) -> StoreResult<Delta> {

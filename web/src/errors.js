@@ -7,7 +7,10 @@
 //   readonly   drop pending edits, resync from a snapshot, stay read-only
 //   resync     drop pending edits, resync from a snapshot, show unsent text
 //   resume     reconnect with hello{rev} (the server gives a snapshot if needed)
-//   ignore     nothing to do
+//   stale      the op in flight was refused as a duplicate of an older seq:
+//              resume, whose catch-up carries it if it was committed (the
+//              ack); refused again, our seq counter is behind the server's
+//              for this id, so continue under a fresh one (sync.js)
 //   retry      back off, resend the same seq
 
 export const ERRORS = {
@@ -19,7 +22,7 @@ export const ERRORS = {
   too_large: { action: 'resync', text: 'That change was too large to save (size limit reached). Your unsent text is shown so you can copy it.' },
   rev_in_future: { action: 'resume', text: 'Out of step with the server; catching up…' },
   rev_too_old: { action: 'resume', text: 'Out of step with the server; catching up…' },
-  stale_seq: { action: 'ignore', text: '' },
+  stale_seq: { action: 'stale', text: 'Out of step with the server; catching up…' },
   rate_limited: { action: 'retry', text: 'Typing faster than the server accepts; saving shortly…' },
   internal: { action: 'retry', text: 'The server could not save just now; retrying…' },
 };

@@ -309,6 +309,28 @@ export class OTClient {
     if (this.online && this.outstanding && !isNoop(this.outstanding.op)) this._sendOutstanding();
   }
 
+  // Continue under a fresh client id, keeping every pending edit: the server
+  // refused our outstanding op as `stale_seq` even after a resume, so its
+  // dedup counter for this id is ahead of ours (two tabs shared the id, or an
+  // old local copy was restored). That op was not committed (the catch-up
+  // would have carried it as the ack), so its seq is given up and its change
+  // goes back in front of the buffer, to leave as seq 1 of the new id once
+  // the next welcome has caught us up. Call it between sessions. Returns the
+  // old id.
+  rekey() {
+    const old = this.client;
+    if (this.outstanding) {
+      const o = this.outstanding.op;
+      this.outstanding = null;
+      const b = this.buffer ? o.compose(this.buffer) : o;
+      this.buffer = isNoop(b) ? null : b;
+    }
+    this.client = randomClientId();
+    this.nextSeq = 1;
+    this.change();
+    return old;
+  }
+
   // Give up on every pending edit (forbidden, bad_op, reset). Returns what was
   // dropped so the UI can show it; forgets the revision so the next hello
   // asks for a snapshot.

@@ -236,6 +236,9 @@ export class DocSync {
       case 'resume':
         this.conn.reconnectNow();
         break;
+      case 'stale':
+        if (!this._staleSeq(m.seq)) return;
+        break;
       case 'retry':
         this.notice = e.text;
         if (this.retryTimer) this.clearTimeout(this.retryTimer);
@@ -248,6 +251,37 @@ export class DocSync {
         return;
     }
     this._emitStatus();
+  }
+
+  // `stale_seq` for the op in flight: left alone it would never be acked and
+  // every later edit would wait behind it. The first time, resume: the
+  // catch-up carries our own committed ops, which ack it if it was
+  // committed, and the same seq is resent otherwise. Refused again, the
+  // server's counter for this id is ahead of ours: move the pending edits to
+  // a fresh id. Returns false when the error is not about what we hold.
+  _staleSeq(seq) {
+    const o = this.ot.outstanding;
+    if (!o || (seq != null && seq !== o.seq)) return false; // an old duplicate
+    const again = this.staleOnce?.client === this.ot.client && this.staleOnce.seq === o.seq;
+    this.conn.reconnectNow();
+    if (again) {
+      this.staleOnce = null;
+      this._rekey();
+    } else {
+      this.staleOnce = { client: this.ot.client, seq: o.seq };
+    }
+    return true;
+  }
+
+  // The pending edits now belong to a fresh client id: write them under it
+  // before forgetting the old record, so a crash in between keeps one copy.
+  _rekey() {
+    const old = this.ot.rekey();
+    if (!this.store) return;
+    this.store.own?.(this.ot.client);
+    this._save();
+    this.store.clear(old);
+    this.store.disown?.(old);
   }
 
   // Browsers hide why a WebSocket handshake failed. After a few failures in

@@ -229,6 +229,23 @@ test('resume with nothing missed resends immediately', () => {
   assert.deepEqual(out.sent[1], out.sent[0]);
 });
 
+test('rekey: a fresh id, the refused op and the buffer leave as one op with seq 1', () => {
+  const { c, out } = setup();
+  c.localChange(ins(0, 'X')); // seq 1, refused as stale_seq
+  c.localChange(ins(1, 'Y')); // buffer
+  c.disconnected();
+  const old = c.rekey();
+  assert.equal(old, 'me');
+  assert.notEqual(c.client, 'me');
+  assert.equal(c.hello().client, c.client);
+  assert.equal(c.outstanding, null, 'the refused seq is given up');
+  assert.deepEqual(c.localDocument().ops, [{ insert: 'XYabc\n' }], 'no edit lost');
+  c.welcome({ t: 'welcome', head: 6, snapshot: null, reset: false });
+  c.serverOp({ t: 'op', rev: 5, op: [{ retain: 3 }, { insert: 'S' }], client: 'o', seq: 1 });
+  assert.deepEqual(out.sent.at(-1), { t: 'op', rev: 6, seq: 1, op: [{ insert: 'XY' }] });
+  assert.deepEqual(out.seqs.at(-1), 2);
+});
+
 test('welcome with reset drops pending ops and hands them to load for the user', () => {
   const { c, out } = setup();
   c.localChange(ins(3, 'X'));

@@ -444,3 +444,79 @@ test('failed handshakes while the API answers 200 keep retrying', async () => {
   await settle();
   assert.equal(a.status(), 'Saved');
 });
+
+// ---- stale_seq --------------------------------------------------------------
+
+test('stale_seq: the client resumes; its op committed meanwhile comes back in the catch-up as the ack', async () => {
+  const net = fakeNet();
+  const a = editor(net);
+  a.sync.start();
+  await settle();
+  // The op is committed (through another connection of the same id, as a
+  // racing reconnect would, whose broadcast this connection misses) but
+  // this connection is told stale_seq.
+  net.intercept = (msg, ws) => {
+    if (msg.t !== 'op') return false;
+    net.intercept = null;
+    const side = Object.assign(net.server.connect(() => {}), { client: a.sync.ot.client, role: 'editor' });
+    ws.conn.joined = false;
+    net.server.receive(side, msg);
+    ws.conn.joined = true;
+    ws.reply({ t: 'error', code: 'stale_seq', msg: 'stale', seq: msg.seq, fatal: false });
+    return true;
+  };
+  a.type(ins(0, 'once'));
+  await new Promise((r) => setTimeout(r, 30));
+  await settle();
+  assert.deepEqual(net.server.doc.ops, [{ insert: 'once\n' }]);
+  assert.equal(net.server.log.length, 1, 'not committed twice');
+  assert.ok(a.sync.ot.isSynchronized, 'acked by the catch-up');
+  assert.deepEqual(a.doc.ops, net.server.doc.ops);
+  assert.equal(net.sent.filter((m) => m.t === 'hello').at(-1).rev, 0, 'resumed from its revision');
+  assert.equal(a.status(), 'Saved');
+});
+
+test('stale_seq twice: the seq counter is behind, so the edits go out under a fresh client id from seq 1', async () => {
+  const net = fakeNet();
+  const storage = new MemoryStorage();
+  const store = new PendingStore({ docId: 'd1', userId: 'u1', storage, session: new MemoryStorage() });
+  const a = editor(net, { store });
+  a.sync.start();
+  await settle();
+  const old = a.sync.ot.client;
+  // Another tab used this id up to seq 10 (the server's dedup says so).
+  net.server.last.set(old, { seq: 10, rev: 0 });
+  let refusals = 0;
+  net.intercept = (msg, ws) => {
+    if (msg.t === 'op' && ws.conn.client === old) refusals++;
+    if (refusals === 1 && msg.t === 'hello') a.type(ins(0, '>')); // typed while recovering
+    return false;
+  };
+  a.type(ins(0, 'mine'));
+  await new Promise((r) => setTimeout(r, 60));
+  await settle();
+  assert.equal(refusals, 2, 'resent once with its seq before giving up the id');
+  assert.notEqual(a.sync.ot.client, old, 'a fresh client id');
+  assert.deepEqual(net.server.doc.ops, [{ insert: '>mine\n' }], 'nothing dropped, nothing doubled');
+  assert.deepEqual(a.doc.ops, net.server.doc.ops);
+  assert.ok(a.sync.ot.isSynchronized);
+  assert.deepEqual(net.server.last.get(a.sync.ot.client), { seq: 1, rev: 0 }, 'seq 1 under the new id');
+  assert.equal(net.sent.filter((m) => m.t === 'hello').at(-1).client, a.sync.ot.client);
+  assert.equal(a.status(), 'Saved');
+  assert.equal(storage.getItem(`quire:seq:d1:${old}`), null, 'the old id\'s records are gone');
+  assert.equal([...storage.map.keys()].filter((k) => k.includes(old)).length, 0);
+});
+
+test('stale_seq about an op we no longer hold is ignored', async () => {
+  const net = fakeNet();
+  const a = editor(net);
+  a.sync.start();
+  await settle();
+  a.type(ins(0, 'x'));
+  await settle();
+  const hellos = net.sent.filter((m) => m.t === 'hello').length;
+  net.sockets.at(-1).reply({ t: 'error', code: 'stale_seq', msg: 'stale', seq: 1, fatal: false });
+  await settle();
+  assert.equal(net.sent.filter((m) => m.t === 'hello').length, hellos, 'no reconnect');
+  assert.equal(a.status(), 'Saved');
+});

@@ -191,10 +191,26 @@ async fn join(
         })
         .await;
     drop(out);
-    if joined != JoinResult::Joined {
+    if joined == JoinResult::ClientTaken {
+        fatal(
+            sink,
+            ErrorCode::BadMessage,
+            "this client id is in use by another user; make a new one",
+        )
+        .await;
+        return None;
+    }
+    let JoinResult::Joined(catch_up) = joined else {
         let _ = sink
             .send(close(CLOSE_RECONNECT, "document unavailable, try again"))
             .await;
+        return None;
+    };
+    // Written before the queue is read, so it comes first; what the hub queues meanwhile waits its turn.
+    if write_all(sink, catch_up).await.is_err() {
+        if let Some(mailbox) = state.hubs.running(&doc_id) {
+            let _ = mailbox.send(HubMsg::Leave { conn: id }).await;
+        }
         return None;
     }
     // The role was read at the upgrade, and `hello` may come seconds later: read it again now that the session
@@ -356,6 +372,14 @@ async fn write_frames(
 ) -> Result<(), axum::Error> {
     sink.feed(text_message(first)).await?;
     while let Ok(frame) = queue.try_recv() {
+        sink.feed(text_message(frame)).await?;
+    }
+    sink.flush().await
+}
+
+/// Writes a batch of frames with one flush.
+async fn write_all(sink: &mut Sink, frames: Vec<Frame>) -> Result<(), axum::Error> {
+    for frame in frames {
         sink.feed(text_message(frame)).await?;
     }
     sink.flush().await

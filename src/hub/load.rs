@@ -60,11 +60,12 @@ pub async fn load_state(
     }
     let mut state = DocState::new(expected_rev, document, max_recent, max_doc_len);
     state.remember_window(kept);
-    for (client, seq, rev) in store.last_seqs(doc_id, state.oldest_rev() as i64).await? {
+    for (client, author, seq, rev) in store.last_seqs(doc_id, state.oldest_rev() as i64).await? {
         let (Ok(seq), Ok(rev)) = (u64::try_from(seq), u64::try_from(rev)) else {
             continue;
         };
-        state.remember_seq(Arc::from(client.as_str()), seq, rev);
+        let author = author.map(|id| Arc::from(id.as_str()));
+        state.remember_seq(Arc::from(client.as_str()), author, seq, rev);
     }
     Ok((state, info))
 }

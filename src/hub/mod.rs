@@ -99,16 +99,22 @@ pub struct Join {
     pub rev: Option<u64>,
     pub user: UserInfo,
     pub role: Role,
-    /// The connection's bounded FIFO outbound queue. When it is full the hub drops the connection.
+    /// The connection's bounded FIFO outbound queue for what happens after the join. When it is full the hub
+    /// drops the connection.
     pub out: mpsc::Sender<Frame>,
     pub reply: oneshot::Sender<JoinResult>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JoinResult {
-    Joined,
+    /// In the hub. The frames are the welcome, the catch-up and the current selections, which the connection
+    /// writes before anything from its queue: a catch-up may be far longer than the queue (up to the whole
+    /// window), and it must never count against the room kept for live frames.
+    Joined(Vec<Frame>),
     /// The hub was shutting down; ask `Hubs` again.
     Retry,
+    /// The client id is another user's (see `Hub::client_taken`).
+    ClientTaken,
     /// The document could not be loaded.
     Failed,
 }

@@ -77,13 +77,22 @@ pub enum SubmitOutcome {
     Reject(ErrorCode, String),
 }
 
+/// What dedup knows of one client id. The id is bound to the user who wrote with it, so nobody else can take it
+/// over and poison its seq (`None`: a logged op with no author, bound to nobody).
+#[derive(Debug, Clone)]
+struct ClientSeq {
+    seq: u64,
+    rev: u64,
+    user: Option<Arc<str>>,
+}
+
 #[derive(Debug)]
 pub struct DocState {
     head: u64,
     document: Document,
     recent: VecDeque<Committed>,
-    /// Per client: the last committed seq and its base revision.
-    last_seq: HashMap<Arc<str>, (u64, u64)>,
+    /// Per client: the last committed seq and its base revision, and the user it belongs to.
+    last_seq: HashMap<Arc<str>, ClientSeq>,
     max_recent: usize,
     max_doc_len: u64,
     /// The committed op wins ties on the server (PROTOCOL.md section 2): `true`, except in the negative control test.
@@ -129,15 +138,31 @@ impl DocState {
         }
     }
 
-    pub fn remember_seq(&mut self, client: Arc<str>, seq: u64, rev: u64) {
-        let entry = self.last_seq.entry(client).or_insert((seq, rev));
-        if seq >= entry.0 {
-            *entry = (seq, rev);
+    pub fn remember_seq(&mut self, client: Arc<str>, user: Option<Arc<str>>, seq: u64, rev: u64) {
+        let record = ClientSeq { seq, rev, user };
+        let entry = self.last_seq.entry(client).or_insert(record.clone());
+        if seq >= entry.seq {
+            *entry = record;
         }
     }
 
+    /// True when `client` has committed ops in the window as someone other than `user`.
+    pub fn client_belongs_to_other(&self, client: &str, user: &str) -> bool {
+        self.last_seq
+            .get(client)
+            .and_then(|known| known.user.as_deref())
+            .is_some_and(|owner| owner != user)
+    }
+
     /// PROTOCOL.md "Server handling of op", steps 3 to 6, applied in memory.
-    pub fn submit(&mut self, client: &str, rev: u64, seq: u64, op: &Delta) -> SubmitOutcome {
+    pub fn submit(
+        &mut self,
+        client: &str,
+        user: &Arc<str>,
+        rev: u64,
+        seq: u64,
+        op: &Delta,
+    ) -> SubmitOutcome {
         if rev > self.head {
             return SubmitOutcome::Reject(
                 ErrorCode::RevInFuture,
@@ -150,12 +175,19 @@ impl DocState {
                 format!("rev {rev} is older than the retained log"),
             );
         }
+        if self.client_belongs_to_other(client, user) {
+            // The hub refuses such a client at `hello`; this only guards the rule here too.
+            return SubmitOutcome::Reject(
+                ErrorCode::Forbidden,
+                "this client id belongs to another user".into(),
+            );
+        }
         match self.last_seq.get(client) {
-            Some(&(last, at)) if seq == last => return SubmitOutcome::Dup { rev: at },
-            Some(&(last, _)) if seq < last => {
+            Some(known) if seq == known.seq => return SubmitOutcome::Dup { rev: known.rev },
+            Some(known) if seq < known.seq => {
                 return SubmitOutcome::Reject(
                     ErrorCode::StaleSeq,
-                    format!("seq {seq} is below the last committed {last}"),
+                    format!("seq {seq} is below the last committed {}", known.seq),
                 );
             }
             _ => {}
@@ -172,10 +204,15 @@ impl DocState {
         }
         let base = self.head;
         self.head += 1;
+        let record = ClientSeq {
+            seq,
+            rev: base,
+            user: Some(user.clone()),
+        };
         match self.last_seq.get_mut(client) {
-            Some(entry) => *entry = (seq, base),
+            Some(entry) => *entry = record,
             None => {
-                self.last_seq.insert(Arc::from(client), (seq, base));
+                self.last_seq.insert(Arc::from(client), record);
             }
         }
         SubmitOutcome::Commit {
@@ -263,7 +300,13 @@ mod tests {
     }
 
     fn commit(state: &mut DocState, client: &str, rev: u64, seq: u64, op: Delta) -> SubmitOutcome {
-        let outcome = state.submit(client, rev, seq, &op);
+        let outcome = state.submit(
+            client,
+            &Arc::from(format!("user-of-{client}")),
+            rev,
+            seq,
+            &op,
+        );
         if let SubmitOutcome::Commit { rev, op, .. } = &outcome {
             let op_json = serde_json::to_string(op).unwrap();
             let client = Arc::from(client);
@@ -313,6 +356,30 @@ mod tests {
             SubmitOutcome::Reject(ErrorCode::StaleSeq, _)
         ));
         assert_eq!(state.document().text(), "x\n");
+    }
+
+    #[test]
+    fn a_client_id_is_bound_to_the_user_who_committed_with_it() {
+        let mut state = doc("\n");
+        let (ann, bob): (Arc<str>, Arc<str>) = (Arc::from("ann"), Arc::from("bob"));
+        let op = Delta::new().insert("x", None);
+        assert!(matches!(
+            state.submit("c", &ann, 0, 1, &op),
+            SubmitOutcome::Commit { .. }
+        ));
+        assert!(state.client_belongs_to_other("c", "bob"));
+        assert!(!state.client_belongs_to_other("c", "ann"));
+        assert!(matches!(
+            state.submit("c", &bob, 1, 9, &op),
+            SubmitOutcome::Reject(ErrorCode::Forbidden, _)
+        ));
+        assert!(
+            matches!(
+                state.submit("c", &ann, 1, 2, &op),
+                SubmitOutcome::Commit { .. }
+            ),
+            "bob's attempt did not move ann's seq"
+        );
     }
 
     /// The window keeps ops as JSON: every shape an op can take must decode to the same op, or a late op would be

@@ -22,6 +22,8 @@ use crate::{
 struct Session {
     client: Arc<str>,
     user: UserInfo,
+    /// `user.id`, shared with the dedup table that binds the client id to it.
+    user_id: Arc<str>,
     /// `user` as JSON text, spliced into every op frame of this session.
     user_json: Arc<str>,
     role: Role,
@@ -164,7 +166,7 @@ fn close_mailbox(
     }
     while let Ok(msg) = mailbox.try_recv() {
         if let HubMsg::Join(join) = msg {
-            let _ = join.reply.send(join_answer);
+            let _ = join.reply.send(join_answer.clone());
         }
     }
 }
@@ -184,7 +186,11 @@ impl Hub {
             HubMsg::Leave { conn } => self.leave(conn),
             HubMsg::Snapshot { reply } => {
                 self.flush().await;
-                let _ = reply.send((self.state.head(), self.state.document().to_delta()));
+                // After a failed commit the state in memory is ahead of the log; dropping `reply` sends the asker
+                // to the store, which has only what was committed.
+                if !self.stopped {
+                    let _ = reply.send((self.state.head(), self.state.document().to_delta()));
+                }
             }
             HubMsg::SetRole { user_id, role } => self.set_role(&user_id, role),
             HubMsg::Evict => {
@@ -203,6 +209,10 @@ impl Hub {
                 reply,
             } => {
                 self.flush().await;
+                if self.stopped {
+                    let _ = reply.send(Err(NOT_SAVED.into()));
+                    return;
+                }
                 // Boxed, like every rare await here: the hub task's future is as large as its largest await,
                 // and it lives for as long as the document is open.
                 let res =
@@ -215,6 +225,10 @@ impl Hub {
                 reply,
             } => {
                 self.flush().await;
+                if self.stopped {
+                    let _ = reply.send(Err(NOT_SAVED.into()));
+                    return;
+                }
                 let res = Box::pin(self.restore(&content, *user)).await;
                 let _ = reply.send(res);
             }
@@ -231,6 +245,10 @@ impl Hub {
             out,
             reply,
         } = join;
+        if self.client_taken(&client, &user.id) {
+            let _ = reply.send(JoinResult::ClientTaken);
+            return;
+        }
         let head = self.state.head();
         let resumable = rev.is_some_and(|rev| self.state.ops_after(rev).is_some());
         let snapshot = match resumable {
@@ -267,18 +285,13 @@ impl Hub {
                 )));
             }
         }
-        // A catch-up longer than the queue cannot be delivered; the client will come back for a snapshot.
-        if frames.into_iter().any(|frame| out.try_send(frame).is_err()) {
-            self.hubs.inner.metrics.queue_drops.inc();
-            let _ = reply.send(JoinResult::Failed);
-            return;
-        }
         self.supersede(&client);
         let user_json = user_json_text(&user);
         self.sessions.insert(
             conn,
             Session {
                 client: Arc::from(client.as_str()),
+                user_id: Arc::from(user.id.as_str()),
                 user,
                 user_json,
                 role,
@@ -287,7 +300,18 @@ impl Hub {
             },
         );
         self.hubs.inner.metrics.sessions.inc();
-        let _ = reply.send(JoinResult::Joined);
+        let _ = reply.send(JoinResult::Joined(frames));
+    }
+
+    /// A client id is bound to one user: to one with a session open under it, or who committed with it in the
+    /// window. Otherwise anyone who learnt the id from a broadcast could supersede that person's session and
+    /// poison their seq, so that their later edits are refused as stale.
+    fn client_taken(&self, client: &str, user_id: &str) -> bool {
+        self.state.client_belongs_to_other(client, user_id)
+            || self
+                .sessions
+                .values()
+                .any(|session| &*session.client == client && *session.user_id != *user_id)
     }
 
     /// A client that says hello again has lost its old connection, though we may not know yet. The catch-up just
@@ -335,7 +359,7 @@ impl Hub {
             return;
         }
         let client = session.client.clone();
-        match self.state.submit(&client, rev, seq, op) {
+        match self.state.submit(&client, &session.user_id, rev, seq, op) {
             SubmitOutcome::Commit { rev, op, len_after } => {
                 self.committed(conn, client, seq, rev, op, len_after)
             }
@@ -673,7 +697,10 @@ impl Hub {
         let client: Arc<str> =
             Arc::from(format!("restore-{}", crate::auth::random_id(16)).as_str());
         let rev = self.state.head();
-        match self.state.submit(&client, rev, 1, &op) {
+        match self
+            .state
+            .submit(&client, &Arc::from(user.id.as_str()), rev, 1, &op)
+        {
             SubmitOutcome::Commit { rev, op, len_after } => {
                 let user_json = user_json_text(&user);
                 self.commit_from(
@@ -700,6 +727,10 @@ impl Hub {
         Ok(rev)
     }
 }
+
+/// The answer to a request that needs the committed head while the last commit failed: the hub is stopping, and
+/// a fresh one reloads from the log.
+const NOT_SAVED: &str = "recent edits could not be saved; try again";
 
 /// The pseudo-connection of server-made ops (restores): never a real session, so everyone receives them.
 const RESTORE_CONN: ConnId = 0;

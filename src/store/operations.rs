@@ -85,16 +85,16 @@ impl Store {
             .collect()
     }
 
-    /// The highest committed seq of every client that wrote at `rev >= from_rev`, with that op's base revision
-    /// (for dedup after a restart): `(client, seq, rev)`. Older ops need no dedup: an op based before the
+    /// The highest committed seq of every client that wrote at `rev >= from_rev`, with that op's author and base
+    /// revision (for dedup after a restart, and to bind the client id to its user): `(client, author, seq, rev)`. Older ops need no dedup: an op based before the
     /// hub's window is refused as `rev_too_old` first, so the scan stays as short as the window.
     pub async fn last_seqs(
         &self,
         doc_id: &str,
         from_rev: i64,
-    ) -> StoreResult<Vec<(String, i64, i64)>> {
+    ) -> StoreResult<Vec<(String, Option<String>, i64, i64)>> {
         let rows = sqlx::query(
-            "SELECT o.client, o.seq, o.rev FROM operations o \
+            "SELECT o.client, o.author_id, o.seq, o.rev FROM operations o \
              JOIN (SELECT client, MAX(seq) AS seq FROM operations WHERE doc_id = $1 AND rev >= $2 GROUP BY client) m \
              ON m.client = o.client AND m.seq = o.seq WHERE o.doc_id = $1 AND o.rev >= $2",
         )
@@ -106,6 +106,7 @@ impl Store {
             .map(|row| {
                 Ok((
                     row.try_get("client")?,
+                    row.try_get("author_id")?,
                     row.try_get("seq")?,
                     row.try_get("rev")?,
                 ))

@@ -51,7 +51,7 @@ fn version_from_row(row: &sqlx::any::AnyRow) -> StoreResult<VersionMeta> {
 }
 
 impl Store {
-    /// Writes a version and makes it the document's current one, so loading starts from it.
+    /// Writes a version and makes it the document's current one (unless a newer one is), so loading starts from it.
     pub async fn write_version(&self, version: &NewVersion) -> StoreResult<()> {
         let contributors =
             serde_json::to_string(&version.contributors).unwrap_or_else(|_| "[]".into());
@@ -72,11 +72,17 @@ impl Store {
         .bind(version.size)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE documents SET current_version_id = $1 WHERE id = $2")
-            .bind(&version.id)
-            .bind(&version.doc_id)
-            .execute(&mut *tx)
-            .await?;
+        // Only forwards: a background compaction that finishes after a newer version (a named one, a restore)
+        // must not make loading start from an older snapshot, whose following ops may be pruned already.
+        sqlx::query(
+            "UPDATE documents SET current_version_id = $1 WHERE id = $2 AND (current_version_id IS NULL \
+             OR (SELECT v.rev FROM document_versions v WHERE v.id = documents.current_version_id) <= $3)",
+        )
+        .bind(&version.id)
+        .bind(&version.doc_id)
+        .bind(version.rev)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -753,3 +753,34 @@ async fn resume_from_before_the_retained_log_resets() {
     );
     s.server.stop().await;
 }
+
+/// A client that comes back further behind than its outbound queue is long still resumes: the catch-up does not
+/// go through the queue (issue 17, defect 1: it used to be closed and retry forever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_further_behind_than_the_queue_is_long() {
+    let s = setup(&[("limits.outbound_queue", "4"), ("limits.ops_burst", "200")]).await;
+    let (mut a, a_client, _) = s.open("a").await;
+    for seq in 1..=40u64 {
+        a.send(op(seq - 1, seq, json!([{"insert": "x"}]))).await;
+        assert_reply("commit", &a.recv().await, &ack(seq, seq - 1));
+    }
+    drop(a);
+    let mut back = TestSocket::connect(&s.addr, &s.doc, &s.token).await;
+    let welcome = back.hello(&a_client, Some(3)).await;
+    assert_eq!(
+        (&welcome["reset"], &welcome["head"]),
+        (&json!(false), &json!(40))
+    );
+    for rev in 3..40u64 {
+        let frame = back.recv().await;
+        assert_eq!(
+            (&frame["t"], &frame["rev"], &frame["seq"]),
+            (&json!("op"), &json!(rev), &json!(rev + 1)),
+            "catch-up frame {rev}"
+        );
+    }
+    // And the session is live: its next op is acked.
+    back.send(op(40, 41, json!([{"insert": "y"}]))).await;
+    assert_reply("after catch-up", &back.recv().await, &ack(41, 40));
+    s.server.stop().await;
+}

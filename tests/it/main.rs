@@ -19,6 +19,7 @@ mod hub_convergence; // clients converge with the server and the database; the w
 mod hub_protocol; // PROTOCOL.md section 3, table-driven: every message type and error code over a real WebSocket
 mod hub_presence; // selections move with ops (own vs. others), late joiners, sel null on leave
 mod hub_durability; // the real binary: clean restart, kill -9 mid-stream keeps every acked op, clients resume
+mod hub_rounds; // issue 17: messages queued behind a failed commit see only the committed head
 mod hub_js_client; // the browser OT client (node, no DOM) converges with the real server
 mod sharing_matrix; // issue 6: role-by-action matrix over HTTP and the WebSocket, editors_can_share, no_account invites
 mod history; // versions on leave and every N ops, pruning, named versions, restore

@@ -519,3 +519,49 @@ async fn a_transfer_of_ownership_moves_the_owners_powers() {
     assert_eq!(trash["docs"][0]["id"], doc, "{trash}");
     c.server.stop().await;
 }
+
+/// A client id is bound to its user (issue 17, defect 2): a viewer who copies an editor's id from a broadcast can
+/// neither kick the editor's session nor poison its seq, whether the editor is connected or has just left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_id_cannot_be_taken_over_by_another_user() {
+    let c = Cast::new().await;
+    let fx = c.fixture("client-binding").await;
+    let editor_client = client_id("editor");
+    let mut editor = TestSocket::connect(&c.addr(), &fx.doc, c.token(&c.editor)).await;
+    editor.hello(&editor_client, None).await;
+    editor.send(op(0, 1, "a")).await;
+    assert_eq!(editor.recv_kind("ack").await["seq"], 1);
+
+    for attacker in [&c.viewer, &c.owner] {
+        let mut thief = TestSocket::connect(&c.addr(), &fx.doc, c.token(attacker)).await;
+        thief
+            .send(json!({"t": "hello", "proto": 1, "client": editor_client, "rev": null}))
+            .await;
+        let refused = thief.recv().await;
+        assert_eq!(
+            (&refused["t"], &refused["code"], &refused["fatal"]),
+            (&json!("error"), &json!("bad_message"), &json!(true)),
+            "{}: {refused}",
+            attacker.name
+        );
+        assert!(thief.closed_within(AT_ONCE).await);
+    }
+    // The editor's session was not superseded: its next op is acked on the same socket.
+    editor.send(op(1, 2, "b")).await;
+    assert_eq!(editor.recv_kind("ack").await["seq"], 2);
+
+    // Gone, but its ops are in the window: the id is still the editor's, and the editor gets it back.
+    drop(editor);
+    let mut thief = TestSocket::connect(&c.addr(), &fx.doc, c.token(&c.owner)).await;
+    thief
+        .send(json!({"t": "hello", "proto": 1, "client": editor_client, "rev": 2}))
+        .await;
+    assert_eq!(thief.recv().await["code"], "bad_message");
+    let mut editor = TestSocket::connect(&c.addr(), &fx.doc, c.token(&c.editor)).await;
+    let welcome = editor.hello(&editor_client, Some(2)).await;
+    assert_eq!(welcome["head"], 2);
+    editor.send(op(2, 3, "c")).await;
+    assert_eq!(editor.recv_kind("ack").await["seq"], 3);
+    let content = crate::hub_convergence::content(&c.server.base, &fx.doc, c.token(&c.owner)).await;
+    assert_eq!(content["ops"], json!([{"insert": "cba\n"}]));
+}

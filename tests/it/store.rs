@@ -35,6 +35,7 @@ both_backends!(
     duplicate_rev_conflicts_and_writes_nothing,
     last_seqs_per_client,
     versions_prune_and_thin,
+    a_late_version_does_not_move_current_backwards,
     group_commit_isolates_a_conflicting_document,
     group_commit_writes_every_document,
     group_commit_larger_than_one_statement,
@@ -50,7 +51,7 @@ async fn with_sqlite<F: Future<Output = ()>>(body: impl FnOnce(Store) -> F) {
 }
 
 /// A store on a fresh SQLite file, `quire.db` in the returned temp dir.
-async fn sqlite_store() -> (tempfile::TempDir, Store) {
+pub(crate) async fn sqlite_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&sqlite_url(dir.path()), 4, SyncMode::Normal)
         .await
@@ -70,7 +71,7 @@ async fn sqlite_store_with_d1() -> (tempfile::TempDir, Store) {
 }
 
 /// User `ann` and her documents `ids`, all empty.
-async fn ann_with_docs(store: &Store, ids: &[&str]) {
+pub(crate) async fn ann_with_docs(store: &Store, ids: &[&str]) {
     user(store, "ann").await;
     for id in ids {
         store.create_document(id, "Doc", "ann").await.unwrap();
@@ -224,7 +225,7 @@ async fn user(store: &Store, id: &str) -> User {
         .unwrap()
 }
 
-fn op(rev: i64, client: &str, seq: i64) -> NewOp {
+pub(crate) fn op(rev: i64, client: &str, seq: i64) -> NewOp {
     NewOp {
         rev,
         client: client.to_string(),
@@ -558,15 +559,19 @@ async fn last_seqs_per_client(store: Store) {
     store.append_ops("d2", &[op(0, "c1", 99)]).await.unwrap();
     let mut seqs = store.last_seqs("d1", 0).await.unwrap();
     seqs.sort();
+    let ann = Some("ann".to_string());
     assert_eq!(
         seqs,
-        [("c1".to_string(), 5, 3), ("c2".to_string(), 8, 4)],
-        "(client, max seq, its rev)"
+        [
+            ("c1".to_string(), ann.clone(), 5, 3),
+            ("c2".to_string(), ann.clone(), 8, 4)
+        ],
+        "(client, author, max seq, its rev)"
     );
     let recent = store.last_seqs("d1", 4).await.unwrap();
     assert_eq!(
         recent,
-        [("c2".to_string(), 8, 4)],
+        [("c2".to_string(), ann, 8, 4)],
         "only clients that wrote from rev 4 on"
     );
 }
@@ -638,6 +643,34 @@ async fn versions_prune_and_thin(store: Store) {
     );
     assert_eq!(store.count_ops("d1").await.unwrap(), 2);
     assert_eq!(store.ops_since("d1", 0).await.unwrap()[0].rev, 4);
+}
+
+/// A background compaction at rev 3 that finishes after a named version at rev 5 must leave rev 5 current: loading
+/// from rev 3 would need ops the named version's pruning may have deleted (issue 17, defect 4).
+async fn a_late_version_does_not_move_current_backwards(store: Store) {
+    ann_with_docs(&store, &["d1"]).await;
+    let batch: Vec<NewOp> = (0..6).map(|rev| op(rev, "c1", rev + 1)).collect();
+    store.append_ops("d1", &batch).await.unwrap();
+    store
+        .write_version(&version("n", 5, "named"))
+        .await
+        .unwrap();
+    store
+        .write_version(&version("late", 3, "compaction"))
+        .await
+        .unwrap();
+    let current = store.current_snapshot("d1").await.unwrap().unwrap();
+    assert_eq!(current.rev, 5, "the newer version stays current");
+    assert_eq!(
+        store.versions("d1").await.unwrap().len(),
+        2,
+        "the late version is still in the history"
+    );
+    store
+        .write_version(&version("next", 6, "compaction"))
+        .await
+        .unwrap();
+    assert_eq!(store.current_snapshot("d1").await.unwrap().unwrap().rev, 6);
 }
 
 async fn group_commit_writes_every_document(store: Store) {

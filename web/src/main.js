@@ -1,13 +1,14 @@
 // Entry point of assets/editor.js: builds the editor inside the server's
 // <main id="quire-editor" data-doc-id data-doc-title data-user-id
-// data-user-name data-role> and connects it to /api/docs/{id}/ws.
+// data-user-name data-role> and connects it to /api/docs/{id}/ws. Also
+// guards a log-out form on the page (ui/logout-guard.js).
 
 import './styles/editor.css';
 import { buildPage } from './ui/page.js';
 import { createQuill } from './editor/setup.js';
 import { bindQuill } from './editor/binding.js';
 import { DocSync } from './sync.js';
-import { PendingStore, MemoryStorage } from './storage.js';
+import { PendingStore, MemoryStorage, unsentDocuments, clearUserRecords } from './storage.js';
 import { colorFor } from './ids.js';
 import { toWebSocketUrl } from './connection.js';
 import { createStatusLine } from './ui/status-line.js';
@@ -18,6 +19,7 @@ import { createTitle } from './ui/title.js';
 import { createShareDialog } from './ui/share-dialog.js';
 import { createDocMenu } from './ui/doc-menu.js';
 import { createApi } from './api.js';
+import { installLogoutGuard } from './ui/logout-guard.js';
 
 const WRITERS = new Set(['owner', 'editor']);
 
@@ -34,7 +36,7 @@ function storages() {
   }
 }
 
-export function boot(root) {
+export async function boot(root) {
   const docId = root.dataset.docId;
   const role = root.dataset.role || 'viewer';
   const me = {
@@ -42,6 +44,12 @@ export function boot(root) {
     name: root.dataset.userName || 'Me',
     color: colorFor(root.dataset.userId || root.dataset.userName || 'me'),
   };
+  // Unsent edits are kept per person: a page that does not say who is
+  // signed in cannot tell whose they are, so it keeps none.
+  const local = storages();
+  const store = me.id ? new PendingStore({ docId, userId: me.id, ...local }) : null;
+  // Before anything is editable: what this page restores decides its client id.
+  const restored = store ? await store.adopt() : null;
   const page = buildPage(root);
   root.classList.toggle('qe-readonly', !WRITERS.has(role));
   const status = createStatusLine(page.status);
@@ -58,7 +66,8 @@ export function boot(root) {
     url: toWebSocketUrl(`/api/docs/${encodeURIComponent(docId)}/ws`, location.href),
     user: { name: me.name, color: me.color },
     role,
-    store: new PendingStore({ docId, ...storages() }),
+    store,
+    restored,
     // Only when the browser thinks it is online: offline, failures are expected.
     probe: async () => {
       if (navigator.onLine === false) throw new Error('offline');
@@ -121,6 +130,23 @@ export function boot(root) {
   // browser's own signal is faster in both directions.
   window.addEventListener('offline', () => sync.reconnectNow());
   window.addEventListener('online', () => sync.reconnectNow());
+
+  if (store) {
+    installLogoutGuard(document, {
+      base: () => location.href,
+      unsent: () => {
+        const docs = new Set(unsentDocuments(local.storage, me.id));
+        if (sync.hasUnsaved) docs.add(docId);
+        return docs.size;
+      },
+      confirm: (text) => window.confirm(text),
+      forget: () => {
+        sync.discard();
+        clearUserRecords(local.storage, me.id);
+        store.close();
+      },
+    });
+  }
 
   sync.start();
   window.__quire = { quill, client: sync.ot, sync, share, shareDialog, menu, version: 1 };

@@ -19,6 +19,7 @@ const noop = () => {};
 
 export class DocSync {
   // opts: url, user {name, color}, role, store (PendingStore or null),
+  //   restored (what `await store.adopt()` gave, or null),
   //   WebSocketImpl, wsOptions, probe, and hooks:
   //   apply(delta)              remote change for the editor (source "api")
   //   load(doc, {reset})        replace the editor's content
@@ -60,7 +61,7 @@ export class DocSync {
     this.released = false;
     this.held = null; // server messages waiting for the editor
 
-    const restored = this.store ? this.store.adopt() : null;
+    const restored = opts.restored ?? null;
     const callbacks = {
       send: (m) => this.conn.send(m),
       apply: (d) => this.hooks.apply(d),
@@ -71,6 +72,7 @@ export class DocSync {
     };
     this.ot = restored ? OTClient.fromJSON(restored, callbacks) : new OTClient(callbacks);
     this.restored = !!restored && this.ot.hasPending;
+    this.store?.own(this.ot.client);
 
     this.conn = new Connection({
       url: opts.url,
@@ -113,7 +115,15 @@ export class DocSync {
   }
 
   get hasUnsaved() {
-    return this.ot.hasPending;
+    return !this.discarded && this.ot.hasPending;
+  }
+
+  // The person chose to leave the unsent edits behind (log-out): stop, and
+  // never write them to local storage again (pagehide would otherwise).
+  discard() {
+    this.discarded = true;
+    this.stop();
+    this.store = null;
   }
 
   // ---- from the editor ----------------------------------------------------
@@ -278,10 +288,10 @@ export class DocSync {
   _rekey() {
     const old = this.ot.rekey();
     if (!this.store) return;
-    this.store.own?.(this.ot.client);
+    this.store.own(this.ot.client);
     this._save();
     this.store.clear(old);
-    this.store.disown?.(old);
+    this.store.disown(old);
   }
 
   // Browsers hide why a WebSocket handshake failed. After a few failures in

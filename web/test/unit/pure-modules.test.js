@@ -1,5 +1,5 @@
 // The small pure modules: status line, error table, backoff, links, ids,
-// unsent text, local persistence, the shared formats file.
+// unsent text, the shared formats file (local persistence: storage.test.js).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,6 @@ import { createBackoff } from '../../src/backoff.js';
 import { normalizeLink } from '../../src/editor/links.js';
 import { colorFor, initials, PALETTE } from '../../src/ids.js';
 import { unsentText } from '../../src/unsent.js';
-import { PendingStore, MemoryStorage, STALE_MS } from '../../src/storage.js';
 import { toWebSocketUrl } from '../../src/connection.js';
 
 const base = { conn: 'open', synced: true, pending: false, readOnly: false, notice: '', fatalText: '', loaded: true };
@@ -109,65 +108,4 @@ test('formats.json: the list Quill and the server share has the issue\'s formats
   assert.deepEqual([...f.inline].sort(), ['bold', 'code', 'italic', 'link', 'strike', 'underline']);
   assert.deepEqual([...f.line].sort(), ['blockquote', 'code-block', 'header', 'indent', 'list']);
   assert.deepEqual(f.embeds, [], 'no image embeds until uploads exist');
-});
-
-// ---- local persistence ------------------------------------------------------
-
-function stores(now = { t: 1_000_000 }) {
-  const storage = new MemoryStorage();
-  const mk = (session = new MemoryStorage()) => new PendingStore({ docId: 'd1', storage, session, now: () => now.t });
-  return { storage, mk, now };
-}
-
-const pendingState = (client, extra = {}) => ({
-  client, nextSeq: 4, rev: 7, base: [{ insert: 'abc\n' }],
-  outstanding: { seq: 3, op: [{ insert: 'X' }] }, buffer: [{ retain: 1 }, { insert: 'Y' }], ...extra,
-});
-
-test('storage: a released record (tab closed or reloaded) is adopted at once, with its client id', () => {
-  const { mk } = stores();
-  const tab1 = mk();
-  assert.equal(tab1.save(pendingState('c1')), true);
-  assert.equal(mk().adopt(), null, 'live tab: not adoptable');
-  tab1.release('c1');
-  const state = mk().adopt();
-  assert.equal(state.client, 'c1');
-  assert.deepEqual(state.outstanding, { seq: 3, op: [{ insert: 'X' }] });
-  assert.equal(mk().adopt(), null, 'claimed by the adopter');
-});
-
-test('storage: a crashed tab\'s record is adopted after STALE_MS; the seq key wins over an older record', () => {
-  const { mk, now } = stores();
-  const tab1 = mk();
-  tab1.save(pendingState('c1'));
-  tab1.saveSeq('c1', 9); // op 8 left after the last full save
-  now.t += STALE_MS - 1;
-  assert.equal(mk().adopt(), null);
-  now.t += 2;
-  assert.equal(mk().adopt().nextSeq, 9);
-});
-
-test('storage: a heartbeat keeps the record owned; nothing pending removes it', () => {
-  const { mk, now, storage } = stores();
-  const tab1 = mk();
-  tab1.save(pendingState('c1'));
-  now.t += STALE_MS - 1000;
-  tab1.heartbeat('c1');
-  now.t += 2000;
-  assert.equal(mk().adopt(), null);
-  tab1.save(pendingState('c1', { outstanding: null, buffer: null }));
-  assert.equal(storage.length, 0);
-});
-
-test('storage: records are per document, and a full storage reports failure', () => {
-  const { storage, mk } = stores();
-  mk().save(pendingState('c1'));
-  mk().release('c1');
-  const other = new PendingStore({ docId: 'd2', storage, session: null, now: () => 1_000_000 });
-  assert.equal(other.adopt(), null);
-  const full = new PendingStore({
-    docId: 'd3', storage: { ...storage, setItem() { throw new Error('QuotaExceededError'); }, getItem: () => null, removeItem() {}, length: 0, key: () => null },
-    session: null,
-  });
-  assert.equal(full.save(pendingState('c9')), false);
 });

@@ -8,6 +8,7 @@ import Delta from 'quill-delta';
 import { DocSync } from '../../src/sync.js';
 import { PendingStore, MemoryStorage } from '../../src/storage.js';
 import { FakeServer } from '../lib/fake-server.js';
+import { FakeLocks } from '../lib/fake-locks.js';
 
 // Stop every session even when an assertion failed, or its timers would keep
 // the test process alive.
@@ -65,13 +66,14 @@ function fakeNet(server = new FakeServer()) {
 }
 
 // A DocSync with a plain Delta standing in for Quill.
-function editor(net, { store = null, role = 'editor', retryMs } = {}) {
+function editor(net, { store = null, restored = null, role = 'editor', retryMs } = {}) {
   const ed = { doc: new Delta(), statuses: [], unsent: [], roles: [], resyncs: 0 };
   ed.sync = new DocSync({
     url: 'ws://test/api/docs/d1/ws',
     user: { name: 'T', color: '#000' },
     role,
     store,
+    restored,
     WebSocketImpl: net.WS,
     hooks: {
       apply: (d) => { ed.doc = ed.doc.compose(d); },
@@ -292,7 +294,7 @@ test('persistence: edits made offline survive a reload and are sent once, with t
   const net = fakeNet();
   const storage = new MemoryStorage();
   const session = new MemoryStorage();
-  const store = () => new PendingStore({ docId: 'd1', storage, session });
+  const store = () => new PendingStore({ docId: 'd1', userId: 'u1', storage, session, locks: null });
   const a = editor(net, { store: store() });
   a.sync.start();
   await settle();
@@ -309,7 +311,8 @@ test('persistence: edits made offline survive a reload and are sent once, with t
 
   // The page reopens (same tab) and the network is back.
   net.down = false;
-  const b = editor(net, { store: store() });
+  const bStore = store();
+  const b = editor(net, { store: bStore, restored: await bStore.adopt() });
   assert.equal(b.sync.ot.client, client, 'same client id: the server can dedup');
   assert.deepEqual(b.doc.ops, [{ insert: 'before offline\n' }], 'shown before the server answers');
   assert.equal(b.status(), undefined);
@@ -319,14 +322,15 @@ test('persistence: edits made offline survive a reload and are sent once, with t
   assert.deepEqual(net.server.doc.ops, [{ insert: 'before offline\n' }]);
   assert.equal(b.status(), 'Saved');
   await new Promise((r) => setTimeout(r, 350)); // debounced save clears the record
-  assert.equal(storage.getItem(`quire:pending:d1:${client}`), null);
+  assert.equal(storage.getItem(`quire:u:u1:pending:d1:${client}`), null);
+  assert.equal(storage.length, 0);
   b.sync.stop();
 });
 
 test('persistence: restored edits whose base left the log are shown, not dropped', async () => {
   const net = fakeNet();
   const storage = new MemoryStorage();
-  const store = () => new PendingStore({ docId: 'd1', storage, session: new MemoryStorage() });
+  const store = () => new PendingStore({ docId: 'd1', userId: 'u1', storage, session: new MemoryStorage(), locks: null });
   const a = editor(net, { store: store() });
   a.sync.start();
   await settle();
@@ -340,7 +344,8 @@ test('persistence: restored edits whose base left the log are shown, not dropped
   net.server.receive(Object.assign(net.server.connect(() => {}), { client: 'z', role: 'editor' }), { t: 'op', rev: 0, seq: 1, op: [{ insert: 'theirs' }] });
   net.server.compact();
   net.down = false;
-  const b = editor(net, { store: store() });
+  const bStore = store();
+  const b = editor(net, { store: bStore, restored: await bStore.adopt() });
   b.sync.start();
   await settle();
   assert.equal(b.unsent.length, 1);
@@ -479,7 +484,8 @@ test('stale_seq: the client resumes; its op committed meanwhile comes back in th
 test('stale_seq twice: the seq counter is behind, so the edits go out under a fresh client id from seq 1', async () => {
   const net = fakeNet();
   const storage = new MemoryStorage();
-  const store = new PendingStore({ docId: 'd1', userId: 'u1', storage, session: new MemoryStorage() });
+  const locks = new FakeLocks();
+  const store = new PendingStore({ docId: 'd1', userId: 'u1', storage, session: new MemoryStorage(), locks });
   const a = editor(net, { store });
   a.sync.start();
   await settle();
@@ -503,8 +509,9 @@ test('stale_seq twice: the seq counter is behind, so the edits go out under a fr
   assert.deepEqual(net.server.last.get(a.sync.ot.client), { seq: 1, rev: 0 }, 'seq 1 under the new id');
   assert.equal(net.sent.filter((m) => m.t === 'hello').at(-1).client, a.sync.ot.client);
   assert.equal(a.status(), 'Saved');
-  assert.equal(storage.getItem(`quire:seq:d1:${old}`), null, 'the old id\'s records are gone');
-  assert.equal([...storage.map.keys()].filter((k) => k.includes(old)).length, 0);
+  assert.equal([...storage.map.keys()].filter((k) => k.includes(old)).length, 0, 'the old id\'s records are gone');
+  assert.equal(locks.isHeld(store._lockName(old)), false, 'and its lock');
+  assert.ok(locks.isHeld(store._lockName(a.sync.ot.client)), 'the new id is this page\'s');
 });
 
 test('stale_seq about an op we no longer hold is ignored', async () => {
@@ -519,4 +526,47 @@ test('stale_seq about an op we no longer hold is ignored', async () => {
   await settle();
   assert.equal(net.sent.filter((m) => m.t === 'hello').length, hellos, 'no reconnect');
   assert.equal(a.status(), 'Saved');
+});
+
+// ---- ownership of local records ---------------------------------------------
+
+test('persistence: the page holds its record\'s lock from the start, so no other tab adopts it while it lives', async () => {
+  const net = fakeNet();
+  const storage = new MemoryStorage();
+  const locks = new FakeLocks();
+  const store = () => new PendingStore({ docId: 'd1', userId: 'u1', storage, session: new MemoryStorage(), locks });
+  const a = editor(net, { store: store() });
+  a.sync.start();
+  await settle();
+  net.down = true;
+  net.killAll();
+  await settle();
+  a.type(ins(0, 'offline'));
+  a.sync.flush(true); // pagehide into the back/forward cache: the page lives on
+  const other = store();
+  assert.equal(await other.adopt(), null, 'locked by its page');
+  locks.killAll(); // now the page is really gone
+  await settle();
+  const restored = await store().adopt();
+  assert.equal(restored?.client, a.sync.ot.client);
+});
+
+test('discard (log-out): the session stops and never writes its edits back', async () => {
+  const net = fakeNet();
+  const storage = new MemoryStorage();
+  const store = new PendingStore({ docId: 'd1', userId: 'u1', storage, session: new MemoryStorage(), locks: null });
+  const a = editor(net, { store });
+  a.sync.start();
+  await settle();
+  net.down = true;
+  net.killAll();
+  await settle();
+  a.type(ins(0, 'left behind'));
+  assert.equal(a.sync.hasUnsaved, true);
+  a.sync.discard();
+  storage.map.clear();
+  a.sync.flush(true); // the pagehide of the log-out navigation
+  await new Promise((r) => setTimeout(r, 350));
+  assert.equal(storage.length, 0);
+  assert.equal(a.sync.hasUnsaved, false, 'no "leave page?" prompt on top of the log-out warning');
 });

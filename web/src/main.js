@@ -149,8 +149,12 @@ export async function boot(root) {
   }
 
   sync.start();
-  window.__quire = { quill, client: sync.ot, sync, share, shareDialog, menu, version: 1 };
-  return window.__quire;
+  const parts = { quill, client: sync.ot, sync, share, shareDialog, menu, store, version: 1 };
+  // The browser tests' handle on the page (kill the socket, read the OT
+  // state). Only in their build (build.mjs): a page must not hand any
+  // script its session's internals.
+  if (__QUIRE_TEST_HOOKS__) window.__quire = parts;
+  return parts;
 }
 
 const root = document.getElementById('quire-editor');

@@ -1,7 +1,8 @@
 // The Share button's hook. Two ways to take it over:
-//   window.__quire.share.setHandler((ctx) => { … })   ctx: {docId, role, button}
-//   or listen for the cancelable "quire:share" event on #quire-editor
-//   (detail = ctx) and call preventDefault().
+//   listen for the cancelable "quire:share" event on #quire-editor
+//   (detail = ctx: {docId, role, button}) and call preventDefault();
+//   or, in code holding the page's parts (main.js, the tests' build with
+//   window.__quire), share.setHandler((ctx) => { … }).
 // main.js installs the Share dialog (share-dialog.js) as the default handler.
 
 export function createShare({ root, button, docId, role, flash }) {

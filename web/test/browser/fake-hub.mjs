@@ -1,7 +1,8 @@
 // A stand-in for the Rust server, for the browser tests until it serves
 // pages: the /d/{id} shell exactly as templates/document.html renders it
-// (with the production CSP), /assets/*, PATCH /api/docs/{id}, GET
-// /api/docs/{id}/content?format=delta, and the protocol over WebSocket
+// (with the production CSP), /assets/*, GET and PATCH /api/docs/{id}, GET
+// /api/docs/{id}/content?format=delta, POST /logout (a bare page), and the
+// protocol over WebSocket
 // backed by the in-process FakeServer of the unit tests.
 // Role per browser context: open /d/{id}?role=viewer once (sets a cookie).
 // Run alone: node test/browser/fake-hub.mjs  (prints the URL).
@@ -63,6 +64,13 @@ export async function startFakeHub({ port = 0 } = {}) {
     if ((m = url.pathname.match(/^\/api\/docs\/([\w-]+)\/content$/))) {
       const s = doc(m[1]).server;
       return send(200, 'application/json', JSON.stringify({ rev: s.head, ops: s.doc.ops }));
+    }
+    if ((m = url.pathname.match(/^\/api\/docs\/([\w-]+)$/)) && req.method === 'GET') {
+      // The editor's probe after failed handshakes: the document exists.
+      return send(200, 'application/json', JSON.stringify({ id: m[1], title: doc(m[1]).title }));
+    }
+    if (url.pathname === '/logout' && req.method === 'POST') {
+      return send(200, 'text/html; charset=utf-8', '<!doctype html><title>Logged out</title><p>Logged out.</p>');
     }
     if ((m = url.pathname.match(/^\/api\/docs\/([\w-]+)$/)) && req.method === 'PATCH') {
       let body = '';

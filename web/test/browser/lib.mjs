@@ -68,21 +68,29 @@ export async function quillMatchesClient(page) {
   return { ok: c !== null && stableJSON(q) === stableJSON(c), quill: q, client: c };
 }
 
-// ../assets/editor.* from disk instead of the server's copy (the real binary
-// embeds its assets at build time): QUIRE_E2E_DISK_ASSETS=1 in the tests.
-const ASSETS = path.resolve(here, '../../../assets');
-export async function useDiskAssets(ctx) {
+// The editor these tests drive is the tests' own build of src/ (build.mjs
+// with testHooks: it exposes window.__quire, which the committed bundle in
+// assets/ must not), served in place of whatever the server has, so the real
+// binary needs no rebuild for a change in web/ either.
+const TEST_BUNDLE = path.resolve(here, '../../../target/e2e-bundle');
+let built = null;
+export function buildTestBundle() {
+  built ??= import('../../build.mjs').then(({ bundle }) => bundle({ outdir: TEST_BUNDLE, testHooks: true }));
+  return built;
+}
+
+export async function useTestBundle(ctx) {
+  await buildTestBundle();
   await ctx.route(/\/assets\/editor\.(js|css)(\.map)?(\?.*)?$/, (route) => {
     const file = new URL(route.request().url()).pathname.split('/').pop();
     const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'application/json';
-    route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(path.join(ASSETS, file)) });
+    route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(path.join(TEST_BUNDLE, file)) });
   });
 }
 
-// Does the server serve the editor.js of assets/? (A stale binary tests an
-// old editor and fails in confusing ways.)
-export async function servedBundleIsCurrent(ctx, base) {
-  const served = await (await ctx.request.get(`${base}/assets/editor.js`)).body();
-  const disk = fs.readFileSync(path.join(ASSETS, 'editor.js'));
-  return { ok: Buffer.compare(served, disk) === 0, served: served.length, disk: disk.length };
+// A browser context whose pages get the test build of the editor.
+export async function newTestContext(browser, opts = {}) {
+  const ctx = await browser.newContext(opts);
+  await useTestBundle(ctx);
+  return ctx;
 }

@@ -11,12 +11,12 @@
 //     them, else a clear message).
 //
 //   QUIRE_URL=http://127.0.0.1:PORT node test/browser/share-history.mjs
-// QUIRE_E2E_DISK_ASSETS=1 serves ../assets/editor.* from disk instead of the
-// binary's embedded copy (to try a new bundle without rebuilding the binary).
+// The editor is the tests' build of web/src (lib.mjs: newTestContext), not
+// the binary's embedded copy.
 // Screenshots: target/e2e/1x-*.png. Prints "N passed, M failed"; exit 1 on failure.
 
 import fs from 'node:fs';
-import { launch, shot, until, text, statusText, useDiskAssets, servedBundleIsCurrent } from './lib.mjs';
+import { launch, shot, until, text, statusText, newTestContext } from './lib.mjs';
 
 const base = (process.env.QUIRE_URL ?? '').replace(/\/$/, '');
 if (!base || base === 'fake') {
@@ -65,8 +65,7 @@ async function csrfOf(ctx) {
 }
 
 async function person(name, viewport = { width: 1100, height: 800 }) {
-  const ctx = await browser.newContext({ viewport, acceptDownloads: true });
-  if (process.env.QUIRE_E2E_DISK_ASSETS === '1') await useDiskAssets(ctx);
+  const ctx = await newTestContext(browser, { viewport, acceptDownloads: true });
   const email = `${name.replace(/\W/g, '').toLowerCase()}${Date.now()}@example.test`;
   const res = await ctx.request.post(`${base}/api/auth/signup`, { data: { email, name, password: 'correct horse battery staple' } });
   if (!res.ok()) throw new Error(`signup ${res.status()}: ${await res.text()}`);
@@ -99,12 +98,6 @@ const A = await person('Ann Owner');
 const B = await person('Bob Guest');
 const doc = await (await A.ctx.request.post(`${base}/api/docs`, { data: { title: TITLE }, headers: { 'X-CSRF-Token': A.csrf } })).json();
 const docUrl = `${base}/d/${doc.id}`;
-
-await step('the server serves the bundle in assets/ (else: rebuild the binary)', async () => {
-  if (process.env.QUIRE_E2E_DISK_ASSETS === '1') return;
-  const r = await servedBundleIsCurrent(A.ctx, base);
-  if (!r.ok) throw new Error(`the binary embeds another editor.js than assets/ (${r.served} vs ${r.disk} bytes): cargo build --bin quire`);
-});
 
 await step('the owner opens the document and types', async () => {
   await A.page.goto(docUrl);

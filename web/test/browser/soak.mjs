@@ -4,7 +4,7 @@
 // all three pages and /content are equal. Fake hub unless QUIRE_URL is set
 // (then the real binary; see targets.mjs).
 
-import { launch, shot, until, watchErrors, contents, synced, quillMatchesClient } from './lib.mjs';
+import { launch, shot, until, watchErrors, contents, synced, quillMatchesClient, newTestContext } from './lib.mjs';
 import { stableJSON } from '../lib/same.js';
 import { mulberry32, int, pick } from '../lib/random.js';
 import { openTarget } from './targets.mjs';
@@ -18,7 +18,7 @@ const browser = await launch();
 const errors = [];
 const people = [];
 for (const name of ['Ann Soak', 'Bob Soak', 'Cy Soak']) {
-  const ctx = await browser.newContext();
+  const ctx = await newTestContext(browser);
   await target.login(ctx, name, 'editor');
   const page = await ctx.newPage();
   watchErrors(page, name, errors);

@@ -13,7 +13,7 @@
 //
 // Screenshots: target/e2e/*.png. Prints "N passed, M failed"; exit 1 on failure.
 
-import { launch, shot, until, watchErrors, contents, text, statusText, synced, quillMatchesClient, useDiskAssets } from './lib.mjs';
+import { launch, shot, until, watchErrors, contents, text, statusText, synced, quillMatchesClient, newTestContext } from './lib.mjs';
 import { stableJSON } from '../lib/same.js';
 import { openTarget } from './targets.mjs';
 
@@ -50,9 +50,7 @@ async function blockSockets(on) {
 }
 
 async function person(name, role = 'editor', viewport = { width: 1100, height: 760 }) {
-  const ctx = await browser.newContext({ viewport });
-  // QUIRE_E2E_DISK_ASSETS=1: ../assets/ instead of the binary's embedded copy.
-  if (process.env.QUIRE_E2E_DISK_ASSETS === '1') await useDiskAssets(ctx);
+  const ctx = await newTestContext(browser, { viewport });
   await ctx.routeWebSocket(/\/api\/docs\/[^/]+\/ws/, (ws) => {
     if (blocked.on) ws.close({ code: 1006 });
     else ws.connectToServer();
@@ -298,6 +296,49 @@ await step('the Share button opens the Share dialog, and stays a hook (setHandle
     return { seen, dialog: !!document.querySelector('dialog.qe-share-dialog')?.open };
   });
   if (got.seen.join() !== 'event,handler' || got.dialog) throw new Error(JSON.stringify(got));
+});
+
+await step('the committed bundle (assets/, as the server has it) opens the editor and exposes no test hooks', async () => {
+  const ctx = await browser.newContext(); // no test build here
+  await target.login(ctx, 'Dee Prod', 'editor');
+  const page = await ctx.newPage();
+  watchErrors(page, 'Dee Prod', errors);
+  await page.goto(target.docUrl('Dee Prod', 'editor'));
+  await until(async () => (await statusText(page)) === 'Saved', { what: 'Saved, with the production bundle' });
+  if ((await page.evaluate(() => typeof window.__quire)) !== 'undefined') {
+    throw new Error('window.__quire is exposed by the production bundle (or the binary is stale: cargo build --bin quire)');
+  }
+  await ctx.close();
+});
+
+// Last: on the real server it logs Ann out.
+await step('log-out with unsent edits warns first; confirmed, it clears them from the browser', async () => {
+  await blockSockets(true);
+  await A.page.click('.ql-editor');
+  await A.page.keyboard.press('Control+End');
+  await A.page.keyboard.type(' not sent');
+  await until(async () => (await statusText(A.page)) === 'Offline, your changes will sync', { what: 'offline' });
+  // The server's log-out form, as templates/header.html has it.
+  await A.page.evaluate(() => {
+    const form = document.createElement('form');
+    form.method = 'post';
+    form.action = '/logout';
+    form.innerHTML = '<input type="hidden" name="csrf" value="x"><button type="submit" id="logout">Log out</button>';
+    document.body.append(form);
+  });
+  const records = () => A.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('quire:u:')).length);
+  await until(records, { what: 'unsent edit kept in localStorage' });
+  const url = A.page.url();
+  const asked = [];
+  A.page.once('dialog', (d) => { asked.push(d.message()); d.dismiss(); });
+  await A.page.click('#logout');
+  await until(() => asked.length, { what: 'a warning' });
+  if (!/not saved to the server/.test(asked[0])) throw new Error(asked[0]);
+  if (A.page.url() !== url || !(await records())) throw new Error('cancel did not keep the page and its edits');
+  A.page.once('dialog', (d) => { asked.push(d.message()); d.accept(); });
+  await Promise.all([A.page.waitForURL((u) => u.pathname !== new URL(url).pathname), A.page.click('#logout')]);
+  if (await records()) throw new Error('records left after log-out');
+  await blockSockets(false);
 });
 
 await step('no console errors or CSP violations', async () => {

@@ -109,3 +109,8 @@ test('formats.json: the list Quill and the server share has the issue\'s formats
   assert.deepEqual([...f.line].sort(), ['blockquote', 'code-block', 'header', 'indent', 'list']);
   assert.deepEqual(f.embeds, [], 'no image embeds until uploads exist');
 });
+
+test('the committed bundle exposes no test hooks (window.__quire is only in the tests\' build)', () => {
+  const js = fs.readFileSync(new URL('../../../assets/editor.js', import.meta.url), 'utf8');
+  assert.doesNotMatch(js, /__quire(?!_probe__)/);
+});

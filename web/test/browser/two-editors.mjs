@@ -323,7 +323,10 @@ await step('log-out with unsent edits warns first; confirmed, it clears them fro
     const form = document.createElement('form');
     form.method = 'post';
     form.action = '/logout';
-    form.innerHTML = '<input type="hidden" name="csrf" value="x"><button type="submit" id="logout">Log out</button>';
+    const csrf = document.createElement('input');
+    Object.assign(csrf, { type: 'hidden', name: 'csrf', value: document.querySelector('meta[name="csrf-token"]').content });
+    const button = Object.assign(document.createElement('button'), { type: 'submit', id: 'logout', textContent: 'Log out' });
+    form.append(csrf, button);
     document.body.append(form);
   });
   const records = () => A.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('quire:u:')).length);

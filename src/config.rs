@@ -29,8 +29,10 @@ pub struct RawSharing {
 #[serde(deny_unknown_fields, default)]
 pub struct RawHistory {
     pub compact_every_ops: i64,
+    pub compact_every_bytes: i64,
     pub keep_ops: i64,
     pub keep_age: String,
+    pub keep_bytes: i64,
     pub keep_versions: i64,
     pub idle_grace: String,
 }
@@ -75,12 +77,17 @@ pub struct RawLimits {
     pub max_embed_bytes: i64,
     pub max_attribute_keys: i64,
     pub max_catchup_ops: i64,
+    pub max_catchup_bytes: i64,
     pub ops_per_second: i64,
     pub ops_burst: i64,
     pub presence_per_second: i64,
     pub presence_burst: i64,
     pub outbound_queue: i64,
     pub max_connections_per_user: i64,
+    pub idle_timeout: String,
+    pub max_documents_per_user: i64,
+    pub max_named_versions: i64,
+    pub versions_per_minute: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -118,17 +125,24 @@ impl Default for RawConfig {
                 max_embed_bytes: 64 << 10,
                 max_attribute_keys: 32,
                 max_catchup_ops: 10_000,
+                max_catchup_bytes: 8 << 20,
                 ops_per_second: 50,
                 ops_burst: 100,
                 presence_per_second: 20,
                 presence_burst: 40,
                 outbound_queue: 1024,
                 max_connections_per_user: 64,
+                idle_timeout: "60s".into(),
+                max_documents_per_user: 10_000,
+                max_named_versions: 500,
+                versions_per_minute: 10,
             },
             history: RawHistory {
                 compact_every_ops: 1000,
+                compact_every_bytes: 4 << 20,
                 keep_ops: 10_000,
                 keep_age: "7d".into(),
+                keep_bytes: 64 << 20,
                 keep_versions: 50,
                 idle_grace: "3s".into(),
             },
@@ -247,12 +261,16 @@ pub struct AuthConfig {
 /// Snapshots (compaction) and how much of the operation log is kept.
 #[derive(Debug, Clone)]
 pub struct HistoryConfig {
-    /// Write a new version after this many ops while a document stays open.
+    /// Write a new version after this many ops while a document stays open...
     pub compact_every_ops: u64,
+    /// ...or after this many bytes of ops, whichever comes first.
+    pub compact_every_bytes: u64,
     /// Keep at least this many of the newest ops in the log...
     pub keep_ops: u64,
-    /// ...and every op younger than this.
+    /// ...and every op younger than this...
     pub keep_age: Duration,
+    /// ...unless the prunable part of a document's log holds more bytes than this; then all of it goes.
+    pub keep_bytes: u64,
     /// Automatic versions kept in full; older ones are thinned to the last of each day.
     pub keep_versions: u64,
     /// How long a document stays loaded after the last person leaves; then it is compacted and closed.
@@ -268,12 +286,22 @@ pub struct Limits {
     pub max_embed_bytes: usize,
     pub max_attribute_keys: usize,
     pub max_catchup_ops: u64,
+    /// The window of recent ops each open document keeps, in bytes of their JSON.
+    pub max_catchup_bytes: usize,
     pub ops_per_second: u32,
     pub ops_burst: u32,
     pub presence_per_second: u32,
     pub presence_burst: u32,
     pub outbound_queue: usize,
     pub max_connections_per_user: usize,
+    /// A WebSocket that sends nothing for this long is closed (the editor pings every 20 s).
+    pub idle_timeout: Duration,
+    /// Documents one user may own, trashed ones included.
+    pub max_documents_per_user: u64,
+    /// Named versions one document may hold.
+    pub max_named_versions: u64,
+    /// Named versions and restores one user may make per minute.
+    pub versions_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -440,8 +468,13 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let limits = validate_limits(&raw.limits)?;
     let history = HistoryConfig {
         compact_every_ops: positive("history.compact_every_ops", raw.history.compact_every_ops)?,
+        compact_every_bytes: positive(
+            "history.compact_every_bytes",
+            raw.history.compact_every_bytes,
+        )?,
         keep_ops: positive("history.keep_ops", raw.history.keep_ops)?,
         keep_age: duration("history.keep_age", &raw.history.keep_age)?,
+        keep_bytes: positive("history.keep_bytes", raw.history.keep_bytes)?,
         keep_versions: positive("history.keep_versions", raw.history.keep_versions)?,
         idle_grace: duration("history.idle_grace", &raw.history.idle_grace)?,
     };
@@ -555,6 +588,7 @@ fn validate_limits(raw: &RawLimits) -> Result<Limits, ConfigError> {
         max_embed_bytes: positive("limits.max_embed_bytes", raw.max_embed_bytes)?,
         max_attribute_keys: positive("limits.max_attribute_keys", raw.max_attribute_keys)?,
         max_catchup_ops: positive("limits.max_catchup_ops", raw.max_catchup_ops)?,
+        max_catchup_bytes: positive("limits.max_catchup_bytes", raw.max_catchup_bytes)?,
         ops_per_second: positive("limits.ops_per_second", raw.ops_per_second)?,
         ops_burst: positive("limits.ops_burst", raw.ops_burst)?,
         presence_per_second: positive("limits.presence_per_second", raw.presence_per_second)?,
@@ -564,6 +598,13 @@ fn validate_limits(raw: &RawLimits) -> Result<Limits, ConfigError> {
             "limits.max_connections_per_user",
             raw.max_connections_per_user,
         )?,
+        idle_timeout: duration("limits.idle_timeout", &raw.idle_timeout)?,
+        max_documents_per_user: positive(
+            "limits.max_documents_per_user",
+            raw.max_documents_per_user,
+        )?,
+        max_named_versions: positive("limits.max_named_versions", raw.max_named_versions)?,
+        versions_per_minute: positive("limits.versions_per_minute", raw.versions_per_minute)?,
     })
 }
 

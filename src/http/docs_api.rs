@@ -36,6 +36,12 @@ pub async fn create_document(
     title: &str,
 ) -> Result<DocMeta, ApiError> {
     let title = clean_title(title)?;
+    let max = state.config.limits.max_documents_per_user;
+    if u64::try_from(state.store.count_owned_documents(&owner.id).await?).unwrap_or(0) >= max {
+        return Err(ApiError::limit_reached(format!(
+            "you own {max} documents, the most allowed here; delete some from the trash first"
+        )));
+    }
     // 128 random bits: document ids are unguessable, so a link without access reveals nothing.
     Ok(state
         .store

@@ -50,6 +50,18 @@ impl ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
+    /// A configured quota (`limits.*`) is used up; waiting does not help.
+    pub fn limit_reached(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "limit_reached", message)
+    }
+
+    /// Too many requests of a kind; `retry_after` says when one more will be taken.
+    pub fn rate_limited(message: impl Into<String>, retry_after: std::time::Duration) -> ApiError {
+        let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
+        error.retry_after = Some(retry_after.as_secs().max(1));
+        error
+    }
+
     /// Also used for documents the caller may not see, so that existence is not leaked.
     pub fn not_found() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource")

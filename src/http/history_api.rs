@@ -127,6 +127,13 @@ async fn name_current(
         ));
     }
     require_role(&state, &authed.user, &id, Role::Editor).await?;
+    take_version_token(&state, &authed.user)?;
+    let max = state.config.limits.max_named_versions;
+    if u64::try_from(state.store.count_named_versions(&id).await?).unwrap_or(0) >= max {
+        return Err(ApiError::limit_reached(format!(
+            "this document has {max} named versions, the most allowed here"
+        )));
+    }
     let version_id = state
         .hubs
         .name_version(&id, name, authed.user.id.clone())
@@ -153,6 +160,7 @@ pub async fn restore_version(
     version_id: &str,
 ) -> Result<u64, ApiError> {
     require_role(state, user, doc_id, Role::Editor).await?;
+    take_version_token(state, user)?;
     let (_, content) = version_content(state, doc_id, version_id).await?;
     let author = UserInfo {
         id: user.id.clone(),
@@ -164,4 +172,11 @@ pub async fn restore_version(
         .restore(doc_id, content, author)
         .await
         .map_err(ApiError::internal)
+}
+
+/// Named versions and restores each write a full copy of the document: `limits.versions_per_minute` per user.
+fn take_version_token(state: &AppState, user: &User) -> Result<(), ApiError> {
+    state.version_writes.try_take(&user.id).map_err(|wait| {
+        ApiError::rate_limited("too many versions saved or restored; wait a moment", wait)
+    })
 }

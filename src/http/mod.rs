@@ -3,6 +3,7 @@
 mod accounts;
 mod assets;
 mod auth_api;
+mod conn_limit;
 mod dashboard;
 mod docs_api;
 mod error;
@@ -43,6 +44,10 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     pub hubs: Hubs,
     pub ot_limits: Arc<OtLimits>,
+    /// Open WebSockets per user.
+    connections: Arc<conn_limit::UserConnections>,
+    /// Named versions and restores per user (`limits.versions_per_minute`).
+    version_writes: Arc<rate::KeyedBuckets>,
     http_metrics: Arc<metrics::HttpMetrics>,
 }
 
@@ -51,6 +56,7 @@ impl AppState {
     pub fn new(config: Arc<Config>, store: Store, hubs: Hubs, mut registry: Registry) -> AppState {
         let http_metrics = metrics::HttpMetrics::register(&mut registry);
         let throttle = LoginThrottle::new(config.auth.login_max_failures, config.auth.login_window);
+        let version_writes = rate::KeyedBuckets::per_minute(config.limits.versions_per_minute);
         AppState {
             ot_limits: Arc::new(ot_limits(&config.limits)),
             config,
@@ -58,6 +64,8 @@ impl AppState {
             throttle: Arc::new(throttle),
             registry: Arc::new(registry),
             hubs,
+            connections: Arc::default(),
+            version_writes: Arc::new(version_writes),
             http_metrics: Arc::new(http_metrics),
         }
     }

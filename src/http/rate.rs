@@ -1,6 +1,11 @@
-//! A token bucket per connection and message kind: a steady rate with room for bursts.
+//! Token buckets: a steady rate with room for bursts, per connection and message kind, or per key (a user) for
+//! costly HTTP actions.
 
-use std::time::Instant;
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
 
 #[derive(Debug)]
 pub struct TokenBucket {
@@ -12,9 +17,13 @@ pub struct TokenBucket {
 
 impl TokenBucket {
     pub fn new(per_second: u32, burst: u32) -> TokenBucket {
+        TokenBucket::with_rate(f64::from(per_second), burst)
+    }
+
+    fn with_rate(per_second: f64, burst: u32) -> TokenBucket {
         let burst = f64::from(burst.max(1));
         TokenBucket {
-            per_second: f64::from(per_second),
+            per_second,
             burst,
             tokens: burst,
             updated: Instant::now(),
@@ -36,9 +45,66 @@ impl TokenBucket {
     }
 }
 
+impl TokenBucket {
+    /// True when the bucket is full again, so forgetting it changes nothing.
+    fn is_full(&self, now: Instant) -> bool {
+        self.tokens + now.duration_since(self.updated).as_secs_f64() * self.per_second >= self.burst
+    }
+}
+
+/// One bucket per key, e.g. per user. Buckets that have filled up again are forgotten when the map grows, so
+/// memory follows the number of recently active keys.
+#[derive(Debug)]
+pub struct KeyedBuckets {
+    per_minute: u32,
+    buckets: Mutex<HashMap<String, TokenBucket>>,
+}
+
+impl KeyedBuckets {
+    /// `per_minute` actions a minute, all of which may come at once.
+    pub fn per_minute(per_minute: u32) -> KeyedBuckets {
+        KeyedBuckets {
+            per_minute: per_minute.max(1),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes a token for `key`, or answers how long to wait for one.
+    pub fn try_take(&self, key: &str) -> Result<(), Duration> {
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if buckets.len() >= 1024 && !buckets.contains_key(key) {
+            let now = Instant::now();
+            buckets.retain(|_, bucket| !bucket.is_full(now));
+        }
+        let per_second = f64::from(self.per_minute) / 60.0;
+        let bucket = buckets
+            .entry(key.to_string())
+            .or_insert_with(|| TokenBucket::with_rate(per_second, self.per_minute));
+        if bucket.try_take() {
+            return Ok(());
+        }
+        Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_second))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyed_buckets_are_per_key_and_say_how_long_to_wait() {
+        let buckets = KeyedBuckets::per_minute(2);
+        assert!(buckets.try_take("ann").is_ok() && buckets.try_take("ann").is_ok());
+        let wait = buckets.try_take("ann").expect_err("third in a minute");
+        assert!(
+            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert!(buckets.try_take("bob").is_ok());
+    }
 
     #[test]
     fn allows_a_burst_then_refuses() {

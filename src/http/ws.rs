@@ -14,7 +14,10 @@ use axum::{
 use futures::{SinkExt, StreamExt, stream::SplitSink};
 use tokio::sync::mpsc;
 
-use super::{AppState, docs_api, error::ApiError, rate::TokenBucket, session::Authed};
+use super::{
+    AppState, conn_limit::ConnectionSlot, docs_api, error::ApiError, rate::TokenBucket,
+    session::Authed,
+};
 use crate::{
     hub::{self, ConnId, Frame, HubMsg, Join, JoinResult},
     ot,
@@ -55,8 +58,12 @@ pub async fn upgrade(
     let (doc, role) = docs_api::visible_document(&state, &authed.user, &doc_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    let max = state.config.limits.max_connections_per_user;
+    let Some(slot) = state.connections.acquire(&authed.user.id, max) else {
+        return Ok(ws.on_upgrade(too_many).into_response());
+    };
     Ok(ws
-        .on_upgrade(move |socket| connection(socket, state, doc.id, authed, role))
+        .on_upgrade(move |socket| connection(socket, state, doc.id, authed, role, slot))
         .into_response())
 }
 
@@ -75,6 +82,17 @@ fn same_origin(headers: &HeaderMap) -> bool {
     origin
         .split_once("://")
         .is_some_and(|(_, origin_host)| origin_host == host)
+}
+
+/// Over `limits.max_connections_per_user`: said on the socket, where a browser can read it, then closed with the
+/// code that makes the client retry later.
+async fn too_many(mut socket: WebSocket) {
+    let msg = "too many open connections for this user; close other tabs";
+    let frame = protocol::error_frame(ErrorCode::RateLimited, msg, None);
+    let _ = socket.send(Message::Text(frame.into())).await;
+    let _ = socket
+        .send(close(CLOSE_RECONNECT, "too many connections"))
+        .await;
 }
 
 async fn refuse(mut socket: WebSocket, code: ErrorCode, msg: &str) {
@@ -110,6 +128,7 @@ async fn connection(
     doc_id: String,
     authed: Authed,
     role: Role,
+    _slot: ConnectionSlot,
 ) {
     let (mut sink, mut stream) = socket.split();
     // Boxed: joining awaits the database and the hub once, and an idle connection's task would otherwise keep
@@ -241,9 +260,19 @@ impl Conn {
         stream: &mut Stream,
         queue: &mut mpsc::Receiver<Frame>,
     ) {
+        // A socket that says nothing (the editor pings every 20 s) is a half-open connection or a client that
+        // holds a slot for nothing: close it.
+        let idle_timeout = self.state.config.limits.idle_timeout;
+        let idle = tokio::time::sleep(idle_timeout);
+        tokio::pin!(idle);
         loop {
             tokio::select! {
+                () = &mut idle => {
+                    let _ = sink.send(close(CLOSE_RECONNECT, "idle")).await;
+                    return;
+                }
                 incoming = stream.next() => {
+                    idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
                     let Some(Ok(message)) = incoming else {
                         // A read error includes a message over the size limit.
                         let _ = send_error(sink, ErrorCode::TooLarge, "message too large or connection broken", None).await;

@@ -13,6 +13,9 @@ pub struct Job {
     /// Ops below this revision may be pruned (if also old enough).
     pub prune_below: u64,
     pub keep_age: Duration,
+    /// When the ops below `prune_below_any_age` hold more than `keep_bytes`, they go whatever their age or count.
+    pub prune_below_any_age: u64,
+    pub keep_bytes: u64,
     /// Automatic versions kept in full; older ones are thinned to one a day.
     pub keep_versions: u64,
 }
@@ -22,14 +25,9 @@ pub async fn run(store: &Store, metrics: &HubMetrics, job: Job) -> StoreResult<u
     let started = Instant::now();
     store.write_version(&job.version).await?;
     metrics.versions_written.inc();
-    let keep_ms = i64::try_from(job.keep_age.as_millis()).unwrap_or(i64::MAX);
-    let older_than = now_ms().saturating_sub(keep_ms);
+    let (below, older_than) = prune_range(store, &job).await?;
     let pruned = store
-        .prune_ops(
-            &job.version.doc_id,
-            i64::try_from(job.prune_below).unwrap_or(i64::MAX),
-            older_than,
-        )
+        .prune_ops(&job.version.doc_id, below, older_than)
         .await?;
     metrics.ops_pruned.inc_by(pruned);
     let keep_versions = i64::try_from(job.keep_versions).unwrap_or(i64::MAX);
@@ -41,6 +39,21 @@ pub async fn run(store: &Store, metrics: &HubMetrics, job: Job) -> StoreResult<u
         .observe(started.elapsed().as_secs_f64());
     tracing::debug!(doc_id = %job.version.doc_id, rev = job.version.rev, pruned, "compacted");
     Ok(pruned)
+}
+
+/// What to prune: `(below_rev, older_than_ms)`. Normally the count and age rules apply; a log grown past
+/// `keep_bytes` (a few huge pastes) keeps only what the version and connected clients need.
+async fn prune_range(store: &Store, job: &Job) -> StoreResult<(i64, i64)> {
+    let doc_id = &job.version.doc_id;
+    let any_age = i64::try_from(job.prune_below_any_age).unwrap_or(i64::MAX);
+    let bytes = store.log_bytes(doc_id, any_age).await?;
+    if u64::try_from(bytes).unwrap_or(0) > job.keep_bytes {
+        tracing::info!(%doc_id, bytes, "the log is over history.keep_bytes: pruning it whatever its age");
+        return Ok((any_age, i64::MAX));
+    }
+    let keep_ms = i64::try_from(job.keep_age.as_millis()).unwrap_or(i64::MAX);
+    let below = i64::try_from(job.prune_below).unwrap_or(i64::MAX);
+    Ok((below, now_ms().saturating_sub(keep_ms)))
 }
 
 /// The lowest revision that must stay in the log: the version's own, the newest `keep_ops`, and everything the

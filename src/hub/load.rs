@@ -3,7 +3,7 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use super::{Committed, DocState};
+use super::{Committed, DocState, WindowLimit};
 use crate::{
     ot::{Delta, Document},
     store::{LoggedOp, Store, StoreError, StoreResult},
@@ -16,11 +16,11 @@ pub struct LoadInfo {
     pub contributors: BTreeSet<String>,
 }
 
-/// The document's state at head, with the newest `max_recent` ops kept for transform and catch-up.
+/// The document's state at head, with the newest ops within `window` kept for transform and catch-up.
 pub async fn load_state(
     store: &Store,
     doc_id: &str,
-    max_recent: usize,
+    window: WindowLimit,
     max_doc_len: u64,
 ) -> StoreResult<(DocState, LoadInfo)> {
     let (version_rev, mut document) = load_snapshot(store, doc_id).await?;
@@ -28,7 +28,7 @@ pub async fn load_state(
         .document(doc_id)
         .await?
         .map_or(0, |doc| doc.head_rev.max(0) as u64);
-    let window_from = version_rev.min(head_hint.saturating_sub(max_recent as u64));
+    let window_from = version_rev.min(head_hint.saturating_sub(window.ops as u64));
     let logged = store.ops_since(doc_id, window_from as i64).await?;
     let logged = contiguous_tail(logged);
     let mut info = LoadInfo {
@@ -37,7 +37,7 @@ pub async fn load_state(
     };
     let mut kept = Vec::new();
     let mut expected_rev = version_rev;
-    let skip = logged.len().saturating_sub(max_recent);
+    let skip = logged.len().saturating_sub(window.ops);
     for (index, entry) in logged.into_iter().enumerate() {
         let rev = u64::try_from(entry.rev).map_err(|_| corrupt(doc_id, "negative revision"))?;
         let op = parse_op(doc_id, &entry.op_json)?;
@@ -58,7 +58,7 @@ pub async fn load_state(
             kept.push(committed(rev, &entry));
         }
     }
-    let mut state = DocState::new(expected_rev, document, max_recent, max_doc_len);
+    let mut state = DocState::new(expected_rev, document, window, max_doc_len);
     state.remember_window(kept);
     for (client, author, seq, rev) in store.last_seqs(doc_id, state.oldest_rev() as i64).await? {
         let (Ok(seq), Ok(rev)) = (u64::try_from(seq), u64::try_from(rev)) else {
@@ -97,7 +97,8 @@ fn parse_op(doc_id: &str, op_json: &str) -> StoreResult<Delta> {
 
 /// The current revision and content, read from the store (for documents with no open hub).
 pub async fn load_content(store: &Store, doc_id: &str) -> StoreResult<(u64, Delta)> {
-    let (state, _) = load_state(store, doc_id, 1, u64::MAX).await?;
+    let window = WindowLimit { ops: 1, bytes: 0 };
+    let (state, _) = load_state(store, doc_id, window, u64::MAX).await?;
     Ok((state.head(), state.document().to_delta()))
 }
 

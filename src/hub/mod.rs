@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use load::load_content;
 pub use metrics::HubMetrics;
 pub use restore::replace_op;
-pub use state::{Committed, DocState, SubmitOutcome, clamp_selection, move_selection};
+pub use state::{Committed, DocState, SubmitOutcome, WindowLimit, clamp_selection, move_selection};
 
 use crate::{
     config::Limits,

@@ -50,6 +50,11 @@ impl Committed {
         serde_json::from_str(&self.op_json)
     }
 
+    /// The size of the op's JSON, what the window is bounded by.
+    pub fn json_len(&self) -> usize {
+        self.op_json.len()
+    }
+
     /// The `op` frame that was broadcast when this op committed.
     pub fn frame(&self) -> Frame {
         Frame::from(protocol::op_frame(
@@ -91,22 +96,35 @@ pub struct DocState {
     head: u64,
     document: Document,
     recent: VecDeque<Committed>,
+    /// The bytes of the ops' JSON in `recent`: the window is bounded by bytes as well as by count, or alternating
+    /// large pastes and deletes would keep gigabytes per document.
+    recent_bytes: usize,
     /// Per client: the last committed seq and its base revision, and the user it belongs to.
     last_seq: HashMap<Arc<str>, ClientSeq>,
     max_recent: usize,
+    max_recent_bytes: usize,
     max_doc_len: u64,
     /// The committed op wins ties on the server (PROTOCOL.md section 2): `true`, except in the negative control test.
     committed_priority: bool,
 }
 
+/// How much of the recent history a hub keeps in memory: at most `ops` ops holding at most `bytes` of JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct WindowLimit {
+    pub ops: usize,
+    pub bytes: usize,
+}
+
 impl DocState {
-    pub fn new(head: u64, document: Document, max_recent: usize, max_doc_len: u64) -> DocState {
+    pub fn new(head: u64, document: Document, window: WindowLimit, max_doc_len: u64) -> DocState {
         DocState {
             head,
             document,
             recent: VecDeque::new(),
+            recent_bytes: 0,
             last_seq: HashMap::new(),
-            max_recent: max_recent.max(1),
+            max_recent: window.ops.max(1),
+            max_recent_bytes: window.bytes,
             max_doc_len,
             committed_priority: true,
         }
@@ -132,9 +150,19 @@ impl DocState {
 
     /// Installs ops loaded from the log as the recent window: contiguous, ending at head.
     pub fn remember_window(&mut self, ops: Vec<Committed>) {
+        self.recent_bytes = ops.iter().map(Committed::json_len).sum();
         self.recent = ops.into_iter().collect();
-        while self.recent.len() > self.max_recent {
-            self.recent.pop_front();
+        self.trim_window();
+    }
+
+    /// Forgets the oldest ops until the window is within its limits. Clients based before it get `rev_too_old`,
+    /// or the snapshot when they resume.
+    fn trim_window(&mut self) {
+        while self.recent.len() > self.max_recent || self.recent_bytes > self.max_recent_bytes {
+            let Some(oldest) = self.recent.pop_front() else {
+                break;
+            };
+            self.recent_bytes -= oldest.json_len();
         }
     }
 
@@ -235,10 +263,9 @@ impl DocState {
 
     /// Adds the op `submit` just applied, with its broadcast frame, to the recent window.
     pub fn push_committed(&mut self, committed: Committed) {
+        self.recent_bytes += committed.json_len();
         self.recent.push_back(committed);
-        while self.recent.len() > self.max_recent {
-            self.recent.pop_front();
-        }
+        self.trim_window();
     }
 
     /// The committed ops after `rev`, or `None` when `rev` is older than the window (or in the future).
@@ -296,7 +323,43 @@ mod tests {
 
     fn doc(text: &str) -> DocState {
         let delta = Delta::new().insert(text, None);
-        DocState::new(0, Document::from_delta(&delta).unwrap(), 100, 1000)
+        DocState::new(0, Document::from_delta(&delta).unwrap(), window(100), 1000)
+    }
+
+    fn window(ops: usize) -> WindowLimit {
+        WindowLimit {
+            ops,
+            bytes: usize::MAX,
+        }
+    }
+
+    #[test]
+    fn the_window_is_bounded_by_bytes_too() {
+        let mut state = DocState::new(
+            0,
+            Document::new(),
+            WindowLimit {
+                ops: 100,
+                bytes: 100,
+            },
+            10_000,
+        );
+        let big = "x".repeat(60);
+        for seq in 1..=3 {
+            let rev = state.head();
+            commit(&mut state, "a", rev, seq, Delta::new().insert(&big, None));
+        }
+        assert_eq!(state.head(), 3);
+        assert_eq!(
+            state.oldest_rev(),
+            2,
+            "only the newest op fits in 100 bytes"
+        );
+        assert!(state.recent_bytes <= 100);
+        assert!(matches!(
+            state.submit("b", &Arc::from("b"), 1, 1, &Delta::new().insert("y", None)),
+            SubmitOutcome::Reject(ErrorCode::RevTooOld, _)
+        ));
     }
 
     fn commit(state: &mut DocState, client: &str, rev: u64, seq: u64, op: Delta) -> SubmitOutcome {
@@ -407,7 +470,7 @@ mod tests {
             future,
             SubmitOutcome::Reject(ErrorCode::RevInFuture, _)
         ));
-        let mut small = DocState::new(0, Document::new(), 1, 1000);
+        let mut small = DocState::new(0, Document::new(), window(1), 1000);
         commit(&mut small, "a", 0, 1, Delta::new().insert("x", None));
         commit(&mut small, "a", 1, 2, Delta::new().insert("y", None));
         let old = commit(&mut small, "b", 0, 1, Delta::new().insert("z", None));

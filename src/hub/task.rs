@@ -10,7 +10,7 @@ use std::{
 use tokio::sync::mpsc;
 
 use super::{
-    Committed, ConnId, DocState, Frame, HubMsg, Hubs, Join, JoinResult, SubmitOutcome,
+    Committed, ConnId, DocState, Frame, HubMsg, Hubs, Join, JoinResult, SubmitOutcome, WindowLimit,
     clamp_selection, compact, load::load_state, move_selection, replace_op,
 };
 use crate::{
@@ -52,6 +52,8 @@ struct Hub {
     version_rev: u64,
     /// Authors of ops since the current version.
     contributors: BTreeSet<String>,
+    /// Bytes of op JSON since the current version: a version is also due after `history.compact_every_bytes`.
+    bytes_since_version: u64,
     /// A background compaction is running; its result arrives as `HubMsg::Compacted`.
     compacting: bool,
     me: mpsc::WeakSender<HubMsg>,
@@ -66,12 +68,15 @@ pub(super) async fn run(
     me: mpsc::WeakSender<HubMsg>,
 ) {
     let config = hubs.config().clone();
-    let max_recent = usize::try_from(config.limits.max_catchup_ops).unwrap_or(usize::MAX);
+    let window = WindowLimit {
+        ops: usize::try_from(config.limits.max_catchup_ops).unwrap_or(usize::MAX),
+        bytes: config.limits.max_catchup_bytes,
+    };
     // Boxed: loading runs once, and the task's future would otherwise keep its size for the hub's whole life.
     let (mut state, info) = match Box::pin(load_state(
         &hubs.inner.store,
         &doc_id,
-        max_recent,
+        window,
         config.limits.max_doc_len,
     ))
     .await
@@ -97,6 +102,7 @@ pub(super) async fn run(
         stopped: false,
         version_rev: info.version_rev,
         contributors: info.contributors,
+        bytes_since_version: 0,
         compacting: false,
         me: me.clone(),
         snapshot_cache: None,
@@ -405,6 +411,7 @@ impl Hub {
     ) {
         let op_json = serde_json::to_string(&op).unwrap_or_else(|_| "[]".into());
         let frame = Frame::from(protocol::op_frame(rev, &op_json, &client, seq, user_json));
+        self.bytes_since_version += op_json.len() as u64;
         let committed = Committed::new(rev, &op_json, client.clone(), seq, user_json.clone());
         self.state.push_committed(committed);
         self.contributors.insert(author_id.to_string());
@@ -609,8 +616,10 @@ impl Hub {
 
     /// Every `history.compact_every_ops` ops, a version is written in the background: typing never waits on it.
     fn compact_if_due(&mut self) {
-        let every = self.hubs.config().history.compact_every_ops;
-        if self.compacting || self.stopped || self.state.head() - self.version_rev < every {
+        let history = &self.hubs.config().history;
+        let due = self.state.head() - self.version_rev >= history.compact_every_ops
+            || self.bytes_since_version >= history.compact_every_bytes;
+        if self.compacting || self.stopped || !due {
             return;
         }
         let job = self.compaction_job("compaction", None, None);
@@ -647,6 +656,7 @@ impl Hub {
         let history = &self.hubs.config().history;
         let head = self.state.head();
         let content = self.state.document().to_delta();
+        self.bytes_since_version = 0;
         compact::Job {
             version: NewVersion {
                 id: crate::auth::random_id(16),
@@ -666,6 +676,8 @@ impl Hub {
                 self.state.oldest_rev(),
             ),
             keep_age: history.keep_age,
+            prune_below_any_age: head.min(self.state.oldest_rev()),
+            keep_bytes: history.keep_bytes,
             keep_versions: history.keep_versions,
         }
     }

@@ -111,6 +111,15 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt("document vanished after insert".into()))
     }
 
+    /// How many documents `owner_id` owns, trashed ones included (for `limits.max_documents_per_user`).
+    pub async fn count_owned_documents(&self, owner_id: &str) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM documents WHERE owner_id = $1")
+            .bind(owner_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
     pub async fn document(&self, id: &str) -> StoreResult<Option<DocMeta>> {
         let sql = format!("{DOC_SELECT} WHERE d.id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -153,6 +153,29 @@ impl Store {
         Ok(Some((version_from_row(&row)?, row.try_get("content")?)))
     }
 
+    /// The size of the document's logged ops below `below_rev`, in characters of their JSON.
+    pub async fn log_bytes(&self, doc_id: &str, below_rev: i64) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(LENGTH(op)), 0) AS n FROM operations WHERE doc_id = $1 AND rev < $2",
+        )
+        .bind(doc_id)
+        .bind(below_rev)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// How many named versions the document holds (for `limits.max_named_versions`).
+    pub async fn count_named_versions(&self, doc_id: &str) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM document_versions WHERE doc_id = $1 AND kind = 'named'",
+        )
+        .bind(doc_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// How many ops the log holds for the document (for tests and `quire doctor`).
     pub async fn count_ops(&self, doc_id: &str) -> StoreResult<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM operations WHERE doc_id = $1")

@@ -254,3 +254,58 @@ async fn old_automatic_versions_are_thinned_but_named_ones_stay() {
     assert_eq!(content(&server.base, &doc, &token).await["rev"], head);
     server.stop().await;
 }
+
+/// Large pastes and deletes, alternating, are bounded by bytes (issue 17, defect 3): a version is written after
+/// `history.compact_every_bytes` although few ops were made, the log is pruned down to what the window needs though
+/// every op is younger than `keep_age` and fewer than `keep_ops`, and the window refuses what it dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_pastes_are_bounded_by_bytes_in_memory_and_on_disk() {
+    let server = TestServer::start_with(&[
+        ("history.compact_every_bytes", "100000"),
+        ("history.keep_bytes", "150000"),
+        ("limits.max_catchup_bytes", "100000"),
+    ])
+    .await;
+    let (token, doc) = api_setup(&server.base).await;
+    let mut socket = TestSocket::connect(&server.addr.to_string(), &doc, &token).await;
+    socket.hello(&client_id("paste"), None).await;
+    let paste = "p".repeat(30_000);
+    let mut head = 0;
+    for seq in 1..=20u64 {
+        let op = if seq % 2 == 1 {
+            json!([{"insert": paste}])
+        } else {
+            json!([{"delete": 30_000}])
+        };
+        socket
+            .send(json!({"t": "op", "rev": head, "seq": seq, "op": op}))
+            .await;
+        assert_eq!(socket.recv_kind("ack").await["rev"], head);
+        head += 1;
+    }
+    // 10 pastes of 30 kB: a version by bytes at least every 4 pastes, though compact_every_ops is 1,000.
+    let written = versions(&server, &doc, &token).await;
+    assert!(!written.is_empty(), "no version written by bytes");
+    let store = server.store().await;
+    let mut logged = i64::MAX;
+    for _ in 0..200 {
+        logged = store.log_bytes(&doc, i64::MAX).await.expect("log bytes");
+        if logged <= 250_000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        logged <= 250_000,
+        "the log keeps {logged} bytes of 300,000 pasted"
+    );
+    // The window holds at most about 100 kB: an op based on rev 0 is refused rather than transformed.
+    socket
+        .send(json!({"t": "op", "rev": 0, "seq": 21, "op": [{"insert": "x"}]}))
+        .await;
+    assert_eq!(socket.recv_kind("error").await["code"], "rev_too_old");
+    let after = content(&server.base, &doc, &token).await;
+    assert_eq!(after["rev"], head);
+    assert_eq!(after["ops"], json!([{"insert": "\n"}]));
+    server.stop().await;
+}

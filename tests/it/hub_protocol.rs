@@ -784,3 +784,56 @@ async fn resume_further_behind_than_the_queue_is_long() {
     assert_reply("after catch-up", &back.recv().await, &ack(41, 40));
     s.server.stop().await;
 }
+
+/// `limits.max_connections_per_user` holds (issue 17, defect 3): one more socket is told why and closed, and a
+/// place freed by a closed socket can be taken again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_per_user_are_limited() {
+    let s = setup(&[("limits.max_connections_per_user", "2")]).await;
+    let (first, _, _) = s.open("one").await;
+    let (_second, _, _) = s.open("two").await;
+    let mut third = TestSocket::connect(&s.addr, &s.doc, &s.token).await;
+    let refused = third.recv().await;
+    assert_eq!(
+        (&refused["t"], &refused["code"]),
+        (&json!("error"), &json!("rate_limited")),
+        "{refused}"
+    );
+    assert!(third.closed_within(Duration::from_secs(2)).await);
+    drop(first);
+    // The server notices the closed socket shortly after; then the place is free again.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut again = TestSocket::connect(&s.addr, &s.doc, &s.token).await;
+        again
+            .send(json!({"t": "hello", "proto": 1, "client": client_id("again"), "rev": null}))
+            .await;
+        if again.recv().await["t"] == "welcome" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the place was never freed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    s.server.stop().await;
+}
+
+/// A socket that sends nothing for `limits.idle_timeout` is closed; one that pings stays (issue 17, defect 3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_socket_is_closed_after_the_idle_timeout() {
+    let s = setup(&[("limits.idle_timeout", "1s")]).await;
+    let (mut silent, _, _) = s.open("silent").await;
+    let (mut pinging, _, _) = s.open("pinging").await;
+    for id in 0..6 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        pinging.send(json!({"t": "ping", "id": id})).await;
+        assert_eq!(pinging.recv_kind("pong").await["id"], id);
+    }
+    assert!(
+        silent.closed_within(Duration::from_millis(500)).await,
+        "still open after 2.3 s of silence"
+    );
+    s.server.stop().await;
+}

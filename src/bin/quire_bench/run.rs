@@ -22,6 +22,9 @@ use tokio_tungstenite::tungstenite::{
 
 use super::{procfs, wire};
 
+/// The editor's keepalive period (web/src/connection.js `PING_MS`).
+const PING_EVERY: Duration = Duration::from_secs(20);
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Workload {
@@ -245,7 +248,9 @@ async fn client(
     let key_timer = tokio::time::sleep_until(next_key.into());
     let stop_timer = tokio::time::sleep_until(times.stop.into());
     let resend_timer = tokio::time::sleep_until(times.stop.into());
-    tokio::pin!(key_timer, stop_timer, resend_timer);
+    // Pings as the editor does, so that the server's idle timeout (`limits.idle_timeout`) leaves idle clients be.
+    let ping_timer = tokio::time::sleep(PING_EVERY);
+    tokio::pin!(key_timer, stop_timer, resend_timer, ping_timer);
     let mut resend_armed = false;
     let mut seq = 0u64;
     let mut outstanding: Option<Outstanding> = None;
@@ -273,6 +278,13 @@ async fn client(
                 next_key += period;
                 key_timer.as_mut().reset(next_key.into());
                 send_now = outstanding.is_none();
+            }
+            () = &mut ping_timer => {
+                ping_timer.as_mut().reset(tokio::time::Instant::now() + PING_EVERY);
+                if ws.send(Message::text(r#"{"t":"ping"}"#)).await.is_err() {
+                    shared.borrow_mut().closed_early += 1;
+                    return;
+                }
             }
             () = &mut resend_timer, if resend_armed => {
                 resend_armed = false;

@@ -59,6 +59,7 @@ export class DocSync {
     this.saveTimer = null;
     this.retryTimer = null;
     this.released = false;
+    this.discarded = false; // log-out: the unsent edits are left behind
     this.held = null; // server messages waiting for the editor
 
     const restored = opts.restored ?? null;

@@ -78,6 +78,7 @@ pub struct RawLimits {
     pub max_attribute_keys: i64,
     pub max_catchup_ops: i64,
     pub max_catchup_bytes: i64,
+    pub max_transform_ops: i64,
     pub ops_per_second: i64,
     pub ops_burst: i64,
     pub presence_per_second: i64,
@@ -126,6 +127,7 @@ impl Default for RawConfig {
                 max_attribute_keys: 32,
                 max_catchup_ops: 10_000,
                 max_catchup_bytes: 8 << 20,
+                max_transform_ops: 1000,
                 ops_per_second: 50,
                 ops_burst: 100,
                 presence_per_second: 20,
@@ -288,6 +290,8 @@ pub struct Limits {
     pub max_catchup_ops: u64,
     /// The window of recent ops each open document keeps, in bytes of their JSON.
     pub max_catchup_bytes: usize,
+    /// An op based further behind head than this is refused with `rev_too_old` (the client resumes).
+    pub max_transform_ops: u64,
     pub ops_per_second: u32,
     pub ops_burst: u32,
     pub presence_per_second: u32,
@@ -589,6 +593,7 @@ fn validate_limits(raw: &RawLimits) -> Result<Limits, ConfigError> {
         max_attribute_keys: positive("limits.max_attribute_keys", raw.max_attribute_keys)?,
         max_catchup_ops: positive("limits.max_catchup_ops", raw.max_catchup_ops)?,
         max_catchup_bytes: positive("limits.max_catchup_bytes", raw.max_catchup_bytes)?,
+        max_transform_ops: positive("limits.max_transform_ops", raw.max_transform_ops)?,
         ops_per_second: positive("limits.ops_per_second", raw.ops_per_second)?,
         ops_burst: positive("limits.ops_burst", raw.ops_burst)?,
         presence_per_second: positive("limits.presence_per_second", raw.presence_per_second)?,

@@ -84,12 +84,19 @@ pub(super) fn csrf_refused() -> Response {
     .into_response()
 }
 
-/// Only same-site paths, so a crafted link cannot bounce a fresh log-in to another site.
+/// Only same-site paths, so a crafted link cannot bounce a fresh log-in to another site. `next` arrives decoded;
+/// browsers drop tabs and newlines from a URL and read `\\` as `/`, so `/%09/evil.com` would become `//evil.com`,
+/// another host: any control character, whitespace or backslash makes it `/`.
 fn safe_next(next: Option<&str>) -> String {
+    let same_site = |path: &str| {
+        path.starts_with('/')
+            && !path.starts_with("//")
+            && !path
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    };
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_string()
-        }
+        Some(path) if same_site(path) => path.to_string(),
         _ => "/".to_string(),
     }
 }
@@ -443,4 +450,31 @@ async fn join_as_guest(
         &session::session_cookie(&state, &session_token),
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_a_path_on_this_site_after_decoding() {
+        for kept in ["/", "/d/abc", "/d/abc?x=1#y", "/s/token"] {
+            assert_eq!(safe_next(Some(kept)), kept);
+        }
+        for refused in [
+            "//evil.com",
+            "/\t/evil.com",
+            "/\n/evil.com",
+            "/\r//evil.com",
+            "/\\evil.com",
+            "\\/evil.com",
+            "https://evil.com",
+            "evil.com",
+            "/ /evil.com",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(refused)), "/", "{refused:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }

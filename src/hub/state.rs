@@ -67,6 +67,9 @@ impl Committed {
     }
 }
 
+/// How far behind head a selection may be and still be moved to head and relayed.
+const MAX_PRESENCE_LAG: u64 = 100;
+
 #[derive(Debug)]
 pub enum SubmitOutcome {
     /// Applied in memory at base `rev`; it must be written durably before anyone hears of it.
@@ -104,6 +107,8 @@ pub struct DocState {
     max_recent: usize,
     max_recent_bytes: usize,
     max_doc_len: u64,
+    /// The most committed ops an incoming op is transformed through (`limits.max_transform_ops`).
+    max_transform_ops: u64,
     /// The committed op wins ties on the server (PROTOCOL.md section 2): `true`, except in the negative control test.
     committed_priority: bool,
 }
@@ -126,8 +131,14 @@ impl DocState {
             max_recent: window.ops.max(1),
             max_recent_bytes: window.bytes,
             max_doc_len,
+            max_transform_ops: u64::MAX,
             committed_priority: true,
         }
+    }
+
+    /// Ops based more than `max` revisions behind head are refused with `rev_too_old` (the client resumes).
+    pub fn limit_transforms(&mut self, max: u64) {
+        self.max_transform_ops = max;
     }
 
     /// Test-only: make the server transform with the wrong priority, which convergence tests must detect.
@@ -220,6 +231,17 @@ impl DocState {
             }
             _ => {}
         }
+        if self.head - rev > self.max_transform_ops {
+            // Transforming costs one decode and one transform per op crossed, all on the document's task; a
+            // client this far behind resumes instead and rebases on its side.
+            return SubmitOutcome::Reject(
+                ErrorCode::RevTooOld,
+                format!(
+                    "rev {rev} is more than {} ops behind head {}; resume to catch up",
+                    self.max_transform_ops, self.head
+                ),
+            );
+        }
         let op = match self.transform_to_head(rev, op) {
             Ok(op) => op,
             Err(err) => {
@@ -278,7 +300,12 @@ impl DocState {
     }
 
     /// Moves a selection made at `rev` by `client` up to head, then clamps it to the document.
+    /// A selection more than `MAX_PRESENCE_LAG` ops old is dropped: a client sends its selection at its synced
+    /// revision, which is close to head, and moving an old one costs a decode per op crossed.
     pub fn selection_at_head(&self, rev: u64, sel: Selection, client: &str) -> Option<Selection> {
+        if self.head.saturating_sub(rev) > MAX_PRESENCE_LAG {
+            return None;
+        }
         let ops = self.ops_after(rev)?;
         let mut sel = sel;
         for committed in ops {
@@ -419,6 +446,43 @@ mod tests {
             SubmitOutcome::Reject(ErrorCode::StaleSeq, _)
         ));
         assert_eq!(state.document().text(), "x\n");
+    }
+
+    #[test]
+    fn work_per_message_is_bounded() {
+        let mut state = doc("\n");
+        state.limit_transforms(3);
+        for seq in 1..=5 {
+            let rev = state.head();
+            commit(&mut state, "a", rev, seq, Delta::new().insert("x", None));
+        }
+        let late = commit(&mut state, "b", 1, 1, Delta::new().insert("y", None));
+        assert!(matches!(
+            late,
+            SubmitOutcome::Reject(ErrorCode::RevTooOld, _)
+        ));
+        assert!(matches!(
+            commit(&mut state, "b", 2, 1, Delta::new().insert("y", None)),
+            SubmitOutcome::Commit { .. }
+        ));
+        assert!(
+            matches!(
+                commit(&mut state, "a", 0, 5, Delta::new().insert("x", None)),
+                SubmitOutcome::Dup { rev: 4 }
+            ),
+            "a resent op is still recognised, however old its base"
+        );
+        let sel = Selection {
+            index: 0,
+            length: 0,
+        };
+        let mut long = doc("\n");
+        for seq in 1..=MAX_PRESENCE_LAG + 1 {
+            let rev = long.head();
+            commit(&mut long, "a", rev, seq, Delta::new().insert("x", None));
+        }
+        assert!(long.selection_at_head(0, sel, "b").is_none());
+        assert!(long.selection_at_head(1, sel, "b").is_some());
     }
 
     #[test]

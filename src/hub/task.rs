@@ -88,6 +88,7 @@ pub(super) async fn run(
             return;
         }
     };
+    state.limit_transforms(config.limits.max_transform_ops);
     if config.wrong_priority {
         state.use_wrong_priority();
     }

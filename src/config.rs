@@ -17,6 +17,14 @@ pub struct RawConfig {
     pub history: RawHistory,
     pub sharing: RawSharing,
     pub log: RawLog,
+    pub metrics: RawMetrics,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawMetrics {
+    pub token: String,
+    pub listen: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -42,6 +50,8 @@ pub struct RawHistory {
 pub struct RawServer {
     pub listen: String,
     pub public_url: String,
+    pub trusted_proxies: Vec<String>,
+    pub header_timeout: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -89,12 +99,16 @@ pub struct RawLimits {
     pub max_documents_per_user: i64,
     pub max_named_versions: i64,
     pub versions_per_minute: i64,
+    pub auth_per_minute: i64,
+    pub imports_per_minute: i64,
+    pub api_per_second: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawLog {
     pub level: String,
+    pub format: String,
 }
 
 impl Default for RawConfig {
@@ -103,6 +117,8 @@ impl Default for RawConfig {
             server: RawServer {
                 listen: "127.0.0.1:8080".into(),
                 public_url: String::new(),
+                trusted_proxies: Vec::new(),
+                header_timeout: "10s".into(),
             },
             storage: RawStorage {
                 data_dir: "./quire-data".into(),
@@ -138,6 +154,9 @@ impl Default for RawConfig {
                 max_documents_per_user: 10_000,
                 max_named_versions: 500,
                 versions_per_minute: 10,
+                auth_per_minute: 30,
+                imports_per_minute: 20,
+                api_per_second: 20,
             },
             history: RawHistory {
                 compact_every_ops: 1000,
@@ -153,6 +172,11 @@ impl Default for RawConfig {
             },
             log: RawLog {
                 level: "info".into(),
+                format: "text".into(),
+            },
+            metrics: RawMetrics {
+                token: String::new(),
+                listen: String::new(),
             },
         }
     }
@@ -192,6 +216,11 @@ impl Default for RawSharing {
         RawConfig::default().sharing
     }
 }
+impl Default for RawMetrics {
+    fn default() -> Self {
+        RawConfig::default().metrics
+    }
+}
 impl Default for RawLog {
     fn default() -> Self {
         RawConfig::default().log
@@ -204,6 +233,18 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Origin users reach us at, without a trailing slash, e.g. `http://127.0.0.1:8080`.
     pub public_url: String,
+    /// `server.public_url` was set, not derived from `server.listen`: browsers' `Origin` must then equal it.
+    pub public_url_explicit: bool,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers name the client (`server.trusted_proxies`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long a connection may take to send a request's headers (slow clients hold sockets open).
+    pub header_timeout: Duration,
+    /// `/metrics` needs `Authorization: Bearer <token>` on the main listener (`None`: not served there).
+    pub metrics_token: Option<String>,
+    /// A separate address serving only `/metrics`, without a token.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Log lines as JSON objects (`log.format = "json"`), for log shippers.
+    pub log_json: bool,
     pub data_dir: PathBuf,
     pub sync: SyncMode,
     pub database: DatabaseUrl,
@@ -306,6 +347,12 @@ pub struct Limits {
     pub max_named_versions: u64,
     /// Named versions and restores one user may make per minute.
     pub versions_per_minute: u32,
+    /// Per client address: sign-ups, log-ins and guest joins a minute...
+    pub auth_per_minute: u32,
+    /// ...imports a minute...
+    pub imports_per_minute: u32,
+    /// ...and JSON API requests a second (bursts of ten times as many).
+    pub api_per_second: u32,
 }
 
 impl Default for Limits {
@@ -458,6 +505,35 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         )
     })?;
     let public_url = validate_public_url(&raw.server.public_url, listen)?;
+    let trusted_proxies = raw
+        .server
+        .trusted_proxies
+        .iter()
+        .map(|entry| {
+            parse_net(entry).ok_or_else(|| {
+                bad(
+                    "server.trusted_proxies",
+                    entry,
+                    "addresses or CIDR blocks such as 127.0.0.1 or 10.0.0.0/8",
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let metrics_listen = match raw.metrics.listen.trim() {
+        "" => None,
+        text => Some(text.parse().map_err(|_| {
+            bad(
+                "metrics.listen",
+                text,
+                "an address and port such as 127.0.0.1:9090, or \"\" for none",
+            )
+        })?),
+    };
+    let log_json = match raw.log.format.as_str() {
+        "text" => false,
+        "json" => true,
+        other => return Err(bad("log.format", other, "\"text\" or \"json\"")),
+    };
     let data_dir = match raw.storage.data_dir.trim() {
         "" => return Err(bad("storage.data_dir", "\"\"", "a directory path")),
         dir => PathBuf::from(dir),
@@ -492,7 +568,13 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     }
     Ok(Config {
         listen,
+        public_url_explicit: !raw.server.public_url.is_empty(),
         public_url,
+        trusted_proxies,
+        header_timeout: duration("server.header_timeout", &raw.server.header_timeout)?,
+        metrics_token: Some(raw.metrics.token.trim().to_string()).filter(|token| !token.is_empty()),
+        metrics_listen,
+        log_json,
         data_dir,
         sync,
         database,
@@ -610,6 +692,20 @@ fn validate_limits(raw: &RawLimits) -> Result<Limits, ConfigError> {
         )?,
         max_named_versions: positive("limits.max_named_versions", raw.max_named_versions)?,
         versions_per_minute: positive("limits.versions_per_minute", raw.versions_per_minute)?,
+        auth_per_minute: positive("limits.auth_per_minute", raw.auth_per_minute)?,
+        imports_per_minute: positive("limits.imports_per_minute", raw.imports_per_minute)?,
+        api_per_second: positive("limits.api_per_second", raw.api_per_second)?,
+    })
+}
+
+/// An address (one host) or a CIDR block.
+pub fn parse_net(entry: &str) -> Option<ipnet::IpNet> {
+    let entry = entry.trim();
+    entry.parse::<ipnet::IpNet>().ok().or_else(|| {
+        entry
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
     })
 }
 

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_tracing(&config.log_level);
+    init_tracing(&config.log_level, config.log_json);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -43,10 +43,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(level: &str) {
+/// Logs to standard error: JSON objects for log shippers (`log.format = "json"`), else text, coloured only when
+/// standard error is a terminal (escape codes in a log file are noise).
+fn init_tracing(level: &str, json: bool) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if json {
+        logs.json().init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
 }

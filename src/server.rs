@@ -36,20 +36,56 @@ pub async fn run(
         history: config.history.clone(),
     };
     let hubs = Hubs::new(store.clone(), hub_config, hub_metrics);
+    let writer = hubs.clone();
     let state = http::AppState::new(config.clone(), store.clone(), hubs, registry);
-    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let metrics_listener = match config.metrics_listen {
+        Some(addr) => Some(TcpListener::bind(addr).await?),
+        None => None,
+    };
     println!("Quire is ready at {}", config.public_url);
-    // Every frame of a live edit is small and urgent: with Nagle's algorithm on, an op could wait for the
-    // previous segment's ack (a 40 ms delayed ack on Linux), which was the whole p99 of remote latency.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(%err, "cannot set TCP_NODELAY");
+    // One signal stops every listener; a dead writer stops the process too (see below).
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let writer_died = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watch_stop = {
+        let (stop, writer_died) = (stop.clone(), writer_died.clone());
+        async move {
+            tokio::select! {
+                () = shutdown => {}
+                // Without its writer no edit can be saved: better to exit (a supervisor restarts us) than to
+                // stay up failing every commit while the health check says ok.
+                () = writer.writer_stopped() => {
+                    tracing::error!("the group commit's writer stopped; shutting down");
+                    writer_died.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+            let _ = stop.send(true);
         }
+    };
+    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    let metrics_server = metrics_listener.map(|listener| {
+        tokio::spawn(http::serve(
+            listener,
+            http::metrics_router(state.clone()),
+            config.header_timeout,
+            until_stopped(stopped.clone()),
+        ))
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let main_server = http::serve(
+        listener,
+        http::router(state),
+        config.header_timeout,
+        until_stopped(stopped),
+    );
+    tokio::join!(watch_stop, main_server);
+    if let Some(metrics_server) = metrics_server {
+        let _ = metrics_server.await;
+    }
     store.close().await;
+    if writer_died.load(std::sync::atomic::Ordering::SeqCst) {
+        anyhow::bail!("the group commit's writer stopped");
+    }
     tracing::info!("stopped cleanly");
     Ok(())
 }

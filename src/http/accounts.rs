@@ -1,6 +1,6 @@
 //! Sign-up, log-in and log-out, shared by the HTML pages and the JSON API so both enforce the same rules.
 
-use std::sync::LazyLock;
+use std::{sync::LazyLock, time::Duration};
 
 use axum::http::StatusCode;
 
@@ -39,7 +39,7 @@ pub async fn sign_up(state: &AppState, input: SignupInput) -> Result<(User, Stri
         return Err(ApiError::bad_request("enter a name of 1 to 100 characters"));
     }
     check_password_rules(&input.password)?;
-    let password_hash = hash_in_background(input.password).await?;
+    let password_hash = hash_in_background(state, input.password).await?;
     let user = match state
         .store
         .create_user(&auth::random_id(16), &email, &name, &password_hash)
@@ -101,12 +101,38 @@ pub fn check_password_rules(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Argon2 costs tens of milliseconds of CPU; keep it off the async workers.
-async fn hash_in_background(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(ApiError::internal)?
+async fn hash_in_background(state: &AppState, password: String) -> Result<String, ApiError> {
+    argon2_work(state, move || auth::hash_password(&password))
+        .await?
         .map_err(ApiError::internal)
+}
+
+/// How long a sign-up or log-in waits for its turn at argon2 before being told to come back.
+const ARGON2_QUEUE_WAIT: Duration = Duration::from_secs(10);
+
+/// Runs argon2 (tens of milliseconds of CPU and about 19 MiB of memory per hash) off the async workers, at most
+/// `AppState::argon2` at a time, so a flood of log-ins, sign-ups or guest joins cannot exhaust memory.
+async fn argon2_work<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let permit = tokio::time::timeout(ARGON2_QUEUE_WAIT, state.argon2.clone().acquire_owned())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is busy signing people in; try again in a moment",
+            )
+        })?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await
+    .map_err(ApiError::internal)
 }
 
 /// A hash to verify against when the e-mail is unknown, so that both cases take the same time.
@@ -120,29 +146,23 @@ pub async fn log_in(
     address: &str,
 ) -> Result<(User, String), ApiError> {
     let email = input.email.trim().to_lowercase();
-    if let Some(wait) = state.throttle.retry_after(&email, address) {
-        let mut err = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many failed log-ins; try again later",
-        );
-        err.retry_after = Some(wait.as_secs().max(1));
-        return Err(err);
-    }
+    let attempt = state
+        .throttle
+        .begin(&email, address)
+        .map_err(|wait| ApiError::rate_limited("too many failed log-ins; try again later", wait))?;
     let user = state.store.user_by_email(&email).await?;
     let stored_hash = match &user {
         Some(user) if !user.disabled => user.password_hash.clone(),
         _ => DUMMY_HASH.clone(),
     };
     let password = input.password;
-    let matches =
-        tokio::task::spawn_blocking(move || auth::verify_password(&password, &stored_hash))
-            .await
-            .map_err(ApiError::internal)?;
+    let matches = argon2_work(state, move || {
+        auth::verify_password(&password, &stored_hash)
+    })
+    .await?;
     let user = match user {
         Some(user) if matches && !user.disabled => user,
         _ => {
-            state.throttle.record_failure(&email, address);
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
@@ -150,7 +170,7 @@ pub async fn log_in(
             ));
         }
     };
-    state.throttle.record_success(&email);
+    state.throttle.succeeded(&email, address, attempt);
     let token = start_session(state, &user).await?;
     Ok((user, token))
 }
@@ -160,7 +180,7 @@ pub async fn log_in(
 pub async fn create_guest(state: &AppState, name: &str) -> Result<(User, String), ApiError> {
     let id = auth::random_id(16);
     let email = format!("guest-{}@guest.invalid", id.to_lowercase());
-    let password_hash = hash_in_background(auth::new_token()).await?;
+    let password_hash = hash_in_background(state, auth::new_token()).await?;
     let user = state
         .store
         .create_user(&id, &email, name, &password_hash)

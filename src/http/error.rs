@@ -124,6 +124,21 @@ impl PageError {
         }
     }
 
+    /// Over a rate limit: the page says when to try again (and the response carries `Retry-After`).
+    pub fn too_many(retry_after_secs: u64) -> Response {
+        let page = PageError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: format!(
+                "Too many attempts from your network. Try again in {retry_after_secs} seconds."
+            ),
+        };
+        let mut response = page.into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        response
+    }
+
     pub fn internal(detail: impl std::fmt::Display) -> PageError {
         tracing::error!(%detail, "internal error");
         PageError {

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use axum::{
     extract::{MatchedPath, Request, State},
-    http::{HeaderValue, header},
+    http::{HeaderMap, HeaderValue, Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -13,6 +13,8 @@ use prometheus_client::{
     metrics::{counter::Counter, family::Family, histogram::Histogram},
     registry::Registry,
 };
+
+use subtle::ConstantTimeEq;
 
 use super::AppState;
 
@@ -63,7 +65,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .get::<MatchedPath>()
         .map_or("unmatched", MatchedPath::as_str)
         .to_string();
-    let method = request.method().to_string();
+    let method = method_label(request.method()).to_string();
     let started = Instant::now();
     let response = next.run(request).await;
     let metrics = &state.http_metrics;
@@ -85,6 +87,43 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
+/// The standard methods by name; anything else a client invents is one label, so the label set stays bounded.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("other", Method::as_str)
+}
+
+/// `/metrics` on the main listener: only with `Authorization: Bearer <metrics.token>`; without a token
+/// configured it is not served there at all (use `metrics.listen` for a private address instead).
+pub async fn render_with_token(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = state.config.metrics_token.as_deref() else {
+        return super::error::ApiError::not_found().into_response();
+    };
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) {
+        return super::error::ApiError::unauthorized().into_response();
+    }
+    render(State(state)).await
+}
+
+/// The metrics text, for the private `metrics.listen` address or an authorized request.
 pub async fn render(State(state): State<AppState>) -> Response {
     let mut text = String::new();
     if prometheus_client::encoding::text::encode(&mut text, &state.registry).is_err() {
@@ -96,4 +135,22 @@ pub async fn render(State(state): State<AppState>) -> Response {
         HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(
+            method_label(&Method::from_bytes(b"PROPFIND").unwrap()),
+            "other"
+        );
+        assert_eq!(
+            method_label(&Method::from_bytes(b"X-RANDOM-1234").unwrap()),
+            "other"
+        );
+    }
 }

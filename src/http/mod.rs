@@ -1,8 +1,10 @@
 //! The only module that knows axum: the router, pages, JSON API, WebSocket and embedded assets.
 
 mod accounts;
+mod address_limits;
 mod assets;
 mod auth_api;
+mod client_addr;
 mod conn_limit;
 mod dashboard;
 mod docs_api;
@@ -12,6 +14,7 @@ mod history_page;
 mod metrics;
 mod pages;
 mod rate;
+mod serve;
 mod session;
 mod sharing_api;
 mod ws;
@@ -28,12 +31,16 @@ use axum::{
 };
 use prometheus_client::registry::Registry;
 use tower_http::{
-    compression::CompressionLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer,
+    compression::CompressionLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
 };
 
 use crate::{auth::LoginThrottle, config::Config, hub::Hubs, ot::OtLimits, store::Store};
 
 pub use error::ApiError;
+pub use serve::serve;
 
 /// Everything a handler may use, passed explicitly; cheap to clone.
 #[derive(Clone)]
@@ -46,6 +53,10 @@ pub struct AppState {
     pub ot_limits: Arc<OtLimits>,
     /// Open WebSockets per user.
     connections: Arc<conn_limit::UserConnections>,
+    /// Permits for argon2 hashing and verification, one per core: each takes about 19 MiB while it runs.
+    pub argon2: Arc<tokio::sync::Semaphore>,
+    /// Rate limits per client address.
+    address_limits: Arc<address_limits::AddressLimits>,
     /// Named versions and restores per user (`limits.versions_per_minute`).
     version_writes: Arc<rate::KeyedBuckets>,
     http_metrics: Arc<metrics::HttpMetrics>,
@@ -57,6 +68,7 @@ impl AppState {
         let http_metrics = metrics::HttpMetrics::register(&mut registry);
         let throttle = LoginThrottle::new(config.auth.login_max_failures, config.auth.login_window);
         let version_writes = rate::KeyedBuckets::per_minute(config.limits.versions_per_minute);
+        let address_limits = address_limits::AddressLimits::new(&config.limits);
         AppState {
             ot_limits: Arc::new(ot_limits(&config.limits)),
             config,
@@ -65,6 +77,10 @@ impl AppState {
             registry: Arc::new(registry),
             hubs,
             connections: Arc::default(),
+            address_limits: Arc::new(address_limits),
+            argon2: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, usize::from),
+            )),
             version_writes: Arc::new(version_writes),
             http_metrics: Arc::new(http_metrics),
         }
@@ -85,6 +101,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsa
                    connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 pub fn router(state: AppState) -> Router {
+    address_limits::spawn_cleanup(&state.address_limits);
     let body_limit = state.config.limits.max_message_bytes + 64 * 1024;
     Router::new()
         .merge(pages::routes())
@@ -97,7 +114,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/docs/{id}/ws", get(ws::upgrade))
         .route("/assets/{*path}", get(assets::serve))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(metrics::render))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics::render_with_token))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -107,14 +125,100 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            address_limits::layer,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CompressionLayer::new())
         .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::REFERRER_POLICY, "same-origin"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(TraceLayer::new_for_http())
+        .layer(access_log())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            client_addr_layer,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The router of the private `metrics.listen` address: `/metrics` without a token, and nothing else.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::render))
+        .with_state(state)
+}
+
+/// Readiness: this node can serve edits. `/healthz` only says the process answers; this one checks that the
+/// database answers and that the group commit's writer runs, and says which failed.
+async fn ready(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    let database = state.store.ping().await;
+    let writer = state.hubs.writer_running();
+    let body = serde_json::json!({
+        "database": database.as_ref().map_or_else(|err| err.to_string(), |()| "ok".into()),
+        "writer": if writer { "ok" } else { "stopped" },
+    });
+    let status = if database.is_ok() && writer {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+/// The access log: one line at info per request, when its response is sent, in a span with the request id (also
+/// sent back as `X-Request-Id`), the method, the path (never the query, which may carry a token) and the client.
+fn access_log() -> TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    impl Fn(&axum::extract::Request) -> tracing::Span + Clone,
+    tower_http::trace::DefaultOnRequest,
+    tower_http::trace::DefaultOnResponse,
+> {
+    TraceLayer::new_for_http()
+        .make_span_with(|request: &axum::extract::Request| {
+            let id = request
+                .extensions()
+                .get::<RequestId>()
+                .and_then(|id| id.header_value().to_str().ok())
+                .unwrap_or("-");
+            let client = request
+                .extensions()
+                .get::<client_addr::ClientIp>()
+                .map(|client| client.0.to_string())
+                .unwrap_or_default();
+            tracing::info_span!(
+                "request",
+                id,
+                method = %request.method(),
+                path = request.uri().path(),
+                client,
+            )
+        })
+        .on_response(
+            tower_http::trace::DefaultOnResponse::new()
+                .level(tracing::Level::INFO)
+                .latency_unit(tower_http::LatencyUnit::Micros),
+        )
+}
+
+/// Resolves the client's address once (the peer, or what a trusted proxy forwarded for) for everything after.
+async fn client_addr_layer(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+    let ip = client_addr::client_ip(peer, request.headers(), &state.config.trusted_proxies);
+    request.extensions_mut().insert(client_addr::ClientIp(ip));
+    next.run(request).await
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

@@ -9,8 +9,8 @@ use axum::{
 };
 use subtle::ConstantTimeEq;
 
-use super::{AppState, error::ApiError};
-use crate::{auth, store::User};
+use super::{AppState, client_addr::ClientIp, error::ApiError};
+use crate::{auth, config::Config, store::User};
 
 pub const SESSION_COOKIE: &str = "quire_session";
 pub const CSRF_COOKIE: &str = "quire_csrf";
@@ -35,7 +35,7 @@ pub async fn session_layer(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    if path.starts_with("/assets/") || path == "/healthz" || path == "/metrics" {
+    if path.starts_with("/assets/") || ["/healthz", "/readyz", "/metrics"].contains(&path) {
         return next.run(request).await;
     }
     let csrf_cookie = cookie(request.headers(), CSRF_COOKIE).map(str::to_owned);
@@ -47,7 +47,12 @@ pub async fn session_layer(
     if let Some((authed, _)) = &resolved
         && authed.session_hash.is_some()
         && request.uri().path().starts_with("/api/")
-        && !csrf_ok_for_api(request.method(), request.headers(), csrf_cookie.as_deref())
+        && !csrf_ok_for_api(
+            &state.config,
+            request.method(),
+            request.headers(),
+            csrf_cookie.as_deref(),
+        )
     {
         return ApiError::forbidden("cross-site request refused (send X-CSRF-Token)")
             .into_response();
@@ -116,7 +121,12 @@ async fn resolve_caller(
 
 /// Cookie-authenticated API writes must prove they come from our pages: a matching X-CSRF-Token header,
 /// or a JSON body (which a cross-site form cannot send) from no foreign Origin.
-fn csrf_ok_for_api(method: &Method, headers: &HeaderMap, csrf_cookie: Option<&str>) -> bool {
+fn csrf_ok_for_api(
+    config: &Config,
+    method: &Method,
+    headers: &HeaderMap,
+    csrf_cookie: Option<&str>,
+) -> bool {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return true;
     }
@@ -129,16 +139,22 @@ fn csrf_ok_for_api(method: &Method, headers: &HeaderMap, csrf_cookie: Option<&st
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("application/json"));
-    is_json && same_origin_or_absent(headers)
+    is_json && same_origin_or_absent(config, headers)
 }
 
-fn same_origin_or_absent(headers: &HeaderMap) -> bool {
+/// True when the request carries no `Origin` (not a browser's cross-site request) or our own. With
+/// `server.public_url` set, ours is exactly that origin: behind a proxy the `Host` header may be rewritten.
+/// Derived from `server.listen`, ours is the host the request was sent to.
+pub fn same_origin_or_absent(config: &Config, headers: &HeaderMap) -> bool {
     let Some(origin) = headers
         .get(header::ORIGIN)
         .and_then(|value| value.to_str().ok())
     else {
         return true;
     };
+    if config.public_url_explicit {
+        return origin == config.public_url;
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|value| value.to_str().ok())
@@ -241,19 +257,15 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCaller {
     }
 }
 
-/// The peer address (for throttling), when the server was started with connect info.
+/// The client's address as text (for throttling): see `client_addr`.
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        Ok(ClientAddr(addr))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
+        Ok(ClientAddr(ip.to_string()))
     }
 }

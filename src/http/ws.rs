@@ -8,15 +8,19 @@ use axum::{
         Path, State, WebSocketUpgrade,
         ws::{CloseFrame, Message, Utf8Bytes, WebSocket},
     },
-    http::{HeaderMap, header},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use futures::{SinkExt, StreamExt, stream::SplitSink};
 use tokio::sync::mpsc;
 
 use super::{
-    AppState, conn_limit::ConnectionSlot, docs_api, error::ApiError, rate::TokenBucket,
-    session::Authed,
+    AppState,
+    conn_limit::ConnectionSlot,
+    docs_api,
+    error::ApiError,
+    rate::TokenBucket,
+    session::{self, Authed},
 };
 use crate::{
     hub::{self, ConnId, Frame, HubMsg, Join, JoinResult},
@@ -52,7 +56,8 @@ pub async fn upgrade(
             .on_upgrade(|socket| refuse(socket, ErrorCode::Unauthorized, "sign in first"))
             .into_response());
     };
-    if authed.session_hash.is_some() && !same_origin(&headers) {
+    // Browsers send `Origin` on WebSocket handshakes; one from another site must not ride on our cookie.
+    if authed.session_hash.is_some() && !session::same_origin_or_absent(&state.config, &headers) {
         return Err(ApiError::forbidden("cross-site WebSocket refused"));
     }
     let (doc, role) = docs_api::visible_document(&state, &authed.user, &doc_id)
@@ -65,23 +70,6 @@ pub async fn upgrade(
     Ok(ws
         .on_upgrade(move |socket| connection(socket, state, doc.id, authed, role, slot))
         .into_response())
-}
-
-/// Browsers send `Origin` on WebSocket handshakes; one from another site must not ride on our cookie.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers
-        .get(header::ORIGIN)
-        .and_then(|value| value.to_str().ok())
-    else {
-        return true;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("");
-    origin
-        .split_once("://")
-        .is_some_and(|(_, origin_host)| origin_host == host)
 }
 
 /// Over `limits.max_connections_per_user`: said on the socket, where a browser can read it, then closed with the

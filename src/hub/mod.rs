@@ -172,6 +172,16 @@ impl Hubs {
         &self.inner.metrics
     }
 
+    /// Resolves when the group commit's writer has stopped.
+    pub async fn writer_stopped(&self) {
+        self.inner.committer.stopped().await;
+    }
+
+    /// True while the group commit's writer is running (readiness).
+    pub fn writer_running(&self) -> bool {
+        self.inner.committer.is_running()
+    }
+
     /// The mailbox of the document's hub, starting the hub when none runs.
     pub fn mailbox(&self, doc_id: &str) -> mpsc::Sender<HubMsg> {
         let mut running = self.lock();

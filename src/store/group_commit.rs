@@ -61,6 +61,16 @@ impl GroupCommitter {
         GroupCommitter { jobs }
     }
 
+    /// Resolves when the writer has stopped (its thread or task ended): no commit can succeed after that.
+    pub async fn stopped(&self) {
+        self.jobs.closed().await;
+    }
+
+    /// True while the writer is running.
+    pub fn is_running(&self) -> bool {
+        !self.jobs.is_closed()
+    }
+
     /// Writes the ops durably (with the same compare-and-set as `Store::append_ops`); returns once committed.
     pub async fn append(&self, doc_id: &str, ops: Vec<NewOp>) -> StoreResult<()> {
         let (reply, answer) = oneshot::channel();

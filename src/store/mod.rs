@@ -138,6 +138,12 @@ impl Store {
         Ok(())
     }
 
+    /// One round trip to the database (readiness).
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

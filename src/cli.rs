@@ -235,7 +235,7 @@ async fn run_user_command(
             let hash = auth::hash_password(&read_password()?).map_err(anyhow::Error::msg)?;
             store.set_password(&user.id, &hash).await?;
             println!(
-                "password changed for {}; their sessions have ended",
+                "password changed for {}; their sessions have ended and their API tokens are revoked",
                 user.email
             );
         }

@@ -96,6 +96,7 @@ pub struct RawLimits {
     pub outbound_queue: i64,
     pub max_connections_per_user: i64,
     pub idle_timeout: String,
+    pub recheck_every: String,
     pub max_documents_per_user: i64,
     pub max_named_versions: i64,
     pub versions_per_minute: i64,
@@ -151,6 +152,7 @@ impl Default for RawConfig {
                 outbound_queue: 1024,
                 max_connections_per_user: 64,
                 idle_timeout: "60s".into(),
+                recheck_every: "30s".into(),
                 max_documents_per_user: 10_000,
                 max_named_versions: 500,
                 versions_per_minute: 10,
@@ -341,6 +343,8 @@ pub struct Limits {
     pub max_connections_per_user: usize,
     /// A WebSocket that sends nothing for this long is closed (the editor pings every 20 s).
     pub idle_timeout: Duration,
+    /// How often an open WebSocket checks that its session or token still holds (revocations by another process).
+    pub recheck_every: Duration,
     /// Documents one user may own, trashed ones included.
     pub max_documents_per_user: u64,
     /// Named versions one document may hold.
@@ -686,6 +690,7 @@ fn validate_limits(raw: &RawLimits) -> Result<Limits, ConfigError> {
             raw.max_connections_per_user,
         )?,
         idle_timeout: duration("limits.idle_timeout", &raw.idle_timeout)?,
+        recheck_every: duration("limits.recheck_every", &raw.recheck_every)?,
         max_documents_per_user: positive(
             "limits.max_documents_per_user",
             raw.max_documents_per_user,

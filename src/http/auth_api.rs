@@ -69,6 +69,7 @@ async fn logout(
 ) -> Result<Response, ApiError> {
     if let Some(hash) = &authed.session_hash {
         state.store.delete_session(hash).await?;
+        state.connections.credentials_changed(&authed.user.id);
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     session::append_cookie(&mut response, &session::cleared_session_cookie(&state));
@@ -129,6 +130,7 @@ async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     if state.store.revoke_api_token(&authed.user.id, &id).await? {
+        state.connections.credentials_changed(&authed.user.id);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found())

@@ -1,14 +1,23 @@
-//! Counts each user's open WebSockets, so `limits.max_connections_per_user` holds: every socket costs memory, and
-//! each may keep a document loaded.
+//! Each user's open WebSockets: counted, so `limits.max_connections_per_user` holds (every socket costs memory,
+//! and each may keep a document loaded), and told when the user's credentials changed (a session ended, a token
+//! revoked), so they check theirs again at once.
 
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
 };
 
+use tokio::sync::Notify;
+
 #[derive(Debug, Default)]
 pub struct UserConnections {
-    open: Mutex<HashMap<String, usize>>,
+    open: Mutex<HashMap<String, UserEntry>>,
+}
+
+#[derive(Debug)]
+struct UserEntry {
+    count: usize,
+    credentials_changed: Arc<Notify>,
 }
 
 /// One counted connection; dropping it (the connection ended) frees its place.
@@ -16,24 +25,45 @@ pub struct UserConnections {
 pub struct ConnectionSlot {
     owner: Arc<UserConnections>,
     user_id: String,
+    credentials_changed: Arc<Notify>,
+}
+
+impl ConnectionSlot {
+    /// Resolves when `UserConnections::credentials_changed` is called for this slot's user.
+    pub async fn credentials_changed(&self) {
+        self.credentials_changed.notified().await;
+    }
 }
 
 impl UserConnections {
     /// A slot for one more connection of `user_id`, or `None` when the user already has `max`.
     pub fn acquire(self: &Arc<Self>, user_id: &str, max: usize) -> Option<ConnectionSlot> {
         let mut open = self.lock();
-        let count = open.entry(user_id.to_string()).or_insert(0);
-        if *count >= max {
+        let entry = open
+            .entry(user_id.to_string())
+            .or_insert_with(|| UserEntry {
+                count: 0,
+                credentials_changed: Arc::new(Notify::new()),
+            });
+        if entry.count >= max {
             return None;
         }
-        *count += 1;
+        entry.count += 1;
         Some(ConnectionSlot {
             owner: self.clone(),
             user_id: user_id.to_string(),
+            credentials_changed: entry.credentials_changed.clone(),
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+    /// Every open connection of `user_id` checks its credential again now (log-out, a revoked token).
+    pub fn credentials_changed(&self, user_id: &str) {
+        if let Some(entry) = self.lock().get(user_id) {
+            entry.credentials_changed.notify_waiters();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, UserEntry>> {
         // A panic while holding the lock leaves a valid map; at worst one count is off by one.
         self.open
             .lock()
@@ -44,9 +74,9 @@ impl UserConnections {
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
         let mut open = self.owner.lock();
-        if let Some(count) = open.get_mut(&self.user_id) {
-            *count -= 1;
-            if *count == 0 {
+        if let Some(entry) = open.get_mut(&self.user_id) {
+            entry.count -= 1;
+            if entry.count == 0 {
                 open.remove(&self.user_id);
             }
         }

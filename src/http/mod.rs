@@ -52,7 +52,7 @@ pub struct AppState {
     pub hubs: Hubs,
     pub ot_limits: Arc<OtLimits>,
     /// Open WebSockets per user.
-    connections: Arc<conn_limit::UserConnections>,
+    pub connections: Arc<conn_limit::UserConnections>,
     /// Permits for argon2 hashing and verification, one per core: each takes about 19 MiB while it runs.
     pub argon2: Arc<tokio::sync::Semaphore>,
     /// Rate limits per client address.

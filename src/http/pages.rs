@@ -267,12 +267,12 @@ async fn logout(
     if !session::form_csrf_ok(&caller.csrf, &form.csrf) {
         return Ok(csrf_refused());
     }
-    if let Some(hash) = caller
-        .authed
-        .as_ref()
-        .and_then(|authed| authed.session_hash.as_ref())
+    if let Some(authed) = &caller.authed
+        && let Some(hash) = &authed.session_hash
     {
         state.store.delete_session(hash).await?;
+        // Sockets opened with that session close too, as after any revocation.
+        state.connections.credentials_changed(&authed.user.id);
     }
     let mut response = Redirect::to("/login").into_response();
     session::append_cookie(&mut response, &session::cleared_session_cookie(&state));

@@ -22,6 +22,22 @@ pub struct Authed {
     pub user: User,
     /// The session's token hash when signed in by cookie; `None` for API tokens.
     pub session_hash: Option<String>,
+    /// The API token's hash when signed in with `Authorization: Bearer`.
+    pub api_token_hash: Option<String>,
+}
+
+impl Authed {
+    /// Whether the credential this caller signed in with still holds: the session not ended, the token not
+    /// revoked, the account not disabled. Open WebSockets ask this again now and then.
+    pub async fn still_valid(&self, state: &AppState) -> Result<bool, crate::store::StoreError> {
+        if let Some(hash) = &self.session_hash {
+            return Ok(state.store.session_user(hash).await?.is_some());
+        }
+        match &self.api_token_hash {
+            Some(hash) => state.store.api_token_valid(hash).await,
+            None => Ok(false),
+        }
+    }
 }
 
 /// This browser's CSRF token (always present in extensions after `session_layer`).
@@ -82,13 +98,15 @@ async fn resolve_caller(
     headers: &HeaderMap,
 ) -> Result<Option<(Authed, Option<String>)>, ApiError> {
     if let Some(token) = bearer(headers) {
-        let user = state.store.api_token_user(&auth::token_hash(token)).await?;
+        let hash = auth::token_hash(token);
+        let user = state.store.api_token_user(&hash).await?;
         // A bad Bearer token is an error, not an anonymous request: the caller meant to authenticate.
         let user = user.ok_or_else(ApiError::unauthorized)?;
         return Ok(Some((
             Authed {
                 user,
                 session_hash: None,
+                api_token_hash: Some(hash),
             },
             None,
         )));
@@ -114,6 +132,7 @@ async fn resolve_caller(
         Authed {
             user,
             session_hash: Some(hash),
+            api_token_hash: None,
         },
         renew,
     )))

@@ -1,7 +1,7 @@
 //! The document WebSocket (`GET /api/docs/{id}/ws`): authenticates, then runs one connection task that decodes
 //! frames, validates ops, applies rate limits, forwards to the document's hub and writes its queued frames.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::{
     extract::{
@@ -99,6 +99,13 @@ fn close(code: u16, reason: &str) -> Message {
 
 type Sink = SplitSink<WebSocket, Message>;
 
+/// Who the connection belongs to, for the checks made while it is open.
+#[derive(Clone, Copy)]
+struct SignedIn<'a> {
+    authed: &'a Authed,
+    slot: &'a ConnectionSlot,
+}
+
 struct Conn {
     id: ConnId,
     state: AppState,
@@ -116,16 +123,21 @@ async fn connection(
     doc_id: String,
     authed: Authed,
     role: Role,
-    _slot: ConnectionSlot,
+    slot: ConnectionSlot,
 ) {
     let (mut sink, mut stream) = socket.split();
     // Boxed: joining awaits the database and the hub once, and an idle connection's task would otherwise keep
     // room for those futures for as long as it stays open.
-    let joined = Box::pin(join(&mut sink, &mut stream, state, doc_id, authed, role)).await;
+    let joined = Box::pin(join(&mut sink, &mut stream, state, doc_id, &authed, role)).await;
     let Some((mut conn, mut queue)) = joined else {
         return;
     };
-    conn.pump(&mut sink, &mut stream, &mut queue).await;
+    let signed_in = SignedIn {
+        authed: &authed,
+        slot: &slot,
+    };
+    conn.pump(&mut sink, &mut stream, &mut queue, signed_in)
+        .await;
     let _ = conn.mailbox.send(HubMsg::Leave { conn: conn.id }).await;
 }
 
@@ -135,7 +147,7 @@ async fn join(
     stream: &mut Stream,
     state: AppState,
     doc_id: String,
-    authed: Authed,
+    authed: &Authed,
     role: Role,
 ) -> Option<(Conn, mpsc::Receiver<Frame>)> {
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, stream.next()).await {
@@ -184,7 +196,7 @@ async fn join(
     let limits = &state.config.limits;
     let (out, queue) = mpsc::channel::<Frame>(limits.outbound_queue);
     let id = hub::next_conn_id();
-    let user = user_info(&authed, &hello);
+    let user = user_info(authed, &hello);
     let joined = state
         .hubs
         .join(&doc_id, |reply| Join {
@@ -247,20 +259,38 @@ impl Conn {
         sink: &mut Sink,
         stream: &mut Stream,
         queue: &mut mpsc::Receiver<Frame>,
+        signed_in: SignedIn<'_>,
     ) {
-        // A socket that says nothing (the editor pings every 20 s) is a half-open connection or a client that
-        // holds a slot for nothing: close it.
+        // One timer for two checks, now and then: a socket that says nothing (the editor pings every 20 s) is a
+        // half-open connection or a client holding a slot for nothing; and the credential the socket was opened
+        // with may have been revoked by another process (`quire user disable` or `reset-password`). A revocation
+        // in this process wakes `credentials_changed` at once.
         let idle_timeout = self.state.config.limits.idle_timeout;
-        let idle = tokio::time::sleep(idle_timeout);
-        tokio::pin!(idle);
+        let check_every = self.state.config.limits.recheck_every.min(idle_timeout);
+        let tick = tokio::time::sleep(check_every);
+        let changed = signed_in.slot.credentials_changed();
+        tokio::pin!(tick, changed);
+        let mut last_heard = Instant::now();
         loop {
             tokio::select! {
-                () = &mut idle => {
-                    let _ = sink.send(close(CLOSE_RECONNECT, "idle")).await;
-                    return;
+                () = &mut tick => {
+                    if last_heard.elapsed() >= idle_timeout {
+                        let _ = sink.send(close(CLOSE_RECONNECT, "idle")).await;
+                        return;
+                    }
+                    if !self.credential_holds(sink, signed_in.authed).await {
+                        return;
+                    }
+                    tick.as_mut().reset(tokio::time::Instant::now() + check_every);
+                }
+                () = &mut changed => {
+                    if !self.credential_holds(sink, signed_in.authed).await {
+                        return;
+                    }
+                    changed.set(signed_in.slot.credentials_changed());
                 }
                 incoming = stream.next() => {
-                    idle.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
+                    last_heard = Instant::now();
                     let Some(Ok(message)) = incoming else {
                         // A read error includes a message over the size limit.
                         let _ = send_error(sink, ErrorCode::TooLarge, "message too large or connection broken", None).await;
@@ -280,6 +310,19 @@ impl Conn {
                         return;
                     }
                 }
+            }
+        }
+    }
+
+    /// False (after telling the client) when the session or token this socket was opened with has ended, or the
+    /// account was disabled. A database error is not a revocation: the socket stays, and the next check decides.
+    async fn credential_holds(&self, sink: &mut Sink, authed: &Authed) -> bool {
+        match authed.still_valid(&self.state).await {
+            Ok(true) | Err(_) => true,
+            Ok(false) => {
+                let msg = "your session has ended or your access was revoked; sign in again";
+                fatal(sink, ErrorCode::Unauthorized, msg).await;
+                false
             }
         }
     }

@@ -87,7 +87,8 @@ impl Store {
         rows.iter().map(user_from_row).collect()
     }
 
-    /// Replaces the password hash and ends every session of the user. Returns false when no such user.
+    /// Replaces the password hash, ends every session of the user and revokes their API tokens (whoever knew the
+    /// old password may have made one). Returns false when no such user.
     pub async fn set_password(&self, user_id: &str, password_hash: &str) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -99,6 +100,13 @@ impl Store {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(res.rows_affected() == 1)
     }
@@ -225,6 +233,18 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(res.rows_affected() == 1)
+    }
+
+    /// Whether the token is unrevoked and its user enabled, without recording a use.
+    pub async fn api_token_valid(&self, token_hash: &str) -> StoreResult<bool> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0",
+        )
+        .bind(token_hash)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
     }
 
     /// The enabled user behind an unrevoked API token; records its use.

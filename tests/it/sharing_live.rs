@@ -565,3 +565,78 @@ async fn a_client_id_cannot_be_taken_over_by_another_user() {
     let content = crate::hub_convergence::content(&c.server.base, &fx.doc, c.token(&c.owner)).await;
     assert_eq!(content["ops"], json!([{"insert": "cba\n"}]));
 }
+
+/// Revocation reaches open sockets (issue 17, defect 7): revoking the API token a socket was opened with closes
+/// that socket at once (`unauthorized`) and leaves the user's other token's socket alone; disabling the account
+/// from the CLI, another process, closes the rest within `limits.recheck_every`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_credentials_close_the_sockets_opened_with_them() {
+    let server = crate::support::TestServer::start_with(&[("limits.recheck_every", "1s")]).await;
+    let user = TestUser::signup(&server, "Revoked").await;
+    let mut tokens = Vec::new();
+    for name in ["first", "second"] {
+        let created: Value = user
+            .http
+            .post(server.url("/api/tokens"))
+            .header("X-CSRF-Token", &user.csrf)
+            .json(&json!({"name": name}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens.push((
+            created["id"].as_str().unwrap().to_string(),
+            created["token"].as_str().unwrap().to_string(),
+        ));
+    }
+    let doc: Value = user
+        .http
+        .post(server.url("/api/docs"))
+        .header("X-CSRF-Token", &user.csrf)
+        .json(&json!({"title": "revocation"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let doc = doc["id"].as_str().unwrap();
+    let addr = server.addr.to_string();
+    let mut first = TestSocket::connect(&addr, doc, &tokens[0].1).await;
+    first.hello(&client_id("first"), None).await;
+    let mut second = TestSocket::connect(&addr, doc, &tokens[1].1).await;
+    second.hello(&client_id("second"), None).await;
+
+    let revoked = user
+        .http
+        .delete(server.url(&format!("/api/tokens/{}", tokens[0].0)))
+        .header("X-CSRF-Token", &user.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    let told = first.recv_kind("error").await;
+    assert_eq!(
+        (&told["code"], &told["fatal"]),
+        (&json!("unauthorized"), &json!(true))
+    );
+    assert!(first.closed_within(AT_ONCE).await);
+    second.send(json!({"t": "ping", "id": 1})).await;
+    assert_eq!(
+        second.recv_kind("pong").await["id"],
+        1,
+        "the other token's socket stays"
+    );
+
+    let mut args = server.cli_args();
+    args.extend(["user", "disable", "--email", &user.email].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let disabled = crate::support::run_quire(server.dir.path(), &args, &[], "").await;
+    assert!(disabled.status.success(), "{disabled:?}");
+    let told = second.recv_kind("error").await;
+    assert_eq!(told["code"], "unauthorized");
+    assert!(second.closed_within(Duration::from_secs(3)).await);
+    server.stop().await;
+}

@@ -6,7 +6,8 @@
 
 use super::html_tokens::{Token, tokens};
 use super::model::{
-    Block, Line, ListKind, MAX_INDENT, MarkCounts, Marks, Span, delta_of, push_span, safe_link,
+    Block, Line, ListKind, MAX_INDENT, MarkCounts, Marks, Span, code_lines, delta_of, push_span,
+    safe_link,
 };
 use crate::ot::Delta;
 
@@ -29,6 +30,8 @@ fn read(html: &str) -> (Vec<Line>, Option<String>) {
     for token in tokens(html) {
         reader.token(token);
     }
+    // A `<pre>` left open holds the rest of the input, as in a browser.
+    reader.end_pre();
     if !reader.spans.is_empty() {
         reader.flush();
     }
@@ -232,17 +235,11 @@ impl Reader {
         self.frames.pop();
     }
 
+    /// The code's text can still hold the `\r` of a character reference such as `&#13;`: `code_lines` makes
+    /// it a line ending, as the browser's editor would.
     fn end_pre(&mut self) {
-        let Some((language, mut text)) = self.code.take() else {
-            return;
-        };
-        if text.ends_with('\n') {
-            text.pop();
-        }
-        for code_line in text.split('\n') {
-            let mut line = Line::new(Block::Code(language.clone()));
-            push_span(&mut line.spans, code_line, &Marks::default());
-            self.lines.push(line);
+        if let Some((language, text)) = self.code.take() {
+            self.lines.extend(code_lines(&text, language.as_deref()));
         }
     }
 

@@ -389,6 +389,35 @@ fn crlf_golden_files_import_as_the_same_document() {
     }
 }
 
+#[test]
+fn a_head_left_open_keeps_the_body() {
+    let input = "<html><head><title>T</title><body><p>Hello</p>";
+    assert_eq!(
+        convert::import(input, Format::Html),
+        Delta::new().insert("Hello\n", None)
+    );
+    assert_eq!(convert::html_title(input).as_deref(), Some("T"));
+    let no_body = "<head><title>T</title><p>Hello";
+    assert_eq!(
+        convert::import(no_body, Format::Html),
+        Delta::new().insert("Hello\n", None)
+    );
+}
+
+#[test]
+fn named_character_references_decode() {
+    let doc = convert::import(
+        "<p>a&mdash;b&nbsp;c&eacute;&hellip; &copy 2&lt;3 &bogus; <a href=\"https://a.test/?x=1&amp;y=&eacute;\">l</a></p>",
+        Format::Html,
+    );
+    let want = Delta::new()
+        .insert("a\u{2014}b\u{a0}c\u{e9}\u{2026} \u{a9} 2<3 &bogus; ", None)
+        .insert("l", attrs(json!({"link": "https://a.test/?x=1&y=\u{e9}"})))
+        .insert("\n", None);
+    assert_eq!(doc, want);
+    assert_valid_document(&doc, "entities");
+}
+
 const WITH_SPACES: &str = "[a-c *_`~#<>&\\[\\]\\\\!1.\\-+é😀 ]{0,6}";
 const NO_SPACES: &str = "[a-c*_`~#<>&\\[\\]\\\\!1.\\-+é😀]{1,6}";
 

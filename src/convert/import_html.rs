@@ -3,10 +3,14 @@
 //! checkbox), `<br>`, and inline `<strong>`/`<b>`, `<em>`/`<i>`, `<u>`, `<s>`/`<del>`, `<code>`, `<a href>`.
 //! Other tags are transparent. Whitespace that holds a line break is source formatting: it reads as one
 //! space inside text and as nothing between blocks; other spaces are kept, so exported text comes back exact.
+//! The tokens are a WHATWG tokenizer's (`html_tokens`); the tree is this reader's, tolerant as browsers are
+//! where it matters here: an unclosed `<p>` or `<li>` ends at the next one, and a `<head>` ends where the
+//! body's content starts.
 
 use super::html_tokens::{Token, tokens};
 use super::model::{
-    Block, Line, ListKind, MAX_INDENT, MarkCounts, Marks, Span, delta_of, push_span, safe_link,
+    Block, Line, ListKind, MAX_INDENT, MarkCounts, Marks, Span, code_lines, delta_of, push_span,
+    safe_link,
 };
 use crate::ot::Delta;
 
@@ -29,10 +33,14 @@ fn read(html: &str) -> (Vec<Line>, Option<String>) {
     for token in tokens(html) {
         reader.token(token);
     }
+    // A `<pre>` left open holds the rest of the input, as in a browser.
+    reader.end_pre();
     if !reader.spans.is_empty() {
         reader.flush();
     }
-    let title = Some(reader.title.trim().to_string()).filter(|t| !t.is_empty());
+    // As `document.title` reads it: ASCII whitespace runs (line endings too) are one space.
+    let words: Vec<&str> = reader.title.split_ascii_whitespace().collect();
+    let title = Some(words.join(" ")).filter(|t| !t.is_empty());
     (reader.lines, title)
 }
 
@@ -65,12 +73,25 @@ struct Reader {
     code: Option<(Option<String>, String)>,
     pending_space: bool,
     explicit_empty: bool,
+    /// Inside `<head>`, whose content is not the document's; it ends where the body's content starts.
     in_head: bool,
     in_title: bool,
     /// The last token was `<pre>`: a newline right after it is not content.
     pre_fresh: bool,
     title: String,
 }
+
+/// What may stand in a `<head>` (the spec's "in head" insertion mode); any other start tag, or text that is
+/// not whitespace, starts the body even without `</head>` or `<body>`.
+const HEAD_CONTENT: &[&str] = &[
+    "html", "head", "title", "base", "basefont", "bgsound", "link", "meta", "style", "script",
+    "noscript", "noframes", "template",
+];
+
+/// How many block elements nest before deeper ones are read as transparent. Every line looks through the open
+/// blocks, so without a bound a deeply nested input would take time quadratic in its size; real documents
+/// stay far below this (browsers cap their trees at 512 elements deep, inline ones included).
+const MAX_FRAMES: usize = 128;
 
 const CONTAINERS: &[&str] = &[
     "div",
@@ -111,16 +132,21 @@ impl Reader {
     }
 
     fn start(&mut self, name: String, attrs: &[(String, String)]) {
+        if self.in_head && !HEAD_CONTENT.contains(&name.as_str()) {
+            self.in_head = false;
+        }
         match name.as_str() {
             "head" => self.in_head = true,
             "title" => self.in_title = true,
             "br" => self.line_break(),
             "input" => self.checkbox(attrs),
-            "a" => self
-                .links
-                .push(Token::attr(attrs, "href").filter(|url| safe_link(url))),
+            "a" => self.links.push(
+                Token::attr(attrs, "href")
+                    .filter(|url| safe_link(url))
+                    .map(str::to_string),
+            ),
             "code" if self.code.is_some() => self.code_language(attrs),
-            "pre" => {
+            "pre" if self.frames.len() < MAX_FRAMES => {
                 self.open(name, Kind::Pre);
                 self.code = Some((None, String::new()));
                 self.code_language(attrs);
@@ -138,7 +164,9 @@ impl Reader {
 
     fn end(&mut self, name: &str) {
         match name {
-            "head" => self.in_head = false,
+            // The spec's "in head" mode treats these three as `</head>` too.
+            "head" | "body" | "html" | "br" if self.in_head => self.in_head = false,
+            "head" => {}
             "title" => self.in_title = false,
             "a" => {
                 self.links.pop();
@@ -177,7 +205,7 @@ impl Reader {
                 ListKind::Unchecked
             };
         }
-        match Token::attr(attrs, "data-list").as_deref() {
+        match Token::attr(attrs, "data-list") {
             Some("bullet") => ListKind::Bullet,
             Some("ordered") => ListKind::Ordered,
             Some("checked") => ListKind::Checked,
@@ -194,8 +222,12 @@ impl Reader {
         }
     }
 
-    /// Starts a block element: what was read before it is a line of its own.
+    /// Starts a block element: what was read before it is a line of its own. Past [`MAX_FRAMES`] the element
+    /// is transparent: its text joins the block it is in.
     fn open(&mut self, tag: String, kind: Kind) {
+        if self.frames.len() >= MAX_FRAMES {
+            return;
+        }
         // A new item or paragraph ends an unclosed one, as browsers do.
         let implied = matches!(
             (&kind, self.frames.last().map(|f| &f.kind)),
@@ -232,17 +264,11 @@ impl Reader {
         self.frames.pop();
     }
 
+    /// The code's text can still hold the `\r` of a character reference such as `&#13;`: `code_lines` makes
+    /// it a line ending, as the browser's editor would.
     fn end_pre(&mut self) {
-        let Some((language, mut text)) = self.code.take() else {
-            return;
-        };
-        if text.ends_with('\n') {
-            text.pop();
-        }
-        for code_line in text.split('\n') {
-            let mut line = Line::new(Block::Code(language.clone()));
-            push_span(&mut line.spans, code_line, &Marks::default());
-            self.lines.push(line);
+        if let Some((language, text)) = self.code.take() {
+            self.lines.extend(code_lines(&text, language.as_deref()));
         }
     }
 
@@ -258,7 +284,7 @@ impl Reader {
     }
 
     fn checkbox(&mut self, attrs: &[(String, String)]) {
-        if Token::attr(attrs, "type").as_deref() != Some("checkbox") {
+        if !Token::attr(attrs, "type").is_some_and(|kind| kind.eq_ignore_ascii_case("checkbox")) {
             return;
         }
         let checked = Token::attr(attrs, "checked").is_some();
@@ -279,7 +305,10 @@ impl Reader {
             return;
         }
         if self.in_head {
-            return;
+            if text.trim_ascii().is_empty() {
+                return;
+            }
+            self.in_head = false;
         }
         if let Some((_, code)) = &mut self.code {
             code.push_str(text);
@@ -386,5 +415,17 @@ fn list_kind(name: &str, attrs: &[(String, String)]) -> ListKind {
         ListKind::Ordered
     } else {
         ListKind::Bullet
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_past_the_bound_keeps_the_text() {
+        let html = format!("{}<ul><li>a</li></ul><pre>b</pre>", "<div>".repeat(10_000));
+        let texts: Vec<String> = lines(&html).iter().map(Line::text).collect();
+        assert_eq!(texts, ["ab"]);
     }
 }

@@ -7,7 +7,8 @@ use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, T
 
 use super::import_html;
 use super::model::{
-    Block, Line, ListKind, MAX_INDENT, MarkCounts, Marks, Span, delta_of, push_span, safe_link,
+    Block, Line, ListKind, MAX_INDENT, MarkCounts, Marks, Span, code_lines, delta_of,
+    line_endings_as_spaces, push_span, safe_link,
 };
 use crate::ot::Delta;
 
@@ -164,8 +165,9 @@ impl Reader {
         } else if let Some(html) = &mut self.html {
             html.push_str(text);
         } else {
+            // A line ending reaches inline text only through a character reference such as `&#13;`.
             let marks = self.marks();
-            push_span(&mut self.spans, text, &marks);
+            push_span(&mut self.spans, &line_endings_as_spaces(text), &marks);
         }
     }
 
@@ -222,16 +224,8 @@ impl Reader {
     }
 
     fn end_code(&mut self) {
-        let Some((language, mut text)) = self.code.take() else {
-            return;
-        };
-        if text.ends_with('\n') {
-            text.pop();
-        }
-        for code_line in text.split('\n') {
-            let mut line = Line::new(Block::Code(language.clone()));
-            push_span(&mut line.spans, code_line, &Marks::default());
-            self.lines.push(line);
+        if let Some((language, text)) = self.code.take() {
+            self.lines.extend(code_lines(&text, language.as_deref()));
         }
     }
 

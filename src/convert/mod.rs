@@ -75,11 +75,15 @@ pub fn export(document: &Delta, format: Format, title: &str) -> String {
     }
 }
 
-/// The document a text in `format` describes: an insert-only Delta ending with `"\n"`.
+/// The document a text in `format` describes: an insert-only Delta ending with `"\n"`, whose text holds no
+/// `\r` (PROTOCOL.md), whatever line endings the input has.
 pub fn import(input: &str, format: Format) -> Delta {
+    // CRLF and CR mean the same as LF to every format here, so they are settled once, before parsing; the
+    // readers settle the `\r` that character references like `&#13;` produce.
+    let input = model::normalize_line_endings(input);
     match format {
-        Format::Text => text::import(input),
-        Format::Markdown => import_markdown::import(input),
-        Format::Html => import_html::import(input),
+        Format::Text => text::import(&input),
+        Format::Markdown => import_markdown::import(&input),
+        Format::Html => import_html::import(&input),
     }
 }

@@ -1,6 +1,8 @@
 //! The model every converter shares: a document as lines of formatted spans, and its exact mapping to and
 //! from a Quill document Delta (the formats of `web/src/formats.json`; anything else is left out).
 
+use std::borrow::Cow;
+
 use serde_json::{Value, json};
 
 use crate::ot::{Attributes, Delta, InsertValue, Op};
@@ -142,6 +144,39 @@ pub fn safe_link(url: &str) -> bool {
             .iter()
             .any(|allowed| scheme.eq_ignore_ascii_case(allowed))
     })
+}
+
+/// `\r\n` and a lone `\r` as `\n`. PROTOCOL.md keeps `\r` out of insert text (the op validator refuses it),
+/// so nothing an import reads may carry one into the document.
+pub fn normalize_line_endings(text: &str) -> Cow<'_, str> {
+    if text.contains('\r') {
+        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Running text with every line ending as one space, as a browser renders it: for line breaks that parsers
+/// hand over inside inline text (character references such as `&#13;` and `&#10;`).
+pub fn line_endings_as_spaces(text: &str) -> Cow<'_, str> {
+    match normalize_line_endings(text) {
+        Cow::Borrowed(text) if !text.contains('\n') => Cow::Borrowed(text),
+        text => Cow::Owned(text.replace('\n', " ")),
+    }
+}
+
+/// The lines of a code block whose text is `text`; a final line ending closes the last line rather than
+/// starting an empty one.
+pub fn code_lines(text: &str, language: Option<&str>) -> Vec<Line> {
+    let text = normalize_line_endings(text);
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    text.split('\n')
+        .map(|code_line| {
+            let mut line = Line::new(Block::Code(language.map(str::to_string)));
+            push_span(&mut line.spans, code_line, &Marks::default());
+            line
+        })
+        .collect()
 }
 
 /// Appends text with marks, merging with the last span when the marks are the same.
@@ -326,6 +361,18 @@ mod tests {
             .insert("x = 1", None)
             .insert("\n", json!({"code-block": "rust"}).as_object().cloned());
         assert_eq!(delta_of(&lines_of(&delta)), delta);
+    }
+
+    #[test]
+    fn line_endings_become_newlines_or_spaces() {
+        assert_eq!(normalize_line_endings("a\r\nb\rc\n\r"), "a\nb\nc\n\n");
+        assert!(matches!(normalize_line_endings("a\nb"), Cow::Borrowed(_)));
+        assert_eq!(line_endings_as_spaces("a\r\nb\rc\nd"), "a b c d");
+        let texts: Vec<String> = code_lines("x\r\n\ry\r", None)
+            .iter()
+            .map(Line::text)
+            .collect();
+        assert_eq!(texts, ["x", "", "y"]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Plain text: export is Quill's `getText` (the text of every line, embeds left out); import makes one
 //! unformatted line per line of text, whatever its line endings.
 
+use super::model::normalize_line_endings;
 use crate::ot::Delta;
 
 pub fn export(delta: &Delta) -> String {
@@ -10,7 +11,7 @@ pub fn export(delta: &Delta) -> String {
 /// A document with the text's lines; `\r\n` and `\r` end lines too, and a byte-order mark is dropped.
 pub fn import(text: &str) -> Delta {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut normalized = normalize_line_endings(text).into_owned();
     if !normalized.ends_with('\n') {
         normalized.push('\n');
     }

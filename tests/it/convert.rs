@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 use quire::{
     convert::{self, Format},
-    ot::Delta,
+    ot::{self, Delta, OtLimits},
 };
 use serde_json::{Value, json};
 
@@ -297,6 +297,125 @@ fn html_from_elsewhere_reads_sensibly() {
         .insert("plain\n", None);
     assert_eq!(doc, want);
     assert_eq!(convert::html_title(input).as_deref(), Some("T"));
+}
+
+/// Why the op validator would refuse `doc` as a change from a client, if it would. The import route stores an
+/// import as the document's first version without that check, so an import must pass it by construction: in
+/// particular no `\r` (PROTOCOL.md), or the browser's copy differs from the server's.
+fn refused(doc: &Delta) -> Option<String> {
+    if doc.text().contains('\r') {
+        return Some("its text holds \\r".into());
+    }
+    ot::decode_change(&doc.to_json(), &OtLimits::default())
+        .err()
+        .map(|err| err.to_string())
+}
+
+fn assert_valid_document(doc: &Delta, what: &str) {
+    if let Some(why) = refused(doc) {
+        panic!("{what}: the op validator refuses {doc:?}: {why}");
+    }
+}
+
+fn code_lines(lines: &[&str]) -> Delta {
+    lines.iter().fold(Delta::new(), |delta, line| {
+        delta
+            .insert(*line, None)
+            .insert("\n", attrs(json!({"code-block": true})))
+    })
+}
+
+#[test]
+fn imports_turn_every_line_ending_into_a_newline() {
+    let cases = [
+        (
+            Format::Html,
+            "<pre>a\r\nb\rc</pre>",
+            code_lines(&["a", "b", "c"]),
+        ),
+        (Format::Html, "<pre>a\r\nb", code_lines(&["a", "b"])),
+        (
+            Format::Html,
+            "<pre>a&#13;&#10;b&#13;c&#x0D;</pre>",
+            code_lines(&["a", "b", "c"]),
+        ),
+        (
+            Format::Html,
+            "<p>a&#13;b\r\nc</p>",
+            Delta::new().insert("a b c\n", None),
+        ),
+        (
+            Format::Text,
+            "a\r\nb\rc\r\n",
+            Delta::new().insert("a\nb\nc\n", None),
+        ),
+        (
+            Format::Markdown,
+            "a\r\nb\r\n\r\n```\r\nx\r\ny\r\n```\r\n",
+            Delta::new()
+                .insert("a b\n", None)
+                .concat(&code_lines(&["x", "y"])),
+        ),
+        (
+            Format::Markdown,
+            "a&#13;b\n\n    x&#13;\r\n<pre>y\r\nz</pre>\r\n",
+            Delta::new()
+                .insert("a b\n", None)
+                .concat(&code_lines(&["x&#13;", "y", "z"])),
+        ),
+    ];
+    let wrong: Vec<String> = cases
+        .into_iter()
+        .filter_map(|(format, input, want)| {
+            let doc = convert::import(input, format);
+            let why = refused(&doc);
+            (why.is_some() || doc != want)
+                .then(|| format!("{format:?} {input:?}: {why:?}, {doc:?}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn crlf_golden_files_import_as_the_same_document() {
+    let delta = golden_delta();
+    for (format, name) in GOLDEN {
+        let crlf = golden(format).replace('\n', "\r\n");
+        let doc = convert::import(&crlf, format);
+        assert_valid_document(&doc, name);
+        if format != Format::Text {
+            assert_eq!(doc, delta, "{name} with CRLF line endings");
+        }
+    }
+}
+
+#[test]
+fn a_head_left_open_keeps_the_body() {
+    let input = "<html><head><title>T</title><body><p>Hello</p>";
+    assert_eq!(
+        convert::import(input, Format::Html),
+        Delta::new().insert("Hello\n", None)
+    );
+    assert_eq!(convert::html_title(input).as_deref(), Some("T"));
+    let no_body = "<head><title>T</title><p>Hello";
+    assert_eq!(
+        convert::import(no_body, Format::Html),
+        Delta::new().insert("Hello\n", None)
+    );
+}
+
+#[test]
+fn named_character_references_decode() {
+    let doc = convert::import(
+        "<p>a&mdash;b&nbsp;c&eacute;&hellip; &copy 2&lt;3 &bogus; <a href=\"https://a.test/?x=1&amp;y=&eacute;\">l</a></p>",
+        Format::Html,
+    );
+    let want = Delta::new()
+        .insert("a\u{2014}b\u{a0}c\u{e9}\u{2026} \u{a9} 2<3 &bogus; ", None)
+        .insert("l", attrs(json!({"link": "https://a.test/?x=1&y=\u{e9}"})))
+        .insert("\n", None);
+    assert_eq!(doc, want);
+    assert_valid_document(&doc, "entities");
 }
 
 const WITH_SPACES: &str = "[a-c *_`~#<>&\\[\\]\\\\!1.\\-+é😀 ]{0,6}";

@@ -29,3 +29,4 @@ mod convert; // issue 7: export and import (text, Markdown, HTML), golden files,
 mod bench_smoke; // issue 8: the quire-bench load generator, a few seconds against a spawned server and its echo fixture
 mod limits; // issue 17: quotas per user and per document (documents, named versions, versions per minute)
 mod edge; // issue 17: header-read timeout, Origin against server.public_url
+mod unprivileged; // issue 17: random messages from viewers, commenters and link visitors change nothing and disturb nobody

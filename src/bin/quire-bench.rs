@@ -190,6 +190,9 @@ async fn bench(args: RunArgs) -> Result<Value> {
             "limits.ops_per_second=1000".to_string(),
             "limits.ops_burst=1000".into(),
             "limits.max_connections_per_user=1000000".into(),
+            // Every generated client comes from 127.0.0.1: the per-address limits would refuse the set-up.
+            "limits.api_per_second=1000000".into(),
+            "limits.auth_per_minute=1000000".into(),
             "log.level=warn".into(),
         ];
         if let Some(sync) = &args.sync {

@@ -52,6 +52,10 @@ async fn user_add_then_log_in_over_http_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    quire_no_postgres,
+    ignore = "PostgreSQL is not installed; ./scripts/test installs it"
+)]
 async fn user_add_then_log_in_over_http_postgres() {
     let Some(pg) = TestPg::start().await else {
         return;

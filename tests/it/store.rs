@@ -19,6 +19,7 @@ macro_rules! both_backends {
             }
 
             #[tokio::test]
+            #[cfg_attr(quire_no_postgres, ignore = "PostgreSQL is not installed; ./scripts/test installs it")]
             async fn postgres() {
                 super::with_postgres(super::$name).await;
             }

@@ -49,7 +49,9 @@ pub struct GlobalFlags {
     /// Any other key, as section.key=value; may repeat.
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// Test-only: transform with the wrong priority (proves the convergence tests can fail).
+    /// Test-only: transform with the wrong priority (proves the convergence tests can fail). Compiled in only with
+    /// the `testing` feature, which only the test build turns on (Cargo.toml's self dev-dependency).
+    #[cfg(feature = "testing")]
     #[arg(long, global = true, hide = true)]
     pub testing_wrong_priority: bool,
 }
@@ -156,8 +158,12 @@ impl GlobalFlags {
     }
 
     pub fn load(&self) -> Result<Config, ConfigError> {
+        #[cfg_attr(not(feature = "testing"), allow(unused_mut))]
         let mut config = config::load(&self.sources(std::env::vars().collect())?)?;
-        config.testing_wrong_priority = self.testing_wrong_priority;
+        #[cfg(feature = "testing")]
+        {
+            config.testing_wrong_priority = self.testing_wrong_priority;
+        }
         Ok(config)
     }
 }

@@ -22,6 +22,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let config = Arc::new(with_bound_address(config, listener.local_addr()?));
+    if config.testing_wrong_priority {
+        tracing::error!(
+            "TEST SWITCH ON: the hub transforms with the wrong priority and documents will diverge; never run this build for users"
+        );
+    }
     if let crate::config::DatabaseUrl::Sqlite(_) = config.database {
         std::fs::create_dir_all(&config.data_dir)?;
     }

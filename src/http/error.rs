@@ -58,7 +58,8 @@ impl ApiError {
     /// Too many requests of a kind; `retry_after` says when one more will be taken.
     pub fn rate_limited(message: impl Into<String>, retry_after: std::time::Duration) -> ApiError {
         let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
-        error.retry_after = Some(retry_after.as_secs().max(1));
+        // Rounded up: a client that waits exactly this long must not be refused again.
+        error.retry_after = Some(retry_after.as_secs_f64().ceil().max(1.0) as u64);
         error
     }
 
@@ -137,6 +138,15 @@ impl PageError {
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         response
+    }
+
+    /// The page for an API error: its status and message (an internal error was logged where it was made, and its
+    /// message says nothing internal).
+    pub fn from_api(err: ApiError) -> PageError {
+        PageError {
+            status: err.status,
+            message: err.message,
+        }
     }
 
     pub fn internal(detail: impl std::fmt::Display) -> PageError {

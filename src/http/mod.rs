@@ -158,9 +158,12 @@ async fn ready(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> axum::response::Response {
     let database = state.store.ping().await;
+    if let Err(err) = &database {
+        tracing::warn!(%err, "readiness: the database does not answer");
+    }
     let writer = state.hubs.writer_running();
     let body = serde_json::json!({
-        "database": database.as_ref().map_or_else(|err| err.to_string(), |()| "ok".into()),
+        "database": if database.is_ok() { "ok" } else { "unavailable" },
         "writer": if writer { "ok" } else { "stopped" },
     });
     let status = if database.is_ok() && writer {

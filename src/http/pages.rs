@@ -15,7 +15,7 @@ use super::{
     AppState,
     accounts::{self, LoginInput, SignupInput},
     assets, docs_api,
-    error::{ApiError, PageError},
+    error::PageError,
     session::{self, ClientAddr, PageCaller},
 };
 use crate::{config::SignupPolicy, store::Role};
@@ -292,7 +292,7 @@ async fn new_document(
     };
     let doc = docs_api::create_document(&state, &authed.user, "Untitled document")
         .await
-        .map_err(|err: ApiError| PageError::internal(err.message))?;
+        .map_err(PageError::from_api)?;
     Ok(Redirect::to(&format!("/d/{}", doc.id)).into_response())
 }
 

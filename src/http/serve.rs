@@ -1,5 +1,6 @@
-//! The accept loop: hyper connections (HTTP/1 with upgrades for WebSockets, and HTTP/2) for a router, with a
-//! deadline for reading request headers and a graceful stop.
+//! The accept loop: hyper HTTP/1.1 connections (with upgrades for WebSockets) for a router, with a deadline for
+//! reading request headers and a graceful stop. HTTP/2 is left to the reverse proxy in front (see docs/deploy.md):
+//! hyper-util's protocol detection would wait for a silent client's first bytes with no deadline at all.
 //!
 //! Written out instead of `axum::serve` because that offers no header-read timeout: a client that sends its
 //! headers one byte a minute (slowloris) would hold a connection and its task for as long as it likes.
@@ -7,12 +8,15 @@
 use std::{future::Future, net::SocketAddr, time::Duration};
 
 use axum::{Router, extract::ConnectInfo};
+use hyper::server::conn::http1;
 use hyper_util::{
-    rt::{TokioExecutor, TokioIo, TokioTimer},
-    server::{conn::auto, graceful::GracefulShutdown},
+    rt::{TokioIo, TokioTimer},
     service::TowerToHyperService,
 };
-use tokio::net::TcpListener;
+use tokio::{
+    net::TcpListener,
+    sync::{mpsc, watch},
+};
 use tower::ServiceExt;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then waits for requests in flight.
@@ -22,13 +26,14 @@ pub async fn serve(
     header_timeout: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
-    builder.http2().timer(TokioTimer::new());
-    let graceful = GracefulShutdown::new();
+    // Every connection task holds a clone of `alive` and watches `stopping`; once all clones are dropped, the last
+    // request in flight has finished.
+    let (stopping, stop_seen) = watch::channel(false);
+    let (alive, mut all_done) = mpsc::channel::<()>(1);
     tokio::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {
@@ -57,15 +62,56 @@ pub async fn serve(
                 request
             });
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(tcp), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(%peer, %err, "connection ended with an error");
-            }
-        });
+            .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service))
+            .with_upgrades();
+        tokio::spawn(drive(connection, peer, stop_seen.clone(), alive.clone()));
     }
     drop(listener);
-    graceful.shutdown().await;
+    let _ = stopping.send(true);
+    drop(alive);
+    let _ = all_done.recv().await;
+}
+
+/// Runs one connection; when the server stops, lets its request in flight finish and closes it. (A WebSocket
+/// leaves hyper at its upgrade, so it does not hold the stop up.)
+async fn drive<C>(
+    connection: C,
+    peer: SocketAddr,
+    mut stopping: watch::Receiver<bool>,
+    _alive: mpsc::Sender<()>,
+) where
+    C: Future<Output = hyper::Result<()>> + GracefulStop,
+{
+    tokio::pin!(connection);
+    let stopped = async move {
+        // The guard `wait_for` returns is not `Send`: drop it here, before the task awaits anything else.
+        let _ = stopping.wait_for(|stop| *stop).await.is_ok();
+    };
+    let result = tokio::select! {
+        result = &mut connection => result,
+        () = stopped => {
+            connection.as_mut().stop_gracefully();
+            connection.await
+        }
+    };
+    if let Err(err) = result {
+        tracing::debug!(%peer, %err, "connection ended with an error");
+    }
+}
+
+/// `graceful_shutdown` of a hyper connection, as a trait so `drive` can name it.
+trait GracefulStop {
+    fn stop_gracefully(self: std::pin::Pin<&mut Self>);
+}
+
+impl<I, S> GracefulStop for http1::UpgradeableConnection<I, S>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: hyper::service::HttpService<hyper::body::Incoming>,
+    S::ResBody: hyper::body::Body + 'static,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn stop_gracefully(self: std::pin::Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
 }

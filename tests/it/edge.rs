@@ -37,6 +37,20 @@ async fn a_client_that_trickles_its_headers_is_disconnected() {
     }
     assert!(closed, "still connected after {:?}", started.elapsed());
     assert!(started.elapsed() < Duration::from_secs(3));
+    // A client that connects and says nothing at all is cut off too.
+    let mut silent = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let started = Instant::now();
+    let read = tokio::time::timeout(Duration::from_secs(5), silent.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_)))
+            || matches!(read, Ok(Ok(n)) if buf[..n].starts_with(b"HTTP/1.1 408")),
+        "a silent connection stayed open: {read:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     // Others are served as usual.
     let login = reqwest::get(server.url("/login")).await.unwrap();
     assert_eq!(login.status(), 200);

@@ -155,15 +155,25 @@ pub async fn log_in(
     Ok((user, token))
 }
 
-/// A guest account for a share-link visitor: a random password nobody knows, so it can never log in again;
-/// its only access is the membership the link gives. Returns the user and a session token.
-pub async fn create_guest(state: &AppState, name: &str) -> Result<(User, String), ApiError> {
+/// A guest account for a share-link visitor: no password at all (`auth::NO_PASSWORD`), so it can never log in
+/// again and costs no argon2 hash; its only access is the membership the link gives. Guests are limited per client
+/// address and overall (`sharing.guests_per_*`). Returns the user and a session token.
+pub async fn create_guest(
+    state: &AppState,
+    name: &str,
+    address: &str,
+) -> Result<(User, String), ApiError> {
+    if let Err(wait) = state.guest_joins.try_take(address) {
+        return Err(ApiError::rate_limited(
+            "too many guests joined just now; try again later",
+            wait,
+        ));
+    }
     let id = auth::random_id(16);
     let email = format!("guest-{}@guest.invalid", id.to_lowercase());
-    let password_hash = hash_in_background(auth::new_token()).await?;
     let user = state
         .store
-        .create_user(&id, &email, name, &password_hash)
+        .create_guest(&id, &email, name, auth::NO_PASSWORD)
         .await?;
     let token = start_session(state, &user).await?;
     Ok((user, token))

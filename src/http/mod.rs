@@ -48,6 +48,8 @@ pub struct AppState {
     connections: Arc<conn_limit::UserConnections>,
     /// Named versions and restores per user (`limits.versions_per_minute`).
     version_writes: Arc<rate::KeyedBuckets>,
+    /// Guest accounts made through share links (`sharing.guests_per_*`).
+    guest_joins: Arc<rate::GuestJoins>,
     http_metrics: Arc<metrics::HttpMetrics>,
 }
 
@@ -57,6 +59,10 @@ impl AppState {
         let http_metrics = metrics::HttpMetrics::register(&mut registry);
         let throttle = LoginThrottle::new(config.auth.login_max_failures, config.auth.login_window);
         let version_writes = rate::KeyedBuckets::per_minute(config.limits.versions_per_minute);
+        let guest_joins = rate::GuestJoins::per_minute(
+            config.guests_per_address_per_minute,
+            config.guests_per_minute,
+        );
         AppState {
             ot_limits: Arc::new(ot_limits(&config.limits)),
             config,
@@ -66,6 +72,7 @@ impl AppState {
             hubs,
             connections: Arc::default(),
             version_writes: Arc::new(version_writes),
+            guest_joins: Arc::new(guest_joins),
             http_metrics: Arc::new(http_metrics),
         }
     }

@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::{
     Form, Router,
     extract::{Path, Query, State},
-    http::StatusCode,
+    http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -414,6 +414,7 @@ struct GuestForm {
 async fn join_as_guest(
     State(state): State<AppState>,
     caller: PageCaller,
+    ClientAddr(address): ClientAddr,
     Path(token): Path<String>,
     Form(form): Form<GuestForm>,
 ) -> Result<Response, PageError> {
@@ -430,9 +431,17 @@ async fn join_as_guest(
         let page = guest_page(caller.csrf.0, token, doc.title, link.role, error);
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     }
-    let (guest, session_token) = accounts::create_guest(&state, &format!("{name} (guest)"))
-        .await
-        .map_err(|err| PageError::internal(err.message))?;
+    let (guest, session_token) =
+        match accounts::create_guest(&state, &format!("{name} (guest)"), &address).await {
+            Ok(created) => created,
+            Err(err) if err.status == StatusCode::TOO_MANY_REQUESTS => {
+                let error = Some(sentence(&err.message));
+                let page = guest_page(caller.csrf.0, token, doc.title, link.role, error);
+                let retry_after = [(header::RETRY_AFTER, err.retry_after.unwrap_or(60))];
+                return Ok((err.status, retry_after, page).into_response());
+            }
+            Err(err) => return Err(PageError::internal(err.message)),
+        };
     state
         .store
         .put_member(&doc.id, &guest.id, link.role, Some(&link.id))

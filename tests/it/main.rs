@@ -28,3 +28,4 @@ mod sharing_links; // hello after an access change, explicit roles beat links, a
 mod convert; // issue 7: export and import (text, Markdown, HTML), golden files, the import route, quire compact and doctor
 mod bench_smoke; // issue 8: the quire-bench load generator, a few seconds against a spawned server and its echo fixture
 mod limits; // issue 17: quotas per user and per document (documents, named versions, versions per minute)
+mod guests; // hardening, defect 5: guests are limited, have no password, and get only what their link gives

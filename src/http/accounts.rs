@@ -179,6 +179,19 @@ pub async fn create_guest(
     Ok((user, token))
 }
 
+/// Guests hold only what their link gives them: one document, with the link's role. Everything an account may do
+/// beyond that (create or import documents, API tokens, sharing) answers 403 `guest`.
+pub fn require_account(user: &User, what: &str) -> Result<(), ApiError> {
+    if user.guest {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "guest",
+            format!("guests who joined through a link cannot {what}; this needs an account"),
+        ));
+    }
+    Ok(())
+}
+
 async fn start_session(state: &AppState, user: &User) -> Result<String, ApiError> {
     let token = auth::new_token();
     let ttl_ms = i64::try_from(state.config.auth.session_ttl.as_millis()).unwrap_or(i64::MAX / 2);

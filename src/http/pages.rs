@@ -237,6 +237,14 @@ async fn signup_submit(
     }
 }
 
+/// An API refusal (a guest, a quota) as a page with the same status; internal errors were logged already.
+fn page_error(err: ApiError) -> PageError {
+    PageError {
+        status: err.status,
+        message: sentence(&err.message),
+    }
+}
+
 /// API messages are lowercase fragments; pages show sentences.
 fn sentence(message: &str) -> String {
     let mut chars = message.chars();
@@ -285,7 +293,7 @@ async fn new_document(
     };
     let doc = docs_api::create_document(&state, &authed.user, "Untitled document")
         .await
-        .map_err(|err: ApiError| PageError::internal(err.message))?;
+        .map_err(page_error)?;
     Ok(Redirect::to(&format!("/d/{}", doc.id)).into_response())
 }
 

@@ -12,7 +12,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    AppState, auth_api::ApiJson, docs_api::require_role, error::ApiError, session::ApiUser,
+    AppState, accounts::require_account, auth_api::ApiJson, docs_api::require_role,
+    error::ApiError, session::ApiUser,
 };
 use crate::{
     auth,
@@ -31,9 +32,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/docs/{id}/links/{link}", delete(revoke_link))
 }
 
-/// The owner may share; editors too when the owner allowed it in the document's settings.
-fn can_share(doc: &DocMeta, role: Role) -> bool {
-    role == Role::Owner || (role == Role::Editor && doc.editors_can_share)
+/// The owner may share; editors too when the owner allowed it in the document's settings. Guests never do.
+fn can_share(doc: &DocMeta, user: &User, role: Role) -> bool {
+    !user.guest && (role == Role::Owner || (role == Role::Editor && doc.editors_can_share))
 }
 
 async fn list_members(
@@ -66,7 +67,7 @@ async fn list_members(
     Ok(Json(json!({
         "members": people,
         "links": links,
-        "can_share": can_share(&doc, role),
+        "can_share": can_share(&doc, &authed.user, role),
         "editors_can_share": doc.editors_can_share,
     })))
 }
@@ -87,7 +88,8 @@ async fn put_member(
     let role = Role::parse(&input.role)
         .ok_or_else(|| ApiError::bad_request("role must be owner, editor, commenter or viewer"))?;
     let (doc, my_role) = require_role(&state, &authed.user, &id, Role::Viewer).await?;
-    if !can_share(&doc, my_role) {
+    require_account(&authed.user, "share documents")?;
+    if !can_share(&doc, &authed.user, my_role) {
         return Err(ApiError::forbidden(
             "only the owner (or editors, when allowed) can share this document",
         ));
@@ -103,6 +105,13 @@ async fn put_member(
     if role == Role::Owner {
         if my_role != Role::Owner {
             return Err(ApiError::forbidden("only the owner can transfer ownership"));
+        }
+        if person.guest {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "guest",
+                "a guest who joined through a link cannot own a document; they need an account",
+            ));
         }
         state
             .store
@@ -178,7 +187,10 @@ async fn remove_member(
     let leaving_myself = person
         .as_ref()
         .is_some_and(|person| person.id == authed.user.id);
-    if !leaving_myself && !can_share(&doc, my_role) {
+    if !leaving_myself {
+        require_account(&authed.user, "remove people")?;
+    }
+    if !leaving_myself && !can_share(&doc, &authed.user, my_role) {
         return Err(ApiError::forbidden(
             "only the owner (or editors, when allowed) can remove people",
         ));
@@ -213,6 +225,7 @@ async fn create_link(
         }
     };
     require_role(&state, &authed.user, &id, Role::Owner).await?;
+    require_account(&authed.user, "create share links")?;
     let token = auth::new_token();
     let link = state
         .store

@@ -12,8 +12,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    AppState, accounts::require_account, auth_api::ApiJson, docs_api::require_role,
-    error::ApiError, session::ApiUser,
+    AppState,
+    accounts::{is_admin, require_account},
+    auth_api::ApiJson,
+    docs_api::require_role,
+    error::ApiError,
+    session::ApiUser,
 };
 use crate::{
     auth,
@@ -134,8 +138,9 @@ async fn put_member(
     ))
 }
 
-/// A person by user id or e-mail. An e-mail without an account is a clear 404, with an invitation link
-/// when sign-up is by invitation (the sharer passes it on).
+/// A person by user id or e-mail. An e-mail without an account is a clear 404 saying how they can get one. Sharing
+/// never creates more accounts than `auth.signup` allows: with "invite", only an administrator's share makes an
+/// invitation (its link is in the error, for the sharer to pass on); with "closed", nobody's does.
 async fn find_person(state: &AppState, sharer: &User, who: &str) -> Result<User, ApiError> {
     if let Some(user) = existing_person(state, who).await? {
         return Ok(user);
@@ -146,7 +151,7 @@ async fn find_person(state: &AppState, sharer: &User, who: &str) -> Result<User,
         format!("{who} has no account on this server yet"),
     );
     match state.config.auth.signup {
-        SignupPolicy::Invite if auth::valid_email(who) => {
+        SignupPolicy::Invite if auth::valid_email(who) && is_admin(state, sharer) => {
             let token = auth::new_token();
             state
                 .store
@@ -158,11 +163,17 @@ async fn find_person(state: &AppState, sharer: &User, who: &str) -> Result<User,
             );
             err = err.with_detail("invite_url", url);
         }
+        SignupPolicy::Invite if auth::valid_email(who) => err.message.push_str(
+            "; sign-up here is by invitation: ask an administrator to invite them, then share again",
+        ),
+        SignupPolicy::Invite => {}
         SignupPolicy::Open => err.message.push_str(&format!(
             "; ask them to sign up at {}/signup",
             state.config.public_url
         )),
-        _ => {}
+        SignupPolicy::Closed => err.message.push_str(
+            "; accounts here are made by an administrator: ask one for an account for them, then share again",
+        ),
     }
     Err(err)
 }

@@ -1147,9 +1147,11 @@ async fn an_email_without_an_account_is_a_clear_404() {
     .await;
     c.server.stop().await;
 
-    // Invite-only sign-up: the error carries an invitation link, and signing up with it works.
-    let server = TestServer::start_with(&[("auth.signup", "invite")]).await;
-    let owner = invited_user(&server, "Ingrid Inviter").await;
+    // Invite-only sign-up: when an administrator shares, the error carries an invitation link, and signing up with
+    // it works.
+    let admin = "ingrid.admin@example.test";
+    let server = TestServer::start_with(&[("auth.signup", "invite"), ("auth.admins", admin)]).await;
+    let owner = invited_user(&server, "Ingrid Inviter", admin).await;
     let doc = create_doc(&owner, &server, "invite-only").await;
     let email = format!(
         "Newbie.{}@Example.test",
@@ -1271,12 +1273,8 @@ async fn an_email_without_an_account_is_a_clear_404() {
 }
 
 /// Signs up through an invitation arranged in the database (for servers with invite-only sign-up).
-async fn invited_user(server: &TestServer, name: &str) -> TestUser {
-    let email = format!(
-        "{}.{}@example.test",
-        name.split(' ').next().unwrap_or("user").to_lowercase(),
-        quire::auth::random_id(6).to_lowercase()
-    );
+async fn invited_user(server: &TestServer, name: &str, email: &str) -> TestUser {
+    let email = email.to_string();
     let token = quire::auth::new_token();
     server
         .store()
@@ -1299,6 +1297,82 @@ async fn invited_user(server: &TestServer, name: &str) -> TestUser {
         http,
         id: user["id"].as_str().expect("id").to_string(),
         email,
+        name: name.to_string(),
+        password,
+        csrf,
+    }
+}
+
+/// Sharing creates no more accounts than `auth.signup` allows: in "invite" mode only an administrator's share makes
+/// an invitation, in "closed" mode nobody's does; the others are told to ask an administrator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_what_signup_allows_makes_invitations_through_sharing() {
+    for (policy, admin_invites) in [("invite", true), ("closed", false)] {
+        let admin_email = format!("boss.{policy}@example.test");
+        let server =
+            TestServer::start_with(&[("auth.signup", policy), ("auth.admins", &admin_email)]).await;
+        let store = server.store().await;
+        let admin = invited_or_added(&server, &store, "Boss", &admin_email).await;
+        let member = invited_or_added(
+            &server,
+            &store,
+            "Mia Member",
+            &format!("mia.{policy}@example.test"),
+        )
+        .await;
+        for (sharer, is_admin) in [(&member, false), (&admin, true)] {
+            let doc = create_doc(sharer, &server, "invitations").await;
+            let newcomer = format!(
+                "newcomer.{}@example.test",
+                quire::auth::random_id(6).to_lowercase()
+            );
+            let response = sharer
+                .http
+                .put(server.url(&format!("/api/docs/{doc}/members/{newcomer}")))
+                .header("X-CSRF-Token", &sharer.csrf)
+                .json(&json!({"role": "viewer"}))
+                .send()
+                .await
+                .expect("PUT member");
+            assert_eq!(response.status(), 404, "{policy}, admin {is_admin}");
+            let body: Value = response.json().await.expect("error JSON");
+            assert_eq!(body["error"]["code"], "no_account", "{body}");
+            let message = body["error"]["message"].as_str().expect("message");
+            let invited = body["error"].get("invite_url").is_some();
+            assert_eq!(
+                invited,
+                is_admin && admin_invites,
+                "{policy}, admin {is_admin}: {body}"
+            );
+            if !invited {
+                assert!(message.contains("administrator"), "{message}");
+            }
+        }
+        store.close().await;
+        server.stop().await;
+    }
+}
+
+/// An account on a server whose sign-up is "invite" (through an invitation) or "closed" (made in the database, as
+/// `quire user add` does).
+async fn invited_or_added(server: &TestServer, store: &Store, name: &str, email: &str) -> TestUser {
+    if server.config.auth.signup == quire::config::SignupPolicy::Invite {
+        return invited_user(server, name, email).await;
+    }
+    let password = "added password".to_string();
+    let hash = quire::auth::hash_password(&password).expect("hash");
+    let user = store
+        .create_user(&quire::auth::random_id(16), email, name, &hash)
+        .await
+        .expect("create user");
+    let http = client();
+    let response = crate::support::post_login(&http, server, email, &password).await;
+    assert_eq!(response.status(), 200);
+    let csrf = crate::support::cookie_value(&response, "quire_csrf").expect("csrf cookie");
+    TestUser {
+        http,
+        id: user.id,
+        email: email.to_string(),
         name: name.to_string(),
         password,
         csrf,

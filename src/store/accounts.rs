@@ -270,17 +270,45 @@ impl Store {
         Ok(())
     }
 
-    /// Marks an unused invitation for this e-mail as used; false when there is none.
-    pub async fn use_invite(&self, token_hash: &str, email: &str) -> StoreResult<bool> {
-        let res = sqlx::query(
+    /// True when the token hash is an unused invitation for this e-mail.
+    pub async fn invite_usable(&self, token_hash: &str, email: &str) -> StoreResult<bool> {
+        let row = sqlx::query(
+            "SELECT 1 AS usable FROM invites WHERE token_hash = $1 AND email = $2 AND used_at IS NULL",
+        )
+        .bind(token_hash)
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Creates a user and uses their invitation, in one transaction: `Ok(None)` when the token hash is not (or no
+    /// longer) an unused invitation for this e-mail, `Conflict` when the e-mail is taken. Either way nothing
+    /// changes, so a sign-up that fails keeps its invitation.
+    pub async fn create_invited_user(
+        &self,
+        invite_hash: &str,
+        id: &str,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+    ) -> StoreResult<Option<User>> {
+        let mut tx = self.pool.begin().await?;
+        let used = sqlx::query(
             "UPDATE invites SET used_at = $1 WHERE token_hash = $2 AND email = $3 AND used_at IS NULL",
         )
         .bind(now_ms())
-        .bind(token_hash)
+        .bind(invite_hash)
         .bind(email.trim().to_lowercase())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(res.rows_affected() == 1)
+        if used.rows_affected() != 1 {
+            return Ok(None);
+        }
+        // Dropping the transaction on a conflict rolls the invitation back too.
+        insert_user(&mut *tx, id, email, name, password_hash, false).await?;
+        tx.commit().await?;
+        self.inserted_user(id).await.map(Some)
     }
 }
 

@@ -407,6 +407,70 @@ async fn invite_signup_needs_an_unused_invitation_for_that_email() {
 }
 
 #[tokio::test]
+async fn a_failed_invited_signup_keeps_its_invitation() {
+    let server = TestServer::start_with(&[("auth.signup", "invite")]).await;
+    let store = server.store().await;
+    let token = auth::new_token();
+    let email = "kept@example.test";
+    store
+        .create_invite(&auth::token_hash(&token), email, None)
+        .await
+        .unwrap();
+    let signup = |email: &str, name: &str, password: &str| {
+        let body = json!({"email": email, "name": name, "password": password, "invite": token});
+        client()
+            .post(server.url("/api/auth/signup"))
+            .json(&body)
+            .send()
+    };
+    expect_json_error(
+        signup(email, "Kept", "short").await.unwrap(),
+        400,
+        "bad_request",
+    )
+    .await;
+    expect_json_error(
+        signup(email, " ", "long enough").await.unwrap(),
+        400,
+        "bad_request",
+    )
+    .await;
+    assert!(
+        store
+            .invite_usable(&auth::token_hash(&token), email)
+            .await
+            .unwrap(),
+        "refused sign-ups did not use the invitation"
+    );
+    assert_eq!(
+        signup(email, "Kept", "long enough").await.unwrap().status(),
+        201
+    );
+    // An e-mail that has an account already: 409, and that invitation is not lost either.
+    let token = auth::new_token();
+    store
+        .create_invite(&auth::token_hash(&token), email, None)
+        .await
+        .unwrap();
+    let body = json!({"email": email, "name": "Twice", "password": "long enough", "invite": token});
+    let taken = client()
+        .post(server.url("/api/auth/signup"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    expect_json_error(taken, 409, "email_taken").await;
+    assert!(
+        store
+            .invite_usable(&auth::token_hash(&token), email)
+            .await
+            .unwrap()
+    );
+    store.close().await;
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn api_token_works_as_bearer_until_revoked() {
     let server = TestServer::start().await;
     let ann = TestUser::signup(&server, "Ann").await;

@@ -30,6 +30,7 @@ both_backends!(
     users,
     sessions,
     api_tokens,
+    invitations_are_used_with_the_account_they_make,
     documents_and_roles,
     append_ops_moves_head,
     duplicate_rev_conflicts_and_writes_nothing,
@@ -373,6 +374,51 @@ async fn api_tokens(store: Store) {
         None,
         "a disabled user's tokens stop working"
     );
+}
+
+async fn invitations_are_used_with_the_account_they_make(store: Store) {
+    user(&store, "ann").await;
+    store
+        .create_invite("inv-ann", "ann@example.test", None)
+        .await
+        .unwrap();
+    let taken = store
+        .create_invited_user("inv-ann", "ann2", "ann@example.test", "Ann again", "x")
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    assert!(
+        store
+            .invite_usable("inv-ann", "ann@example.test")
+            .await
+            .unwrap(),
+        "a failed sign-up keeps its invitation"
+    );
+    store
+        .create_invite("inv-cy", "Cy@Example.test", None)
+        .await
+        .unwrap();
+    let elsewhere = store
+        .create_invited_user("inv-cy", "cy", "other@example.test", "Cy", "x")
+        .await
+        .unwrap();
+    assert_eq!(elsewhere, None, "an invitation is for its own e-mail");
+    let cy = store
+        .create_invited_user("inv-cy", "cy", "cy@example.test", "Cy", "x")
+        .await
+        .unwrap()
+        .expect("invited user");
+    assert_eq!((cy.id.as_str(), cy.guest), ("cy", false));
+    assert!(
+        !store
+            .invite_usable("inv-cy", "cy@example.test")
+            .await
+            .unwrap()
+    );
+    let again = store
+        .create_invited_user("inv-cy", "cy2", "cy@example.test", "Cy", "x")
+        .await
+        .unwrap();
+    assert_eq!(again, None, "an invitation is used once");
 }
 
 async fn documents_and_roles(store: Store) {

@@ -1,4 +1,5 @@
-//! HTML pages (askama): log-in, sign-up, the signed-in home page, and the editor shell at /d/{id}.
+//! HTML pages (askama): log-in, sign-up, log-out, the editor shell at /d/{id}, and share links at /s/{token} (the
+//! page that asks to join, the join itself, and joining as a guest).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -27,7 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/docs/new", post(new_document))
         .route("/d/{id}", get(document_page))
-        .route("/s/{token}", get(open_link))
+        .route("/s/{token}", get(open_link).post(join_link))
         .route("/s/{token}/guest", post(join_as_guest))
 }
 
@@ -321,8 +322,9 @@ async fn document_page(
     .into_response())
 }
 
-/// A share link: a signed-in visitor gets the link's role (unless they already have a stronger one) and lands
-/// on the document, which then also appears under "shared with me". Revoking the link removes that access.
+/// A share link. Opening it changes nothing: a signed-in visitor whom the link would give more access is asked to
+/// confirm (a form that posts back here, so a cross-site navigation cannot add anyone to a document); one who
+/// has that access already goes straight to the document. Not signed in: log in, or join as a guest when allowed.
 async fn open_link(
     State(state): State<AppState>,
     caller: PageCaller,
@@ -335,18 +337,46 @@ async fn open_link(
         }
         return Ok(login_redirect(&format!("/s/{token}")));
     };
-    // People added by name keep the role they were given; a link only grants access to others (or upgrades
-    // access that came from another link), so revoking it never takes away an explicit membership.
+    if !link_would_grant(&state, &doc, &authed.user.id, link.role).await? {
+        return Ok(Redirect::to(&format!("/d/{}", doc.id)).into_response());
+    }
+    Ok(JoinPage {
+        csrf: caller.csrf.0,
+        token,
+        title: doc.title,
+        role: link.role.as_str(),
+        verb: role_verb(link.role),
+    }
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "join.html")]
+struct JoinPage {
+    csrf: String,
+    token: String,
+    title: String,
+    role: &'static str,
+    verb: &'static str,
+}
+
+/// The confirmed join: the visitor gets the link's role (unless they already have a stronger one) and lands on the
+/// document, which then also appears under "shared with me". Revoking the link removes that access.
+async fn join_link(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Path(token): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    if !session::form_csrf_ok(&caller.csrf, &form.csrf) {
+        return Ok(csrf_refused());
+    }
+    let Some(authed) = caller.authed else {
+        return Ok(login_redirect(&format!("/s/{token}")));
+    };
+    let (link, doc) = live_link(&state, &token).await?;
     let user_id = &authed.user.id;
-    let explicit = doc.owner_id == *user_id
-        || state
-            .store
-            .members(&doc.id)
-            .await?
-            .iter()
-            .any(|member| member.user_id == *user_id && member.via_link.is_none());
-    let current = state.store.role_of(&doc.id, user_id).await?;
-    if !explicit && current.is_none_or(|role| role > link.role) {
+    if link_would_grant(&state, &doc, user_id, link.role).await? {
         state
             .store
             .put_member(&doc.id, user_id, link.role, Some(&link.id))
@@ -354,6 +384,25 @@ async fn open_link(
         state.hubs.set_role(&doc.id, user_id, Some(link.role)).await;
     }
     Ok(Redirect::to(&format!("/d/{}", doc.id)).into_response())
+}
+
+/// People added by name keep the role they were given; a link only grants access to others (or upgrades access
+/// that came from another link), so revoking it never takes away an explicit membership.
+async fn link_would_grant(
+    state: &AppState,
+    doc: &crate::store::DocMeta,
+    user_id: &str,
+    link_role: Role,
+) -> Result<bool, PageError> {
+    let explicit = doc.owner_id == user_id
+        || state
+            .store
+            .members(&doc.id)
+            .await?
+            .iter()
+            .any(|member| member.user_id == user_id && member.via_link.is_none());
+    let current = state.store.role_of(&doc.id, user_id).await?;
+    Ok(!explicit && current.is_none_or(|role| role > link_role))
 }
 
 /// The link and its document, or the page that says the link no longer works.
@@ -396,17 +445,21 @@ fn guest_page(
     role: Role,
     error: Option<String>,
 ) -> GuestPage {
-    let verb = match role {
-        Role::Owner | Role::Editor => "edit",
-        Role::Commenter => "comment on",
-        Role::Viewer => "view",
-    };
     GuestPage {
         csrf,
         token,
         title,
-        verb,
+        verb: role_verb(role),
         error,
+    }
+}
+
+/// What a link's role lets its visitors do with the document, for the pages that offer to join.
+fn role_verb(role: Role) -> &'static str {
+    match role {
+        Role::Owner | Role::Editor => "edit",
+        Role::Commenter => "comment on",
+        Role::Viewer => "view",
     }
 }
 

@@ -375,15 +375,23 @@ pub struct Fixture {
     pub link_url: String,
 }
 
-/// Opens a share link with `user`'s cookie client, following the redirect: the visitor must land on `/d/{doc}`.
+/// Opens a share link with `user`'s cookie client as a browser would: a page asks to confirm the join (unless the
+/// link gives nothing new), whose form posts back to the link; the visitor must land on `/d/{doc}`.
 pub async fn open_link(server: &TestServer, user: &TestUser, link_url: &str, doc: &str) {
     let prefix = format!("{}/s/", server.base);
     assert!(
         link_url.starts_with(&prefix),
         "a link URL is PUBLIC_URL/s/TOKEN: {link_url}"
     );
-    let response = user.http.get(link_url).send().await.expect("GET /s/TOKEN");
+    let mut response = user.http.get(link_url).send().await.expect("GET /s/TOKEN");
     assert_eq!(response.status(), 200, "{} opening {link_url}", user.name);
+    if response.url().path() != format!("/d/{doc}") {
+        let page = response.text().await.expect("confirm page");
+        assert!(page.contains("You'll join as"), "{page}");
+        let csrf = crate::support::form_csrf(&page);
+        response = crate::support::post_form(&user.http, link_url, &[("csrf", &csrf)]).await;
+        assert_eq!(response.status(), 200, "{} joining {link_url}", user.name);
+    }
     assert_eq!(
         response.url().path(),
         format!("/d/{doc}"),
@@ -1419,7 +1427,7 @@ async fn a_share_link_asks_the_signed_out_to_sign_in_first() {
         Some(format!("/login?next=/s/{token}").as_str())
     );
     assert_eq!(doc_state(&store, &fx.doc).await, before, "nobody was added");
-    // Signing in on that page comes back through the link to the document, which the link gave access to.
+    // Signing in on that page comes back to the link, which asks to confirm; the join gives access.
     let http = client();
     let login = http.get(&fx.link_url).send().await.expect("GET link");
     assert_eq!(login.url().path(), "/login");
@@ -1436,7 +1444,20 @@ async fn a_share_link_asks_the_signed_out_to_sign_in_first() {
     )
     .await;
     assert_eq!(landed.status(), 200);
-    assert_eq!(landed.url().path(), format!("/d/{}", fx.doc));
+    assert_eq!(
+        landed.url().path(),
+        format!("/s/{token}"),
+        "back on the link, which asks first"
+    );
+    assert_eq!(
+        doc_state(&store, &fx.doc).await,
+        before,
+        "nobody was added yet"
+    );
+    let csrf = crate::support::form_csrf(&landed.text().await.expect("confirm page"));
+    let joined = crate::support::post_form(&http, &fx.link_url, &[("csrf", &csrf)]).await;
+    assert_eq!(joined.status(), 200);
+    assert_eq!(joined.url().path(), format!("/d/{}", fx.doc));
     let state = doc_state(&store, &fx.doc).await.expect("doc");
     assert_eq!(
         state.members.get(&c.stranger.id),

@@ -337,7 +337,11 @@ async fn open_link(
         }
         return Ok(login_redirect(&format!("/s/{token}")));
     };
-    if !link_would_grant(&state, &doc, &authed.user.id, link.role).await? {
+    if !state
+        .store
+        .link_would_grant(&doc.id, &authed.user.id, link.role)
+        .await?
+    {
         return Ok(Redirect::to(&format!("/d/{}", doc.id)).into_response());
     }
     Ok(JoinPage {
@@ -374,35 +378,26 @@ async fn join_link(
     let Some(authed) = caller.authed else {
         return Ok(login_redirect(&format!("/s/{token}")));
     };
-    let (link, doc) = live_link(&state, &token).await?;
     let user_id = &authed.user.id;
-    if link_would_grant(&state, &doc, user_id, link.role).await? {
+    let (link, changed) = state
+        .store
+        .join_through_link(&crate::auth::token_hash(&token), user_id)
+        .await?
+        .ok_or_else(link_gone)?;
+    if changed {
         state
-            .store
-            .put_member(&doc.id, user_id, link.role, Some(&link.id))
-            .await?;
-        state.hubs.set_role(&doc.id, user_id, Some(link.role)).await;
+            .hubs
+            .set_role(&link.doc_id, user_id, Some(link.role))
+            .await;
     }
-    Ok(Redirect::to(&format!("/d/{}", doc.id)).into_response())
+    Ok(Redirect::to(&format!("/d/{}", link.doc_id)).into_response())
 }
 
-/// People added by name keep the role they were given; a link only grants access to others (or upgrades access
-/// that came from another link), so revoking it never takes away an explicit membership.
-async fn link_would_grant(
-    state: &AppState,
-    doc: &crate::store::DocMeta,
-    user_id: &str,
-    link_role: Role,
-) -> Result<bool, PageError> {
-    let explicit = doc.owner_id == user_id
-        || state
-            .store
-            .members(&doc.id)
-            .await?
-            .iter()
-            .any(|member| member.user_id == user_id && member.via_link.is_none());
-    let current = state.store.role_of(&doc.id, user_id).await?;
-    Ok(!explicit && current.is_none_or(|role| role > link_role))
+fn link_gone() -> PageError {
+    PageError {
+        status: StatusCode::NOT_FOUND,
+        message: "This link was revoked or never existed. Ask the owner for a new one.".into(),
+    }
 }
 
 /// The link and its document, or the page that says the link no longer works.
@@ -410,21 +405,17 @@ async fn live_link(
     state: &AppState,
     token: &str,
 ) -> Result<(crate::store::ShareLink, crate::store::DocMeta), PageError> {
-    let revoked = || PageError {
-        status: StatusCode::NOT_FOUND,
-        message: "This link was revoked or never existed. Ask the owner for a new one.".into(),
-    };
     let link = state
         .store
         .link_by_token(&crate::auth::token_hash(token))
         .await?
-        .ok_or_else(revoked)?;
+        .ok_or_else(link_gone)?;
     let doc = state
         .store
         .document(&link.doc_id)
         .await?
         .filter(|doc| doc.trashed_at.is_none())
-        .ok_or_else(revoked)?;
+        .ok_or_else(link_gone)?;
     Ok((link, doc))
 }
 
@@ -503,10 +494,12 @@ async fn join_as_guest(
             }
             Err(err) => return Err(PageError::internal(err.message)),
         };
+    // Revoked since the page was shown: the guest account is left with no access at all.
     state
         .store
-        .put_member(&doc.id, &guest.id, link.role, Some(&link.id))
-        .await?;
+        .join_through_link(&crate::auth::token_hash(&token), &guest.id)
+        .await?
+        .ok_or_else(link_gone)?;
     let mut response = Redirect::to(&format!("/d/{}", doc.id)).into_response();
     session::append_cookie(
         &mut response,

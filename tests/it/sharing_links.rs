@@ -363,3 +363,68 @@ async fn without_anonymous_links_guests_must_sign_in() {
     );
     server.stop().await;
 }
+
+/// A join and a revocation of the same link at the same moment: whatever their order, nobody is left a member
+/// through the revoked link (the join either comes first and is undone by the revocation, or finds the link gone).
+async fn joins_racing_a_revocation(server: &TestServer) {
+    let owner = TestUser::signup(server, "Owner").await;
+    let mut visitors = Vec::new();
+    for n in 0..12 {
+        visitors.push(std::sync::Arc::new(
+            TestUser::signup(server, &format!("Visitor {n}")).await,
+        ));
+    }
+    let doc = new_doc(server, &owner).await;
+    let store = server.store().await;
+    for round in 0..8u64 {
+        let (link_id, url) = create_link(server, &owner, &doc, "editor").await;
+        let mut joins = Vec::new();
+        for visitor in &visitors {
+            let (visitor, url) = (visitor.clone(), url.clone());
+            joins.push(tokio::spawn(async move {
+                post_form(&visitor.http, &url, &[("csrf", &visitor.csrf)])
+                    .await
+                    .status()
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(round * 3)).await;
+        let path = format!("/api/docs/{doc}/links/{link_id}");
+        let revoked = call(server, &owner, reqwest::Method::DELETE, &path, None).await;
+        assert_eq!(revoked.status(), 204);
+        for join in joins {
+            let status = join.await.expect("join task");
+            assert!(status == 200 || status == 404, "round {round}: {status}");
+        }
+        let left: Vec<String> = store
+            .members(&doc)
+            .await
+            .expect("members")
+            .into_iter()
+            .filter(|member| member.via_link.as_deref() == Some(link_id.as_str()))
+            .map(|member| member.name)
+            .collect();
+        assert_eq!(
+            left,
+            Vec::<String>::new(),
+            "round {round}: members through a revoked link"
+        );
+    }
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_racing_a_revocation_leaves_nobody_behind_sqlite() {
+    let server = TestServer::start().await;
+    joins_racing_a_revocation(&server).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_racing_a_revocation_leaves_nobody_behind_postgres() {
+    let Some(pg) = crate::support::TestPg::start().await else {
+        return;
+    };
+    let server = TestServer::start_with(&[("database.url", &pg.url)]).await;
+    joins_racing_a_revocation(&server).await;
+    server.stop().await;
+}

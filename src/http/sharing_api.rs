@@ -41,27 +41,37 @@ fn can_share(doc: &DocMeta, user: &User, role: Role) -> bool {
     !user.guest && (role == Role::Owner || (role == Role::Editor && doc.editors_can_share))
 }
 
+/// Everyone with access sees who else has it, by name; e-mail addresses only those who may share (who need them
+/// to add people), and each caller their own.
 async fn list_members(
     State(state): State<AppState>,
     ApiUser(authed): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (doc, role) = require_role(&state, &authed.user, &id, Role::Viewer).await?;
+    let sharer = can_share(&doc, &authed.user, role);
+    let show_email = |user_id: &str| sharer || user_id == authed.user.id;
     let owner = state
         .store
         .user_by_id(&doc.owner_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let mut people =
-        vec![json!({"id": owner.id, "email": owner.email, "name": owner.name, "role": "owner"})];
+    let mut owner_json = json!({"id": owner.id, "name": owner.name, "role": "owner"});
+    if show_email(&owner.id) {
+        owner_json["email"] = owner.email.into();
+    }
+    let mut people = vec![owner_json];
     for member in state.store.members(&id).await? {
-        people.push(json!({
+        let mut person = json!({
             "id": member.user_id,
-            "email": member.email,
             "name": member.name,
             "role": member.role.as_str(),
             "via_link": member.via_link.is_some(),
-        }));
+        });
+        if show_email(&member.user_id) {
+            person["email"] = member.email.into();
+        }
+        people.push(person);
     }
     let links: Vec<Value> = if role == Role::Owner {
         state.store.links(&id).await?.iter().map(|link| json!({"id": link.id, "role": link.role.as_str(), "created_at": link.created_at})).collect()
@@ -71,7 +81,7 @@ async fn list_members(
     Ok(Json(json!({
         "members": people,
         "links": links,
-        "can_share": can_share(&doc, &authed.user, role),
+        "can_share": sharer,
         "editors_can_share": doc.editors_can_share,
     })))
 }

@@ -204,6 +204,10 @@ async fn guests_get_only_what_their_link_gives() {
         .await
         .expect("members JSON");
     assert_eq!(members["can_share"], false, "{members}");
+    for member in members["members"].as_array().expect("members") {
+        let own = member["id"] == guest_id.as_str();
+        assert_eq!(member.get("email").is_some(), own, "{member}");
+    }
 
     // The pages: no buttons to create or import, and the form route refuses too.
     let home = get_text(&guest, server.url("/")).await;

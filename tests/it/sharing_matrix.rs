@@ -646,6 +646,17 @@ fn check_success_body(
             .collect();
             assert_eq!(people, want, "{cell}: {body}");
             assert_eq!(members[0]["role"], "owner", "{cell}: the owner comes first");
+            // E-mails are for those who may share; everyone else sees names, and their own e-mail only.
+            let me = c.user(actor).map(|user| user.id.as_str());
+            for member in members {
+                let own = member["id"].as_str() == me;
+                assert_eq!(
+                    member.get("email").is_some(),
+                    actor == Actor::Owner || own,
+                    "{cell}: {member}"
+                );
+                assert!(member["name"].is_string(), "{cell}: {member}");
+            }
             // Links are the owner's business.
             let n_links = if actor == Actor::Owner { 1 } else { 0 };
             assert_eq!(
@@ -979,6 +990,19 @@ async fn editors_share_only_when_the_owner_allows_it() {
             .await;
         assert_eq!(listed["can_share"], can, "{}: {listed}", user.name);
         assert_eq!(listed["editors_can_share"], true, "{}: {listed}", user.name);
+        let emails = listed["members"]
+            .as_array()
+            .expect("members")
+            .iter()
+            .filter(|member| member.get("email").is_some())
+            .count();
+        let everyone = listed["members"].as_array().map_or(0, Vec::len);
+        assert_eq!(
+            emails,
+            if can { everyone } else { 1 },
+            "e-mails for sharers, else one's own: {}: {listed}",
+            user.name
+        );
     }
 
     // Now the editor adds, changes and removes people.

@@ -69,6 +69,8 @@ struct DocumentPage {
     title: String,
     user_id: String,
     user_name: String,
+    /// For the header with the log-out form (templates/header.html), which the editor's log-out guard watches.
+    user_email: String,
     role: &'static str,
     editor_js_version: String,
     editor_css_version: String,
@@ -315,6 +317,7 @@ async fn document_page(
         title: doc.title,
         user_id: authed.user.id,
         user_name: authed.user.name,
+        user_email: authed.user.email,
         role: role.as_str(),
         editor_js_version: assets::version("editor.js"),
         editor_css_version: assets::version("editor.css"),

@@ -31,6 +31,8 @@ pub struct RawMetrics {
 #[serde(deny_unknown_fields, default)]
 pub struct RawSharing {
     pub anonymous_links: bool,
+    pub guests_per_address_per_minute: i64,
+    pub guests_per_minute: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -171,6 +173,8 @@ impl Default for RawConfig {
             },
             sharing: RawSharing {
                 anonymous_links: false,
+                guests_per_address_per_minute: 5,
+                guests_per_minute: 60,
             },
             log: RawLog {
                 level: "info".into(),
@@ -256,6 +260,10 @@ pub struct Config {
     pub history: HistoryConfig,
     /// Share-link visitors may join as named guests without an account.
     pub anonymous_links: bool,
+    /// Guest accounts one client address may create per minute through share links...
+    pub guests_per_address_per_minute: u32,
+    /// ...and all addresses together.
+    pub guests_per_minute: u32,
     pub log_level: String,
     /// Test-only: the hub transforms with the wrong priority, so tests can prove the convergence check can fail.
     /// Never read from the file or environment; only the hidden `--testing-wrong-priority` flag sets it.
@@ -587,6 +595,11 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         limits,
         history,
         anonymous_links: raw.sharing.anonymous_links,
+        guests_per_address_per_minute: positive(
+            "sharing.guests_per_address_per_minute",
+            raw.sharing.guests_per_address_per_minute,
+        )?,
+        guests_per_minute: positive("sharing.guests_per_minute", raw.sharing.guests_per_minute)?,
         log_level,
         testing_wrong_priority: false,
     })

@@ -22,8 +22,15 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|err| format!("cannot hash password: {err}"))
 }
 
-/// Checks a password against a stored PHC hash. A malformed stored hash counts as a mismatch.
+/// What an account without a password (a guest) stores instead of a hash. A PHC string starts with `$`, so no
+/// hash equals it, and `verify_password` rejects every password against it without running argon2.
+pub const NO_PASSWORD: &str = "!no-password";
+
+/// Checks a password against a stored PHC hash. A malformed stored hash, or `NO_PASSWORD`, counts as a mismatch.
 pub fn verify_password(password: &str, phc_hash: &str) -> bool {
+    if phc_hash == NO_PASSWORD {
+        return false;
+    }
     Argon2::default()
         .verify_password(password.as_bytes(), phc_hash)
         .is_ok()
@@ -73,6 +80,12 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("wrong horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn no_password_matches_the_marker() {
+        assert!(!verify_password(NO_PASSWORD, NO_PASSWORD));
+        assert!(!verify_password("", NO_PASSWORD));
     }
 
     #[test]

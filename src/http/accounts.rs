@@ -27,25 +27,38 @@ pub struct LoginInput {
     pub password: String,
 }
 
-/// Creates an account and a session; returns the user and the session token for the cookie.
+/// Creates an account and a session; returns the user and the session token for the cookie. Everything is checked
+/// before the invitation (with `auth.signup = "invite"`) is used, and it is used in the same transaction that creates
+/// the user, so a sign-up that fails keeps its invitation.
 pub async fn sign_up(state: &AppState, input: SignupInput) -> Result<(User, String), ApiError> {
     let email = input.email.trim().to_lowercase();
     let name = input.name.trim().to_string();
-    check_signup_allowed(state, &email, input.invite.as_deref()).await?;
-    if !auth::valid_email(&email) {
-        return Err(ApiError::bad_request("enter a valid e-mail address"));
-    }
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request("enter a name of 1 to 100 characters"));
-    }
-    check_password_rules(&input.password)?;
-    let password_hash = hash_in_background(state, input.password).await?;
-    let user = match state
-        .store
-        .create_user(&auth::random_id(16), &email, &name, &password_hash)
-        .await
+    let invite_hash = signup_invite(state, input.invite.as_deref())?;
+    check_signup_fields(&email, &name, &input.password)?;
+    // Checked (not used) before the costly hash, so that made-up invitations cost us no argon2.
+    if let Some(hash) = &invite_hash
+        && !state.store.invite_usable(hash, &email).await?
     {
-        Ok(user) => user,
+        return Err(needs_invitation());
+    }
+    let password_hash = hash_in_background(state, input.password).await?;
+    let id = auth::random_id(16);
+    let created = match &invite_hash {
+        None => state
+            .store
+            .create_user(&id, &email, &name, &password_hash)
+            .await
+            .map(Some),
+        Some(hash) => {
+            state
+                .store
+                .create_invited_user(hash, &id, &email, &name, &password_hash)
+                .await
+        }
+    };
+    let user = match created {
+        Ok(Some(user)) => user,
+        Ok(None) => return Err(needs_invitation()),
         Err(StoreError::Conflict(_)) => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
@@ -59,32 +72,33 @@ pub async fn sign_up(state: &AppState, input: SignupInput) -> Result<(User, Stri
     Ok((user, token))
 }
 
-async fn check_signup_allowed(
-    state: &AppState,
-    email: &str,
-    invite: Option<&str>,
-) -> Result<(), ApiError> {
+/// What `auth.signup` asks of a sign-up: nothing ("open"), an invitation, whose token hash this returns ("invite"),
+/// or it refuses ("closed").
+fn signup_invite(state: &AppState, invite: Option<&str>) -> Result<Option<String>, ApiError> {
     match state.config.auth.signup {
-        SignupPolicy::Open => Ok(()),
+        SignupPolicy::Open => Ok(None),
         SignupPolicy::Closed => Err(ApiError::forbidden(
             "sign-up is closed on this server; ask an administrator",
         )),
-        SignupPolicy::Invite => {
-            let token = invite.unwrap_or_default();
-            if !token.is_empty()
-                && state
-                    .store
-                    .use_invite(&auth::token_hash(token), email)
-                    .await?
-            {
-                Ok(())
-            } else {
-                Err(ApiError::forbidden(
-                    "sign-up needs an invitation for this e-mail",
-                ))
-            }
-        }
+        SignupPolicy::Invite => match invite.unwrap_or_default() {
+            "" => Err(needs_invitation()),
+            token => Ok(Some(auth::token_hash(token))),
+        },
     }
+}
+
+fn needs_invitation() -> ApiError {
+    ApiError::forbidden("sign-up needs an invitation for this e-mail")
+}
+
+fn check_signup_fields(email: &str, name: &str, password: &str) -> Result<(), ApiError> {
+    if !auth::valid_email(email) {
+        return Err(ApiError::bad_request("enter a valid e-mail address"));
+    }
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::bad_request("enter a name of 1 to 100 characters"));
+    }
+    check_password_rules(password)
 }
 
 pub fn check_password_rules(password: &str) -> Result<(), ApiError> {
@@ -175,18 +189,41 @@ pub async fn log_in(
     Ok((user, token))
 }
 
-/// A guest account for a share-link visitor: a random password nobody knows, so it can never log in again;
-/// its only access is the membership the link gives. Returns the user and a session token.
-pub async fn create_guest(state: &AppState, name: &str) -> Result<(User, String), ApiError> {
+/// A guest account for a share-link visitor: no password at all (`auth::NO_PASSWORD`), so it can never log in
+/// again and costs no argon2 hash; its only access is the membership the link gives. Guests are limited per client
+/// address and overall (`sharing.guests_per_*`). Returns the user and a session token.
+pub async fn create_guest(
+    state: &AppState,
+    name: &str,
+    address: &str,
+) -> Result<(User, String), ApiError> {
+    if let Err(wait) = state.guest_joins.try_take(address) {
+        return Err(ApiError::rate_limited(
+            "too many guests joined just now; try again later",
+            wait,
+        ));
+    }
     let id = auth::random_id(16);
     let email = format!("guest-{}@guest.invalid", id.to_lowercase());
-    let password_hash = hash_in_background(state, auth::new_token()).await?;
     let user = state
         .store
-        .create_user(&id, &email, name, &password_hash)
+        .create_guest(&id, &email, name, auth::NO_PASSWORD)
         .await?;
     let token = start_session(state, &user).await?;
     Ok((user, token))
+}
+
+/// Guests hold only what their link gives them: one document, with the link's role. Everything an account may do
+/// beyond that (create or import documents, API tokens, sharing) answers 403 `guest`.
+pub fn require_account(user: &User, what: &str) -> Result<(), ApiError> {
+    if user.guest {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "guest",
+            format!("guests who joined through a link cannot {what}; this needs an account"),
+        ));
+    }
+    Ok(())
 }
 
 async fn start_session(state: &AppState, user: &User) -> Result<String, ApiError> {

@@ -90,6 +90,7 @@ async fn create_token(
     ApiUser(authed): ApiUser,
     ApiJson(input): ApiJson<NewToken>,
 ) -> Result<Response, ApiError> {
+    accounts::require_account(&authed.user, "create API tokens")?;
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::bad_request(

@@ -55,6 +55,8 @@ struct HomePage {
     csrf: String,
     user_name: String,
     user_email: String,
+    /// Guests cannot create or import documents: no buttons for them.
+    can_create: bool,
     script_version: String,
     tabs: Vec<Tab>,
     scope: &'static str,
@@ -80,7 +82,13 @@ async fn home(
     let Some(authed) = caller.authed else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let scope = parse_scope(query.scope.as_deref()).unwrap_or(DocScope::Owned);
+    // A guest owns nothing; the document their link opened is shared with them.
+    let default_scope = if authed.user.guest {
+        DocScope::SharedWithMe
+    } else {
+        DocScope::Owned
+    };
+    let scope = parse_scope(query.scope.as_deref()).unwrap_or(default_scope);
     let filter = query.q.unwrap_or_default();
     let offset = query.offset.unwrap_or(0).max(0);
     // One more than a page tells whether an "Older" link is needed.
@@ -114,6 +122,7 @@ async fn home(
     let scope_name = scope_name(scope);
     Ok(HomePage {
         csrf: caller.csrf.0,
+        can_create: !authed.user.guest,
         user_name: authed.user.name,
         user_email: authed.user.email,
         script_version: assets::version("dashboard.js"),

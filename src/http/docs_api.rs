@@ -12,7 +12,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{AppState, auth_api::ApiJson, error::ApiError, session::ApiUser};
+use super::{AppState, accounts, auth_api::ApiJson, error::ApiError, session::ApiUser};
 use crate::{
     auth, convert,
     store::{DocMeta, DocScope, NewVersion, Role, StoreResult, User},
@@ -35,6 +35,7 @@ pub async fn create_document(
     owner: &User,
     title: &str,
 ) -> Result<DocMeta, ApiError> {
+    accounts::require_account(owner, "create documents")?;
     let title = clean_title(title)?;
     let max = state.config.limits.max_documents_per_user;
     if u64::try_from(state.store.count_owned_documents(&owner.id).await?).unwrap_or(0) >= max {
@@ -330,6 +331,7 @@ async fn import(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    accounts::require_account(&authed.user, "import documents")?;
     let format = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())

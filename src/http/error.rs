@@ -140,15 +140,6 @@ impl PageError {
         response
     }
 
-    /// The page for an API error: its status and message (an internal error was logged where it was made, and its
-    /// message says nothing internal).
-    pub fn from_api(err: ApiError) -> PageError {
-        PageError {
-            status: err.status,
-            message: err.message,
-        }
-    }
-
     pub fn internal(detail: impl std::fmt::Display) -> PageError {
         tracing::error!(%detail, "internal error");
         PageError {

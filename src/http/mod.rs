@@ -59,6 +59,8 @@ pub struct AppState {
     address_limits: Arc<address_limits::AddressLimits>,
     /// Named versions and restores per user (`limits.versions_per_minute`).
     version_writes: Arc<rate::KeyedBuckets>,
+    /// Guest accounts made through share links (`sharing.guests_per_*`).
+    guest_joins: Arc<rate::GuestJoins>,
     http_metrics: Arc<metrics::HttpMetrics>,
 }
 
@@ -69,6 +71,10 @@ impl AppState {
         let throttle = LoginThrottle::new(config.auth.login_max_failures, config.auth.login_window);
         let version_writes = rate::KeyedBuckets::per_minute(config.limits.versions_per_minute);
         let address_limits = address_limits::AddressLimits::new(&config.limits);
+        let guest_joins = rate::GuestJoins::per_minute(
+            config.guests_per_address_per_minute,
+            config.guests_per_minute,
+        );
         AppState {
             ot_limits: Arc::new(ot_limits(&config.limits)),
             config,
@@ -82,6 +88,7 @@ impl AppState {
                 std::thread::available_parallelism().map_or(2, usize::from),
             )),
             version_writes: Arc::new(version_writes),
+            guest_joins: Arc::new(guest_joins),
             http_metrics: Arc::new(http_metrics),
         }
     }

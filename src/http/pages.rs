@@ -1,11 +1,12 @@
-//! HTML pages (askama): log-in, sign-up, the signed-in home page, and the editor shell at /d/{id}.
+//! HTML pages (askama): log-in, sign-up, log-out, the editor shell at /d/{id}, and share links at /s/{token} (the
+//! page that asks to join, the join itself, and joining as a guest).
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Form, Router,
     extract::{Path, Query, State},
-    http::StatusCode,
+    http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -15,7 +16,7 @@ use super::{
     AppState,
     accounts::{self, LoginInput, SignupInput},
     assets, docs_api,
-    error::PageError,
+    error::{ApiError, PageError},
     session::{self, ClientAddr, PageCaller},
 };
 use crate::{config::SignupPolicy, store::Role};
@@ -27,7 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/docs/new", post(new_document))
         .route("/d/{id}", get(document_page))
-        .route("/s/{token}", get(open_link))
+        .route("/s/{token}", get(open_link).post(join_link))
         .route("/s/{token}/guest", post(join_as_guest))
 }
 
@@ -68,6 +69,8 @@ struct DocumentPage {
     title: String,
     user_id: String,
     user_name: String,
+    /// For the header with the log-out form (templates/header.html), which the editor's log-out guard watches.
+    user_email: String,
     role: &'static str,
     editor_js_version: String,
     editor_css_version: String,
@@ -244,6 +247,14 @@ async fn signup_submit(
     }
 }
 
+/// An API refusal (a guest, a quota) as a page with the same status; internal errors were logged already.
+fn page_error(err: ApiError) -> PageError {
+    PageError {
+        status: err.status,
+        message: sentence(&err.message),
+    }
+}
+
 /// API messages are lowercase fragments; pages show sentences.
 fn sentence(message: &str) -> String {
     let mut chars = message.chars();
@@ -292,7 +303,7 @@ async fn new_document(
     };
     let doc = docs_api::create_document(&state, &authed.user, "Untitled document")
         .await
-        .map_err(PageError::from_api)?;
+        .map_err(page_error)?;
     Ok(Redirect::to(&format!("/d/{}", doc.id)).into_response())
 }
 
@@ -313,6 +324,7 @@ async fn document_page(
         title: doc.title,
         user_id: authed.user.id,
         user_name: authed.user.name,
+        user_email: authed.user.email,
         role: role.as_str(),
         editor_js_version: assets::version("editor.js"),
         editor_css_version: assets::version("editor.css"),
@@ -320,8 +332,9 @@ async fn document_page(
     .into_response())
 }
 
-/// A share link: a signed-in visitor gets the link's role (unless they already have a stronger one) and lands
-/// on the document, which then also appears under "shared with me". Revoking the link removes that access.
+/// A share link. Opening it changes nothing: a signed-in visitor whom the link would give more access is asked to
+/// confirm (a form that posts back here, so a cross-site navigation cannot add anyone to a document); one who
+/// has that access already goes straight to the document. Not signed in: log in, or join as a guest when allowed.
 async fn open_link(
     State(state): State<AppState>,
     caller: PageCaller,
@@ -334,25 +347,67 @@ async fn open_link(
         }
         return Ok(login_redirect(&format!("/s/{token}")));
     };
-    // People added by name keep the role they were given; a link only grants access to others (or upgrades
-    // access that came from another link), so revoking it never takes away an explicit membership.
-    let user_id = &authed.user.id;
-    let explicit = doc.owner_id == *user_id
-        || state
-            .store
-            .members(&doc.id)
-            .await?
-            .iter()
-            .any(|member| member.user_id == *user_id && member.via_link.is_none());
-    let current = state.store.role_of(&doc.id, user_id).await?;
-    if !explicit && current.is_none_or(|role| role > link.role) {
-        state
-            .store
-            .put_member(&doc.id, user_id, link.role, Some(&link.id))
-            .await?;
-        state.hubs.set_role(&doc.id, user_id, Some(link.role)).await;
+    if !state
+        .store
+        .link_would_grant(&doc.id, &authed.user.id, link.role)
+        .await?
+    {
+        return Ok(Redirect::to(&format!("/d/{}", doc.id)).into_response());
     }
-    Ok(Redirect::to(&format!("/d/{}", doc.id)).into_response())
+    Ok(JoinPage {
+        csrf: caller.csrf.0,
+        token,
+        title: doc.title,
+        role: link.role.as_str(),
+        verb: role_verb(link.role),
+    }
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "join.html")]
+struct JoinPage {
+    csrf: String,
+    token: String,
+    title: String,
+    role: &'static str,
+    verb: &'static str,
+}
+
+/// The confirmed join: the visitor gets the link's role (unless they already have a stronger one) and lands on the
+/// document, which then also appears under "shared with me". Revoking the link removes that access.
+async fn join_link(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Path(token): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    if !session::form_csrf_ok(&caller.csrf, &form.csrf) {
+        return Ok(csrf_refused());
+    }
+    let Some(authed) = caller.authed else {
+        return Ok(login_redirect(&format!("/s/{token}")));
+    };
+    let user_id = &authed.user.id;
+    let (link, changed) = state
+        .store
+        .join_through_link(&crate::auth::token_hash(&token), user_id)
+        .await?
+        .ok_or_else(link_gone)?;
+    if changed {
+        state
+            .hubs
+            .set_role(&link.doc_id, user_id, Some(link.role))
+            .await;
+    }
+    Ok(Redirect::to(&format!("/d/{}", link.doc_id)).into_response())
+}
+
+fn link_gone() -> PageError {
+    PageError {
+        status: StatusCode::NOT_FOUND,
+        message: "This link was revoked or never existed. Ask the owner for a new one.".into(),
+    }
 }
 
 /// The link and its document, or the page that says the link no longer works.
@@ -360,21 +415,17 @@ async fn live_link(
     state: &AppState,
     token: &str,
 ) -> Result<(crate::store::ShareLink, crate::store::DocMeta), PageError> {
-    let revoked = || PageError {
-        status: StatusCode::NOT_FOUND,
-        message: "This link was revoked or never existed. Ask the owner for a new one.".into(),
-    };
     let link = state
         .store
         .link_by_token(&crate::auth::token_hash(token))
         .await?
-        .ok_or_else(revoked)?;
+        .ok_or_else(link_gone)?;
     let doc = state
         .store
         .document(&link.doc_id)
         .await?
         .filter(|doc| doc.trashed_at.is_none())
-        .ok_or_else(revoked)?;
+        .ok_or_else(link_gone)?;
     Ok((link, doc))
 }
 
@@ -395,17 +446,21 @@ fn guest_page(
     role: Role,
     error: Option<String>,
 ) -> GuestPage {
-    let verb = match role {
-        Role::Owner | Role::Editor => "edit",
-        Role::Commenter => "comment on",
-        Role::Viewer => "view",
-    };
     GuestPage {
         csrf,
         token,
         title,
-        verb,
+        verb: role_verb(role),
         error,
+    }
+}
+
+/// What a link's role lets its visitors do with the document, for the pages that offer to join.
+fn role_verb(role: Role) -> &'static str {
+    match role {
+        Role::Owner | Role::Editor => "edit",
+        Role::Commenter => "comment on",
+        Role::Viewer => "view",
     }
 }
 
@@ -421,6 +476,7 @@ struct GuestForm {
 async fn join_as_guest(
     State(state): State<AppState>,
     caller: PageCaller,
+    ClientAddr(address): ClientAddr,
     Path(token): Path<String>,
     Form(form): Form<GuestForm>,
 ) -> Result<Response, PageError> {
@@ -437,13 +493,23 @@ async fn join_as_guest(
         let page = guest_page(caller.csrf.0, token, doc.title, link.role, error);
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     }
-    let (guest, session_token) = accounts::create_guest(&state, &format!("{name} (guest)"))
-        .await
-        .map_err(|err| PageError::internal(err.message))?;
+    let (guest, session_token) =
+        match accounts::create_guest(&state, &format!("{name} (guest)"), &address).await {
+            Ok(created) => created,
+            Err(err) if err.status == StatusCode::TOO_MANY_REQUESTS => {
+                let error = Some(sentence(&err.message));
+                let page = guest_page(caller.csrf.0, token, doc.title, link.role, error);
+                let retry_after = [(header::RETRY_AFTER, err.retry_after.unwrap_or(60))];
+                return Ok((err.status, retry_after, page).into_response());
+            }
+            Err(err) => return Err(PageError::internal(err.message)),
+        };
+    // Revoked since the page was shown: the guest account is left with no access at all.
     state
         .store
-        .put_member(&doc.id, &guest.id, link.role, Some(&link.id))
-        .await?;
+        .join_through_link(&crate::auth::token_hash(&token), &guest.id)
+        .await?
+        .ok_or_else(link_gone)?;
     let mut response = Redirect::to(&format!("/d/{}", doc.id)).into_response();
     session::append_cookie(
         &mut response,

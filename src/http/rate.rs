@@ -1,5 +1,5 @@
-//! Token buckets: a steady rate with room for bursts, per connection and message kind, or per key (a user) for
-//! costly HTTP actions.
+//! Token buckets: a steady rate with room for bursts, per connection and message kind, or per key (a user, a
+//! client address) for costly HTTP actions, such as guest accounts made through share links.
 
 use std::{
     collections::HashMap,
@@ -90,6 +90,29 @@ impl KeyedBuckets {
     }
 }
 
+/// Guest accounts made through share links: a quota per client address, and one for everybody together, so that
+/// neither one client nor many can fill the users table.
+#[derive(Debug)]
+pub struct GuestJoins {
+    per_address: KeyedBuckets,
+    overall: KeyedBuckets,
+}
+
+impl GuestJoins {
+    pub fn per_minute(per_address: u32, overall: u32) -> GuestJoins {
+        GuestJoins {
+            per_address: KeyedBuckets::per_minute(per_address),
+            overall: KeyedBuckets::per_minute(overall),
+        }
+    }
+
+    /// Takes one guest from both quotas, or answers how long to wait.
+    pub fn try_take(&self, address: &str) -> Result<(), Duration> {
+        self.per_address.try_take(address)?;
+        self.overall.try_take("")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +127,18 @@ mod tests {
             "{wait:?}"
         );
         assert!(buckets.try_take("bob").is_ok());
+    }
+
+    #[test]
+    fn guest_joins_are_limited_per_address_and_overall() {
+        let joins = GuestJoins::per_minute(2, 3);
+        assert!(joins.try_take("10.0.0.1").is_ok() && joins.try_take("10.0.0.1").is_ok());
+        assert!(
+            joins.try_take("10.0.0.1").is_err(),
+            "third from one address"
+        );
+        assert!(joins.try_take("10.0.0.2").is_ok(), "another address");
+        assert!(joins.try_take("10.0.0.3").is_err(), "fourth overall");
     }
 
     #[test]

@@ -12,7 +12,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    AppState, auth_api::ApiJson, docs_api::require_role, error::ApiError, session::ApiUser,
+    AppState,
+    accounts::{is_admin, require_account},
+    auth_api::ApiJson,
+    docs_api::require_role,
+    error::ApiError,
+    session::ApiUser,
 };
 use crate::{
     auth,
@@ -31,32 +36,42 @@ pub fn routes() -> Router<AppState> {
         .route("/api/docs/{id}/links/{link}", delete(revoke_link))
 }
 
-/// The owner may share; editors too when the owner allowed it in the document's settings.
-fn can_share(doc: &DocMeta, role: Role) -> bool {
-    role == Role::Owner || (role == Role::Editor && doc.editors_can_share)
+/// The owner may share; editors too when the owner allowed it in the document's settings. Guests never do.
+fn can_share(doc: &DocMeta, user: &User, role: Role) -> bool {
+    !user.guest && (role == Role::Owner || (role == Role::Editor && doc.editors_can_share))
 }
 
+/// Everyone with access sees who else has it, by name; e-mail addresses only those who may share (who need them
+/// to add people), and each caller their own.
 async fn list_members(
     State(state): State<AppState>,
     ApiUser(authed): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (doc, role) = require_role(&state, &authed.user, &id, Role::Viewer).await?;
+    let sharer = can_share(&doc, &authed.user, role);
+    let show_email = |user_id: &str| sharer || user_id == authed.user.id;
     let owner = state
         .store
         .user_by_id(&doc.owner_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let mut people =
-        vec![json!({"id": owner.id, "email": owner.email, "name": owner.name, "role": "owner"})];
+    let mut owner_json = json!({"id": owner.id, "name": owner.name, "role": "owner"});
+    if show_email(&owner.id) {
+        owner_json["email"] = owner.email.into();
+    }
+    let mut people = vec![owner_json];
     for member in state.store.members(&id).await? {
-        people.push(json!({
+        let mut person = json!({
             "id": member.user_id,
-            "email": member.email,
             "name": member.name,
             "role": member.role.as_str(),
             "via_link": member.via_link.is_some(),
-        }));
+        });
+        if show_email(&member.user_id) {
+            person["email"] = member.email.into();
+        }
+        people.push(person);
     }
     let links: Vec<Value> = if role == Role::Owner {
         state.store.links(&id).await?.iter().map(|link| json!({"id": link.id, "role": link.role.as_str(), "created_at": link.created_at})).collect()
@@ -66,7 +81,7 @@ async fn list_members(
     Ok(Json(json!({
         "members": people,
         "links": links,
-        "can_share": can_share(&doc, role),
+        "can_share": sharer,
         "editors_can_share": doc.editors_can_share,
     })))
 }
@@ -87,7 +102,8 @@ async fn put_member(
     let role = Role::parse(&input.role)
         .ok_or_else(|| ApiError::bad_request("role must be owner, editor, commenter or viewer"))?;
     let (doc, my_role) = require_role(&state, &authed.user, &id, Role::Viewer).await?;
-    if !can_share(&doc, my_role) {
+    require_account(&authed.user, "share documents")?;
+    if !can_share(&doc, &authed.user, my_role) {
         return Err(ApiError::forbidden(
             "only the owner (or editors, when allowed) can share this document",
         ));
@@ -103,6 +119,13 @@ async fn put_member(
     if role == Role::Owner {
         if my_role != Role::Owner {
             return Err(ApiError::forbidden("only the owner can transfer ownership"));
+        }
+        if person.guest {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "guest",
+                "a guest who joined through a link cannot own a document; they need an account",
+            ));
         }
         state
             .store
@@ -125,8 +148,9 @@ async fn put_member(
     ))
 }
 
-/// A person by user id or e-mail. An e-mail without an account is a clear 404, with an invitation link
-/// when sign-up is by invitation (the sharer passes it on).
+/// A person by user id or e-mail. An e-mail without an account is a clear 404 saying how they can get one. Sharing
+/// never creates more accounts than `auth.signup` allows: with "invite", only an administrator's share makes an
+/// invitation (its link is in the error, for the sharer to pass on); with "closed", nobody's does.
 async fn find_person(state: &AppState, sharer: &User, who: &str) -> Result<User, ApiError> {
     if let Some(user) = existing_person(state, who).await? {
         return Ok(user);
@@ -137,7 +161,7 @@ async fn find_person(state: &AppState, sharer: &User, who: &str) -> Result<User,
         format!("{who} has no account on this server yet"),
     );
     match state.config.auth.signup {
-        SignupPolicy::Invite if auth::valid_email(who) => {
+        SignupPolicy::Invite if auth::valid_email(who) && is_admin(state, sharer) => {
             let token = auth::new_token();
             state
                 .store
@@ -149,11 +173,17 @@ async fn find_person(state: &AppState, sharer: &User, who: &str) -> Result<User,
             );
             err = err.with_detail("invite_url", url);
         }
+        SignupPolicy::Invite if auth::valid_email(who) => err.message.push_str(
+            "; sign-up here is by invitation: ask an administrator to invite them, then share again",
+        ),
+        SignupPolicy::Invite => {}
         SignupPolicy::Open => err.message.push_str(&format!(
             "; ask them to sign up at {}/signup",
             state.config.public_url
         )),
-        _ => {}
+        SignupPolicy::Closed => err.message.push_str(
+            "; accounts here are made by an administrator: ask one for an account for them, then share again",
+        ),
     }
     Err(err)
 }
@@ -178,7 +208,10 @@ async fn remove_member(
     let leaving_myself = person
         .as_ref()
         .is_some_and(|person| person.id == authed.user.id);
-    if !leaving_myself && !can_share(&doc, my_role) {
+    if !leaving_myself {
+        require_account(&authed.user, "remove people")?;
+    }
+    if !leaving_myself && !can_share(&doc, &authed.user, my_role) {
         return Err(ApiError::forbidden(
             "only the owner (or editors, when allowed) can remove people",
         ));
@@ -213,6 +246,7 @@ async fn create_link(
         }
     };
     require_role(&state, &authed.user, &id, Role::Owner).await?;
+    require_account(&authed.user, "create share links")?;
     let token = auth::new_token();
     let link = state
         .store

@@ -12,6 +12,9 @@ pub struct User {
     pub password_hash: String,
     pub disabled: bool,
     pub created_at: i64,
+    /// A share-link visitor's account (`sharing.anonymous_links`): it holds only what its link gives, and has no
+    /// password.
+    pub guest: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +25,7 @@ pub struct ApiToken {
     pub last_used_at: Option<i64>,
 }
 
-const USER_COLUMNS: &str = "id, email, name, password_hash, disabled, created_at";
+const USER_COLUMNS: &str = "id, email, name, password_hash, disabled, created_at, guest";
 
 fn user_from_row(row: &sqlx::any::AnyRow) -> StoreResult<User> {
     Ok(User {
@@ -32,6 +35,7 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> StoreResult<User> {
         password_hash: row.try_get("password_hash")?,
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         created_at: row.try_get("created_at")?,
+        guest: row.try_get::<i64, _>("guest")? != 0,
     })
 }
 
@@ -44,18 +48,23 @@ impl Store {
         name: &str,
         password_hash: &str,
     ) -> StoreResult<User> {
-        let created_at = now_ms();
-        sqlx::query(
-            "INSERT INTO users (id, email, name, password_hash, disabled, created_at) VALUES ($1, $2, $3, $4, 0, $5)",
-        )
-        .bind(id)
-        .bind(email.to_lowercase())
-        .bind(name)
-        .bind(password_hash)
-        .bind(created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(|err| conflict_on_unique(err, "email already registered"))?;
+        insert_user(&self.pool, id, email, name, password_hash, false).await?;
+        self.inserted_user(id).await
+    }
+
+    /// Creates a guest account (see `User::guest`); `password_hash` is a marker no password verifies against.
+    pub async fn create_guest(
+        &self,
+        id: &str,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+    ) -> StoreResult<User> {
+        insert_user(&self.pool, id, email, name, password_hash, true).await?;
+        self.inserted_user(id).await
+    }
+
+    async fn inserted_user(&self, id: &str) -> StoreResult<User> {
         self.user_by_id(id)
             .await?
             .ok_or_else(|| StoreError::Corrupt("user vanished after insert".into()))
@@ -147,7 +156,7 @@ impl Store {
 
     /// The enabled user behind an unexpired session, with the session's expiry.
     pub async fn session_user(&self, token_hash: &str) -> StoreResult<Option<(User, i64)>> {
-        let sql = "SELECT u.id, u.email, u.name, u.password_hash, u.disabled, u.created_at, s.expires_at \
+        let sql = "SELECT u.id, u.email, u.name, u.password_hash, u.disabled, u.created_at, u.guest, s.expires_at \
                    FROM sessions s JOIN users u ON u.id = s.user_id \
                    WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0";
         let row = sqlx::query(sql)
@@ -249,7 +258,7 @@ impl Store {
 
     /// The enabled user behind an unrevoked API token; records its use.
     pub async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
-        let sql = "SELECT u.id, u.email, u.name, u.password_hash, u.disabled, u.created_at \
+        let sql = "SELECT u.id, u.email, u.name, u.password_hash, u.disabled, u.created_at, u.guest \
                    FROM api_tokens t JOIN users u ON u.id = t.user_id \
                    WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0";
         let row = sqlx::query(sql)
@@ -281,16 +290,68 @@ impl Store {
         Ok(())
     }
 
-    /// Marks an unused invitation for this e-mail as used; false when there is none.
-    pub async fn use_invite(&self, token_hash: &str, email: &str) -> StoreResult<bool> {
-        let res = sqlx::query(
+    /// True when the token hash is an unused invitation for this e-mail.
+    pub async fn invite_usable(&self, token_hash: &str, email: &str) -> StoreResult<bool> {
+        let row = sqlx::query(
+            "SELECT 1 AS usable FROM invites WHERE token_hash = $1 AND email = $2 AND used_at IS NULL",
+        )
+        .bind(token_hash)
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Creates a user and uses their invitation, in one transaction: `Ok(None)` when the token hash is not (or no
+    /// longer) an unused invitation for this e-mail, `Conflict` when the e-mail is taken. Either way nothing
+    /// changes, so a sign-up that fails keeps its invitation.
+    pub async fn create_invited_user(
+        &self,
+        invite_hash: &str,
+        id: &str,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+    ) -> StoreResult<Option<User>> {
+        let mut tx = self.pool.begin().await?;
+        let used = sqlx::query(
             "UPDATE invites SET used_at = $1 WHERE token_hash = $2 AND email = $3 AND used_at IS NULL",
         )
         .bind(now_ms())
-        .bind(token_hash)
+        .bind(invite_hash)
         .bind(email.trim().to_lowercase())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(res.rows_affected() == 1)
+        if used.rows_affected() != 1 {
+            return Ok(None);
+        }
+        // Dropping the transaction on a conflict rolls the invitation back too.
+        insert_user(&mut *tx, id, email, name, password_hash, false).await?;
+        tx.commit().await?;
+        self.inserted_user(id).await.map(Some)
     }
+}
+
+/// Inserts a user; `Conflict` when the e-mail (compared lower-cased) is taken. Runs on the pool or in a transaction.
+async fn insert_user<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
+    executor: E,
+    id: &str,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    guest: bool,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO users (id, email, name, password_hash, disabled, created_at, guest) VALUES ($1, $2, $3, $4, 0, $5, $6)",
+    )
+    .bind(id)
+    .bind(email.to_lowercase())
+    .bind(name)
+    .bind(password_hash)
+    .bind(now_ms())
+    .bind(i64::from(guest))
+    .execute(executor)
+    .await
+    .map_err(|err| conflict_on_unique(err, "email already registered"))?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
-//! Sharing: document members with their roles, share links (stored by token hash), and ownership transfer.
+//! Sharing: document members with their roles, share links (stored by token hash), joining through a link, and
+//! ownership transfer.
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::{Role, Store, StoreError, StoreResult, now_ms};
 
@@ -40,23 +41,65 @@ impl Store {
         via_link: Option<&str>,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM document_members WHERE doc_id = $1 AND user_id = $2")
-            .bind(doc_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO document_members (doc_id, user_id, role, added_at, via_link) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(doc_id)
-        .bind(user_id)
-        .bind(role.as_str())
-        .bind(now_ms())
-        .bind(via_link)
-        .execute(&mut *tx)
-        .await?;
+        write_member(&mut tx, doc_id, user_id, role, via_link).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Whether joining through a link of `link_role` would change the user's access to the document (see
+    /// `link_grants`).
+    pub async fn link_would_grant(
+        &self,
+        doc_id: &str,
+        user_id: &str,
+        link_role: Role,
+    ) -> StoreResult<bool> {
+        let mut conn = self.pool.acquire().await?;
+        let standing = standing(&mut conn, doc_id, user_id).await?;
+        Ok(standing.is_some_and(|standing| link_grants(&standing, link_role)))
+    }
+
+    /// Joins the user to the document of the active link behind `token_hash`, with the link's role when
+    /// `link_grants` says so. `None` when the link is revoked (or never was) or its document is in the trash;
+    /// otherwise the link and whether the membership changed.
+    ///
+    /// The membership is written only while the link is active: the link's row is locked first, so a revocation
+    /// either comes before the join, which then finds no link, or waits for it and then removes what it added.
+    pub async fn join_through_link(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<(ShareLink, bool)>> {
+        let mut tx = self.pool.begin().await?;
+        // A no-op update takes the row lock (PostgreSQL), and SQLite's one writer lock, until the commit.
+        let locked = sqlx::query(
+            "UPDATE share_links SET role = role WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .execute(&mut *tx)
+        .await?;
+        if locked.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT id, doc_id, role, created_at FROM share_links WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_one(&mut *tx)
+        .await?;
+        let link = link_from_row(&row)?;
+        let Some(standing) = standing(&mut tx, &link.doc_id, user_id).await? else {
+            return Ok(None);
+        };
+        if standing.trashed {
+            return Ok(None);
+        }
+        let grants = link_grants(&standing, link.role);
+        if grants {
+            write_member(&mut tx, &link.doc_id, user_id, link.role, Some(&link.id)).await?;
+        }
+        tx.commit().await?;
+        Ok(Some((link, grants)))
     }
 
     /// Removes a member; false when they were not one.
@@ -213,6 +256,80 @@ impl Store {
         tx.commit().await?;
         Ok(Some(removed))
     }
+}
+
+/// Someone's relation to a document, as far as a share link is concerned.
+struct Standing {
+    trashed: bool,
+    owner: bool,
+    /// Their membership: the role, and whether it came through a link.
+    member: Option<(Role, bool)>,
+}
+
+/// `None` when there is no such document.
+async fn standing(
+    conn: &mut AnyConnection,
+    doc_id: &str,
+    user_id: &str,
+) -> StoreResult<Option<Standing>> {
+    let row = sqlx::query(
+        "SELECT d.owner_id, d.trashed_at, m.role, m.via_link FROM documents d \
+         LEFT JOIN document_members m ON m.doc_id = d.id AND m.user_id = $2 WHERE d.id = $1",
+    )
+    .bind(doc_id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let role: Option<String> = row.try_get("role")?;
+    let via_link: Option<String> = row.try_get("via_link")?;
+    Ok(Some(Standing {
+        trashed: row.try_get::<Option<i64>, _>("trashed_at")?.is_some(),
+        owner: row.try_get::<String, _>("owner_id")? == user_id,
+        member: role
+            .as_deref()
+            .map(role_from)
+            .transpose()?
+            .map(|role| (role, via_link.is_some())),
+    }))
+}
+
+/// People added by name, and the owner, keep the role they were given, and so does anyone whose role is already
+/// equal or stronger; a link only gives access to others (or upgrades access that came from another link), so
+/// revoking it never takes away an explicit membership.
+fn link_grants(standing: &Standing, link_role: Role) -> bool {
+    match standing.member {
+        _ if standing.owner => false,
+        None => true,
+        Some((_, false)) => false,
+        Some((role, true)) => role > link_role,
+    }
+}
+
+/// Replaces the user's membership with `role`, recording the link it came through.
+async fn write_member(
+    conn: &mut AnyConnection,
+    doc_id: &str,
+    user_id: &str,
+    role: Role,
+    via_link: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM document_members WHERE doc_id = $1 AND user_id = $2")
+        .bind(doc_id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO document_members (doc_id, user_id, role, added_at, via_link) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(doc_id)
+    .bind(user_id)
+    .bind(role.as_str())
+    .bind(now_ms())
+    .bind(via_link)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 fn link_from_row(row: &sqlx::any::AnyRow) -> StoreResult<ShareLink> {

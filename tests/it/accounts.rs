@@ -243,6 +243,52 @@ async fn login_and_logout_forms_need_the_csrf_token() {
     server.stop().await;
 }
 
+/// The editor page has the header's log-out form too: the editor's log-out guard (web/src/ui/logout-guard.js) acts
+/// on the submit of a form that posts to /logout, so without one on the page it never ran.
+#[tokio::test]
+async fn the_editor_page_has_the_log_out_form() {
+    let server = TestServer::start().await;
+    let ann = TestUser::signup(&server, "Ann").await;
+    let doc: Value = ann
+        .http
+        .post(server.url("/api/docs"))
+        .header("X-CSRF-Token", &ann.csrf)
+        .json(&json!({"title": "Notes"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let page = get_text(
+        &ann.http,
+        server.url(&format!("/d/{}", doc["id"].as_str().unwrap())),
+    )
+    .await;
+    let form = page
+        .find("<form method=\"post\" action=\"/logout\"")
+        .map(|start| &page[start..])
+        .unwrap_or_else(|| panic!("no log-out form on the editor page: {page}"));
+    let form = &form[..form.find("</form>").expect("the form ends")];
+    assert_eq!(form_csrf(form), ann.csrf, "the form carries the CSRF token");
+    assert!(
+        form.contains("<button type=\"submit\">Log out</button>"),
+        "{form}"
+    );
+    let out = post_form(&ann.http, &server.url("/logout"), &[("csrf", &ann.csrf)]).await;
+    assert_eq!(out.url().path(), "/login");
+    assert_eq!(
+        ann.http
+            .get(server.url("/api/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn cookie_api_writes_need_json_or_the_csrf_header() {
     let server = TestServer::start().await;
@@ -403,6 +449,70 @@ async fn invite_signup_needs_an_unused_invitation_for_that_email() {
     );
     let reused = signup("invited@example.test", Some(&token)).await.unwrap();
     assert_eq!(reused.status(), 403, "an invitation is used once");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_invited_signup_keeps_its_invitation() {
+    let server = TestServer::start_with(&[("auth.signup", "invite")]).await;
+    let store = server.store().await;
+    let token = auth::new_token();
+    let email = "kept@example.test";
+    store
+        .create_invite(&auth::token_hash(&token), email, None)
+        .await
+        .unwrap();
+    let signup = |email: &str, name: &str, password: &str| {
+        let body = json!({"email": email, "name": name, "password": password, "invite": token});
+        client()
+            .post(server.url("/api/auth/signup"))
+            .json(&body)
+            .send()
+    };
+    expect_json_error(
+        signup(email, "Kept", "short").await.unwrap(),
+        400,
+        "bad_request",
+    )
+    .await;
+    expect_json_error(
+        signup(email, " ", "long enough").await.unwrap(),
+        400,
+        "bad_request",
+    )
+    .await;
+    assert!(
+        store
+            .invite_usable(&auth::token_hash(&token), email)
+            .await
+            .unwrap(),
+        "refused sign-ups did not use the invitation"
+    );
+    assert_eq!(
+        signup(email, "Kept", "long enough").await.unwrap().status(),
+        201
+    );
+    // An e-mail that has an account already: 409, and that invitation is not lost either.
+    let token = auth::new_token();
+    store
+        .create_invite(&auth::token_hash(&token), email, None)
+        .await
+        .unwrap();
+    let body = json!({"email": email, "name": "Twice", "password": "long enough", "invite": token});
+    let taken = client()
+        .post(server.url("/api/auth/signup"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    expect_json_error(taken, 409, "email_taken").await;
+    assert!(
+        store
+            .invite_usable(&auth::token_hash(&token), email)
+            .await
+            .unwrap()
+    );
+    store.close().await;
     server.stop().await;
 }
 

@@ -30,3 +30,4 @@ mod bench_smoke; // issue 8: the quire-bench load generator, a few seconds again
 mod limits; // issue 17: quotas per user and per document (documents, named versions, versions per minute)
 mod edge; // issue 17: header-read timeout, Origin against server.public_url
 mod unprivileged; // issue 17: random messages from viewers, commenters and link visitors change nothing and disturb nobody
+mod guests; // hardening, defect 5: guests are limited, have no password, and get only what their link gives

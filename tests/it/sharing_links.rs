@@ -1,5 +1,6 @@
 //! Share links and the edges of access: a socket that says hello after its access changed joins with the new
-//! role, explicit members keep their role whatever link they open, and anonymous guests never exceed the link.
+//! role, explicit members keep their role whatever link they open, opening a link changes nothing until the visitor
+//! confirms, and anonymous guests never exceed the link.
 
 use std::time::Duration;
 
@@ -166,6 +167,78 @@ async fn explicit_members_keep_their_role_whatever_link_they_open() {
     server.stop().await;
 }
 
+/// `GET /s/{token}` may come from a cross-site navigation (a link, an image, a redirect), so it changes no membership:
+/// it asks, and only the form it shows (with this browser's CSRF token) joins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_a_link_changes_nothing_until_the_visitor_confirms() {
+    let server = TestServer::start().await;
+    let owner = TestUser::signup(&server, "Owner").await;
+    let visitor = TestUser::signup(&server, "Visitor").await;
+    let doc = new_doc(&server, &owner).await;
+    let (link_id, url) = create_link(&server, &owner, &doc, "commenter").await;
+    let page = visitor.http.get(&url).send().await.expect("open link");
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.url().as_str(), url, "no redirect");
+    let html = page.text().await.expect("page");
+    assert!(html.contains("Open “Links”?"), "{html}");
+    assert!(
+        html.contains("You'll join as <strong>commenter</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "action=\"{}\"",
+            url.trim_start_matches(&server.base)
+        )),
+        "{html}"
+    );
+    assert_eq!(
+        role_of(&server, &visitor, &doc).await,
+        None,
+        "a GET adds nobody"
+    );
+    // A form from elsewhere, without this browser's token, is refused.
+    let forged = post_form(&visitor.http, &url, &[("csrf", "forged")]).await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(role_of(&server, &visitor, &doc).await, None);
+    let joined = post_form(&visitor.http, &url, &[("csrf", &form_csrf(&html))]).await;
+    assert_eq!(joined.url().path(), format!("/d/{doc}"));
+    assert_eq!(
+        role_of(&server, &visitor, &doc).await.as_deref(),
+        Some("commenter")
+    );
+    // Now a member, the visitor goes straight to the document.
+    let again = visitor
+        .http
+        .get(&url)
+        .send()
+        .await
+        .expect("open link again");
+    assert_eq!(again.url().path(), format!("/d/{doc}"));
+    // A revoked link joins nobody, even with a form shown before the revocation.
+    let stranger = TestUser::signup(&server, "Stranger").await;
+    let html = stranger
+        .http
+        .get(&url)
+        .send()
+        .await
+        .expect("open")
+        .text()
+        .await
+        .expect("page");
+    let path = format!("/api/docs/{doc}/links/{link_id}");
+    assert_eq!(
+        call(&server, &owner, reqwest::Method::DELETE, &path, None)
+            .await
+            .status(),
+        204
+    );
+    let late = post_form(&stranger.http, &url, &[("csrf", &form_csrf(&html))]).await;
+    assert_eq!(late.status(), 404);
+    assert_eq!(role_of(&server, &stranger, &doc).await, None);
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_guests_join_by_name_and_never_exceed_the_link() {
     let server = TestServer::start_with(&[("sharing.anonymous_links", "true")]).await;
@@ -288,5 +361,70 @@ async fn without_anonymous_links_guests_must_sign_in() {
         Some(1),
         "only the owner"
     );
+    server.stop().await;
+}
+
+/// A join and a revocation of the same link at the same moment: whatever their order, nobody is left a member
+/// through the revoked link (the join either comes first and is undone by the revocation, or finds the link gone).
+async fn joins_racing_a_revocation(server: &TestServer) {
+    let owner = TestUser::signup(server, "Owner").await;
+    let mut visitors = Vec::new();
+    for n in 0..12 {
+        visitors.push(std::sync::Arc::new(
+            TestUser::signup(server, &format!("Visitor {n}")).await,
+        ));
+    }
+    let doc = new_doc(server, &owner).await;
+    let store = server.store().await;
+    for round in 0..8u64 {
+        let (link_id, url) = create_link(server, &owner, &doc, "editor").await;
+        let mut joins = Vec::new();
+        for visitor in &visitors {
+            let (visitor, url) = (visitor.clone(), url.clone());
+            joins.push(tokio::spawn(async move {
+                post_form(&visitor.http, &url, &[("csrf", &visitor.csrf)])
+                    .await
+                    .status()
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(round * 3)).await;
+        let path = format!("/api/docs/{doc}/links/{link_id}");
+        let revoked = call(server, &owner, reqwest::Method::DELETE, &path, None).await;
+        assert_eq!(revoked.status(), 204);
+        for join in joins {
+            let status = join.await.expect("join task");
+            assert!(status == 200 || status == 404, "round {round}: {status}");
+        }
+        let left: Vec<String> = store
+            .members(&doc)
+            .await
+            .expect("members")
+            .into_iter()
+            .filter(|member| member.via_link.as_deref() == Some(link_id.as_str()))
+            .map(|member| member.name)
+            .collect();
+        assert_eq!(
+            left,
+            Vec::<String>::new(),
+            "round {round}: members through a revoked link"
+        );
+    }
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_racing_a_revocation_leaves_nobody_behind_sqlite() {
+    let server = TestServer::start().await;
+    joins_racing_a_revocation(&server).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_racing_a_revocation_leaves_nobody_behind_postgres() {
+    let Some(pg) = crate::support::TestPg::start().await else {
+        return;
+    };
+    let server = TestServer::start_with(&[("database.url", &pg.url)]).await;
+    joins_racing_a_revocation(&server).await;
     server.stop().await;
 }

@@ -375,15 +375,23 @@ pub struct Fixture {
     pub link_url: String,
 }
 
-/// Opens a share link with `user`'s cookie client, following the redirect: the visitor must land on `/d/{doc}`.
+/// Opens a share link with `user`'s cookie client as a browser would: a page asks to confirm the join (unless the
+/// link gives nothing new), whose form posts back to the link; the visitor must land on `/d/{doc}`.
 pub async fn open_link(server: &TestServer, user: &TestUser, link_url: &str, doc: &str) {
     let prefix = format!("{}/s/", server.base);
     assert!(
         link_url.starts_with(&prefix),
         "a link URL is PUBLIC_URL/s/TOKEN: {link_url}"
     );
-    let response = user.http.get(link_url).send().await.expect("GET /s/TOKEN");
+    let mut response = user.http.get(link_url).send().await.expect("GET /s/TOKEN");
     assert_eq!(response.status(), 200, "{} opening {link_url}", user.name);
+    if response.url().path() != format!("/d/{doc}") {
+        let page = response.text().await.expect("confirm page");
+        assert!(page.contains("You'll join as"), "{page}");
+        let csrf = crate::support::form_csrf(&page);
+        response = crate::support::post_form(&user.http, link_url, &[("csrf", &csrf)]).await;
+        assert_eq!(response.status(), 200, "{} joining {link_url}", user.name);
+    }
     assert_eq!(
         response.url().path(),
         format!("/d/{doc}"),
@@ -638,6 +646,17 @@ fn check_success_body(
             .collect();
             assert_eq!(people, want, "{cell}: {body}");
             assert_eq!(members[0]["role"], "owner", "{cell}: the owner comes first");
+            // E-mails are for those who may share; everyone else sees names, and their own e-mail only.
+            let me = c.user(actor).map(|user| user.id.as_str());
+            for member in members {
+                let own = member["id"].as_str() == me;
+                assert_eq!(
+                    member.get("email").is_some(),
+                    actor == Actor::Owner || own,
+                    "{cell}: {member}"
+                );
+                assert!(member["name"].is_string(), "{cell}: {member}");
+            }
             // Links are the owner's business.
             let n_links = if actor == Actor::Owner { 1 } else { 0 };
             assert_eq!(
@@ -971,6 +990,19 @@ async fn editors_share_only_when_the_owner_allows_it() {
             .await;
         assert_eq!(listed["can_share"], can, "{}: {listed}", user.name);
         assert_eq!(listed["editors_can_share"], true, "{}: {listed}", user.name);
+        let emails = listed["members"]
+            .as_array()
+            .expect("members")
+            .iter()
+            .filter(|member| member.get("email").is_some())
+            .count();
+        let everyone = listed["members"].as_array().map_or(0, Vec::len);
+        assert_eq!(
+            emails,
+            if can { everyone } else { 1 },
+            "e-mails for sharers, else one's own: {}: {listed}",
+            user.name
+        );
     }
 
     // Now the editor adds, changes and removes people.
@@ -1147,9 +1179,11 @@ async fn an_email_without_an_account_is_a_clear_404() {
     .await;
     c.server.stop().await;
 
-    // Invite-only sign-up: the error carries an invitation link, and signing up with it works.
-    let server = TestServer::start_with(&[("auth.signup", "invite")]).await;
-    let owner = invited_user(&server, "Ingrid Inviter").await;
+    // Invite-only sign-up: when an administrator shares, the error carries an invitation link, and signing up with
+    // it works.
+    let admin = "ingrid.admin@example.test";
+    let server = TestServer::start_with(&[("auth.signup", "invite"), ("auth.admins", admin)]).await;
+    let owner = invited_user(&server, "Ingrid Inviter", admin).await;
     let doc = create_doc(&owner, &server, "invite-only").await;
     let email = format!(
         "Newbie.{}@Example.test",
@@ -1271,12 +1305,8 @@ async fn an_email_without_an_account_is_a_clear_404() {
 }
 
 /// Signs up through an invitation arranged in the database (for servers with invite-only sign-up).
-async fn invited_user(server: &TestServer, name: &str) -> TestUser {
-    let email = format!(
-        "{}.{}@example.test",
-        name.split(' ').next().unwrap_or("user").to_lowercase(),
-        quire::auth::random_id(6).to_lowercase()
-    );
+async fn invited_user(server: &TestServer, name: &str, email: &str) -> TestUser {
+    let email = email.to_string();
     let token = quire::auth::new_token();
     server
         .store()
@@ -1299,6 +1329,82 @@ async fn invited_user(server: &TestServer, name: &str) -> TestUser {
         http,
         id: user["id"].as_str().expect("id").to_string(),
         email,
+        name: name.to_string(),
+        password,
+        csrf,
+    }
+}
+
+/// Sharing creates no more accounts than `auth.signup` allows: in "invite" mode only an administrator's share makes
+/// an invitation, in "closed" mode nobody's does; the others are told to ask an administrator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_what_signup_allows_makes_invitations_through_sharing() {
+    for (policy, admin_invites) in [("invite", true), ("closed", false)] {
+        let admin_email = format!("boss.{policy}@example.test");
+        let server =
+            TestServer::start_with(&[("auth.signup", policy), ("auth.admins", &admin_email)]).await;
+        let store = server.store().await;
+        let admin = invited_or_added(&server, &store, "Boss", &admin_email).await;
+        let member = invited_or_added(
+            &server,
+            &store,
+            "Mia Member",
+            &format!("mia.{policy}@example.test"),
+        )
+        .await;
+        for (sharer, is_admin) in [(&member, false), (&admin, true)] {
+            let doc = create_doc(sharer, &server, "invitations").await;
+            let newcomer = format!(
+                "newcomer.{}@example.test",
+                quire::auth::random_id(6).to_lowercase()
+            );
+            let response = sharer
+                .http
+                .put(server.url(&format!("/api/docs/{doc}/members/{newcomer}")))
+                .header("X-CSRF-Token", &sharer.csrf)
+                .json(&json!({"role": "viewer"}))
+                .send()
+                .await
+                .expect("PUT member");
+            assert_eq!(response.status(), 404, "{policy}, admin {is_admin}");
+            let body: Value = response.json().await.expect("error JSON");
+            assert_eq!(body["error"]["code"], "no_account", "{body}");
+            let message = body["error"]["message"].as_str().expect("message");
+            let invited = body["error"].get("invite_url").is_some();
+            assert_eq!(
+                invited,
+                is_admin && admin_invites,
+                "{policy}, admin {is_admin}: {body}"
+            );
+            if !invited {
+                assert!(message.contains("administrator"), "{message}");
+            }
+        }
+        store.close().await;
+        server.stop().await;
+    }
+}
+
+/// An account on a server whose sign-up is "invite" (through an invitation) or "closed" (made in the database, as
+/// `quire user add` does).
+async fn invited_or_added(server: &TestServer, store: &Store, name: &str, email: &str) -> TestUser {
+    if server.config.auth.signup == quire::config::SignupPolicy::Invite {
+        return invited_user(server, name, email).await;
+    }
+    let password = "added password".to_string();
+    let hash = quire::auth::hash_password(&password).expect("hash");
+    let user = store
+        .create_user(&quire::auth::random_id(16), email, name, &hash)
+        .await
+        .expect("create user");
+    let http = client();
+    let response = crate::support::post_login(&http, server, email, &password).await;
+    assert_eq!(response.status(), 200);
+    let csrf = crate::support::cookie_value(&response, "quire_csrf").expect("csrf cookie");
+    TestUser {
+        http,
+        id: user.id,
+        email: email.to_string(),
         name: name.to_string(),
         password,
         csrf,
@@ -1345,7 +1451,7 @@ async fn a_share_link_asks_the_signed_out_to_sign_in_first() {
         Some(format!("/login?next=/s/{token}").as_str())
     );
     assert_eq!(doc_state(&store, &fx.doc).await, before, "nobody was added");
-    // Signing in on that page comes back through the link to the document, which the link gave access to.
+    // Signing in on that page comes back to the link, which asks to confirm; the join gives access.
     let http = client();
     let login = http.get(&fx.link_url).send().await.expect("GET link");
     assert_eq!(login.url().path(), "/login");
@@ -1362,7 +1468,20 @@ async fn a_share_link_asks_the_signed_out_to_sign_in_first() {
     )
     .await;
     assert_eq!(landed.status(), 200);
-    assert_eq!(landed.url().path(), format!("/d/{}", fx.doc));
+    assert_eq!(
+        landed.url().path(),
+        format!("/s/{token}"),
+        "back on the link, which asks first"
+    );
+    assert_eq!(
+        doc_state(&store, &fx.doc).await,
+        before,
+        "nobody was added yet"
+    );
+    let csrf = crate::support::form_csrf(&landed.text().await.expect("confirm page"));
+    let joined = crate::support::post_form(&http, &fx.link_url, &[("csrf", &csrf)]).await;
+    assert_eq!(joined.status(), 200);
+    assert_eq!(joined.url().path(), format!("/d/{}", fx.doc));
     let state = doc_state(&store, &fx.doc).await.expect("doc");
     assert_eq!(
         state.members.get(&c.stranger.id),

@@ -31,7 +31,9 @@ both_backends!(
     users,
     sessions,
     api_tokens,
+    invitations_are_used_with_the_account_they_make,
     documents_and_roles,
+    joining_through_a_link,
     append_ops_moves_head,
     duplicate_rev_conflicts_and_writes_nothing,
     last_seqs_per_client,
@@ -374,6 +376,125 @@ async fn api_tokens(store: Store) {
         None,
         "a disabled user's tokens stop working"
     );
+}
+
+async fn invitations_are_used_with_the_account_they_make(store: Store) {
+    user(&store, "ann").await;
+    store
+        .create_invite("inv-ann", "ann@example.test", None)
+        .await
+        .unwrap();
+    let taken = store
+        .create_invited_user("inv-ann", "ann2", "ann@example.test", "Ann again", "x")
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    assert!(
+        store
+            .invite_usable("inv-ann", "ann@example.test")
+            .await
+            .unwrap(),
+        "a failed sign-up keeps its invitation"
+    );
+    store
+        .create_invite("inv-cy", "Cy@Example.test", None)
+        .await
+        .unwrap();
+    let elsewhere = store
+        .create_invited_user("inv-cy", "cy", "other@example.test", "Cy", "x")
+        .await
+        .unwrap();
+    assert_eq!(elsewhere, None, "an invitation is for its own e-mail");
+    let cy = store
+        .create_invited_user("inv-cy", "cy", "cy@example.test", "Cy", "x")
+        .await
+        .unwrap()
+        .expect("invited user");
+    assert_eq!((cy.id.as_str(), cy.guest), ("cy", false));
+    assert!(
+        !store
+            .invite_usable("inv-cy", "cy@example.test")
+            .await
+            .unwrap()
+    );
+    let again = store
+        .create_invited_user("inv-cy", "cy2", "cy@example.test", "Cy", "x")
+        .await
+        .unwrap();
+    assert_eq!(again, None, "an invitation is used once");
+}
+
+async fn joining_through_a_link(store: Store) {
+    ann_with_docs(&store, &["d1"]).await;
+    for id in ["bob", "cy", "dee"] {
+        user(&store, id).await;
+    }
+    store.set_member("d1", "bob", Role::Viewer).await.unwrap();
+    store
+        .create_link("l-view", "h-view", "d1", Role::Viewer, "ann")
+        .await
+        .unwrap();
+    store
+        .create_link("l-edit", "h-edit", "d1", Role::Editor, "ann")
+        .await
+        .unwrap();
+    let join = |hash: &'static str, user: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .join_through_link(hash, user)
+                .await
+                .unwrap()
+                .map(|(link, changed)| (link.id, changed))
+        }
+    };
+    assert_eq!(
+        join("h-edit", "ann").await,
+        Some(("l-edit".into(), false)),
+        "the owner"
+    );
+    assert_eq!(
+        join("h-edit", "bob").await,
+        Some(("l-edit".into(), false)),
+        "added by name"
+    );
+    assert_eq!(
+        store.role_of("d1", "bob").await.unwrap(),
+        Some(Role::Viewer)
+    );
+    assert!(
+        store
+            .link_would_grant("d1", "cy", Role::Viewer)
+            .await
+            .unwrap()
+    );
+    assert_eq!(join("h-view", "cy").await, Some(("l-view".into(), true)));
+    assert!(
+        !store
+            .link_would_grant("d1", "cy", Role::Viewer)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        join("h-edit", "cy").await,
+        Some(("l-edit".into(), true)),
+        "an upgrade"
+    );
+    assert_eq!(
+        join("h-view", "cy").await,
+        Some(("l-view".into(), false)),
+        "never a downgrade"
+    );
+    assert_eq!(store.role_of("d1", "cy").await.unwrap(), Some(Role::Editor));
+    assert_eq!(join("h-none", "dee").await, None, "no such link");
+    assert_eq!(
+        store.revoke_link("d1", "l-view").await.unwrap(),
+        Some(vec![])
+    );
+    assert_eq!(join("h-view", "dee").await, None, "a revoked link");
+    assert_eq!(store.role_of("d1", "dee").await.unwrap(), None);
+    assert!(store.trash_document("d1").await.unwrap());
+    assert_eq!(join("h-edit", "dee").await, None, "a trashed document");
+    assert_eq!(store.role_of("d1", "dee").await.unwrap(), None);
 }
 
 async fn documents_and_roles(store: Store) {

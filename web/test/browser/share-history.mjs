@@ -7,8 +7,8 @@
 //     shown once, revoked), "Editors can share", keyboard, phone width.
 //   issue 7 test 6: versions named through the ⋯ menu, the history page,
 //     preview of the older one, restore, and both editors show it.
-//   the menu's downloads (text must work; HTML / Markdown when the server has
-//     them, else a clear message).
+//   the menu's downloads: Text, HTML and Markdown files whose content is the
+//     document (its text, in the expected tags, with the expected markup).
 //
 //   QUIRE_URL=http://127.0.0.1:PORT node test/browser/share-history.mjs
 // The editor is the tests' build of web/src (lib.mjs: newTestContext), not
@@ -50,8 +50,8 @@ const errors = [];
 function watch(page, label) {
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
-    // Refusals the test provokes on purpose (no_account 404, a format the
-    // server does not have yet) are checked through what the page shows.
+    // Refusals the test provokes on purpose (no_account 404) are checked
+    // through what the page shows.
     // Removal closes the socket and refuses the reconnects (checked through the status).
     if (/Failed to load resource|WebSocket connection to/.test(m.text())) return;
     errors.push(`${label}: ${m.text()} ${m.location()?.url ?? ''}`);
@@ -342,31 +342,145 @@ await step('history: preview the older version, see the changes, restore it; bot
 });
 
 // ---- downloads ------------------------------------------------------------------
+// The server has every format (text, html, markdown): each must download a
+// file whose content is the document, never a "not available" message.
 
-await step('Download as Text saves the document under the title', async () => {
-  const [dl] = await Promise.all([A.page.waitForEvent('download'), menuItem(A.page, 'download-text')]);
+// The document as formatted text, typed through the editor: a heading (the
+// toolbar), bold and italic (shortcuts), characters HTML must escape, and a
+// bulleted list (Quill's "- " at a line start).
+const PLAIN = 'Fish & chips <3 "quoted"';
+await step('the owner adds a heading, bold, italic, escapes and a list for the downloads', async () => {
+  await A.page.click('.ql-editor');
+  await A.page.keyboard.press('Control+End');
+  await A.page.keyboard.press('Enter');
+  await A.page.keyboard.type('Packing list');
+  await A.page.click('.ql-header .ql-picker-label');
+  await A.page.click('.ql-header .ql-picker-item[data-value="1"]');
+  await A.page.keyboard.press('End');
+  await A.page.keyboard.press('Enter');
+  await A.page.keyboard.press('Control+b');
+  await A.page.keyboard.type('sunscreen');
+  await A.page.keyboard.press('Control+b');
+  await A.page.keyboard.type(' and a ');
+  await A.page.keyboard.press('Control+i');
+  await A.page.keyboard.type('hat');
+  await A.page.keyboard.press('Control+i');
+  await A.page.keyboard.press('Enter');
+  await A.page.keyboard.type(PLAIN);
+  await A.page.keyboard.press('Enter');
+  await A.page.keyboard.type('- towels');
+  await A.page.keyboard.press('Enter');
+  await A.page.keyboard.type('maps');
+  await synced(A.page);
+  const ops = await A.page.evaluate(() => window.__quire.quill.getContents().ops);
+  const want = [
+    (o) => o.attributes?.header === 1,
+    (o) => o.insert === 'sunscreen' && o.attributes?.bold,
+    (o) => o.insert === 'hat' && o.attributes?.italic,
+    (o) => o.attributes?.list === 'bullet',
+  ];
+  if (!want.every((f) => ops.some(f)) || !(await text(A.page)).includes('\nPacking list\n')) throw new Error(`the editor did not format as typed: ${JSON.stringify(ops)}`);
+});
+
+// Pick a download from the menu: the file, or a failure with what the page said instead.
+async function download(page, format) {
+  let done = false;
+  const refused = until(async () => {
+    if (done) return 'done';
+    const s = await statusText(page);
+    return /not available|Could not download/.test(s) && s;
+  }, { timeout: 15000, what: 'download or message' }).catch(() => null);
+  try {
+    const got = await Promise.race([
+      page.waitForEvent('download', { timeout: 15000 }).then((dl) => ({ dl })),
+      refused.then((msg) => (msg && msg !== 'done' ? { msg } : new Promise(() => {}))),
+      menuItem(page, `download-${format}`).then(() => new Promise(() => {})),
+    ]);
+    if (got.msg) throw new Error(`no ${format} file: the page says "${got.msg}"`);
+    return got.dl;
+  } finally {
+    done = true;
+  }
+}
+
+const docText = () => text(A.page);
+const lineTexts = async () => (await docText()).split('\n').filter((l) => l !== '');
+
+await step('Download as Text saves the document under the title, exactly its text', async () => {
+  const dl = await download(A.page, 'text');
   if (dl.suggestedFilename() !== `${TITLE}.txt`) throw new Error(`file name ${dl.suggestedFilename()}`);
   const body = fs.readFileSync(await dl.path(), 'utf8');
-  if (body.trimEnd() !== (await text(A.page)).trimEnd()) throw new Error(`file: ${JSON.stringify(body)}`);
+  const want = await docText();
+  if (body !== want) throw new Error(`file != document\n file: ${JSON.stringify(body)}\n doc:  ${JSON.stringify(want)}`);
   await until(async () => (await statusText(A.page)) === 'Downloaded as Text', { what: 'status' });
 });
 
-for (const [format, ext, label] of [['html', 'html', 'HTML'], ['markdown', 'md', 'Markdown']]) {
-  await step(`Download as ${label}: a file when the server has the format, else a clear message`, async () => {
-    const probe = await A.ctx.request.get(`${base}/api/docs/${doc.id}/content?format=${format}`);
-    if (probe.ok()) {
-      const [dl] = await Promise.all([A.page.waitForEvent('download'), menuItem(A.page, `download-${format}`)]);
-      if (dl.suggestedFilename() !== `${TITLE}.${ext}`) throw new Error(`file name ${dl.suggestedFilename()}`);
-      const body = fs.readFileSync(await dl.path(), 'utf8');
-      if (!body.includes('Day one')) throw new Error(`file: ${body.slice(0, 300)}`);
-      console.log(`  (${label}: ${body.length} bytes downloaded)`);
-    } else {
-      await menuItem(A.page, `download-${format}`);
-      await until(async () => (await statusText(A.page)) === `${label} download is not available on this server yet`, { what: 'message' });
-      console.log(`  (${label}: the server answers ${probe.status()}; the button says so)`);
+await step('Download as HTML: a page titled like the document, its text in the expected tags', async () => {
+  const dl = await download(A.page, 'html');
+  if (dl.suggestedFilename() !== `${TITLE}.html`) throw new Error(`file name ${dl.suggestedFilename()}`);
+  const body = fs.readFileSync(await dl.path(), 'utf8');
+  // Read it as a browser does (no scripts in it to run: JavaScript off).
+  const ctx = await browser.newContext({ javaScriptEnabled: false });
+  try {
+    const P = await ctx.newPage();
+    await P.setContent(body);
+    const got = await P.evaluate(() => {
+      const texts = (sel) => [...document.querySelectorAll(sel)].map((e) => e.textContent);
+      return {
+        title: document.title,
+        h1: texts('body > h1'),
+        p: texts('body > p'),
+        strong: texts('p > strong'),
+        em: texts('p > em'),
+        li: texts('body > ul > li'),
+        scripts: document.querySelectorAll('script').length,
+        blocks: [...document.body.children].map((e) => e.tagName.toLowerCase()),
+      };
+    });
+    const lines = await lineTexts();
+    const want = {
+      title: TITLE,
+      h1: ['Packing list'],
+      p: [...lines.slice(0, lines.indexOf('Packing list')), 'sunscreen and a hat', PLAIN],
+      strong: ['sunscreen'],
+      em: ['hat'],
+      li: ['towels', 'maps'],
+      scripts: 0,
+    };
+    const { blocks, ...rest } = got;
+    if (JSON.stringify(rest) !== JSON.stringify(want)) {
+      throw new Error(`HTML does not hold the document\n got:  ${JSON.stringify(got)}\n want: ${JSON.stringify(want)}\n file: ${body}`);
     }
-  });
-}
+    // The blocks in the document's order.
+    const order = blocks.join(' ');
+    if (!/^(p )+h1 p p ul$/.test(order)) throw new Error(`blocks out of order: ${order}\n file: ${body}`);
+    // The characters that need it are escaped in the source.
+    if (!body.includes('Fish &amp; chips &lt;3')) throw new Error(`not escaped: ${body}`);
+  } finally {
+    await ctx.close();
+  }
+  await until(async () => (await statusText(A.page)) === 'Downloaded as HTML', { what: 'status' });
+});
+
+await step('Download as Markdown: the document\'s text with heading, emphasis and list markup', async () => {
+  const dl = await download(A.page, 'markdown');
+  if (dl.suggestedFilename() !== `${TITLE}.md`) throw new Error(`file name ${dl.suggestedFilename()}`);
+  const body = fs.readFileSync(await dl.path(), 'utf8');
+  const lines = body.split('\n');
+  const doc = await lineTexts();
+  const first = doc.slice(0, doc.indexOf('Packing list'));
+  const want = [...first, '# Packing list', '**sunscreen** and a *hat*', '- towels', '- maps'];
+  const missing = want.filter((l) => !lines.includes(l));
+  if (missing.length) throw new Error(`Markdown lacks ${JSON.stringify(missing)}\n file: ${body}`);
+  // In the document's order, and the escaped line still reads as the text.
+  const at = want.map((l) => lines.indexOf(l));
+  if (at.some((x, i) => i && x <= at[i - 1])) throw new Error(`lines out of order: ${at}\n file: ${body}`);
+  const plain = lines.find((l) => l.startsWith('Fish'));
+  if (!plain || plain.replace(/\\(.)/g, '$1').replace(/&lt;/g, '<').replace(/&amp;/g, '&').replace(/&quot;/g, '"') !== PLAIN) {
+    throw new Error(`line ${JSON.stringify(plain)} does not read as ${JSON.stringify(PLAIN)}\n file: ${body}`);
+  }
+  await until(async () => (await statusText(A.page)) === 'Downloaded as Markdown', { what: 'status' });
+});
 
 await step('"Make owner" (confirmed) transfers ownership; the new owner removes the old one, whose page says so', async () => {
   await openShare(A.page);

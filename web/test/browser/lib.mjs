@@ -4,7 +4,9 @@
 
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { stableJSON } from '../lib/same.js';
 import { fileURLToPath } from 'node:url';
 
@@ -93,4 +95,90 @@ export async function newTestContext(browser, opts = {}) {
   const ctx = await browser.newContext(opts);
   await useTestBundle(ctx);
   return ctx;
+}
+
+// What the page's WebSockets really did, counted in the page itself (a
+// wrapper installed before any page script): sockets opened, closed after
+// being open, open now, and the `welcome` frames received. Listeners added
+// with addEventListener see a close even when the editor detached its own
+// handlers (Connection._drop).
+export async function countSockets(ctx) {
+  await ctx.addInitScript(() => {
+    const Native = window.WebSocket;
+    const stats = { opened: 0, closed: 0, open: 0, welcomes: [] };
+    class Counted extends Native {
+      constructor(...args) {
+        super(...args);
+        let wasOpen = false;
+        this.addEventListener('open', () => {
+          wasOpen = true;
+          stats.opened++;
+          stats.open++;
+        });
+        this.addEventListener('close', () => {
+          if (!wasOpen) return; // a refused handshake is not a disconnect
+          stats.closed++;
+          stats.open--;
+        });
+        this.addEventListener('message', (ev) => {
+          if (typeof ev.data !== 'string' || !ev.data.includes('"welcome"')) return;
+          try {
+            const m = JSON.parse(ev.data);
+            if (m.t === 'welcome') {
+              stats.welcomes.push({ reset: m.reset, snapshot: !!m.snapshot, head: m.head, maxCatchupOps: m.limits?.maxCatchupOps });
+            }
+          } catch {
+            // not JSON: not ours
+          }
+        });
+      }
+    }
+    window.WebSocket = Counted;
+    Object.defineProperty(window, '__sockets', { value: stats });
+  });
+}
+export const socketStats = (page) => page.evaluate(() => JSON.parse(JSON.stringify(window.__sockets)));
+
+// A server of its own for a test that needs other settings (`--set k=v`):
+// the binary at QUIRE_BIN, else target/debug/quire as scripts/test-web
+// builds it, on a free port with a fresh data directory.
+export async function startServer({ set = [] } = {}) {
+  const bin = process.env.QUIRE_BIN ?? path.resolve(here, '../../../target/debug/quire');
+  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: cargo build --bin quire, or set QUIRE_BIN`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'quire-e2e-'));
+  const args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', path.join(dir, 'data'), ...set.flatMap((kv) => ['--set', kv])];
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const kill = () => child.kill('SIGTERM');
+  process.on('exit', kill);
+  let log = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 30000);
+    const read = (chunk) => {
+      log += chunk;
+      const m = log.match(/http:\/\/127\.0\.0\.1:\d+/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0]);
+      }
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}):\n${log}`));
+    });
+  });
+  return {
+    url,
+    log: () => log,
+    async close() {
+      process.off('exit', kill);
+      if (child.exitCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        kill();
+        await gone;
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

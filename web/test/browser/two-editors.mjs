@@ -5,17 +5,19 @@
 // Without QUIRE_URL it runs against the in-process fake hub (fake-hub.mjs:
 // same page shell and CSP as templates/document.html, the protocol backed by
 // the unit tests' FakeServer). With QUIRE_URL it targets the real binary:
-// people sign up through the JSON API (targets.mjs). The reset step needs
-// the fake hub (it compacts the log on demand) and is skipped otherwise.
+// people sign up through the JSON API (targets.mjs). The reset step runs
+// against the fake hub (it compacts the log on demand) or, with QUIRE_URL,
+// against a second server of its own with a small catch-up window, started
+// from QUIRE_BIN (default target/debug/quire).
 //
 //   node test/browser/two-editors.mjs                   # fake hub
 //   QUIRE_URL=http://127.0.0.1:PORT node test/browser/two-editors.mjs
 //
 // Screenshots: target/e2e/*.png. Prints "N passed, M failed"; exit 1 on failure.
 
-import { launch, shot, until, watchErrors, contents, text, statusText, synced, quillMatchesClient, newTestContext } from './lib.mjs';
+import { launch, shot, until, watchErrors, contents, text, statusText, synced, quillMatchesClient, newTestContext, countSockets, socketStats, startServer } from './lib.mjs';
 import { stableJSON } from '../lib/same.js';
-import { openTarget } from './targets.mjs';
+import { openTarget, realServer } from './targets.mjs';
 
 const results = [];
 async function step(name, fn) {
@@ -204,6 +206,101 @@ if (target.hub) {
     await shot(A.page, '04b-unsent-dialog');
     await A.page.click('dialog.qe-unsent form button');
     await settle(A, B);
+  });
+}
+
+if (!target.hub) {
+  // The same against the real binary: a server of its own whose window of
+  // ops for a catch-up is 5 (limits.max_catchup_ops), Ann's socket really
+  // closed while she types, Bob makes more edits than the window holds.
+  await step('real server: edits too old to rebase get a snapshot with reset: true, and are shown to copy', async () => {
+    const WINDOW = 5;
+    const server = await startServer({ set: [`limits.max_catchup_ops=${WINDOW}`] });
+    const contexts = [];
+    try {
+      const small = await realServer(server.url);
+      const offline = { on: false };
+      const join = async (name) => {
+        const ctx = await newTestContext(browser, { viewport: { width: 1100, height: 760 } });
+        contexts.push(ctx);
+        await countSockets(ctx);
+        await ctx.routeWebSocket(/\/api\/docs\/[^/]+\/ws/, (ws) => {
+          if (offline.on && name === 'Ann') ws.close({ code: 1006 });
+          else ws.connectToServer();
+        });
+        await small.login(ctx, `${name} Reset`, 'editor');
+        const page = await ctx.newPage();
+        watchErrors(page, `${name} (reset)`, errors);
+        await page.goto(small.docUrl());
+        await until(() => page.evaluate(() => window.__quire?.client.rev != null), { what: `${name} loaded` });
+        return { ctx, page, name };
+      };
+      const A2 = await join('Ann');
+      const B2 = await join('Bob');
+      const w = (await socketStats(A2.page)).welcomes;
+      if (w.length !== 1 || w[0].maxCatchupOps !== WINDOW) throw new Error(`not the small window: ${JSON.stringify(w)}`);
+      await A2.page.click('.ql-editor');
+      await A2.page.keyboard.type('Shared start.');
+      await settle(A2, B2);
+      await until(async () => (await B2.page.locator('.qe-avatar').count()) === 2, { what: 'both here' });
+
+      // Ann goes offline: the network, and her socket closed for real (the
+      // server sees her leave: Bob's page drops her avatar).
+      offline.on = true;
+      await A2.ctx.setOffline(true);
+      await A2.page.evaluate(() => window.__quire.sync.conn.kill());
+      await until(async () => {
+        const st = await socketStats(A2.page);
+        return st.closed === 1 && st.open === 0;
+      }, { what: 'Ann\'s socket closed' });
+      await until(async () => (await B2.page.locator('.qe-avatar').count()) === 1, { what: 'the server to see Ann leave' });
+      await A2.page.keyboard.press('Control+End');
+      await A2.page.keyboard.type(' stale-but-precious');
+      await until(async () => (await statusText(A2.page)) === 'Offline, your changes will sync', { what: 'offline status' });
+      const annRev = await A2.page.evaluate(() => window.__quire.client.rev);
+
+      // Meanwhile Bob makes more edits than the window holds, each committed.
+      await B2.page.click('.ql-editor');
+      for (let i = 1; i <= WINDOW + 3; i++) {
+        await B2.page.keyboard.press('Control+End');
+        await B2.page.keyboard.type(` b${i}`);
+        await until(() => synced(B2.page), { what: `Bob's edit ${i} committed` });
+      }
+      const head = (await small.content(B2.ctx)).rev;
+      if (head - annRev <= WINDOW) throw new Error(`only ${head - annRev} revisions past Ann's ${annRev}: not outside the window`);
+      if ((await socketStats(A2.page)).opened !== 1) throw new Error('Ann reconnected while offline');
+
+      // Ann comes back: a snapshot with reset: true, Bob's text, her own unsent text in the dialog.
+      offline.on = false;
+      await A2.ctx.setOffline(false);
+      await until(() => A2.page.evaluate(() => document.querySelector('dialog.qe-unsent')?.open), { what: 'unsent dialog' });
+      const back = (await socketStats(A2.page)).welcomes.slice(1);
+      if (!back.length || !back[0].reset || !back[0].snapshot) throw new Error(`no snapshot with reset: true on reconnecting: ${JSON.stringify(back)}`);
+      const typed = await A2.page.inputValue('.qe-unsent-typed');
+      if (!typed.includes('stale-but-precious')) throw new Error(`dialog, typed: ${JSON.stringify(typed)}`);
+      const mine = await A2.page.inputValue('.qe-unsent-doc');
+      if (!mine.includes('Shared start. stale-but-precious')) throw new Error(`dialog, her version: ${JSON.stringify(mine)}`);
+      const why = await A2.page.locator('.qe-unsent-why').textContent();
+      if (!/too old/.test(why)) throw new Error(`dialog, why: ${why}`);
+      await shot(A2.page, '04c-unsent-dialog-real-server');
+      // Her editor shows the server's document: Bob's edits, not hers.
+      const bobs = Array.from({ length: WINDOW + 3 }, (_, i) => ` b${i + 1}`).join('');
+      await until(async () => (await text(A2.page)) === `Shared start.${bobs}\n`, { what: 'Ann\'s editor shows the snapshot' });
+      await A2.page.click('dialog.qe-unsent form button');
+      await settle(A2, B2);
+      const server2 = await small.content(A2.ctx);
+      if (stableJSON(server2.ops) !== stableJSON(await contents(A2.page))) throw new Error(`page != /content: ${JSON.stringify(server2.ops)}`);
+      if ((await text(B2.page)).includes('stale-but-precious')) throw new Error('the dropped edit reached Bob');
+      // And she can go on editing.
+      await A2.page.click('.ql-editor');
+      await A2.page.keyboard.press('Control+End');
+      await A2.page.keyboard.type(' after');
+      await settle(A2, B2);
+      if (!(await text(B2.page)).endsWith(' after\n')) throw new Error(`Bob sees ${await text(B2.page)}`);
+    } finally {
+      for (const ctx of contexts) await ctx.close();
+      await server.close();
+    }
   });
 }
 

@@ -339,9 +339,14 @@ async fn compact_one(config: &Config, store: &Store, doc: &DocMeta) -> anyhow::R
     let keep_ops = i64::try_from(config.history.keep_ops).unwrap_or(i64::MAX);
     let keep_ms = i64::try_from(config.history.keep_age.as_millis()).unwrap_or(i64::MAX);
     let below = rev.min(rev.saturating_sub(keep_ops));
-    let pruned = store
-        .prune_ops(&doc.id, below, now_ms().saturating_sub(keep_ms))
-        .await?;
+    // As the hub does: a log grown past history.keep_bytes is pruned whatever its age.
+    let over_budget = u64::try_from(store.log_bytes(&doc.id, below).await?)
+        .is_ok_and(|bytes| bytes > config.history.keep_bytes);
+    let older_than = match over_budget {
+        true => i64::MAX,
+        false => now_ms().saturating_sub(keep_ms),
+    };
+    let pruned = store.prune_ops(&doc.id, below, older_than).await?;
     let from = version_rev.map_or("none".to_string(), |r| r.to_string());
     println!(
         "{}: wrote a version at revision {rev} (was {from}), pruned {pruned} ops",

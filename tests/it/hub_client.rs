@@ -126,6 +126,12 @@ pub struct SimClient {
     pub next_seq: u64,
     /// Distinct seqs of this client acknowledged by the server (acks and own ops in catch-up).
     pub acked: std::collections::BTreeSet<u64>,
+    /// Ops in flight given up at a `reset`: each may or may not have been committed (nobody can tell).
+    pub given_up_in_flight: u64,
+    /// `welcome` frames with `reset: true` received.
+    pub resets: u64,
+    /// The server refused the op in flight as based before its window: reconnect and resume.
+    pub wants_resume: bool,
     /// Resend `outstanding` once the catch-up reaches this head.
     resend_at: Option<u64>,
     /// Whether `outstanding` was sent on the current connection (then only its ack ends it).
@@ -145,6 +151,9 @@ impl SimClient {
             buffer: None,
             next_seq: 1,
             acked: Default::default(),
+            given_up_in_flight: 0,
+            resets: 0,
+            wants_resume: false,
             resend_at: None,
             sent_here: false,
             problems: Vec::new(),
@@ -227,6 +236,17 @@ impl SimClient {
             Some("ack") => self.ack(frame, &mut replies),
             Some("error") => match frame["code"].as_str() {
                 Some("rate_limited") => replies.extend(self.outstanding_frame()),
+                // PROTOCOL.md: resume with hello (the catch-up or a reset settles the op). About an op given up
+                // at a reset since, it says nothing more.
+                Some("rev_too_old") => {
+                    let outstanding = self.outstanding.as_ref().map(|(seq, _)| *seq);
+                    if frame["seq"]
+                        .as_u64()
+                        .is_some_and(|seq| Some(seq) == outstanding)
+                    {
+                        self.wants_resume = true;
+                    }
+                }
                 _ => self.problems.push(format!("error from server: {frame}")),
             },
             _ => {}
@@ -262,7 +282,13 @@ impl SimClient {
 
     fn welcome(&mut self, frame: &Value) {
         if frame["reset"] == true {
-            self.problems.push(format!("unexpected reset: {frame}"));
+            // PROTOCOL.md: pending ops can no longer be rebased. The browser shows them to the person; here they
+            // are given up, and the op in flight counts as unknown: it may have been committed before the reset.
+            self.resets += 1;
+            if self.outstanding.take().is_some() {
+                self.given_up_in_flight += 1;
+            }
+            self.buffer = None;
         }
         if frame["snapshot"].is_object() {
             self.doc = delta(&frame["snapshot"]["ops"]);

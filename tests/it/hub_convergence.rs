@@ -4,8 +4,9 @@ use quire::hub::load_content;
 use serde_json::{Value, json};
 
 use crate::{
+    hub_client::{TestSocket, client_id},
     hub_sim::{SimParams, content_delta, divergence, simulate},
-    support::{SpawnedQuire, TestServer},
+    support::{Backend, SpawnedQuire, TestServer},
 };
 
 /// Limits high enough that the simulation's bursts are never rate limited.
@@ -67,39 +68,67 @@ pub async fn content(base: &str, doc: &str, token: &str) -> Value {
         .expect("content JSON")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clients_converge_with_the_server_and_a_fresh_load_from_the_database() {
-    let (server, _) = converge_with(&SIM_FLAGS).await;
+crate::on_both_backends!(
+    clients_converge_with_the_server_and_a_fresh_load_from_the_database,
+    clients_converge_while_compaction_runs,
+);
+
+async fn clients_converge_with_the_server_and_a_fresh_load_from_the_database(backend: Backend) {
+    let (server, _, _) = converge_with(backend, &SIM_FLAGS, Resets::Never).await;
     server.stop().await;
 }
 
 /// The same simulation while versions are written every 25 ops and the log is pruned behind them: nobody notices.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clients_converge_while_compaction_runs() {
+/// `history.keep_bytes = 1` makes every compaction prune all it may, whatever the ops' age, so pruning surely
+/// happens during the run; a client resuming from before the pruned range then gets the right snapshot.
+async fn clients_converge_while_compaction_runs(backend: Backend) {
     let mut flags = SIM_FLAGS.to_vec();
     flags.extend([
         ("history.compact_every_ops", "25"),
-        ("history.keep_ops", "50"),
-        ("history.keep_age", "1s"),
+        ("history.keep_ops", "10"),
+        ("history.keep_bytes", "1"),
+        // A window shorter than the run: compaction may prune behind it, and a client that comes back from
+        // further behind gets a reset (which the simulation client handles as the browser does).
+        ("limits.max_catchup_ops", "30"),
     ]);
-    let (server, doc) = converge_with(&flags).await;
-    let n_versions = server
-        .store()
-        .await
-        .versions(&doc)
-        .await
-        .expect("versions")
-        .len();
+    let (server, doc, token) = converge_with(backend, &flags, Resets::Allowed).await;
+    let store = server.store().await;
+    let n_versions = store.versions(&doc).await.expect("versions").len();
     assert!(
         n_versions > 1,
         "several versions were written during the simulation ({n_versions})"
     );
+    let head = content(&server.base, &doc, &token).await;
+    let n_ops = store.count_ops(&doc).await.expect("count ops");
+    let rev = head["rev"].as_i64().expect("rev");
+    assert!(
+        n_ops < rev,
+        "nothing was pruned: {n_ops} ops logged for {rev} revisions"
+    );
+    let mut late = TestSocket::connect(&server.addr.to_string(), &doc, &token).await;
+    let welcome = late.hello(&client_id("late"), Some(0)).await;
+    assert_eq!(
+        (&welcome["reset"], &welcome["snapshot"]),
+        (&json!(true), &head),
+        "a resume from before the pruned range gets the document as it is"
+    );
     server.stop().await;
 }
 
-/// Runs the simulation on a server started with `flags`; returns the server and the document.
-async fn converge_with(flags: &[(&str, &str)]) -> (TestServer, String) {
-    let server = TestServer::start_with(flags).await;
+/// Whether a client may be sent a snapshot with `reset`: never while the whole run fits the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resets {
+    Never,
+    Allowed,
+}
+
+/// Runs the simulation on a server started with `flags`; returns the server, the document and an API token.
+async fn converge_with(
+    backend: Backend,
+    flags: &[(&str, &str)],
+    resets: Resets,
+) -> (TestServer, String, String) {
+    let server = TestServer::start_on(backend, flags).await;
     let (token, doc) = api_setup(&server.base).await;
     let params = SimParams::from_env();
     let content_url = server.url(&format!("/api/docs/{doc}/content"));
@@ -108,6 +137,12 @@ async fn converge_with(flags: &[(&str, &str)]) -> (TestServer, String) {
     if let Some(problem) = divergence(&report, &server_doc, server_rev) {
         panic!("seed {}: {problem}", params.seed);
     }
+    assert!(
+        resets == Resets::Allowed || report.n_resets == 0,
+        "seed {}: {} unexpected resets",
+        params.seed,
+        report.n_resets
+    );
     assert!(server_rev > 0, "the simulation committed nothing");
     let (loaded_rev, loaded_doc) = load_content(&server.store().await, &doc)
         .await
@@ -119,10 +154,10 @@ async fn converge_with(flags: &[(&str, &str)]) -> (TestServer, String) {
         params.seed
     );
     println!(
-        "converged: {server_rev} revisions, {} clients",
-        params.n_clients
+        "converged: {server_rev} revisions, {} clients, {} resets",
+        params.n_clients, report.n_resets
     );
-    (server, doc)
+    (server, doc, token)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,8 +14,26 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use crate::{
     hub_client::{TestSocket, client_id},
     hub_convergence::{api_setup, content},
-    support::{TestServer, TestUser},
+    support::{Backend, TestServer, TestUser},
 };
+
+// Every test here runs against SQLite and PostgreSQL.
+crate::on_both_backends!(
+    table_of_replies_on_the_default_server,
+    welcome_ack_and_broadcast,
+    too_large_ops_and_documents,
+    oversized_message_closes_the_socket,
+    a_paste_far_larger_than_the_read_buffer_arrives_whole,
+    hello_errors_unauthorized_and_unsupported_proto,
+    someone_elses_document_is_not_found,
+    viewers_and_commenters_are_forbidden_to_edit_but_receive_ops,
+    rate_limited_ops_are_accepted_when_resent_later,
+    resume_gets_the_missed_ops_including_its_own,
+    resume_from_before_the_retained_log_resets,
+    resume_further_behind_than_the_queue_is_long,
+    connections_per_user_are_limited,
+    a_silent_socket_is_closed_after_the_idle_timeout,
+);
 
 /// What a table row sends.
 enum Sent {
@@ -63,8 +81,8 @@ struct Setup {
     doc: String,
 }
 
-async fn setup(flags: &[(&str, &str)]) -> Setup {
-    let server = TestServer::start_with(flags).await;
+async fn setup(backend: Backend, flags: &[(&str, &str)]) -> Setup {
+    let server = TestServer::start_on(backend, flags).await;
     let (token, doc) = api_setup(&server.base).await;
     Setup {
         addr: server.addr.to_string(),
@@ -278,9 +296,8 @@ fn with_head(sent: Sent, head: u64) -> Sent {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn table_of_replies_on_the_default_server() {
-    let s = setup(&[]).await;
+async fn table_of_replies_on_the_default_server(backend: Backend) {
+    let s = setup(backend, &[]).await;
     s.commit_insert("ab").await;
     for (case, rows) in default_rows() {
         let (mut socket, _, welcome) = s.open("row").await;
@@ -326,9 +343,8 @@ async fn table_of_replies_on_the_default_server() {
     s.server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn welcome_ack_and_broadcast() {
-    let s = setup(&[]).await;
+async fn welcome_ack_and_broadcast(backend: Backend) {
+    let s = setup(backend, &[]).await;
     let (mut a, a_client, welcome) = s.open("a").await;
     let keys: Vec<&String> = welcome.as_object().expect("object").keys().collect();
     let mut keys: Vec<&str> = keys.into_iter().map(String::as_str).collect();
@@ -386,9 +402,12 @@ async fn welcome_ack_and_broadcast() {
     s.server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn too_large_ops_and_documents() {
-    let s = setup(&[("limits.max_components", "5"), ("limits.max_doc_len", "20")]).await;
+async fn too_large_ops_and_documents(backend: Backend) {
+    let s = setup(
+        backend,
+        &[("limits.max_components", "5"), ("limits.max_doc_len", "20")],
+    )
+    .await;
     let (mut a, _, _) = s.open("a").await;
     a.send(op(0, 1, json!([{"insert": "abcdefgh"}]))).await;
     assert_reply("setup", &a.recv().await, &ack(1, 0));
@@ -423,9 +442,8 @@ async fn too_large_ops_and_documents() {
     s.server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn oversized_message_closes_the_socket() {
-    let s = setup(&[("limits.max_message_bytes", "1000")]).await;
+async fn oversized_message_closes_the_socket(backend: Backend) {
+    let s = setup(backend, &[("limits.max_message_bytes", "1000")]).await;
     let (mut a, _, _) = s.open("a").await;
     let before = s.content().await;
     a.send(op(0, 1, json!([{"insert": "x".repeat(5000)}])))
@@ -444,9 +462,8 @@ async fn oversized_message_closes_the_socket() {
 
 /// The server reads sockets through a 1 KiB buffer (to keep idle connections small): a paste hundreds of
 /// times larger must still arrive whole, be acked and reach the others.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_paste_far_larger_than_the_read_buffer_arrives_whole() {
-    let s = setup(&[]).await;
+async fn a_paste_far_larger_than_the_read_buffer_arrives_whole(backend: Backend) {
+    let s = setup(backend, &[]).await;
     let (mut a, _, _) = s.open("a").await;
     let (mut b, _, _) = s.open("b").await;
     let paste: String = (0..300_000)
@@ -461,9 +478,8 @@ async fn a_paste_far_larger_than_the_read_buffer_arrives_whole() {
     s.server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hello_errors_unauthorized_and_unsupported_proto() {
-    let s = setup(&[]).await;
+async fn hello_errors_unauthorized_and_unsupported_proto(backend: Backend) {
+    let s = setup(backend, &[]).await;
     // No credentials: the upgrade happens, then `unauthorized` and the close.
     let (ws, _) =
         tokio_tungstenite::connect_async(format!("ws://{}/api/docs/{}/ws", s.addr, s.doc))
@@ -503,9 +519,8 @@ async fn hello_errors_unauthorized_and_unsupported_proto() {
     s.server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn someone_elses_document_is_not_found() {
-    let s = setup(&[]).await;
+async fn someone_elses_document_is_not_found(backend: Backend) {
+    let s = setup(backend, &[]).await;
     let stranger = TestUser::signup(&s.server, "Stranger").await;
     let token = stranger.api_token(&s.server).await;
     let meta = reqwest::Client::new()
@@ -539,9 +554,8 @@ async fn someone_elses_document_is_not_found() {
     s.server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn viewers_and_commenters_are_forbidden_to_edit_but_receive_ops() {
-    let s = setup(&[]).await;
+async fn viewers_and_commenters_are_forbidden_to_edit_but_receive_ops(backend: Backend) {
+    let s = setup(backend, &[]).await;
     let (mut owner, owner_client, _) = s.open("owner").await;
     let store = s.server.store().await;
     for (n, role, name) in [
@@ -578,14 +592,16 @@ async fn viewers_and_commenters_are_forbidden_to_edit_but_receive_ops() {
     s.server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rate_limited_ops_are_accepted_when_resent_later() {
-    let s = setup(&[
-        ("limits.ops_per_second", "1"),
-        ("limits.ops_burst", "2"),
-        ("limits.presence_per_second", "1"),
-        ("limits.presence_burst", "1"),
-    ])
+async fn rate_limited_ops_are_accepted_when_resent_later(backend: Backend) {
+    let s = setup(
+        backend,
+        &[
+            ("limits.ops_per_second", "1"),
+            ("limits.ops_burst", "2"),
+            ("limits.presence_per_second", "1"),
+            ("limits.presence_burst", "1"),
+        ],
+    )
     .await;
     let (mut a, _, _) = s.open("a").await;
     a.send(op(0, 1, json!([{"insert": "a"}]))).await;
@@ -633,9 +649,8 @@ async fn rate_limited_ops_are_accepted_when_resent_later() {
     s.server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resume_gets_the_missed_ops_including_its_own() {
-    let s = setup(&[]).await;
+async fn resume_gets_the_missed_ops_including_its_own(backend: Backend) {
+    let s = setup(backend, &[]).await;
     let (mut b, b_client, _) = s.open("b").await;
     let a_client = client_id("a");
     let mut a = TestSocket::connect(&s.addr, &s.doc, &s.token).await;
@@ -716,9 +731,8 @@ async fn resume_gets_the_missed_ops_including_its_own() {
     s.server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resume_from_before_the_retained_log_resets() {
-    let s = setup(&[("limits.max_catchup_ops", "3")]).await;
+async fn resume_from_before_the_retained_log_resets(backend: Backend) {
+    let s = setup(backend, &[("limits.max_catchup_ops", "3")]).await;
     let (mut a, a_client, _) = s.open("a").await;
     for seq in 1..=5u64 {
         a.send(op(seq - 1, seq, json!([{"insert": seq.to_string()}])))
@@ -756,9 +770,12 @@ async fn resume_from_before_the_retained_log_resets() {
 
 /// A client that comes back further behind than its outbound queue is long still resumes: the catch-up does not
 /// go through the queue (issue 17, defect 1: it used to be closed and retry forever).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resume_further_behind_than_the_queue_is_long() {
-    let s = setup(&[("limits.outbound_queue", "4"), ("limits.ops_burst", "200")]).await;
+async fn resume_further_behind_than_the_queue_is_long(backend: Backend) {
+    let s = setup(
+        backend,
+        &[("limits.outbound_queue", "4"), ("limits.ops_burst", "200")],
+    )
+    .await;
     let (mut a, a_client, _) = s.open("a").await;
     for seq in 1..=40u64 {
         a.send(op(seq - 1, seq, json!([{"insert": "x"}]))).await;
@@ -787,9 +804,8 @@ async fn resume_further_behind_than_the_queue_is_long() {
 
 /// `limits.max_connections_per_user` holds (issue 17, defect 3): one more socket is told why and closed, and a
 /// place freed by a closed socket can be taken again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_per_user_are_limited() {
-    let s = setup(&[("limits.max_connections_per_user", "2")]).await;
+async fn connections_per_user_are_limited(backend: Backend) {
+    let s = setup(backend, &[("limits.max_connections_per_user", "2")]).await;
     let (first, _, _) = s.open("one").await;
     let (_second, _, _) = s.open("two").await;
     let mut third = TestSocket::connect(&s.addr, &s.doc, &s.token).await;
@@ -821,9 +837,8 @@ async fn connections_per_user_are_limited() {
 }
 
 /// A socket that sends nothing for `limits.idle_timeout` is closed; one that pings stays (issue 17, defect 3).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_silent_socket_is_closed_after_the_idle_timeout() {
-    let s = setup(&[("limits.idle_timeout", "1s")]).await;
+async fn a_silent_socket_is_closed_after_the_idle_timeout(backend: Backend) {
+    let s = setup(backend, &[("limits.idle_timeout", "1s")]).await;
     let (mut silent, _, _) = s.open("silent").await;
     let (mut pinging, _, _) = s.open("pinging").await;
     for id in 0..6 {

@@ -42,6 +42,9 @@ impl SimParams {
 pub struct SimReport {
     pub docs: Vec<Delta>,
     pub n_acked: u64,
+    /// Ops in flight given up at a `reset` (see `SimClient::given_up_in_flight`), and how many resets there were.
+    pub n_given_up: u64,
+    pub n_resets: u64,
     pub problems: Vec<String>,
 }
 
@@ -79,11 +82,15 @@ pub async fn simulate(
     let mut report = SimReport {
         docs: Vec::new(),
         n_acked: 0,
+        n_given_up: 0,
+        n_resets: 0,
         problems: Vec::new(),
     };
     for task in tasks {
         let sim = task.await.expect("client task");
         report.n_acked += sim.acked.len() as u64;
+        report.n_given_up += sim.given_up_in_flight;
+        report.n_resets += sim.resets;
         report
             .problems
             .extend(sim.problems.iter().map(|p| format!("{}: {p}", sim.client)));
@@ -224,6 +231,11 @@ impl Driver {
             for reply in self.sim.receive(&frame) {
                 self.send(reply).await;
             }
+            if std::mem::take(&mut self.sim.wants_resume) {
+                self.sim.note("resume after rev_too_old".into());
+                self.ws = None;
+                self.connect(false).await;
+            }
         }
     }
 
@@ -336,10 +348,11 @@ pub fn divergence(report: &SimReport, server_doc: &Delta, server_rev: u64) -> Op
             server_doc.text()
         ));
     }
-    if report.n_acked != server_rev {
+    // Every revision is an acknowledged op, or one given up in flight at a reset that may have committed.
+    if !(report.n_acked..=report.n_acked + report.n_given_up).contains(&server_rev) {
         return Some(format!(
-            "{} acknowledged ops but {server_rev} revisions",
-            report.n_acked
+            "{} acknowledged ops ({} more given up at resets) but {server_rev} revisions",
+            report.n_acked, report.n_given_up
         ));
     }
     None

@@ -16,5 +16,5 @@ pub use http::{
 };
 pub use pg::{TestPg, require_services};
 pub use process::{SpawnedQuire, quire_bin, quire_command, run_quire};
-pub use server::TestServer;
+pub use server::{Backend, TestServer};
 pub use user::{TestUser, client};

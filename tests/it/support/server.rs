@@ -7,6 +7,8 @@ use quire::{
     store::Store,
 };
 use tempfile::TempDir;
+
+use super::TestPg;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 /// A running server. Call `stop` to shut it down gracefully and check that `run` returned `Ok`;
@@ -21,6 +23,35 @@ pub struct TestServer {
     pub config: Config,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
+    /// The throwaway PostgreSQL the server runs on (`Backend::Postgres`), stopped after the server.
+    pg: Option<TestPg>,
+}
+
+/// The database a test server runs on. Tests written once over `Backend` run on both (see `on_both_backends!`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Instantiates `mod $name { sqlite, postgres }`, each running the async test body `$name(Backend)` with a server
+/// on that database. The PostgreSQL variant is `ignore`d when PostgreSQL is not installed (see build.rs).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::support::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(quire_no_postgres, ignore = "PostgreSQL is not installed; ./scripts/test installs it")]
+            async fn postgres() {
+                super::$name($crate::support::Backend::Postgres).await;
+            }
+        }
+    )*};
 }
 
 impl TestServer {
@@ -30,6 +61,29 @@ impl TestServer {
 
     /// Starts with extra `section.key = value` overrides, e.g. `("auth.signup", "closed")` or `("database.url", &pg.url)`.
     pub async fn start_with(flags: &[(&str, &str)]) -> TestServer {
+        TestServer::start_on(Backend::Sqlite, flags).await
+    }
+
+    /// Starts on `backend`: for PostgreSQL, a throwaway instance first, which lives as long as the server.
+    pub async fn start_on(backend: Backend, flags: &[(&str, &str)]) -> TestServer {
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(
+                TestPg::start()
+                    .await
+                    .expect("PostgreSQL is installed (the test is ignored otherwise)"),
+            ),
+        };
+        let mut all: Vec<(&str, &str)> = flags.to_vec();
+        if let Some(pg) = &pg {
+            all.push(("database.url", &pg.url));
+        }
+        let mut server = TestServer::start_fresh(&all).await;
+        server.pg = pg;
+        server
+    }
+
+    async fn start_fresh(flags: &[(&str, &str)]) -> TestServer {
         let dir = tempfile::Builder::new()
             .prefix("quire-test-")
             .tempdir()
@@ -50,6 +104,7 @@ impl TestServer {
             config,
             shutdown: Some(shutdown),
             task: Some(task),
+            pg: None,
         };
         server.wait_until_healthy().await;
         server

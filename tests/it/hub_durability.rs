@@ -8,12 +8,33 @@ use serde_json::{Value, json};
 use crate::{
     hub_client::{TestSocket, client_id},
     hub_convergence::{api_setup, content},
-    support::SpawnedQuire,
+    support::{Backend, SpawnedQuire, TestPg},
 };
 
-async fn start(dir: &Path) -> (SpawnedQuire, String) {
+crate::on_both_backends!(
+    content_and_revisions_survive_a_clean_restart,
+    acked_ops_survive_kill_9_and_clients_resume,
+);
+
+/// The database the binary runs on: its SQLite file in the working directory, or a throwaway PostgreSQL that
+/// outlives the process (so a kill -9 of Quire leaves it as a crash would).
+struct Database {
+    pg: Option<TestPg>,
+}
+
+impl Database {
+    async fn new(backend: Backend) -> Database {
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(TestPg::start().await.expect("PostgreSQL is installed")),
+        };
+        Database { pg }
+    }
+}
+
+async fn start(dir: &Path, db: &Database) -> (SpawnedQuire, String) {
     // The writers send as fast as acks return, which is faster than the default per-connection op budget.
-    let args = [
+    let mut args = vec![
         "--listen",
         "127.0.0.1:0",
         "--set",
@@ -21,6 +42,9 @@ async fn start(dir: &Path) -> (SpawnedQuire, String) {
         "--set",
         "limits.ops_burst=100000",
     ];
+    if let Some(pg) = &db.pg {
+        args.extend(["--database-url", pg.url.as_str()]);
+    }
     let quire = SpawnedQuire::start(dir, &args, &[]).await;
     let addr = quire.url.trim_start_matches("http://").to_string();
     (quire, addr)
@@ -35,10 +59,10 @@ fn text_of(content: &Value) -> String {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn content_and_revisions_survive_a_clean_restart() {
+async fn content_and_revisions_survive_a_clean_restart(backend: Backend) {
+    let db = Database::new(backend).await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let (mut quire, addr) = start(dir.path()).await;
+    let (mut quire, addr) = start(dir.path(), &db).await;
     let (token, doc) = api_setup(&quire.url).await;
     let mut socket = TestSocket::connect(&addr, &doc, &token).await;
     let client = client_id("a");
@@ -58,7 +82,7 @@ async fn content_and_revisions_survive_a_clean_restart() {
     drop(socket);
     assert!(quire.sigterm(Duration::from_secs(10)).await.success());
 
-    let (mut quire, addr) = start(dir.path()).await;
+    let (mut quire, addr) = start(dir.path(), &db).await;
     assert_eq!(content(&quire.url, &doc, &token).await, before);
     let mut socket = TestSocket::connect(&addr, &doc, &token).await;
     let welcome = socket.hello(&client, Some(3)).await;
@@ -141,10 +165,10 @@ impl TrySend for TestSocket {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acked_ops_survive_kill_9_and_clients_resume() {
+async fn acked_ops_survive_kill_9_and_clients_resume(backend: Backend) {
+    let db = Database::new(backend).await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let (mut quire, addr) = start(dir.path()).await;
+    let (mut quire, addr) = start(dir.path(), &db).await;
     let (token, doc) = api_setup(&quire.url).await;
     let writers: Vec<_> = (1..=3)
         .map(|n| {
@@ -174,7 +198,7 @@ async fn acked_ops_survive_kill_9_and_clients_resume() {
         .max()
         .expect("some ack");
 
-    let (mut quire, addr) = start(dir.path()).await;
+    let (mut quire, addr) = start(dir.path(), &db).await;
     let after = content(&quire.url, &doc, &token).await;
     let head = after["rev"].as_u64().expect("rev");
     let text = text_of(&after);

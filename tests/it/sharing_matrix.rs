@@ -213,7 +213,11 @@ pub struct Cast {
 
 impl Cast {
     pub async fn new() -> Cast {
-        let server = TestServer::start().await;
+        Cast::new_on(crate::support::Backend::Sqlite).await
+    }
+
+    pub async fn new_on(backend: crate::support::Backend) -> Cast {
+        let server = TestServer::start_on(backend, &[]).await;
         let mut users = Vec::new();
         for name in [
             "Olive Owner",

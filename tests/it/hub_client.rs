@@ -333,7 +333,12 @@ impl SimClient {
             .as_ref()
             .is_some_and(|(pending, _)| *pending == seq)
         {
-            self.acknowledged(seq, rev, replies);
+            return self.acknowledged(seq, rev, replies);
+        }
+        // The only ack for a seq not in flight that the protocol allows: `dup` for a resend of an op already
+        // acknowledged (the random resend action sends the op in flight twice). Anything else is a server bug.
+        if !(frame["dup"] == true && self.acked.contains(&seq)) {
+            self.problems.push(format!("spurious ack: {frame}"));
         }
     }
 

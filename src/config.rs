@@ -384,6 +384,31 @@ pub struct ConfigError {
     pub expected: String,
 }
 
+impl ConfigError {
+    /// A value that is well formed but does not work here: the address is taken, the database does not answer.
+    pub fn unusable(
+        key: &str,
+        value: impl std::fmt::Display,
+        err: impl std::fmt::Display,
+    ) -> ConfigError {
+        bad(key, value, &format!("a working setting (here: {err})"))
+    }
+}
+
+/// A database URL for messages: the password, if any, is replaced by `***`.
+pub fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) if credentials.contains(':') => {
+            let user = credentials.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
 fn bad(key: &str, value: impl std::fmt::Display, expected: &str) -> ConfigError {
     ConfigError {
         key: key.to_string(),
@@ -760,6 +785,19 @@ pub fn duration(key: &str, text: &str) -> Result<Duration, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_hidden_in_database_urls() {
+        assert_eq!(
+            redacted_url("postgres://quire:s3cret@db.example:5432/quire"),
+            "postgres://quire:***@db.example:5432/quire"
+        );
+        assert_eq!(
+            redacted_url("postgres://quire@db/quire"),
+            "postgres://quire@db/quire"
+        );
+        assert_eq!(redacted_url("sqlite://./quire.db"), "sqlite://./quire.db");
+    }
 
     fn load_with(
         file: &str,

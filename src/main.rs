@@ -25,7 +25,16 @@ fn main() -> ExitCode {
     let res = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => {
-                let listener = tokio::net::TcpListener::bind(config.listen).await?;
+                let listener =
+                    tokio::net::TcpListener::bind(config.listen)
+                        .await
+                        .map_err(|err| {
+                            quire::config::ConfigError::unusable(
+                                "server.listen",
+                                config.listen,
+                                err,
+                            )
+                        })?;
                 quire::server::run(config, listener, quire::server::shutdown_signal()).await
             }
             Command::Migrate => cli::migrate(&config).await,
@@ -36,6 +45,12 @@ fn main() -> ExitCode {
     });
     match res {
         Ok(()) => ExitCode::SUCCESS,
+        // A setting that validated but does not work here (a port in use, a database that does not answer) is a
+        // configuration problem too: exit 2, naming the key.
+        Err(err) if err.downcast_ref::<quire::config::ConfigError>().is_some() => {
+            eprintln!("quire: {err}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             eprintln!("quire: {err:#}");
             ExitCode::FAILURE

@@ -30,7 +30,12 @@ pub async fn run(
     if let crate::config::DatabaseUrl::Sqlite(_) = config.database {
         std::fs::create_dir_all(&config.data_dir)?;
     }
-    let store = Store::open(&config.database, config.db_max_connections, config.sync).await?;
+    let store = Store::open(&config.database, config.db_max_connections, config.sync)
+        .await
+        .map_err(|err| {
+            let url = crate::config::redacted_url(config.database.as_str());
+            crate::config::ConfigError::unusable("database.url", url, err)
+        })?;
     let mut registry = Registry::default();
     let hub_metrics = HubMetrics::register(&mut registry);
     let hub_config = HubConfig {

@@ -85,6 +85,18 @@ impl Store {
             DatabaseUrl::Postgres(url) => (Backend::Postgres, url.clone()),
         };
         let options = AnyConnectOptions::from_str(&url)?;
+        if backend == Backend::Postgres {
+            // One plain connection first: the pool would retry a refused connection until its acquire timeout,
+            // and a wrong `database.url` should be reported at once.
+            use sqlx::Connection;
+            let probe = tokio::time::timeout(
+                Duration::from_secs(10),
+                sqlx::AnyConnection::connect_with(&options),
+            )
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)??;
+            probe.close().await?;
+        }
         let synchronous = match sync {
             SyncMode::Normal => "NORMAL",
             SyncMode::Full => "FULL",

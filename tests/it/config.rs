@@ -92,6 +92,42 @@ async fn refused(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     stderr
 }
 
+/// Settings that parse but do not work where Quire starts: a port in use, a database that does not answer, and a
+/// file that is not TOML. Each is exit 2 with the key in the message, as for invalid values (issue 18).
+#[tokio::test]
+async fn settings_that_do_not_work_here_exit_2_naming_the_key() {
+    let cwd = tempfile::tempdir().unwrap();
+    let dir = cwd.path();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let output = run_quire(dir, &["--listen", &addr], &[], "").await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("server.listen") && stderr.contains(&addr),
+        "{stderr}"
+    );
+
+    let unreachable = "postgres://quire:s3cret@127.0.0.1:1/quire";
+    let args = ["--listen", "127.0.0.1:0", "--database-url", unreachable];
+    let output = run_quire(dir, &args, &[], "").await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("database.url"), "{stderr}");
+    assert!(
+        !stderr.contains("s3cret"),
+        "the password is not printed: {stderr}"
+    );
+
+    std::fs::write(dir.join("broken.toml"), "[server\nlisten = ").unwrap();
+    let stderr = refused(dir, &["--config", "broken.toml"], &[]).await;
+    assert!(
+        stderr.contains("broken.toml") && stderr.contains("TOML"),
+        "{stderr}"
+    );
+    drop(taken);
+}
+
 #[tokio::test]
 async fn invalid_values_exit_2_naming_the_key() {
     let cwd = tempfile::tempdir().unwrap();

@@ -54,6 +54,7 @@ export function createQuill(container, { toolbar, onImage }) {
     modules: {
       toolbar: { container: toolbar ?? toolbarGroups() },
       history: { userOnly: true, delay: 500, maxStack: 500 },
+      keyboard: { bindings: wholeCharacterBindings() },
       cursors: { transformOnTextChange: false, selectionChangeSource: null, hideDelayMs: 2500 },
       // Quill's default turns dropped images into base64 embeds (P16).
       uploader: { handler: () => onImage?.() },
@@ -70,6 +71,31 @@ export function createQuill(container, { toolbar, onImage }) {
   });
   guardLinkTooltip(quill);
   return quill;
+}
+
+// Quill's own Delete looks for a character outside the BMP (an emoji: two
+// UTF-16 units) only in the text leaf at the caret. Where a format ends (a
+// bold word, then "😀") that leaf is the bold one, so it deletes one unit:
+// half of the surrogate pair, an op the server refuses (bad_op, and the
+// pending edits are dropped). This binding runs first and, when the
+// document has such a pair after the caret that the leaf does not show,
+// lets Quill's handler delete the whole of it; otherwise Quill's bindings
+// (and the browser) go on as before. (Backspace is safe: at a format
+// boundary its leaf is the one before the caret.)
+const PAIR_AT_START = /^[\uD800-\uDBFF][\uDC00-\uDFFF]/;
+function wholeCharacterBindings() {
+  return {
+    'quire delete whole character': {
+      key: 'Delete',
+      collapsed: true,
+      handler(range, context) {
+        const next = this.quill.getText(range.index, 2);
+        if (!PAIR_AT_START.test(next) || PAIR_AT_START.test(context.suffix)) return true;
+        this.handleDelete(range, { ...context, suffix: next });
+        return false;
+      },
+    },
+  };
 }
 
 // Pasted <a href="javascript:…"> keeps its text but loses the link.

@@ -54,6 +54,10 @@ pub struct GlobalFlags {
     #[cfg(feature = "testing")]
     #[arg(long, global = true, hide = true)]
     pub testing_wrong_priority: bool,
+    /// Test-only: ack before committing (proves the durability test can fail). `testing` feature only.
+    #[cfg(feature = "testing")]
+    #[arg(long, global = true, hide = true)]
+    pub testing_ack_before_commit: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,6 +167,7 @@ impl GlobalFlags {
         #[cfg(feature = "testing")]
         {
             config.testing_wrong_priority = self.testing_wrong_priority;
+            config.testing_ack_before_commit = self.testing_ack_before_commit;
         }
         Ok(config)
     }

@@ -268,6 +268,9 @@ pub struct Config {
     /// Test-only: the hub transforms with the wrong priority, so tests can prove the convergence check can fail.
     /// Never read from the file or environment; only the hidden `--testing-wrong-priority` flag sets it.
     pub testing_wrong_priority: bool,
+    /// Test-only: the hub acks a round before writing it, and writes it late, so tests can prove the durability
+    /// check can fail. Only the hidden `--testing-ack-before-commit` flag sets it.
+    pub testing_ack_before_commit: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -627,6 +630,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         guests_per_minute: positive("sharing.guests_per_minute", raw.sharing.guests_per_minute)?,
         log_level,
         testing_wrong_priority: false,
+        testing_ack_before_commit: false,
     })
 }
 

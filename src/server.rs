@@ -27,6 +27,11 @@ pub async fn run(
             "TEST SWITCH ON: the hub transforms with the wrong priority and documents will diverge; never run this build for users"
         );
     }
+    if config.testing_ack_before_commit {
+        tracing::error!(
+            "TEST SWITCH ON: the hub acks edits before saving them and a crash loses them; never run this build for users"
+        );
+    }
     if let crate::config::DatabaseUrl::Sqlite(_) = config.database {
         std::fs::create_dir_all(&config.data_dir)?;
     }
@@ -43,6 +48,7 @@ pub async fn run(
         idle_grace: config.history.idle_grace,
         max_batch: HUB_MAX_BATCH,
         wrong_priority: config.testing_wrong_priority,
+        ack_before_commit: config.testing_ack_before_commit,
         history: config.history.clone(),
     };
     let hubs = Hubs::new(store.clone(), hub_config, hub_metrics);

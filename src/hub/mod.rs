@@ -129,6 +129,8 @@ pub struct HubConfig {
     pub max_batch: usize,
     /// Test-only: transform with the wrong priority (see `Config::testing_wrong_priority`).
     pub wrong_priority: bool,
+    /// Test-only: ack before the commit, which is late (see `Config::testing_ack_before_commit`).
+    pub ack_before_commit: bool,
     /// Versions and pruning of the operation log.
     pub history: crate::config::HistoryConfig,
 }

@@ -33,6 +33,10 @@ impl Database {
 }
 
 async fn start(dir: &Path, db: &Database) -> (SpawnedQuire, String) {
+    start_with(dir, db, &[]).await
+}
+
+async fn start_with(dir: &Path, db: &Database, extra: &[&str]) -> (SpawnedQuire, String) {
     // The writers send as fast as acks return, which is faster than the default per-connection op budget.
     let mut args = vec![
         "--listen",
@@ -45,6 +49,7 @@ async fn start(dir: &Path, db: &Database) -> (SpawnedQuire, String) {
     if let Some(pg) = &db.pg {
         args.extend(["--database-url", pg.url.as_str()]);
     }
+    args.extend(extra);
     let quire = SpawnedQuire::start(dir, &args, &[]).await;
     let addr = quire.url.trim_start_matches("http://").to_string();
     (quire, addr)
@@ -108,14 +113,77 @@ async fn content_and_revisions_survive_a_clean_restart(backend: Backend) {
     assert!(quire.sigterm(Duration::from_secs(10)).await.success());
 }
 
+/// Every acked op whose marker is not in `text` exactly once.
+/// What a writer saw: its client id, every acked (seq, rev), and the highest revision it knew of.
+type WriterResult = (String, Vec<(u64, u64)>, u64);
+
+fn acked_but_not_once(results: &[WriterResult], text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (n, (_, acked, _)) in results.iter().enumerate() {
+        for (seq, rev) in acked {
+            let marker = format!("[c{}-{seq}]", n + 1);
+            let count = text.matches(&marker).count();
+            if count != 1 {
+                problems.push(format!(
+                    "acked op {marker} (rev {rev}) is there {count} times"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// The negative control: a server that acks before it commits (and commits late) loses acked ops to a kill -9, and
+/// the check above must say so. Without this, the durability test could pass on a server that never waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_acks_before_committing_is_caught() {
+    let db = Database::new(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut quire, addr) = start_with(dir.path(), &db, &["--testing-ack-before-commit"]).await;
+    let (token, doc) = api_setup(&quire.url).await;
+    let writers: Vec<_> = (1..=3)
+        .map(|n| {
+            tokio::spawn(writer(
+                addr.clone(),
+                doc.clone(),
+                token.clone(),
+                format!("c{n}"),
+            ))
+        })
+        .collect();
+    // Once the writers are under way (commits are seen), there is always a round acked and not yet written.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while content(&quire.url, &doc, &token).await["rev"].as_u64() < Some(2) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the writers never got going"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    quire.kill9().await;
+    let mut results = Vec::new();
+    for writer in writers {
+        results.push(writer.await.expect("writer task"));
+    }
+    let (mut quire, _) = start(dir.path(), &db).await;
+    let text = text_of(&content(&quire.url, &doc, &token).await);
+    let problems = acked_but_not_once(&results, &text);
+    assert!(
+        !problems.is_empty(),
+        "acks sent 300 ms before each commit, and the kill -9 lost nothing: the check cannot fail"
+    );
+    eprintln!(
+        "caught: {} acked ops lost, e.g. {}",
+        problems.len(),
+        problems[0]
+    );
+    assert!(quire.sigterm(Duration::from_secs(10)).await.success());
+}
+
 /// One writer: one op in flight, each inserting a unique marker at position 0; returns every acked (seq, rev)
 /// and the highest revision it knew of, when the socket ends.
-async fn writer(
-    addr: String,
-    doc: String,
-    token: String,
-    tag: String,
-) -> (String, Vec<(u64, u64)>, u64) {
+async fn writer(addr: String, doc: String, token: String, tag: String) -> WriterResult {
     let mut socket = TestSocket::connect(&addr, &doc, &token).await;
     let client = client_id(&tag);
     let welcome = socket.hello(&client, None).await;
@@ -202,16 +270,8 @@ async fn acked_ops_survive_kill_9_and_clients_resume(backend: Backend) {
     let after = content(&quire.url, &doc, &token).await;
     let head = after["rev"].as_u64().expect("rev");
     let text = text_of(&after);
-    for (n, (_, acked, _)) in results.iter().enumerate() {
-        for (seq, rev) in acked {
-            let marker = format!("[c{}-{seq}]", n + 1);
-            assert_eq!(
-                text.matches(&marker).count(),
-                1,
-                "acked op {marker} (rev {rev}) missing or doubled after kill -9"
-            );
-        }
-    }
+    let problems = acked_but_not_once(&results, &text);
+    assert!(problems.is_empty(), "after kill -9: {problems:?}");
     // No renumbering and no lost or doubled revision: one marker per revision.
     assert!(head > max_acked, "head {head} <= max acked rev {max_acked}");
     assert_eq!(text.matches('[').count() as u64, head, "{text}");

@@ -33,6 +33,7 @@ async fn hub_whose_next_commit_fails() -> Round {
         idle_grace: Duration::from_secs(30),
         max_batch: 64,
         wrong_priority: false,
+        ack_before_commit: false,
         history: config.history.clone(),
     };
     let metrics = HubMetrics::register(&mut prometheus_client::registry::Registry::default());

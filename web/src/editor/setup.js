@@ -73,16 +73,18 @@ export function createQuill(container, { toolbar, onImage }) {
   return quill;
 }
 
-// Quill's own Delete looks for a character outside the BMP (an emoji: two
-// UTF-16 units) only in the text leaf at the caret. Where a format ends (a
-// bold word, then "😀") that leaf is the bold one, so it deletes one unit:
-// half of the surrogate pair, an op the server refuses (bad_op, and the
-// pending edits are dropped). This binding runs first and, when the
-// document has such a pair after the caret that the leaf does not show,
-// lets Quill's handler delete the whole of it; otherwise Quill's bindings
-// (and the browser) go on as before. (Backspace is safe: at a format
-// boundary its leaf is the one before the caret.)
+// Quill's own Backspace and Delete look for a character outside the BMP
+// (an emoji: two UTF-16 units) only in the text leaf at the caret. Where a
+// format ends (a bold word, then "😀") or where a format is pending (Ctrl+B
+// with nothing selected puts an empty leaf at the caret), that leaf does
+// not hold the emoji, and Quill deletes one unit: half of the surrogate
+// pair, an op the server refuses (bad_op, and the pending edits are
+// dropped). These bindings run first and, when the document has such a
+// pair next to the caret that the leaf does not show, let Quill's handlers
+// delete the whole of it; otherwise Quill's bindings (and the browser) go
+// on as before.
 const PAIR_AT_START = /^[\uD800-\uDBFF][\uDC00-\uDFFF]/;
+const PAIR_AT_END = /[\uD800-\uDBFF][\uDC00-\uDFFF]$/;
 function wholeCharacterBindings() {
   return {
     'quire delete whole character': {
@@ -92,6 +94,17 @@ function wholeCharacterBindings() {
         const next = this.quill.getText(range.index, 2);
         if (!PAIR_AT_START.test(next) || PAIR_AT_START.test(context.suffix)) return true;
         this.handleDelete(range, { ...context, suffix: next });
+        return false;
+      },
+    },
+    'quire backspace whole character': {
+      key: 'Backspace',
+      collapsed: true,
+      handler(range, context) {
+        if (range.index < 2) return true;
+        const prev = this.quill.getText(range.index - 2, 2);
+        if (!PAIR_AT_END.test(prev) || PAIR_AT_END.test(context.prefix)) return true;
+        this.handleBackspace(range, { ...context, prefix: prev });
         return false;
       },
     },

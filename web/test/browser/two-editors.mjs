@@ -393,10 +393,11 @@ await step('remote typing during an IME composition is held, then applied after 
   await cdp.detach();
 });
 
-// Found by the soak: Delete at the end of a bold word followed by an emoji
-// sent half of the emoji's surrogate pair, which the server refuses (bad_op:
-// the pending edits dropped, the unsent dialog shown).
-await step('Delete and Backspace next to an emoji in another format remove the whole emoji', async () => {
+// Found by the soak: Delete at the end of a bold word followed by an emoji,
+// or Backspace after an emoji once Ctrl+B is pending, sent half of the
+// emoji's surrogate pair, which the server refuses (bad_op: the pending
+// edits dropped, the unsent dialog shown).
+await step('Delete and Backspace next to an emoji in another format, or with Ctrl+B pending, remove the whole emoji', async () => {
   const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
   await A.page.click('.ql-editor');
   await A.page.keyboard.press('Control+End');
@@ -418,13 +419,24 @@ await step('Delete and Backspace next to an emoji in another format remove the w
   // Backspace where the emoji ends, before the bold B.
   await caret(lineStart + 'bold plain 😀'.length);
   await A.page.keyboard.press('Backspace');
+  // Backspace right after an emoji, with bold pending.
+  await A.page.keyboard.press('Control+End');
+  await A.page.keyboard.type(' 😀');
+  await A.page.keyboard.press('Control+b');
+  await A.page.keyboard.press('Backspace');
+  // Delete right before an emoji, with a format pending.
+  await A.page.keyboard.type('😀x');
+  await A.page.keyboard.press('ArrowLeft');
+  await A.page.keyboard.press('ArrowLeft');
+  await A.page.keyboard.press('Control+b');
+  await A.page.keyboard.press('Delete');
   try {
     await settle(A, B);
     if (await A.page.evaluate(() => document.querySelector('dialog.qe-unsent')?.open)) {
       throw new Error(`the edit was refused: ${await A.page.locator('.qe-unsent-why').textContent()}`);
     }
     const line = (await text(A.page)).slice(lineStart);
-    if (line !== 'bold plain B\n' || lone.test(await text(A.page))) throw new Error(`line: ${JSON.stringify(line)}`);
+    if (line !== 'bold plain B x\n' || lone.test(await text(A.page))) throw new Error(`line: ${JSON.stringify(line)}`);
     await matchesServer(A);
   } finally {
     // Whatever happened, the next steps need an editor without the modal.

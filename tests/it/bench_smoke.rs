@@ -7,11 +7,11 @@ use std::process::Command;
 use serde_json::Value;
 
 fn bench(args: &[&str]) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_quire-bench"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_quire-bench"));
+    command
         .args(["--warmup", "0.5", "--window", "2", "--drain", "1", "--json"])
-        .args(args)
-        .output()
-        .expect("run quire-bench");
+        .args(args);
+    let output = crate::support::output_within(command, std::time::Duration::from_secs(120));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -41,8 +41,11 @@ async fn the_browser_ot_client_converges_with_the_real_server() {
         .env("QUIRE_TOKEN", &token)
         .env("QUIRE_DOC", &doc)
         .env("QUIRE_CLIENTS", "5")
-        .output()
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(180), output)
         .await
+        .expect("the node clients did not finish within 180 s")
         .expect("run node");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);

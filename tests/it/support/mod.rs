@@ -15,6 +15,6 @@ pub use http::{
     set_cookies,
 };
 pub use pg::{TestPg, require_services};
-pub use process::{SpawnedQuire, quire_bin, quire_command, run_quire};
+pub use process::{SpawnedQuire, output_within, quire_bin, quire_command, run_quire};
 pub use server::{Backend, TestServer};
 pub use user::{TestUser, client};

@@ -30,6 +30,33 @@ pub fn quire_command(cwd: &Path) -> Command {
     command
 }
 
+/// Runs any child to completion within `limit`, killing it past that (so no test can hang CI on a child).
+pub fn output_within(mut command: std::process::Command, limit: Duration) -> std::process::Output {
+    let what = format!("{command:?}");
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot run {what}: {err}"));
+    let pid = child.id();
+    let (done, finished) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let output = child.wait_with_output();
+        let _ = done.send(());
+        output
+    });
+    if finished.recv_timeout(limit).is_err() {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        panic!("{what} did not finish within {limit:?} and was killed");
+    }
+    waiter
+        .join()
+        .expect("waiter thread")
+        .unwrap_or_else(|err| panic!("waiting for {what}: {err}"))
+}
+
 /// Runs `quire ARGS` to completion with `stdin` as its standard input.
 pub async fn run_quire(cwd: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     let mut child = quire_command(cwd)

@@ -26,16 +26,31 @@ pub struct Authed {
     pub api_token_hash: Option<String>,
 }
 
+/// What a caller signed in with, kept by an open WebSocket to check again later (only the hash: an idle socket
+/// should not hold the whole account).
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Session(Box<str>),
+    ApiToken(Box<str>),
+}
+
 impl Authed {
-    /// Whether the credential this caller signed in with still holds: the session not ended, the token not
-    /// revoked, the account not disabled. Open WebSockets ask this again now and then.
-    pub async fn still_valid(&self, state: &AppState) -> Result<bool, crate::store::StoreError> {
-        if let Some(hash) = &self.session_hash {
-            return Ok(state.store.session_user(hash).await?.is_some());
+    pub fn credential(&self) -> Option<Credential> {
+        match (&self.session_hash, &self.api_token_hash) {
+            (Some(hash), _) => Some(Credential::Session(hash.as_str().into())),
+            (None, Some(hash)) => Some(Credential::ApiToken(hash.as_str().into())),
+            (None, None) => None,
         }
-        match &self.api_token_hash {
-            Some(hash) => state.store.api_token_valid(hash).await,
-            None => Ok(false),
+    }
+}
+
+impl Credential {
+    /// Whether it still holds: the session not ended, the token not revoked, the account not disabled. Open
+    /// WebSockets ask this again now and then.
+    pub async fn still_valid(&self, state: &AppState) -> Result<bool, crate::store::StoreError> {
+        match self {
+            Credential::Session(hash) => Ok(state.store.session_user(hash).await?.is_some()),
+            Credential::ApiToken(hash) => state.store.api_token_valid(hash).await,
         }
     }
 }

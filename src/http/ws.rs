@@ -20,7 +20,7 @@ use super::{
     docs_api,
     error::ApiError,
     rate::TokenBucket,
-    session::{self, Authed},
+    session::{self, Authed, Credential},
 };
 use crate::{
     hub::{self, ConnId, Frame, HubMsg, Join, JoinResult},
@@ -102,7 +102,7 @@ type Sink = SplitSink<WebSocket, Message>;
 /// Who the connection belongs to, for the checks made while it is open.
 #[derive(Clone, Copy)]
 struct SignedIn<'a> {
-    authed: &'a Authed,
+    credential: &'a Credential,
     slot: &'a ConnectionSlot,
 }
 
@@ -128,12 +128,16 @@ async fn connection(
     let (mut sink, mut stream) = socket.split();
     // Boxed: joining awaits the database and the hub once, and an idle connection's task would otherwise keep
     // room for those futures for as long as it stays open.
+    let Some(credential) = authed.credential() else {
+        return;
+    };
     let joined = Box::pin(join(&mut sink, &mut stream, state, doc_id, &authed, role)).await;
+    drop(authed);
     let Some((mut conn, mut queue)) = joined else {
         return;
     };
     let signed_in = SignedIn {
-        authed: &authed,
+        credential: &credential,
         slot: &slot,
     };
     conn.pump(&mut sink, &mut stream, &mut queue, signed_in)
@@ -278,13 +282,15 @@ impl Conn {
                         let _ = sink.send(close(CLOSE_RECONNECT, "idle")).await;
                         return;
                     }
-                    if !self.credential_holds(sink, signed_in.authed).await {
+                    // Boxed: a rare await, which would otherwise size every idle connection's task.
+                    if !Box::pin(self.credential_holds(sink, signed_in.credential)).await {
                         return;
                     }
                     tick.as_mut().reset(tokio::time::Instant::now() + check_every);
                 }
                 () = &mut changed => {
-                    if !self.credential_holds(sink, signed_in.authed).await {
+                    // Boxed: a rare await, which would otherwise size every idle connection's task.
+                    if !Box::pin(self.credential_holds(sink, signed_in.credential)).await {
                         return;
                     }
                     changed.set(signed_in.slot.credentials_changed());
@@ -316,8 +322,8 @@ impl Conn {
 
     /// False (after telling the client) when the session or token this socket was opened with has ended, or the
     /// account was disabled. A database error is not a revocation: the socket stays, and the next check decides.
-    async fn credential_holds(&self, sink: &mut Sink, authed: &Authed) -> bool {
-        match authed.still_valid(&self.state).await {
+    async fn credential_holds(&self, sink: &mut Sink, credential: &Credential) -> bool {
+        match credential.still_valid(&self.state).await {
             Ok(true) | Err(_) => true,
             Ok(false) => {
                 let msg = "your session has ended or your access was revoked; sign in again";

@@ -99,16 +99,22 @@ export async function newTestContext(browser, opts = {}) {
 
 // What the page's WebSockets really did, counted in the page itself (a
 // wrapper installed before any page script): sockets opened, closed after
-// being open, open now, and the `welcome` frames received. Listeners added
-// with addEventListener see a close even when the editor detached its own
-// handlers (Connection._drop).
+// being open, open now, the `welcome` and `error` frames received.
+// Listeners added with addEventListener see a close even when the editor
+// detached its own handlers (Connection._drop).
+// refuseSockets(page, true) makes every new socket fail its handshake (it is
+// pointed at a port browsers refuse) until refuseSockets(page, false): set
+// before cutting a socket, so that no reconnect can slip in before
+// context.setOffline(true) has taken effect (Chromium's offline mode also
+// refuses handshakes, but a close started after it waits for a closing
+// handshake that cannot arrive).
 export async function countSockets(ctx) {
   await ctx.addInitScript(() => {
     const Native = window.WebSocket;
-    const stats = { opened: 0, closed: 0, open: 0, welcomes: [] };
+    const stats = { opened: 0, closed: 0, open: 0, welcomes: [], errors: [], blocked: false };
     class Counted extends Native {
-      constructor(...args) {
-        super(...args);
+      constructor(url, ...rest) {
+        super(stats.blocked ? 'ws://127.0.0.1:9/offline' : url, ...rest);
         let wasOpen = false;
         this.addEventListener('open', () => {
           wasOpen = true;
@@ -121,9 +127,10 @@ export async function countSockets(ctx) {
           stats.open--;
         });
         this.addEventListener('message', (ev) => {
-          if (typeof ev.data !== 'string' || !ev.data.includes('"welcome"')) return;
+          if (typeof ev.data !== 'string' || !/"t":\s*"(welcome|error)"/.test(ev.data)) return;
           try {
             const m = JSON.parse(ev.data);
+            if (m.t === 'error') stats.errors.push({ code: m.code, msg: m.msg });
             if (m.t === 'welcome') {
               stats.welcomes.push({ reset: m.reset, snapshot: !!m.snapshot, head: m.head, maxCatchupOps: m.limits?.maxCatchupOps });
             }
@@ -137,6 +144,7 @@ export async function countSockets(ctx) {
     Object.defineProperty(window, '__sockets', { value: stats });
   });
 }
+export const refuseSockets = (page, on) => page.evaluate((b) => { window.__sockets.blocked = b; }, on);
 export const socketStats = (page) => page.evaluate(() => JSON.parse(JSON.stringify(window.__sockets)));
 
 // A server of its own for a test that needs other settings (`--set k=v`):

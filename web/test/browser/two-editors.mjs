@@ -15,7 +15,7 @@
 //
 // Screenshots: target/e2e/*.png. Prints "N passed, M failed"; exit 1 on failure.
 
-import { launch, shot, until, watchErrors, contents, text, statusText, synced, quillMatchesClient, newTestContext, countSockets, socketStats, startServer } from './lib.mjs';
+import { launch, shot, until, watchErrors, contents, text, statusText, synced, quillMatchesClient, newTestContext, countSockets, socketStats, refuseSockets, startServer } from './lib.mjs';
 import { stableJSON } from '../lib/same.js';
 import { openTarget, realServer } from './targets.mjs';
 
@@ -219,15 +219,10 @@ if (!target.hub) {
     const contexts = [];
     try {
       const small = await realServer(server.url);
-      const offline = { on: false };
       const join = async (name) => {
         const ctx = await newTestContext(browser, { viewport: { width: 1100, height: 760 } });
         contexts.push(ctx);
         await countSockets(ctx);
-        await ctx.routeWebSocket(/\/api\/docs\/[^/]+\/ws/, (ws) => {
-          if (offline.on && name === 'Ann') ws.close({ code: 1006 });
-          else ws.connectToServer();
-        });
         await small.login(ctx, `${name} Reset`, 'editor');
         const page = await ctx.newPage();
         watchErrors(page, `${name} (reset)`, errors);
@@ -244,15 +239,16 @@ if (!target.hub) {
       await settle(A2, B2);
       await until(async () => (await B2.page.locator('.qe-avatar').count()) === 2, { what: 'both here' });
 
-      // Ann goes offline: the network, and her socket closed for real (the
-      // server sees her leave: Bob's page drops her avatar).
-      offline.on = true;
-      await A2.ctx.setOffline(true);
+      // Ann goes offline: her socket closed for real (the server sees her
+      // leave: Bob's page drops her avatar), new handshakes refused, the
+      // network cut.
+      await refuseSockets(A2.page, true);
       await A2.page.evaluate(() => window.__quire.sync.conn.kill());
       await until(async () => {
         const st = await socketStats(A2.page);
         return st.closed === 1 && st.open === 0;
       }, { what: 'Ann\'s socket closed' });
+      await A2.ctx.setOffline(true);
       await until(async () => (await B2.page.locator('.qe-avatar').count()) === 1, { what: 'the server to see Ann leave' });
       await A2.page.keyboard.press('Control+End');
       await A2.page.keyboard.type(' stale-but-precious');
@@ -271,7 +267,7 @@ if (!target.hub) {
       if ((await socketStats(A2.page)).opened !== 1) throw new Error('Ann reconnected while offline');
 
       // Ann comes back: a snapshot with reset: true, Bob's text, her own unsent text in the dialog.
-      offline.on = false;
+      await refuseSockets(A2.page, false);
       await A2.ctx.setOffline(false);
       await until(() => A2.page.evaluate(() => document.querySelector('dialog.qe-unsent')?.open), { what: 'unsent dialog' });
       const back = (await socketStats(A2.page)).welcomes.slice(1);

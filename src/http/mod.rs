@@ -149,6 +149,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_id_from_proxies_only,
+        ))
         .with_state(state)
 }
 
@@ -214,6 +218,30 @@ fn access_log() -> TraceLayer<
                 .level(tracing::Level::INFO)
                 .latency_unit(tower_http::LatencyUnit::Micros),
         )
+}
+
+/// A request id a client sends is kept only from a trusted proxy (which may have logged it already); anyone else's
+/// is replaced by our own, so that a client cannot choose what the log says.
+async fn request_id_from_proxies_only(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let trusted = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .is_some_and(|info| {
+            let peer = info.0.ip();
+            state
+                .config
+                .trusted_proxies
+                .iter()
+                .any(|net| net.contains(&peer))
+        });
+    if !trusted {
+        request.headers_mut().remove("x-request-id");
+    }
+    next.run(request).await
 }
 
 /// Resolves the client's address once (the peer, or what a trusted proxy forwarded for) for everything after.

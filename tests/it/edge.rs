@@ -83,3 +83,27 @@ async fn with_a_public_url_the_origin_must_be_it_whatever_the_host() {
     assert_eq!(evil.status(), 403);
     server.stop().await;
 }
+
+/// A request id is the server's own unless a trusted proxy sent one: a client cannot choose what the log says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_ids_come_from_us_or_a_trusted_proxy() {
+    let send = |server: &TestServer| {
+        reqwest::Client::new()
+            .get(server.url("/login"))
+            .header("X-Request-Id", "forged\tid")
+            .send()
+    };
+    let untrusted = TestServer::start().await;
+    let response = send(&untrusted).await.unwrap();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(id, "forged\tid");
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    untrusted.stop().await;
+    let behind_proxy = TestServer::start_with(&[("server.trusted_proxies", "127.0.0.1")]).await;
+    let response = send(&behind_proxy).await.unwrap();
+    assert_eq!(response.headers()["x-request-id"], "forged\tid");
+    behind_proxy.stop().await;
+}

@@ -249,17 +249,9 @@ async fn login_and_logout_forms_need_the_csrf_token() {
 async fn the_editor_page_has_the_log_out_form() {
     let server = TestServer::start().await;
     let ann = TestUser::signup(&server, "Ann").await;
-    let doc: Value = ann
-        .http
-        .post(server.url("/api/docs"))
-        .header("X-CSRF-Token", &ann.csrf)
-        .json(&json!({"title": "Notes"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = ann
+        .post_json(&server, "/api/docs", json!({"title": "Notes"}))
+        .await;
     let page = get_text(
         &ann.http,
         server.url(&format!("/d/{}", doc["id"].as_str().unwrap())),

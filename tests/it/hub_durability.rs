@@ -141,16 +141,7 @@ async fn a_server_that_acks_before_committing_is_caught() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (mut quire, addr) = start_with(dir.path(), &db, &["--testing-ack-before-commit"]).await;
     let (token, doc) = api_setup(&quire.url).await;
-    let writers: Vec<_> = (1..=3)
-        .map(|n| {
-            tokio::spawn(writer(
-                addr.clone(),
-                doc.clone(),
-                token.clone(),
-                format!("c{n}"),
-            ))
-        })
-        .collect();
+    let writers = spawn_writers(&addr, &doc, &token);
     // Once the writers are under way (commits are seen), there is always a round acked and not yet written.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while content(&quire.url, &doc, &token).await["rev"].as_u64() < Some(2) {
@@ -179,6 +170,16 @@ async fn a_server_that_acks_before_committing_is_caught() {
         problems[0]
     );
     assert!(quire.sigterm(Duration::from_secs(10)).await.success());
+}
+
+/// Three writers, `c1` to `c3`, typing into `doc` until their socket ends.
+fn spawn_writers(addr: &str, doc: &str, token: &str) -> Vec<tokio::task::JoinHandle<WriterResult>> {
+    (1..=3)
+        .map(|n| {
+            let (addr, doc, token) = (addr.to_string(), doc.to_string(), token.to_string());
+            tokio::spawn(writer(addr, doc, token, format!("c{n}")))
+        })
+        .collect()
 }
 
 /// One writer: one op in flight, each inserting a unique marker at position 0; returns every acked (seq, rev)
@@ -238,16 +239,7 @@ async fn acked_ops_survive_kill_9_and_clients_resume(backend: Backend) {
     let dir = tempfile::tempdir().expect("temp dir");
     let (mut quire, addr) = start(dir.path(), &db).await;
     let (token, doc) = api_setup(&quire.url).await;
-    let writers: Vec<_> = (1..=3)
-        .map(|n| {
-            tokio::spawn(writer(
-                addr.clone(),
-                doc.clone(),
-                token.clone(),
-                format!("c{n}"),
-            ))
-        })
-        .collect();
+    let writers = spawn_writers(&addr, &doc, &token);
     tokio::time::sleep(Duration::from_millis(500)).await;
     quire.kill9().await;
     let mut results = Vec::new();

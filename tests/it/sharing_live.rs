@@ -581,33 +581,17 @@ async fn revoked_credentials_close_the_sockets_opened_with_them() {
     let user = TestUser::signup(&server, "Revoked").await;
     let mut tokens = Vec::new();
     for name in ["first", "second"] {
-        let created: Value = user
-            .http
-            .post(server.url("/api/tokens"))
-            .header("X-CSRF-Token", &user.csrf)
-            .json(&json!({"name": name}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let created = user
+            .post_json(&server, "/api/tokens", json!({"name": name}))
+            .await;
         tokens.push((
             created["id"].as_str().unwrap().to_string(),
             created["token"].as_str().unwrap().to_string(),
         ));
     }
-    let doc: Value = user
-        .http
-        .post(server.url("/api/docs"))
-        .header("X-CSRF-Token", &user.csrf)
-        .json(&json!({"title": "revocation"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = user
+        .post_json(&server, "/api/docs", json!({"title": "revocation"}))
+        .await;
     let doc = doc["id"].as_str().unwrap();
     let addr = server.addr.to_string();
     let mut first = TestSocket::connect(&addr, doc, &tokens[0].1).await;

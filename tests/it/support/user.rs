@@ -65,6 +65,20 @@ impl TestUser {
         }
     }
 
+    /// POSTs `body` as this user (cookie and CSRF header) and returns the JSON answer, whatever the status.
+    pub async fn post_json(&self, server: &TestServer, path: &str, body: Value) -> Value {
+        self.http
+            .post(server.url(path))
+            .header("X-CSRF-Token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("POST {path}: {err}"))
+            .json()
+            .await
+            .unwrap_or_else(|err| panic!("POST {path}: not JSON: {err}"))
+    }
+
     /// Creates a personal API token (POST /api/tokens) and returns its secret.
     pub async fn api_token(&self, server: &TestServer) -> String {
         let response = self

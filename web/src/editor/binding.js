@@ -3,6 +3,19 @@
 // client already moved through my pending ops, so quill-cursors' own
 // transform stays off.
 
+import { deletion, loneHalves } from './surrogates.js';
+
+// The user's change, plus the deletion of any half emoji it left (removed from
+// the editor too, silently): what is sent is what the page shows.
+function withoutLoneHalves(quill, delta) {
+  const slice = (index, length) => quill.getContents(index, length);
+  const lone = loneHalves(delta, slice, quill.getLength());
+  if (lone.length === 0) return delta;
+  const repair = deletion(lone);
+  quill.updateContents(repair, 'silent');
+  return delta.compose(repair);
+}
+
 export function bindQuill({ quill, sync, onLoaded }) {
   const cursors = quill.getModule('cursors');
   let loaded = false;
@@ -10,7 +23,7 @@ export function bindQuill({ quill, sync, onLoaded }) {
 
   quill.on('text-change', (delta, _old, source) => {
     if (source !== 'user') return;
-    sync.localChange(delta);
+    sync.localChange(withoutLoneHalves(quill, delta));
     // Typing moves my caret without a user selection-change event.
     const sel = quill.getSelection(false);
     if (sel) {

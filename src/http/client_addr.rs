@@ -17,7 +17,7 @@ pub struct ClientIp(pub IpAddr);
 /// the first hop that is not one: the rightmost untrusted entry is the client as the last trusted proxy saw it,
 /// whatever the client itself wrote further left.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let is_trusted = |ip: &IpAddr| is_trusted(ip, trusted);
     if !is_trusted(&peer) {
         return peer;
     }
@@ -28,6 +28,11 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
         .or(hops.first())
         .copied()
         .unwrap_or(peer)
+}
+
+/// Whether `ip` is one of `server.trusted_proxies`.
+pub fn is_trusted(ip: &IpAddr, trusted: &[IpNet]) -> bool {
+    trusted.iter().any(|net| net.contains(ip))
 }
 
 /// The forwarded-for chain, leftmost (the original client) first. An unparsable entry ends the chain there:

@@ -230,14 +230,7 @@ async fn request_id_from_proxies_only(
     let trusted = request
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .is_some_and(|info| {
-            let peer = info.0.ip();
-            state
-                .config
-                .trusted_proxies
-                .iter()
-                .any(|net| net.contains(&peer))
-        });
+        .is_some_and(|info| client_addr::is_trusted(&info.0.ip(), &state.config.trusted_proxies));
     if !trusted {
         request.headers_mut().remove("x-request-id");
     }

@@ -18,6 +18,20 @@ pub struct RawConfig {
     pub sharing: RawSharing,
     pub log: RawLog,
     pub metrics: RawMetrics,
+    pub cluster: RawCluster,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawCluster {
+    pub enabled: bool,
+    pub zookeeper: String,
+    pub name: String,
+    pub node_id: String,
+    pub advertise_url: String,
+    pub secret: String,
+    pub session_timeout: String,
+    pub virtual_nodes: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -184,6 +198,16 @@ impl Default for RawConfig {
                 token: String::new(),
                 listen: String::new(),
             },
+            cluster: RawCluster {
+                enabled: false,
+                zookeeper: "127.0.0.1:2181".into(),
+                name: "quire".into(),
+                node_id: String::new(),
+                advertise_url: String::new(),
+                secret: String::new(),
+                session_timeout: "4s".into(),
+                virtual_nodes: 128,
+            },
         }
     }
 }
@@ -227,6 +251,11 @@ impl Default for RawMetrics {
         RawConfig::default().metrics
     }
 }
+impl Default for RawCluster {
+    fn default() -> Self {
+        RawConfig::default().cluster
+    }
+}
 impl Default for RawLog {
     fn default() -> Self {
         RawConfig::default().log
@@ -265,6 +294,8 @@ pub struct Config {
     /// ...and all addresses together.
     pub guests_per_minute: u32,
     pub log_level: String,
+    /// `None`: one node on its own (the default); nothing of the cluster runs and ZooKeeper is never contacted.
+    pub cluster: Option<ClusterConfig>,
     /// Test-only: the hub transforms with the wrong priority, so tests can prove the convergence check can fail.
     /// Never read from the file or environment; only the hidden `--testing-wrong-priority` flag sets it.
     pub testing_wrong_priority: bool,
@@ -312,6 +343,23 @@ pub struct AuthConfig {
     pub login_window: Duration,
     /// Set the `Secure` cookie flag (public_url is https).
     pub secure_cookies: bool,
+}
+
+/// Membership in a cluster of nodes over one PostgreSQL (`[cluster]`, see docs/cluster.md).
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// ZooKeeper's connect string, e.g. `zk1:2181,zk2:2181,zk3:2181`.
+    pub zookeeper: String,
+    /// Clusters sharing one ZooKeeper live under `/quire/<name>`.
+    pub name: String,
+    /// This node's id, unique in the cluster: its place on the ring.
+    pub node_id: String,
+    /// Where browsers and clients reach this node directly (redirects point here), e.g. `https://n1.docs.example.com`.
+    pub advertise_url: String,
+    /// Signs the tickets that carry a user's sign-in from one node to another (the same on every node).
+    pub secret: String,
+    pub session_timeout: Duration,
+    pub virtual_nodes: u32,
 }
 
 /// Snapshots (compaction) and how much of the operation log is kept.
@@ -598,6 +646,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         keep_versions: positive("history.keep_versions", raw.history.keep_versions)?,
         idle_grace: duration("history.idle_grace", &raw.history.idle_grace)?,
     };
+    let cluster = validate_cluster(&raw.cluster, &database, &public_url)?;
     let log_level = raw.log.level.clone();
     if tracing_level_ok(&log_level).is_none() {
         return Err(bad(
@@ -629,6 +678,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         )?,
         guests_per_minute: positive("sharing.guests_per_minute", raw.sharing.guests_per_minute)?,
         log_level,
+        cluster,
         testing_wrong_priority: false,
         testing_ack_before_commit: false,
     })
@@ -659,6 +709,74 @@ fn validate_public_url(url: &str, listen: SocketAddr) -> Result<String, ConfigEr
         ));
     }
     Ok(trimmed.to_string())
+}
+
+fn validate_cluster(
+    raw: &RawCluster,
+    database: &DatabaseUrl,
+    public_url: &str,
+) -> Result<Option<ClusterConfig>, ConfigError> {
+    if !raw.enabled {
+        return Ok(None);
+    }
+    if let DatabaseUrl::Sqlite(url) = database {
+        return Err(bad(
+            "cluster.enabled",
+            format!("true with database.url = {url}"),
+            "a PostgreSQL database.url shared by every node (a SQLite file belongs to one machine)",
+        ));
+    }
+    let name_ok = |text: &str| {
+        (1..=64).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    };
+    if !name_ok(&raw.name) {
+        return Err(bad("cluster.name", &raw.name, "1 to 64 letters, digits, '-', '_' or '.'"));
+    }
+    if !name_ok(&raw.node_id) {
+        return Err(bad(
+            "cluster.node_id",
+            &raw.node_id,
+            "this node's unique id: 1 to 64 letters, digits, '-', '_' or '.'",
+        ));
+    }
+    if raw.zookeeper.trim().is_empty() {
+        return Err(bad("cluster.zookeeper", "\"\"", "a connect string such as zk1:2181,zk2:2181"));
+    }
+    if raw.secret.len() < 32 {
+        return Err(bad(
+            "cluster.secret",
+            "(hidden)",
+            "at least 32 characters, the same on every node (e.g. `openssl rand -hex 32`)",
+        ));
+    }
+    let advertise_url = match raw.advertise_url.trim() {
+        "" => public_url.to_string(),
+        // Not empty, so the listen address (only used to derive a default) does not matter.
+        url => validate_public_url(url, SocketAddr::from(([0, 0, 0, 0], 0))).map_err(|_| {
+            bad(
+                "cluster.advertise_url",
+                url,
+                "this node's own origin, such as https://n1.docs.example.com",
+            )
+        })?,
+    };
+    let session_timeout = duration("cluster.session_timeout", &raw.session_timeout)?;
+    let virtual_nodes: u32 = positive("cluster.virtual_nodes", raw.virtual_nodes)?;
+    if virtual_nodes > 4096 {
+        return Err(bad("cluster.virtual_nodes", virtual_nodes, "at most 4096"));
+    }
+    Ok(Some(ClusterConfig {
+        zookeeper: raw.zookeeper.trim().to_string(),
+        name: raw.name.clone(),
+        node_id: raw.node_id.clone(),
+        advertise_url,
+        secret: raw.secret.clone(),
+        session_timeout,
+        virtual_nodes,
+    }))
 }
 
 fn validate_database_url(

@@ -1,6 +1,7 @@
 //! Authentication primitives: argon2id passwords, random tokens stored as hashes, and log-in throttling.
 //! Knows nothing of HTTP; the `http` module decides where tokens travel.
 
+pub mod ticket;
 mod throttle;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};

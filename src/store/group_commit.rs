@@ -7,7 +7,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use sqlx::{Any, AnyConnection, pool::PoolConnection};
 
-use super::{NewOp, Store, StoreError, StoreResult, operations::append_group};
+use super::{
+    Fence, NewOp, Store, StoreError, StoreResult,
+    operations::{Batch, append_group},
+};
 
 /// The most documents written in one transaction.
 const MAX_GROUP: usize = 256;
@@ -15,6 +18,8 @@ const MAX_GROUP: usize = 256;
 pub(super) struct Request {
     pub(super) doc_id: String,
     pub(super) ops: Vec<NewOp>,
+    /// A cluster node's claim on the document, checked in the same transaction (`None` on a single node).
+    pub(super) fence: Option<Fence>,
     pub(super) reply: oneshot::Sender<StoreResult<()>>,
 }
 
@@ -73,10 +78,21 @@ impl GroupCommitter {
 
     /// Writes the ops durably (with the same compare-and-set as `Store::append_ops`); returns once committed.
     pub async fn append(&self, doc_id: &str, ops: Vec<NewOp>) -> StoreResult<()> {
+        self.append_fenced(doc_id, ops, None).await
+    }
+
+    /// `append`, refused with `StoreError::Fenced` unless `fence` is still the document's recorded owner.
+    pub async fn append_fenced(
+        &self,
+        doc_id: &str,
+        ops: Vec<NewOp>,
+        fence: Option<Fence>,
+    ) -> StoreResult<()> {
         let (reply, answer) = oneshot::channel();
         let request = Request {
             doc_id: doc_id.to_string(),
             ops,
+            fence,
             reply,
         };
         if self.jobs.send(Job::Write(request)).await.is_err() {
@@ -107,9 +123,13 @@ async fn write_group(store: &Store, conn: &mut Option<PoolConnection<Any>>, grou
     if group.is_empty() {
         return;
     }
-    let batches: Vec<(&str, &[NewOp])> = group
+    let batches: Vec<Batch<'_>> = group
         .iter()
-        .map(|request| (request.doc_id.as_str(), request.ops.as_slice()))
+        .map(|request| Batch {
+            doc_id: &request.doc_id,
+            ops: &request.ops,
+            fence: request.fence.as_ref(),
+        })
         .collect();
     let results = match writer(store, conn).await {
         Ok(writer) => append_group(writer, &batches).await.results,
@@ -147,12 +167,12 @@ pub(super) fn gather(
     (group, None)
 }
 
-/// Anything but a conflict failed: the connection may be what failed, so the writer takes a fresh one.
+/// Anything but a conflict or a fence failed: the connection may be what failed, so the writer takes a fresh one.
 pub(super) fn connection_suspect(results: &[StoreResult<()>]) -> bool {
     results.iter().any(|result| {
         result
             .as_ref()
-            .is_err_and(|err| !matches!(err, StoreError::Conflict(_)))
+            .is_err_and(|err| !matches!(err, StoreError::Conflict(_) | StoreError::Fenced(_)))
     })
 }
 

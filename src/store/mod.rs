@@ -4,6 +4,7 @@
 mod accounts;
 mod checkpoint;
 mod documents;
+mod fence;
 mod group_commit;
 mod operations;
 mod sharing;
@@ -24,6 +25,7 @@ use sqlx::{
 
 pub use accounts::{ApiToken, User};
 pub use documents::{DocMeta, DocScope, Role};
+pub use fence::{Fence, Owner};
 pub use group_commit::GroupCommitter;
 pub use operations::{GroupWrite, LoggedOp, NewOp, Snapshot};
 pub use sharing::{Member, ShareLink};
@@ -45,6 +47,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A cluster node's commit was refused: the document's recorded owner is no longer this hub's claim.
+    #[error("fenced: {0}")]
+    Fenced(String),
     #[error("corrupt row: {0}")]
     Corrupt(String),
     /// From the SQLite group-commit writer (`sqlite_writer.rs`), which does not go through sqlx.

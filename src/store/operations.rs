@@ -2,7 +2,8 @@
 
 use sqlx::{Any, AnyConnection, Connection, Row, pool::PoolConnection};
 
-use super::{Store, StoreError, StoreResult, now_ms};
+use super::{
+    Fence,Store, StoreError, StoreResult, now_ms};
 
 /// One committed op to append. `rev` is its base revision; committing makes head `rev + 1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,14 +44,22 @@ impl Store {
     /// Appends ops with contiguous revisions in one transaction and moves the document's head.
     /// A revision that already exists means another writer owns the document: `Conflict`, and nothing is written.
     pub async fn append_ops(&self, doc_id: &str, ops: &[NewOp]) -> StoreResult<()> {
-        append_alone(&mut *self.pool.acquire().await?, doc_id, ops).await
+        append_alone(&mut *self.pool.acquire().await?, doc_id, ops, None).await
     }
 
     /// Appends several documents' ops in ONE transaction (group commit across documents). A conflict on one
     /// document fails only that document.
     pub async fn append_many(&self, batches: &[(&str, &[NewOp])]) -> GroupWrite {
+        let batches: Vec<Batch<'_>> = batches
+            .iter()
+            .map(|(doc_id, ops)| Batch {
+                doc_id,
+                ops,
+                fence: None,
+            })
+            .collect();
         match self.pool.acquire().await {
-            Ok(mut conn) => append_group(&mut conn, batches).await,
+            Ok(mut conn) => append_group(&mut conn, &batches).await,
             Err(err) => GroupWrite {
                 results: batches.iter().map(|_| Err(group_failed(&err))).collect(),
                 split: true,
@@ -131,6 +140,14 @@ impl Store {
     }
 }
 
+/// One document's ops in a group commit, and the claim its hub holds (cluster nodes only).
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    pub doc_id: &'a str,
+    pub ops: &'a [NewOp],
+    pub fence: Option<&'a Fence>,
+}
+
 /// The rows of one multi-row statement at most: 7 parameters each stays far below SQLite's 32,766 and
 /// PostgreSQL's 65,535.
 const ROWS_PER_STATEMENT: usize = 500;
@@ -140,7 +157,7 @@ const ROWS_PER_STATEMENT: usize = 500;
 /// were the cost of many small documents. If anything fails (one document's conflict fails the statement), the
 /// group is rolled back and each document is written in its own transaction, so that only the conflicting one
 /// fails.
-pub async fn append_group(conn: &mut AnyConnection, batches: &[(&str, &[NewOp])]) -> GroupWrite {
+pub async fn append_group(conn: &mut AnyConnection, batches: &[Batch<'_>]) -> GroupWrite {
     if write_group(conn, batches).await.is_ok() {
         return GroupWrite {
             results: batches.iter().map(|_| Ok(())).collect(),
@@ -148,8 +165,8 @@ pub async fn append_group(conn: &mut AnyConnection, batches: &[(&str, &[NewOp])]
         };
     }
     let mut results = Vec::with_capacity(batches.len());
-    for (doc_id, ops) in batches {
-        results.push(append_alone(conn, doc_id, ops).await);
+    for batch in batches {
+        results.push(append_alone(conn, batch.doc_id, batch.ops, batch.fence).await);
     }
     GroupWrite {
         results,
@@ -157,15 +174,22 @@ pub async fn append_group(conn: &mut AnyConnection, batches: &[(&str, &[NewOp])]
     }
 }
 
-async fn write_group(conn: &mut AnyConnection, batches: &[(&str, &[NewOp])]) -> StoreResult<()> {
+async fn write_group(conn: &mut AnyConnection, batches: &[Batch<'_>]) -> StoreResult<()> {
     let now = now_ms();
     let rows: Vec<(&str, &NewOp)> = batches
         .iter()
-        .flat_map(|(doc_id, ops)| ops.iter().map(move |op| (*doc_id, op)))
+        .flat_map(|batch| batch.ops.iter().map(move |op| (batch.doc_id, op)))
         .collect();
-    let heads: Vec<(&str, &NewOp, &NewOp)> = batches
+    let heads: Vec<Head<'_>> = batches
         .iter()
-        .filter_map(|(doc_id, ops)| Some((*doc_id, ops.first()?, ops.last()?)))
+        .filter_map(|batch| {
+            Some(Head {
+                doc_id: batch.doc_id,
+                first: batch.ops.first()?,
+                last: batch.ops.last()?,
+                fence: batch.fence,
+            })
+        })
         .collect();
     let mut tx = conn.begin().await?;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -178,9 +202,14 @@ async fn write_group(conn: &mut AnyConnection, batches: &[(&str, &[NewOp])]) -> 
     Ok(())
 }
 
-async fn append_alone(conn: &mut AnyConnection, doc_id: &str, ops: &[NewOp]) -> StoreResult<()> {
+async fn append_alone(
+    conn: &mut AnyConnection,
+    doc_id: &str,
+    ops: &[NewOp],
+    fence: Option<&Fence>,
+) -> StoreResult<()> {
     let mut tx = conn.begin().await?;
-    write_ops(&mut tx, doc_id, ops).await?;
+    write_ops(&mut tx, doc_id, ops, fence).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -233,26 +262,40 @@ async fn insert_rows(
     Ok(())
 }
 
-/// One UPDATE moving many documents' heads, each conditional on its expected head: fewer rows changed than
-/// documents means one head moved under us.
+/// A document's head move in a group: from `first.rev` to `last.rev + 1`, under its hub's claim if any.
+struct Head<'a> {
+    doc_id: &'a str,
+    first: &'a NewOp,
+    last: &'a NewOp,
+    fence: Option<&'a Fence>,
+}
+
+/// One UPDATE moving many documents' heads, each conditional on its expected head and, on a cluster node, on
+/// its hub's claim still standing: fewer rows changed than documents means one head moved under us or one
+/// document has a new owner. The claim is checked on the very row the head moves on, so a concurrent claim and
+/// commit are ordered by the row lock: either the commit lands first and the new owner loads it, or the commit
+/// finds the new owner and changes nothing.
 async fn advance_heads(
     tx: &mut sqlx::Transaction<'_, Any>,
-    heads: &[(&str, &NewOp, &NewOp)],
+    heads: &[Head<'_>],
     now: i64,
 ) -> StoreResult<()> {
     let sql = format!(
         "UPDATE documents SET head_rev = v.column3, updated_at = $1, \
          last_editor_id = COALESCE(v.column4, documents.last_editor_id) \
-         FROM (VALUES {}) AS v WHERE documents.id = v.column1 AND documents.head_rev = v.column2",
-        placeholder_rows(heads.len(), 4, "")
+         FROM (VALUES {}) AS v WHERE documents.id = v.column1 AND documents.head_rev = v.column2 \
+         AND (v.column5 IS NULL OR (documents.owner_node = v.column5 AND documents.owner_view = v.column6))",
+        placeholder_rows(heads.len(), 6, "")
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
-    for (doc_id, first, last) in heads {
+    for head in heads {
         query = query
-            .bind(*doc_id)
-            .bind(first.rev)
-            .bind(last.rev + 1)
-            .bind(last.author_id.as_deref());
+            .bind(head.doc_id)
+            .bind(head.first.rev)
+            .bind(head.last.rev + 1)
+            .bind(head.last.author_id.as_deref())
+            .bind(head.fence.map(|fence| fence.node.as_str()))
+            .bind(head.fence.map(|fence| fence.view));
     }
     let res = query.execute(&mut **tx).await?;
     if res.rows_affected() != heads.len() as u64 {
@@ -267,6 +310,7 @@ async fn write_ops(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     doc_id: &str,
     ops: &[NewOp],
+    fence: Option<&Fence>,
 ) -> StoreResult<()> {
     let Some(last) = ops.last() else {
         return Ok(());
@@ -291,19 +335,48 @@ async fn write_ops(
     }
     let res = sqlx::query(
         "UPDATE documents SET head_rev = $1, updated_at = $2, last_editor_id = COALESCE($3, last_editor_id) \
-         WHERE id = $4 AND head_rev = $5",
+         WHERE id = $4 AND head_rev = $5 AND ($6 IS NULL OR (owner_node = $7 AND owner_view = $8))",
     )
     .bind(last.rev + 1)
     .bind(now)
     .bind(last.author_id.as_deref())
     .bind(doc_id)
     .bind(ops[0].rev)
+    .bind(fence.map(|fence| fence.node.as_str()))
+    .bind(fence.map(|fence| fence.node.as_str()))
+    .bind(fence.map(|fence| fence.view))
     .execute(&mut **tx)
     .await?;
     if res.rows_affected() != 1 {
-        return Err(StoreError::Conflict("document head moved under us".into()));
+        return Err(refusal(tx, doc_id, fence).await);
     }
     Ok(())
+}
+
+/// Why a head did not move: a new owner (`Fenced`), or another writer's ops (`Conflict`).
+async fn refusal(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    doc_id: &str,
+    fence: Option<&Fence>,
+) -> StoreError {
+    let Some(fence) = fence else {
+        return StoreError::Conflict("document head moved under us".into());
+    };
+    let owner: Result<Option<(Option<String>, Option<i64>)>, _> =
+        sqlx::query_as("SELECT owner_node, owner_view FROM documents WHERE id = $1")
+            .bind(doc_id)
+            .fetch_optional(&mut **tx)
+            .await;
+    match owner {
+        Ok(Some((node, view))) if node.as_deref() != Some(&fence.node) || view != Some(fence.view) => {
+            StoreError::Fenced(format!(
+                "document {doc_id} is now owned by {} (claimed at membership version {})",
+                node.unwrap_or_default(),
+                view.unwrap_or_default()
+            ))
+        }
+        _ => StoreError::Conflict("document head moved under us".into()),
+    }
 }
 
 fn group_failed(err: &sqlx::Error) -> StoreError {

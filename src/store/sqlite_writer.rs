@@ -88,6 +88,13 @@ fn write_group(conn: &mut Connection, group: &[Request]) -> Vec<StoreResult<()>>
     let now = now_ms();
     let mut results = Vec::with_capacity(group.len());
     for request in group {
+        if request.fence.is_some() {
+            // The configuration refuses a cluster on SQLite; a fence here would be checked by nobody.
+            results.push(Err(StoreError::Writer(
+                "a cluster claim on SQLite: clusters need PostgreSQL".into(),
+            )));
+            continue;
+        }
         results.push(write_in_savepoint(
             &mut tx,
             &request.doc_id,

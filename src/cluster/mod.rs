@@ -1,0 +1,168 @@
+//! The cluster: which nodes are members (from ZooKeeper, in `zookeeper.rs`, the only file that knows it) and
+//! which node owns each document (the pure `ring`). Publishes the current `View` through a `watch` channel;
+//! `http` asks `route` before it opens a document, and `server` hands documents off when the view changes.
+//! Nothing here calls `http` or `hub`.
+
+pub mod ring;
+mod zookeeper;
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+pub use ring::Ring;
+pub use zookeeper::{ClusterError, join, read_members};
+
+use crate::store::Fence;
+
+/// One registered node, as every member sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: String,
+    /// Its `cluster.advertise_url`.
+    pub url: String,
+    /// Its registration epoch: the ZooKeeper transaction id that created its registration, which grows with
+    /// every (re)join anywhere in the cluster.
+    pub epoch: i64,
+}
+
+/// What this node currently believes about the cluster.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// This node is a registered member with a live ZooKeeper session. While false it owns nothing.
+    pub live: bool,
+    /// The membership version (ZooKeeper's child version of the members' znode): it grows with every join and
+    /// leave, and is the number ownership claims are fenced with.
+    pub version: i64,
+    /// Sorted by id.
+    pub members: Vec<Member>,
+    pub ring: Ring,
+    /// This node's registration epoch (0 before it first registered).
+    pub epoch: i64,
+}
+
+impl View {
+    fn offline(virtual_nodes: u32) -> View {
+        View {
+            live: false,
+            version: -1,
+            members: Vec::new(),
+            ring: Ring::new(Vec::<String>::new(), virtual_nodes),
+            epoch: 0,
+        }
+    }
+
+    pub fn member(&self, id: &str) -> Option<&Member> {
+        self.members.iter().find(|member| member.id == id)
+    }
+}
+
+/// Where a document's WebSocket belongs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// On this node, which claims it with this fence.
+    Here(Fence),
+    /// On another member.
+    There(Member),
+    /// Nowhere right now: this node is not a live member (its session expired and it is rejoining).
+    Unavailable,
+}
+
+/// A handle to this node's membership; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    node_id: Arc<str>,
+    view: watch::Receiver<Arc<View>>,
+}
+
+impl Cluster {
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    /// The current view.
+    pub fn view(&self) -> Arc<View> {
+        self.view.borrow().clone()
+    }
+
+    /// A receiver woken on every change of the view.
+    pub fn changes(&self) -> watch::Receiver<Arc<View>> {
+        self.view.clone()
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.view.borrow().live
+    }
+
+    /// The node that owns `doc_id` in the current view.
+    pub fn route(&self, doc_id: &str) -> Route {
+        route_in(&self.view.borrow(), &self.node_id, doc_id)
+    }
+}
+
+fn route_in(view: &View, me: &str, doc_id: &str) -> Route {
+    if !view.live {
+        return Route::Unavailable;
+    }
+    match view.ring.owner(doc_id) {
+        Some(owner) if owner == me => Route::Here(Fence {
+            node: me.to_string(),
+            view: view.version,
+            epoch: view.epoch,
+        }),
+        Some(owner) => view
+            .member(owner)
+            .cloned()
+            .map_or(Route::Unavailable, Route::There),
+        None => Route::Unavailable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(live: bool, ids: &[&str]) -> View {
+        View {
+            live,
+            version: 7,
+            members: ids
+                .iter()
+                .map(|id| Member {
+                    id: id.to_string(),
+                    url: format!("http://{id}.example"),
+                    epoch: 1,
+                })
+                .collect(),
+            ring: Ring::new(ids.iter().copied(), 128),
+            epoch: 3,
+        }
+    }
+
+    #[test]
+    fn a_document_is_here_with_a_fence_or_there_with_the_owners_url() {
+        let view = view(true, &["a", "b", "c"]);
+        let mut here = 0;
+        for i in 0..300 {
+            let doc = format!("doc{i}");
+            match route_in(&view, "a", &doc) {
+                Route::Here(fence) => {
+                    here += 1;
+                    assert_eq!((fence.node.as_str(), fence.view, fence.epoch), ("a", 7, 3));
+                }
+                Route::There(member) => {
+                    assert_ne!(member.id, "a");
+                    assert_eq!(member.url, format!("http://{}.example", member.id));
+                }
+                Route::Unavailable => panic!("a live view routes everything"),
+            }
+        }
+        assert!((50..150).contains(&here), "{here} of 300 here");
+    }
+
+    #[test]
+    fn a_node_that_is_not_live_owns_nothing() {
+        let view = view(false, &["a"]);
+        assert_eq!(route_in(&view, "a", "doc"), Route::Unavailable);
+    }
+}

@@ -79,6 +79,20 @@ pub enum Command {
     /// Check every document: its current version plus the logged ops after it replay to a valid document,
     /// and the revisions run without a gap up to the head. Prints one line per problem; exits 1 if any.
     Doctor,
+    /// Inspect the cluster (`[cluster]` must be enabled): its members, and who owns a document.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// The members registered in ZooKeeper now, with their epochs and URLs.
+    Status,
+    /// The node that owns a document on the current ring, and the owner recorded by its last claim.
+    Owner {
+        /// The document's id.
+        doc: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -464,4 +478,49 @@ async fn check_document(store: &Store, doc: &DocMeta) -> anyhow::Result<Vec<Stri
 fn parse_delta(json: &str) -> Result<Delta, String> {
     let value: serde_json::Value = serde_json::from_str(json).map_err(|err| err.to_string())?;
     Delta::from_json_unchecked(&value).map_err(|err| err.to_string())
+}
+
+pub async fn cluster(config: &Config, command: ClusterCommand) -> anyhow::Result<()> {
+    let Some(cluster_config) = &config.cluster else {
+        anyhow::bail!("the cluster is off in this configuration (set [cluster] enabled = true)");
+    };
+    let (version, members) = crate::cluster::read_members(cluster_config).await?;
+    match command {
+        ClusterCommand::Status => {
+            println!(
+                "cluster {:?} at {}: {} members, membership version {version}",
+                cluster_config.name,
+                cluster_config.zookeeper,
+                members.len()
+            );
+            for member in &members {
+                println!("{}\tepoch {}\t{}", member.id, member.epoch, member.url);
+            }
+        }
+        ClusterCommand::Owner { doc } => {
+            let ring = crate::cluster::Ring::new(
+                members.iter().map(|member| member.id.clone()),
+                cluster_config.virtual_nodes,
+            );
+            match ring.owner(&doc) {
+                Some(owner) => {
+                    let url = members
+                        .iter()
+                        .find(|member| member.id == owner)
+                        .map_or("", |member| member.url.as_str());
+                    println!("{doc}\t{owner}\t{url}");
+                }
+                None => println!("{doc}\tno live members"),
+            }
+            let store = open_store(config).await?;
+            if let Some(claim) = store.document_owner(&doc).await? {
+                println!(
+                    "last claimed by {} (epoch {}) at membership version {}",
+                    claim.node, claim.epoch, claim.view
+                );
+            }
+            store.close().await;
+        }
+    }
+    Ok(())
 }

@@ -733,7 +733,11 @@ fn validate_cluster(
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
     };
     if !name_ok(&raw.name) {
-        return Err(bad("cluster.name", &raw.name, "1 to 64 letters, digits, '-', '_' or '.'"));
+        return Err(bad(
+            "cluster.name",
+            &raw.name,
+            "1 to 64 letters, digits, '-', '_' or '.'",
+        ));
     }
     if !name_ok(&raw.node_id) {
         return Err(bad(
@@ -743,7 +747,11 @@ fn validate_cluster(
         ));
     }
     if raw.zookeeper.trim().is_empty() {
-        return Err(bad("cluster.zookeeper", "\"\"", "a connect string such as zk1:2181,zk2:2181"));
+        return Err(bad(
+            "cluster.zookeeper",
+            "\"\"",
+            "a connect string such as zk1:2181,zk2:2181",
+        ));
     }
     if raw.secret.len() < 32 {
         return Err(bad(

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
             Command::User(command) => cli::user(&config, command).await,
             Command::Compact { doc } => cli::compact(&config, doc).await,
             Command::Doctor => cli::doctor(&config).await,
+            Command::Cluster(command) => cli::cluster(&config, command).await,
         }
     });
     match res {

@@ -145,6 +145,11 @@ pub fn role_frame(role: &str) -> String {
     serde_json::json!({"t": "role", "role": role}).to_string()
 }
 
+/// This node does not own the document: connect to `url` (an absolute ws(s) URL carrying a ticket) instead.
+pub fn redirect_frame(url: &str) -> String {
+    serde_json::json!({"t": "redirect", "url": url}).to_string()
+}
+
 pub fn pong_frame(id: Option<Value>) -> String {
     match id {
         Some(id) => serde_json::json!({"t": "pong", "id": id}).to_string(),

@@ -6,9 +6,10 @@ use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
 use crate::{
+    cluster::{self, Cluster, Route},
     config::Config,
     http,
-    hub::{HubConfig, HubMetrics, Hubs},
+    hub::{HubConfig, HubMetrics, Hubs, Ownership},
     store::Store,
 };
 
@@ -41,8 +42,21 @@ pub async fn run(
             let url = crate::config::redacted_url(config.database.as_str());
             crate::config::ConfigError::unusable("database.url", url, err)
         })?;
+    let cluster = match &config.cluster {
+        Some(cluster_config) => Some(cluster::join(cluster_config).await.map_err(|err| {
+            crate::config::ConfigError::unusable(
+                "cluster.zookeeper",
+                &cluster_config.zookeeper,
+                err,
+            )
+        })?),
+        None => None,
+    };
     let mut registry = Registry::default();
     let hub_metrics = HubMetrics::register(&mut registry);
+    if let Some(cluster) = &cluster {
+        cluster.metrics.register(&mut registry);
+    }
     let hub_config = HubConfig {
         limits: config.limits.clone(),
         idle_grace: config.history.idle_grace,
@@ -51,9 +65,19 @@ pub async fn run(
         ack_before_commit: config.testing_ack_before_commit,
         history: config.history.clone(),
     };
-    let hubs = Hubs::new(store.clone(), hub_config, hub_metrics);
+    let ownership = cluster.as_ref().map(|cluster| {
+        let cluster = cluster.clone();
+        Ownership(Arc::new(move |doc_id: &str| match cluster.route(doc_id) {
+            Route::Here(fence) => Some(fence),
+            Route::There(_) | Route::Unavailable => None,
+        }))
+    });
+    let hubs = Hubs::new(store.clone(), hub_config, hub_metrics, ownership);
+    if let Some(cluster) = &cluster {
+        tokio::spawn(hand_off_on_change(cluster.clone(), hubs.clone()));
+    }
     let writer = hubs.clone();
-    let state = http::AppState::new(config.clone(), store.clone(), hubs, registry);
+    let state = http::AppState::new(config.clone(), store.clone(), hubs, cluster, registry);
     let metrics_listener = match config.metrics_listen {
         Some(addr) => Some(TcpListener::bind(addr).await?),
         None => None,
@@ -104,6 +128,28 @@ pub async fn run(
     }
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Whenever the membership changes, the open documents this node no longer owns are handed off (all of them
+/// when it stops being a live member).
+async fn hand_off_on_change(cluster: Cluster, hubs: Hubs) {
+    let mut changes = cluster.changes();
+    loop {
+        let view = changes.borrow_and_update().clone();
+        cluster.metrics.observe(&view);
+        let moved = hubs.hand_off_unowned(|doc_id| matches!(cluster.route(doc_id), Route::Here(_)));
+        if moved > 0 {
+            tracing::info!(
+                documents = moved,
+                version = view.version,
+                live = view.live,
+                "handing off documents"
+            );
+        }
+        if changes.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 /// With port 0 the OS picks the port; a public URL derived from the listen address must name the real one,

@@ -8,6 +8,10 @@ mod zookeeper;
 
 use std::sync::Arc;
 
+use prometheus_client::{
+    metrics::{counter::Counter, gauge::Gauge},
+    registry::Registry,
+};
 use tokio::sync::watch;
 
 pub use ring::Ring;
@@ -73,6 +77,41 @@ pub enum Route {
 pub struct Cluster {
     node_id: Arc<str>,
     view: watch::Receiver<Arc<View>>,
+    pub metrics: ClusterMetrics,
+}
+
+/// `/metrics` of a cluster node (hand-offs and fenced commits are the hub's).
+#[derive(Debug, Clone, Default)]
+pub struct ClusterMetrics {
+    pub members: Gauge,
+    pub live: Gauge,
+    pub redirects: Counter,
+}
+
+impl ClusterMetrics {
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "quire_cluster_members",
+            "Live members in this node's view of the cluster",
+            self.members.clone(),
+        );
+        registry.register(
+            "quire_cluster_live",
+            "1 while this node is a registered member with a live ZooKeeper session",
+            self.live.clone(),
+        );
+        registry.register(
+            "quire_cluster_redirects",
+            "WebSocket clients sent to the node that owns their document",
+            self.redirects.clone(),
+        );
+    }
+
+    /// Follows a new view.
+    pub fn observe(&self, view: &View) {
+        self.members.set(view.members.len() as i64);
+        self.live.set(i64::from(view.live));
+    }
 }
 
 impl Cluster {

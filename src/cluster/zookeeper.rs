@@ -49,6 +49,7 @@ pub async fn join(config: &ClusterConfig) -> Result<Cluster, ClusterError> {
     Ok(Cluster {
         node_id: Arc::from(config.node_id.as_str()),
         view,
+        metrics: super::ClusterMetrics::default(),
     })
 }
 
@@ -147,7 +148,7 @@ impl Membership {
                     {
                         break stat;
                     }
-                    if waited == Duration::ZERO || waited.as_secs() % 10 == 0 {
+                    if waited.as_millis().is_multiple_of(10_000) {
                         tracing::warn!(
                             node = %self.config.node_id,
                             "a registration under this node id still exists; waiting for it to expire \

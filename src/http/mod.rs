@@ -37,7 +37,9 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{auth::LoginThrottle, config::Config, hub::Hubs, ot::OtLimits, store::Store};
+use crate::{
+    auth::LoginThrottle, cluster::Cluster, config::Config, hub::Hubs, ot::OtLimits, store::Store,
+};
 
 pub use error::ApiError;
 pub use serve::serve;
@@ -62,11 +64,19 @@ pub struct AppState {
     /// Guest accounts made through share links (`sharing.guests_per_*`).
     guest_joins: Arc<rate::GuestJoins>,
     http_metrics: Arc<metrics::HttpMetrics>,
+    /// This node's membership, on a cluster node (`cluster.enabled`).
+    pub cluster: Option<Cluster>,
 }
 
 impl AppState {
     /// Builds the state; `registry` receives the HTTP metrics here, and other modules' metrics before this call.
-    pub fn new(config: Arc<Config>, store: Store, hubs: Hubs, mut registry: Registry) -> AppState {
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        hubs: Hubs,
+        cluster: Option<Cluster>,
+        mut registry: Registry,
+    ) -> AppState {
         let http_metrics = metrics::HttpMetrics::register(&mut registry);
         let throttle = LoginThrottle::new(config.auth.login_max_failures, config.auth.login_window);
         let version_writes = rate::KeyedBuckets::per_minute(config.limits.versions_per_minute);
@@ -90,6 +100,7 @@ impl AppState {
             version_writes: Arc::new(version_writes),
             guest_joins: Arc::new(guest_joins),
             http_metrics: Arc::new(http_metrics),
+            cluster,
         }
     }
 }
@@ -173,11 +184,17 @@ async fn ready(
         tracing::warn!(%err, "readiness: the database does not answer");
     }
     let writer = state.hubs.writer_running();
-    let body = serde_json::json!({
+    // A cluster node that is not a live member owns nothing and opens no document: a proxy should send
+    // people elsewhere until it has rejoined.
+    let member = state.cluster.as_ref().map(Cluster::is_live);
+    let mut body = serde_json::json!({
         "database": if database.is_ok() { "ok" } else { "unavailable" },
         "writer": if writer { "ok" } else { "stopped" },
     });
-    let status = if database.is_ok() && writer {
+    if let Some(live) = member {
+        body["cluster"] = serde_json::json!(if live { "member" } else { "rejoining" });
+    }
+    let status = if database.is_ok() && writer && member != Some(false) {
         axum::http::StatusCode::OK
     } else {
         axum::http::StatusCode::SERVICE_UNAVAILABLE

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use axum::{
     extract::{
-        Path, State, WebSocketUpgrade,
+        Path, Query, State, WebSocketUpgrade,
         ws::{CloseFrame, Message, Utf8Bytes, WebSocket},
     },
     http::HeaderMap,
@@ -23,6 +23,8 @@ use super::{
     session::{self, Authed, Credential},
 };
 use crate::{
+    auth::ticket::{TICKET_TTL_MS, Ticket, TicketCredential},
+    cluster::Route,
     hub::{self, ConnId, Frame, HubMsg, Join, JoinResult},
     ot,
     protocol::{self, ClientMsg, ErrorCode, Hello, UserInfo},
@@ -35,9 +37,16 @@ const CLOSE_RECONNECT: u16 = 4000;
 const CLOSE_FATAL: u16 = 4400;
 const READ_BUFFER_BYTES: usize = 1024;
 
+#[derive(Debug, serde::Deserialize)]
+pub struct WsQuery {
+    /// A redirect ticket from another node of the cluster (see `auth::ticket`).
+    ticket: Option<String>,
+}
+
 pub async fn upgrade(
     State(state): State<AppState>,
     Path(doc_id): Path<String>,
+    Query(query): Query<WsQuery>,
     headers: HeaderMap,
     authed: Option<axum::Extension<Authed>>,
     ws: WebSocketUpgrade,
@@ -51,18 +60,41 @@ pub async fn upgrade(
         .max_message_size(limit)
         .max_frame_size(limit)
         .read_buffer_size(READ_BUFFER_BYTES);
-    let Some(axum::Extension(authed)) = authed else {
+    let via_ticket = query.ticket.is_some();
+    let authed = match &query.ticket {
+        Some(ticket) => match ticket_caller(&state, ticket, &doc_id).await? {
+            Some(authed) => Some(authed),
+            // Expired or not ours: the client goes back to where it came from, which redirects it afresh.
+            None => return Ok(ws.on_upgrade(stale_ticket).into_response()),
+        },
+        None => authed.map(|axum::Extension(authed)| authed),
+    };
+    let Some(authed) = authed else {
         return Ok(ws
             .on_upgrade(|socket| refuse(socket, ErrorCode::Unauthorized, "sign in first"))
             .into_response());
     };
-    // Browsers send `Origin` on WebSocket handshakes; one from another site must not ride on our cookie.
-    if authed.session_hash.is_some() && !session::same_origin_or_absent(&state.config, &headers) {
+    // Browsers send `Origin` on WebSocket handshakes; one from another site must not ride on our cookie. A
+    // ticket is no ambient credential (a page must have been given it), and a redirected page's origin is the
+    // node that served it.
+    if !via_ticket
+        && authed.session_hash.is_some()
+        && !session::same_origin_or_absent(&state.config, &headers)
+    {
         return Err(ApiError::forbidden("cross-site WebSocket refused"));
     }
     let (doc, role) = docs_api::visible_document(&state, &authed.user, &doc_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    match route(&state, &doc.id, &authed) {
+        Placement::Here => {}
+        Placement::Redirect(url) => {
+            return Ok(ws
+                .on_upgrade(move |socket| redirect(socket, url))
+                .into_response());
+        }
+        Placement::Nowhere => return Ok(ws.on_upgrade(rejoining).into_response()),
+    }
     let max = state.config.limits.max_connections_per_user;
     let Some(slot) = state.connections.acquire(&authed.user.id, max) else {
         return Ok(ws.on_upgrade(too_many).into_response());
@@ -70,6 +102,141 @@ pub async fn upgrade(
     Ok(ws
         .on_upgrade(move |socket| connection(socket, state, doc.id, authed, role, slot))
         .into_response())
+}
+
+/// Where a document's socket is served, as far as this node knows now.
+enum Placement {
+    Here,
+    /// On another node: this ws(s) URL, with a ticket.
+    Redirect(String),
+    /// This cluster node is not a live member: nowhere until it rejoins (the client retries).
+    Nowhere,
+}
+
+fn route(state: &AppState, doc_id: &str, authed: &Authed) -> Placement {
+    match authed.credential() {
+        Some(credential) => route_for(state, doc_id, &authed.user.id, &credential),
+        None => Placement::Nowhere,
+    }
+}
+
+fn route_for(state: &AppState, doc_id: &str, user_id: &str, credential: &Credential) -> Placement {
+    let Some(cluster) = &state.cluster else {
+        return Placement::Here;
+    };
+    match cluster.route(doc_id) {
+        Route::Here(_) => Placement::Here,
+        Route::There(owner) => {
+            cluster.metrics.redirects.inc();
+            Placement::Redirect(redirect_url(state, &owner.url, doc_id, user_id, credential))
+        }
+        Route::Unavailable => Placement::Nowhere,
+    }
+}
+
+/// The owner's socket URL for this caller: `ws(s)://owner/api/docs/{id}/ws?ticket=…`.
+fn redirect_url(
+    state: &AppState,
+    owner_url: &str,
+    doc_id: &str,
+    user_id: &str,
+    credential: &Credential,
+) -> String {
+    let secret = state
+        .config
+        .cluster
+        .as_ref()
+        .map_or(&[][..], |cluster| cluster.secret.as_bytes());
+    let ticket = Ticket {
+        user_id: user_id.to_string(),
+        doc_id: doc_id.to_string(),
+        expires_ms: crate::store::now_ms() + TICKET_TTL_MS,
+        credential: match credential {
+            Credential::Session(hash) => TicketCredential::Session(hash.to_string()),
+            Credential::ApiToken(hash) => TicketCredential::ApiToken(hash.to_string()),
+        },
+    }
+    .sign(secret);
+    let origin = owner_url
+        .replacen("https://", "wss://", 1)
+        .replacen("http://", "ws://", 1);
+    format!("{origin}/api/docs/{doc_id}/ws?ticket={ticket}")
+}
+
+/// The caller a ticket stands for, if it is valid here and its credential still holds (`None`: expired, forged,
+/// from another cluster, or signed out since; the client should start over where it came from).
+async fn ticket_caller(
+    state: &AppState,
+    ticket: &str,
+    doc_id: &str,
+) -> Result<Option<Authed>, ApiError> {
+    let Some(cluster) = &state.config.cluster else {
+        return Ok(None);
+    };
+    let now = crate::store::now_ms();
+    let Ok(ticket) = Ticket::verify(ticket, cluster.secret.as_bytes(), doc_id, now) else {
+        return Ok(None);
+    };
+    let authed = match ticket.credential {
+        TicketCredential::Session(hash) => {
+            state
+                .store
+                .session_user(&hash)
+                .await?
+                .map(|(user, _)| Authed {
+                    user,
+                    session_hash: Some(hash),
+                    api_token_hash: None,
+                })
+        }
+        TicketCredential::ApiToken(hash) => {
+            state.store.api_token_user(&hash).await?.map(|user| Authed {
+                user,
+                session_hash: None,
+                api_token_hash: Some(hash),
+            })
+        }
+    };
+    Ok(authed.filter(|authed| authed.user.id == ticket.user_id))
+}
+
+/// `redirect`, then the close that makes the client follow it.
+async fn redirect(socket: WebSocket, url: String) {
+    let (mut sink, _) = socket.split();
+    leave_for(&mut sink, Placement::Redirect(url)).await;
+}
+
+/// Ends a session: to the owner when the document lives elsewhere, else back to the start (the client resumes).
+async fn leave_for(sink: &mut Sink, placement: Placement) {
+    let reason = match placement {
+        Placement::Redirect(url) => {
+            let _ = sink
+                .send(Message::Text(protocol::redirect_frame(&url).into()))
+                .await;
+            "moved"
+        }
+        Placement::Here => "reconnect",
+        Placement::Nowhere => "document unavailable, try again",
+    };
+    let _ = sink.send(close(CLOSE_RECONNECT, reason)).await;
+}
+
+async fn rejoining(mut socket: WebSocket) {
+    let _ = socket
+        .send(close(
+            CLOSE_RECONNECT,
+            "this server is rejoining its cluster; try again",
+        ))
+        .await;
+}
+
+async fn stale_ticket(mut socket: WebSocket) {
+    let _ = socket
+        .send(close(
+            CLOSE_RECONNECT,
+            "the redirect ticket has expired; start over",
+        ))
+        .await;
 }
 
 /// Over `limits.max_connections_per_user`: said on the socket, where a browser can read it, then closed with the
@@ -102,6 +269,7 @@ type Sink = SplitSink<WebSocket, Message>;
 /// Who the connection belongs to, for the checks made while it is open.
 #[derive(Clone, Copy)]
 struct SignedIn<'a> {
+    user_id: &'a str,
     credential: &'a Credential,
     slot: &'a ConnectionSlot,
 }
@@ -132,11 +300,13 @@ async fn connection(
         return;
     };
     let joined = Box::pin(join(&mut sink, &mut stream, state, doc_id, &authed, role)).await;
+    let user_id: Box<str> = authed.user.id.as_str().into();
     drop(authed);
     let Some((mut conn, mut queue)) = joined else {
         return;
     };
     let signed_in = SignedIn {
+        user_id: &user_id,
         credential: &credential,
         slot: &slot,
     };
@@ -224,9 +394,14 @@ async fn join(
         return None;
     }
     let JoinResult::Joined(catch_up) = joined else {
-        let _ = sink
-            .send(close(CLOSE_RECONNECT, "document unavailable, try again"))
-            .await;
+        // NotOwner: the cluster changed since the upgrade (or this node's view is behind another's claim).
+        let placement = match authed.credential() {
+            Some(credential) if joined == JoinResult::NotOwner => {
+                route_for(&state, &doc_id, &authed.user.id, &credential)
+            }
+            _ => Placement::Nowhere,
+        };
+        leave_for(sink, placement).await;
         return None;
     };
     // Written before the queue is read, so it comes first; what the hub queues meanwhile waits its turn.
@@ -308,8 +483,10 @@ impl Conn {
                 }
                 frame = queue.recv() => {
                     let Some(frame) = frame else {
-                        // The hub dropped us: too slow to keep up, access removed, or the document moved.
-                        let _ = sink.send(close(CLOSE_RECONNECT, "reconnect")).await;
+                        // The hub dropped us: too slow to keep up, access removed, or the document moved to
+                        // another node, where the client is sent straight away.
+                        let placement = route_for(&self.state, &self.doc_id, signed_in.user_id, signed_in.credential);
+                        Box::pin(leave_for(sink, placement)).await;
                         return;
                     };
                     if write_frames(sink, frame, queue).await.is_err() {

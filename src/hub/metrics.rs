@@ -1,4 +1,5 @@
-//! The hub's Prometheus metrics: open documents, sessions, commits, commit latency, queue drops, errors by code.
+//! The hub's Prometheus metrics: open documents, sessions, commits, commit latency, queue drops, errors by code,
+//! and in a cluster hand-offs and fenced commits.
 
 use prometheus_client::{
     encoding::EncodeLabelSet,
@@ -23,6 +24,12 @@ pub struct HubMetrics {
     pub ops_pruned: Counter,
     pub compaction_seconds: Histogram,
     pub errors: Family<CodeLabel, Counter>,
+    /// Cluster: hubs stopped because their document moved to another node.
+    pub hand_offs: Counter,
+    /// Cluster: group commits refused because another node had claimed the document since.
+    pub fenced_commits: Counter,
+    /// Cluster: hubs that could not start because another node holds a newer claim.
+    pub claims_refused: Counter,
 }
 
 impl HubMetrics {
@@ -43,6 +50,9 @@ impl HubMetrics {
                 prometheus_client::metrics::histogram::exponential_buckets(0.001, 2.0, 14),
             ),
             errors: Family::default(),
+            hand_offs: Counter::default(),
+            fenced_commits: Counter::default(),
+            claims_refused: Counter::default(),
         };
         registry.register(
             "quire_open_documents",
@@ -93,6 +103,21 @@ impl HubMetrics {
             "quire_ws_errors",
             "WebSocket errors sent, by code",
             metrics.errors.clone(),
+        );
+        registry.register(
+            "quire_cluster_hand_offs",
+            "Open documents handed off to another node",
+            metrics.hand_offs.clone(),
+        );
+        registry.register(
+            "quire_cluster_fenced_commits",
+            "Commits refused because another node owns the document now",
+            metrics.fenced_commits.clone(),
+        );
+        registry.register(
+            "quire_cluster_claims_refused",
+            "Documents not opened because another node holds a newer claim",
+            metrics.claims_refused.clone(),
         );
         metrics
     }

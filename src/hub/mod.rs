@@ -28,7 +28,7 @@ use crate::{
     config::Limits,
     ot::Delta,
     protocol::{Selection, UserInfo},
-    store::{GroupCommitter, Role, Store},
+    store::{Fence, GroupCommitter, Role, Store},
 };
 
 /// One serialized text frame (valid UTF-8 JSON), shared by every receiver without copying.
@@ -72,6 +72,9 @@ pub enum HubMsg {
     },
     /// The document was trashed or deleted: close every session and stop.
     Evict,
+    /// This node no longer owns the document (the cluster changed): commit what is pending, then close every
+    /// session, whose connections send their clients to the new owner.
+    HandOff,
     /// A background compaction finished (`Some(rev)`: the version at `rev` is now current).
     Compacted {
         rev: Option<u64>,
@@ -117,6 +120,21 @@ pub enum JoinResult {
     ClientTaken,
     /// The document could not be loaded.
     Failed,
+    /// This node does not own the document (cluster): ask the cluster where it lives now.
+    NotOwner,
+}
+
+/// In a cluster, answers whether this node owns a document and with which fence it claims it (`None`: another
+/// node owns it, or this node is not a live member). A single node has none and never claims.
+#[derive(Clone)]
+pub struct Ownership(pub Arc<OwnerOf>);
+
+pub type OwnerOf = dyn Fn(&str) -> Option<Fence> + Send + Sync;
+
+impl std::fmt::Debug for Ownership {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ownership")
+    }
 }
 
 /// Settings every hub shares.
@@ -149,12 +167,20 @@ struct HubsInner {
     committer: GroupCommitter,
     config: HubConfig,
     metrics: HubMetrics,
+    ownership: Option<Ownership>,
 }
 
 const MAILBOX: usize = 4096;
 
 impl Hubs {
-    pub fn new(store: Store, config: HubConfig, metrics: HubMetrics) -> Hubs {
+    /// `ownership`: `Some` on a cluster node, where a hub starts only for a document this node owns, claims it,
+    /// and commits only while that claim stands.
+    pub fn new(
+        store: Store,
+        config: HubConfig,
+        metrics: HubMetrics,
+        ownership: Option<Ownership>,
+    ) -> Hubs {
         Hubs {
             inner: Arc::new(HubsInner {
                 running: Mutex::new(HashMap::new()),
@@ -162,8 +188,27 @@ impl Hubs {
                 store,
                 config,
                 metrics,
+                ownership,
             }),
         }
+    }
+
+    /// Tells every open hub whose document `owned` no longer claims to hand it off. Returns how many.
+    pub fn hand_off_unowned(&self, owned: impl Fn(&str) -> bool) -> usize {
+        let leaving: Vec<mpsc::Sender<HubMsg>> = self
+            .lock()
+            .iter()
+            .filter(|(doc_id, _)| !owned(doc_id))
+            .map(|(_, mailbox)| mailbox.clone())
+            .collect();
+        for mailbox in &leaving {
+            // A full mailbox is a busy hub: it hands off when it reads this, soon; a closed one is gone already.
+            let mailbox = mailbox.clone();
+            tokio::spawn(async move {
+                let _ = mailbox.send(HubMsg::HandOff).await;
+            });
+        }
+        leaving.len()
     }
 
     pub fn config(&self) -> &HubConfig {

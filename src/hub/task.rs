@@ -16,7 +16,7 @@ use super::{
 use crate::{
     ot::Delta,
     protocol::{self, ErrorCode, Selection, UserInfo, WireLimits},
-    store::{NewOp, NewVersion, Role, StoreError},
+    store::{Fence, NewOp, NewVersion, Role, StoreError},
 };
 
 struct Session {
@@ -59,6 +59,8 @@ struct Hub {
     me: mpsc::WeakSender<HubMsg>,
     /// The serialized document at a revision, shared by everyone who joins at it.
     snapshot_cache: Option<(u64, Arc<str>)>,
+    /// On a cluster node, this hub's claim on the document; every commit is conditional on it.
+    fence: Option<Fence>,
 }
 
 pub(super) async fn run(
@@ -68,6 +70,14 @@ pub(super) async fn run(
     me: mpsc::WeakSender<HubMsg>,
 ) {
     let config = hubs.config().clone();
+    // Boxed, like loading below: it runs once.
+    let fence = match Box::pin(claim(&hubs, &doc_id)).await {
+        Ok(fence) => fence,
+        Err(answer) => {
+            close_mailbox(&hubs, &doc_id, &me, &mut mailbox, answer);
+            return;
+        }
+    };
     let window = WindowLimit {
         ops: usize::try_from(config.limits.max_catchup_ops).unwrap_or(usize::MAX),
         bytes: config.limits.max_catchup_bytes,
@@ -107,6 +117,7 @@ pub(super) async fn run(
         compacting: false,
         me: me.clone(),
         snapshot_cache: None,
+        fence,
     };
     loop {
         let first = if hub.sessions.is_empty() {
@@ -145,6 +156,30 @@ pub(super) async fn run(
             hub.sessions.clear();
             close_mailbox(&hub.hubs, &hub.doc_id, &me, &mut mailbox, JoinResult::Retry);
             return;
+        }
+    }
+}
+
+/// On a cluster node, takes ownership of the document before anything of it is read, so that what is loaded
+/// next includes every commit of the previous owner, which can commit nothing after the claim.
+async fn claim(hubs: &Hubs, doc_id: &str) -> Result<Option<Fence>, JoinResult> {
+    let Some(ownership) = &hubs.inner.ownership else {
+        return Ok(None);
+    };
+    let Some(fence) = (ownership.0)(doc_id) else {
+        return Err(JoinResult::NotOwner);
+    };
+    match hubs.inner.store.claim_document(doc_id, &fence).await {
+        Ok(true) => Ok(Some(fence)),
+        Ok(false) => {
+            // Another node claimed it from a newer membership than ours: our view is behind, and will catch up.
+            tracing::warn!(%doc_id, node = %fence.node, view = fence.view, "claim refused: a newer owner exists");
+            hubs.inner.metrics.claims_refused.inc();
+            Err(JoinResult::NotOwner)
+        }
+        Err(err) => {
+            tracing::error!(%doc_id, %err, "cannot claim document");
+            Err(JoinResult::Failed)
         }
     }
 }
@@ -202,6 +237,14 @@ impl Hub {
             HubMsg::SetRole { user_id, role } => self.set_role(&user_id, role),
             HubMsg::Evict => {
                 self.flush().await;
+                self.stopped = true;
+            }
+            HubMsg::HandOff => {
+                self.flush().await;
+                if !self.stopped {
+                    self.hubs.inner.metrics.hand_offs.inc();
+                    tracing::info!(doc_id = %self.doc_id, sessions = self.sessions.len(), "handing off");
+                }
                 self.stopped = true;
             }
             HubMsg::Compacted { rev } => {
@@ -524,7 +567,12 @@ impl Hub {
             let ops = std::mem::take(&mut self.pending);
             let n_ops = ops.len();
             let started = Instant::now();
-            let res = self.hubs.inner.committer.append(&self.doc_id, ops).await;
+            let res = self
+                .hubs
+                .inner
+                .committer
+                .append_fenced(&self.doc_id, ops, self.fence.clone())
+                .await;
             let metrics = &self.hubs.inner.metrics;
             metrics
                 .commit_seconds
@@ -547,6 +595,11 @@ impl Hub {
         match &err {
             StoreError::Conflict(_) => {
                 tracing::error!(doc_id = %self.doc_id, %err, "another writer owns this document")
+            }
+            StoreError::Fenced(_) => {
+                // A paused or cut-off node finding out: nothing it holds was acked, and its clients move on.
+                self.hubs.inner.metrics.fenced_commits.inc();
+                tracing::warn!(doc_id = %self.doc_id, %err, "commit refused: this node no longer owns the document")
             }
             _ => tracing::error!(doc_id = %self.doc_id, %err, "cannot write ops"),
         }

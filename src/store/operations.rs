@@ -2,8 +2,7 @@
 
 use sqlx::{Any, AnyConnection, Connection, Row, pool::PoolConnection};
 
-use super::{
-    Fence,Store, StoreError, StoreResult, now_ms};
+use super::{Fence, Store, StoreError, StoreResult, now_ms};
 
 /// One committed op to append. `rev` is its base revision; committing makes head `rev + 1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -368,7 +367,9 @@ async fn refusal(
             .fetch_optional(&mut **tx)
             .await;
     match owner {
-        Ok(Some((node, view))) if node.as_deref() != Some(&fence.node) || view != Some(fence.view) => {
+        Ok(Some((node, view)))
+            if node.as_deref() != Some(&fence.node) || view != Some(fence.view) =>
+        {
             StoreError::Fenced(format!(
                 "document {doc_id} is now owned by {} (claimed at membership version {})",
                 node.unwrap_or_default(),

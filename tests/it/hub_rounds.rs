@@ -37,7 +37,7 @@ async fn hub_whose_next_commit_fails() -> Round {
         history: config.history.clone(),
     };
     let metrics = HubMetrics::register(&mut prometheus_client::registry::Registry::default());
-    let hubs = Hubs::new(store.clone(), hub_config, metrics);
+    let hubs = Hubs::new(store.clone(), hub_config, metrics, None);
     let (out, queue) = mpsc::channel(64);
     let joined = hubs
         .join("d1", |reply| Join {

@@ -30,4 +30,6 @@ mod bench_smoke; // issue 8: the quire-bench load generator, a few seconds again
 mod limits; // issue 17: quotas per user and per document (documents, named versions, versions per minute)
 mod edge; // issue 17: header-read timeout, Origin against server.public_url
 mod unprivileged; // issue 17: random messages from viewers, commenters and link visitors change nothing and disturb nobody
+mod cluster_client; // issue 12: Typist, a client that enters a cluster through any node and follows redirects
+mod cluster; // issue 12: redirect to the owner, hand-off when a node joins, fencing of a paused owner
 mod guests; // hardening, defect 5: guests are limited, have no password, and get only what their link gives

@@ -917,3 +917,64 @@ async fn group_commit_isolates_a_conflicting_document(store: Store) {
     assert_eq!(store.document("d1").await.unwrap().unwrap().head_rev, 2);
     assert_eq!(store.document("d2").await.unwrap().unwrap().head_rev, 1);
 }
+
+/// Issue 12: the cluster's fence. A claim from an older membership version is refused; a commit under a claim
+/// that another node has since superseded is refused as `Fenced` (not a revision conflict: the new owner has not
+/// written yet), writes nothing, and leaves the group's other documents alone. On PostgreSQL, the cluster's
+/// database.
+#[tokio::test]
+#[cfg_attr(
+    quire_no_postgres,
+    ignore = "PostgreSQL is not installed; ./scripts/test installs it"
+)]
+async fn a_superseded_claim_commits_nothing() {
+    use quire::store::Fence;
+    let fence = |node: &str, view: i64| Fence {
+        node: node.to_string(),
+        view,
+        epoch: view * 10,
+    };
+    with_postgres(|store: Store| async move {
+        ann_with_docs(&store, &["d1", "d2"]).await;
+        let committer = GroupCommitter::start(store.clone());
+        assert!(store.claim_document("d1", &fence("a", 5)).await.unwrap());
+        assert!(store.claim_document("d2", &fence("a", 5)).await.unwrap());
+        committer
+            .append_fenced("d1", vec![op(0, "c1", 1)], Some(fence("a", 5)))
+            .await
+            .expect("the owner commits");
+        // b takes over d1 from a newer membership; a (paused, say) still believes it owns it.
+        assert!(store.claim_document("d1", &fence("b", 6)).await.unwrap());
+        assert!(
+            !store.claim_document("d1", &fence("a", 5)).await.unwrap(),
+            "a claim from an older membership version is refused"
+        );
+        assert!(
+            !store.claim_document("d1", &fence("c", 6)).await.unwrap(),
+            "two nodes cannot own one document in the same membership version"
+        );
+        let (stale, other) = tokio::join!(
+            committer.append_fenced("d1", vec![op(1, "c1", 2)], Some(fence("a", 5))),
+            committer.append_fenced("d2", vec![op(0, "c1", 1)], Some(fence("a", 5))),
+        );
+        assert!(matches!(stale, Err(StoreError::Fenced(_))), "{stale:?}");
+        assert!(other.is_ok(), "a's other document is still a's: {other:?}");
+        assert_eq!(store.document("d1").await.unwrap().unwrap().head_rev, 1);
+        assert_eq!(store.ops_since("d1", 0).await.unwrap().len(), 1);
+        // The new owner goes on from the head the old one left.
+        committer
+            .append_fenced("d1", vec![op(1, "c2", 1)], Some(fence("b", 6)))
+            .await
+            .expect("the new owner commits");
+        let owner = store.document_owner("d1").await.unwrap().unwrap();
+        assert_eq!((owner.node.as_str(), owner.view, owner.epoch), ("b", 6, 60));
+        // Back to a from a newer membership still (b left): allowed.
+        assert!(store.claim_document("d1", &fence("a", 7)).await.unwrap());
+        // A single node never claims, and its unfenced commits are not checked.
+        committer
+            .append("d1", vec![op(2, "c3", 1)])
+            .await
+            .expect("unfenced commit");
+    })
+    .await;
+}

@@ -1,15 +1,18 @@
-//! The test harness: the real server in-process on a loopback port, signed-up users, a throwaway PostgreSQL,
-//! and the real `quire` binary as a child process. Every integration test module builds on these.
+//! The test harness: the real server in-process on a loopback port, signed-up users, a throwaway PostgreSQL
+//! and ZooKeeper, the real `quire` binary as a child process, and clusters of them. Every integration test module builds on these.
 
 // Not every test module uses every helper.
 #![allow(dead_code, unused_imports)]
 
+mod cluster;
 mod http;
 mod pg;
 mod process;
 mod server;
 mod user;
+mod zk;
 
+pub use cluster::{Node, TestCluster};
 pub use http::{
     cookie_value, expect_json_error, form_body, form_csrf, get_text, post_form, post_login,
     set_cookies,
@@ -18,3 +21,4 @@ pub use pg::{TestPg, require_services};
 pub use process::{SpawnedQuire, output_within, quire_bin, quire_command, run_quire};
 pub use server::{Backend, TestServer};
 pub use user::{TestUser, client};
+pub use zk::{TestZk, zookeeper_installed};

@@ -90,6 +90,19 @@ pub struct SpawnedQuire {
 impl SpawnedQuire {
     /// Starts `quire ARGS` in `cwd` and waits (up to 60 s) for the ready line on standard output.
     pub async fn start(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> SpawnedQuire {
+        SpawnedQuire::try_start(cwd, args, env)
+            .await
+            .unwrap_or_else(|stderr| {
+                panic!("quire {args:?} printed no ready line within 60 s; stderr:\n{stderr}")
+            })
+    }
+
+    /// `start`, or the process's standard error when it printed no ready line (e.g. its port was taken).
+    pub async fn try_start(
+        cwd: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<SpawnedQuire, String> {
         let mut child = quire_command(cwd)
             .args(args)
             .envs(env.iter().copied())
@@ -103,12 +116,13 @@ impl SpawnedQuire {
         let url = tokio::time::timeout(Duration::from_secs(60), read_ready_line(&mut stdout)).await;
         let Ok(Some(url)) = url else {
             let _ = child.kill().await;
-            let stderr = stderr.lock().map(|text| text.clone()).unwrap_or_default();
-            panic!("quire {args:?} printed no ready line within 60 s; stderr:\n{stderr}");
+            // Let the reader take what the process wrote before it died.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            return Err(stderr.lock().map(|text| text.clone()).unwrap_or_default());
         };
         // Keep draining standard output so the child never blocks on a full pipe.
         collect(stdout.into_inner());
-        SpawnedQuire { url, child, stderr }
+        Ok(SpawnedQuire { url, child, stderr })
     }
 
     /// What the process wrote to standard error so far.

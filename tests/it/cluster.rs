@@ -1,0 +1,395 @@
+//! Issue 12: the cluster with a real ZooKeeper, a real PostgreSQL and real `quire` processes on loopback.
+//! Redirects to the owner, hand-off when a node joins, and fencing of a paused owner; the fence itself is
+//! proven at the store in `store.rs`.
+
+use std::{path::PathBuf, time::Duration};
+
+use quire::cluster::Ring;
+use tokio::sync::watch;
+
+use crate::{
+    cluster_client::{Typist, check_markers, content_text, create_doc},
+    hub_client::TestSocket,
+    hub_convergence::api_setup,
+    support::TestCluster,
+};
+
+const SESSION: Duration = Duration::from_secs(2);
+
+/// Runs typists until `stop` is sent, and returns them finished.
+fn spawn_typists(
+    typists: Vec<Typist>,
+    pace: Duration,
+    stop: &watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<Typist>> {
+    typists
+        .into_iter()
+        .enumerate()
+        .map(|(i, typist)| {
+            let stop = stop.clone();
+            tokio::spawn(typist.run(pace, 1000 + i as u64, stop, Duration::from_secs(120)))
+        })
+        .collect()
+}
+
+async fn finish(tasks: Vec<tokio::task::JoinHandle<Typist>>) -> Vec<Typist> {
+    let mut typists = Vec::new();
+    for task in tasks {
+        typists.push(task.await.expect("typist task"));
+    }
+    typists
+}
+
+fn ring_of(ids: &[&str]) -> Ring {
+    Ring::new(ids.iter().copied(), 128)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    quire_no_postgres,
+    ignore = "PostgreSQL is not installed; ./scripts/test installs it"
+)]
+async fn a_client_entering_through_any_node_is_sent_to_the_owner_and_converges() {
+    let Some(cluster) = TestCluster::start(&["n1", "n2", "n3"], SESSION).await else {
+        return;
+    };
+    let (token, doc) = api_setup(&cluster.node("n1").url).await;
+    let owner = cluster.owner_of(&doc).await;
+    assert_eq!(owner, ring_of(&["n1", "n2", "n3"]).owner(&doc).unwrap());
+    // A raw client through a node that does not own the document gets `redirect` to the owner, with a ticket.
+    let other = cluster.nodes.iter().find(|node| node.id != owner).unwrap();
+    let mut socket = TestSocket::connect(other.addr(), &doc, &token).await;
+    socket
+        .send(serde_json::json!({"t": "hello", "proto": 1, "client": crate::hub_client::client_id("raw"), "rev": null}))
+        .await;
+    let redirect = socket.recv().await;
+    assert_eq!(redirect["t"], "redirect", "{redirect}");
+    let url = redirect["url"].as_str().unwrap();
+    let owner_addr = cluster.node(&owner).addr().to_string();
+    assert!(
+        url.starts_with(&format!("ws://{owner_addr}/api/docs/{doc}/ws?ticket=")),
+        "{url}"
+    );
+    assert!(socket.closed_within(Duration::from_secs(5)).await);
+    // The ticket alone (no cookie, no token) opens the document on the owner...
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("ticket");
+    futures::SinkExt::send(&mut ws, tokio_tungstenite::tungstenite::Message::Text(
+        serde_json::json!({"t": "hello", "proto": 1, "client": crate::hub_client::client_id("tkt"), "rev": null}).to_string().into(),
+    ))
+    .await
+    .unwrap();
+    let mut ticketed = TestSocket { ws };
+    assert_eq!(ticketed.recv().await["t"], "welcome");
+    // ...and only that document: the same ticket for another one is refused.
+    let other_doc = create_doc(&cluster.node("n1").url, &token, "other").await;
+    let forged = url.replace(&format!("/docs/{doc}/"), &format!("/docs/{other_doc}/"));
+    if let Ok((ws, _)) = tokio_tungstenite::connect_async(forged).await {
+        let mut refused = TestSocket { ws };
+        refused
+            .send(serde_json::json!({"t": "hello", "proto": 1, "client": crate::hub_client::client_id("bad"), "rev": null}))
+            .await;
+        let answer = refused.recv_within(Duration::from_secs(5)).await;
+        assert!(
+            answer.as_ref().is_none_or(|frame| frame["t"] != "welcome"),
+            "a ticket opened another document: {answer:?}"
+        );
+    }
+
+    // Typists entering through each of the three nodes type together, while the browser's own client under node
+    // types into a document of its own (its random edits would cut the typists' markers) through a node that
+    // does not own it; all converge and nothing typed is lost.
+    let js_doc = create_doc(&cluster.node("n1").url, &token, "js").await;
+    let js_owner = ring_of(&["n1", "n2", "n3"])
+        .owner(&js_doc)
+        .unwrap()
+        .to_string();
+    let js_entry = cluster
+        .nodes
+        .iter()
+        .find(|node| node.id != js_owner)
+        .unwrap();
+    let origins: Vec<String> = cluster.nodes.iter().map(|n| n.addr().to_string()).collect();
+    let (stop_tx, stop) = watch::channel(false);
+    let typists: Vec<Typist> = (0..3)
+        .map(|i| {
+            let mut order = origins.clone();
+            order.rotate_left(i);
+            Typist::new(&format!("t{i}"), order, &doc, &token)
+        })
+        .collect();
+    let tasks = spawn_typists(typists, Duration::from_millis(40), &stop);
+    let js = run_js_client(&js_entry.url, &token, &js_doc);
+    let js_output = tokio::time::timeout(Duration::from_secs(180), js)
+        .await
+        .expect("the JS clients finished within 180 s")
+        .expect("run node");
+    stop_tx.send(true).unwrap();
+    let typists = finish(tasks).await;
+    let stdout = String::from_utf8_lossy(&js_output.stdout);
+    assert!(
+        js_output.status.success(),
+        "the JS clients through {} did not converge:\n{stdout}\n{}",
+        js_entry.id,
+        String::from_utf8_lossy(&js_output.stderr)
+    );
+    let (text, _) = content_text(&cluster.node(&owner).url, &doc, &token).await;
+    let problems = check_markers(&text, &typists);
+    assert!(problems.is_empty(), "{problems:#?}");
+    let redirected: u32 = typists.iter().map(|t| t.redirects).sum();
+    assert!(
+        redirected >= 2,
+        "two typists entered through non-owners: {redirected} redirects"
+    );
+    assert!(
+        js_entry.metric("quire_cluster_redirects").await >= 3.0,
+        "the JS clients went through {} and must have been redirected",
+        js_entry.id
+    );
+    // Every node reads the same committed content.
+    for node in &cluster.nodes {
+        assert_eq!(content_text(&node.url, &doc, &token).await.0, text);
+    }
+}
+
+/// `web/test/server-convergence.mjs` (the browser's DocSync under node) against one node.
+fn run_js_client(
+    base: &str,
+    token: &str,
+    doc: &str,
+) -> impl std::future::Future<Output = std::io::Result<std::process::Output>> {
+    let web = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("web");
+    tokio::process::Command::new("node")
+        .arg("test/server-convergence.mjs")
+        .current_dir(web)
+        .env("QUIRE_URL", base)
+        .env("QUIRE_TOKEN", token)
+        .env("QUIRE_DOC", doc)
+        .env("QUIRE_CLIENTS", "2")
+        .env("QUIRE_STEPS", "150")
+        .kill_on_drop(true)
+        .output()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    quire_no_postgres,
+    ignore = "PostgreSQL is not installed; ./scripts/test installs it"
+)]
+async fn documents_move_to_a_node_that_joins_while_people_type_and_nothing_is_lost() {
+    let Some(mut cluster) = TestCluster::start(&["n1", "n2"], SESSION).await else {
+        return;
+    };
+    let base = cluster.node("n1").url.clone();
+    let (token, first) = api_setup(&base).await;
+    // Documents until two will move to n3 when it joins and two will stay.
+    let (before, after) = (ring_of(&["n1", "n2"]), ring_of(&["n1", "n2", "n3"]));
+    let (mut moving, mut staying) = (Vec::new(), Vec::new());
+    let mut candidate = first;
+    while moving.len() < 3 || staying.len() < 2 {
+        if after.owner(&candidate) == Some("n3") {
+            moving.push(candidate);
+        } else {
+            assert_eq!(
+                before.owner(&candidate),
+                after.owner(&candidate),
+                "only ids of n3 move"
+            );
+            staying.push(candidate);
+        }
+        candidate = create_doc(&base, &token, "doc").await;
+    }
+    let docs: Vec<String> = moving
+        .iter()
+        .take(3)
+        .chain(staying.iter().take(2))
+        .cloned()
+        .collect();
+    let origins: Vec<String> = cluster.nodes.iter().map(|n| n.addr().to_string()).collect();
+    let (stop_tx, stop) = watch::channel(false);
+    let typists: Vec<Typist> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, doc)| Typist::new(&format!("t{i}"), origins.clone(), doc, &token))
+        .collect();
+    let tasks = spawn_typists(typists, Duration::from_millis(30), &stop);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    cluster.add_node("n3").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop_tx.send(true).unwrap();
+    let typists = finish(tasks).await;
+    for (doc, typist) in docs.iter().zip(&typists) {
+        assert_eq!(cluster.owner_of(doc).await, after.owner(doc).unwrap());
+        let (text, _) = content_text(&base, doc, &token).await;
+        let problems = check_markers(&text, std::slice::from_ref(typist));
+        assert!(problems.is_empty(), "{doc}: {problems:#?}");
+        assert!(
+            typist.typed.len() > 20,
+            "{} typed only {}",
+            typist.tag,
+            typist.typed.len()
+        );
+    }
+    // The three moving documents were handed off and their typists followed to n3.
+    let handed: f64 = cluster.node("n1").metric("quire_cluster_hand_offs").await
+        + cluster.node("n2").metric("quire_cluster_hand_offs").await;
+    assert!(handed >= 3.0, "{handed} hand-offs");
+    for typist in &typists[..3] {
+        assert!(
+            typist.redirects >= 1,
+            "{} never followed its document",
+            typist.tag
+        );
+    }
+    assert!(cluster.node("n3").metric("quire_ops_committed").await > 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    quire_no_postgres,
+    ignore = "PostgreSQL is not installed; ./scripts/test installs it"
+)]
+async fn a_paused_owner_cannot_write_after_another_node_took_over() {
+    let Some(mut cluster) = TestCluster::start(&["n1", "n2", "n3"], SESSION).await else {
+        return;
+    };
+    let (token, doc) = api_setup(&cluster.node("n1").url).await;
+    let owner = cluster.owner_of(&doc).await;
+    let origins: Vec<String> = cluster.nodes.iter().map(|n| n.addr().to_string()).collect();
+    let (stop_tx, stop) = watch::channel(false);
+    let typists: Vec<Typist> = (0..3)
+        .map(|i| {
+            let mut order = origins.clone();
+            order.rotate_left(i);
+            Typist::new(&format!("t{i}"), order, &doc, &token)
+        })
+        .collect();
+    let tasks = spawn_typists(typists, Duration::from_millis(40), &stop);
+    // A raw session on the owner, at head, with an op it will send while the owner is frozen.
+    let owner_addr = cluster.node(&owner).addr().to_string();
+    let mut raw = TestSocket::connect(&owner_addr, &doc, &token).await;
+    let raw_client = crate::hub_client::client_id("raw");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let welcome = raw.hello(&raw_client, None).await;
+    let rev = welcome["snapshot"]["rev"].as_u64().unwrap();
+
+    cluster.node_mut(&owner).pause();
+    raw.send(serde_json::json!({"t": "op", "rev": rev, "seq": 1, "op": [{"insert": "(frozen)"}]}))
+        .await;
+    // Past the session timeout, the others see it gone and the document's new owner accepts edits.
+    cluster.wait_until_all_see_members().await;
+    let survivors: Vec<&str> = cluster
+        .nodes
+        .iter()
+        .filter(|n| !n.paused)
+        .map(|n| n.id.as_str())
+        .collect();
+    let new_owner = ring_of(&survivors).owner(&doc).unwrap().to_string();
+    let new_base = cluster.node(&new_owner).url.clone();
+    let (_, rev_at_takeover) = content_text(&new_base, &doc, &token).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while content_text(&new_base, &doc, &token).await.1 < rev_at_takeover + 10 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{new_owner} accepted no edits"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    cluster.node_mut(&owner).resume();
+    // The frozen op reaches the old owner's hub, whose claim is gone: never acknowledged there.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while let Some(frame) = raw
+        .recv_within(deadline - tokio::time::Instant::now())
+        .await
+    {
+        assert_ne!(
+            frame["t"], "ack",
+            "the paused owner acknowledged an op after losing the document: {frame}"
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop_tx.send(true).unwrap();
+    let typists = finish(tasks).await;
+    let (text, head) = content_text(&new_base, &doc, &token).await;
+    let problems = check_markers(&text, &typists);
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(
+        !text.contains("(frozen)"),
+        "an op the paused owner never acked is in the document"
+    );
+    // No fork: one op per revision, every revision from 0 to head present (the doctor checks the chain).
+    let doctor = cluster.doctor().await;
+    assert!(
+        doctor.status.success(),
+        "quire doctor: {}",
+        String::from_utf8_lossy(&doctor.stdout)
+    );
+    let refused = cluster
+        .node(&owner)
+        .metric("quire_cluster_fenced_commits")
+        .await;
+    let handed = cluster.node(&owner).metric("quire_cluster_hand_offs").await;
+    println!("head {head}; on the old owner: {refused} fenced commits, {handed} hand-offs");
+}
+
+/// The fence, end to end and deterministically: another claim is written over the owner's (as a node with a newer
+/// view would), and the owner's next commit is refused, acknowledged to nobody, and its hub cannot start again
+/// while the newer claim stands; once it is released, the client's op goes in, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    quire_no_postgres,
+    ignore = "PostgreSQL is not installed; ./scripts/test installs it"
+)]
+async fn a_node_whose_claim_was_taken_commits_nothing_until_it_is_its_own_again() {
+    let Some(cluster) = TestCluster::start(&["n1"], SESSION).await else {
+        return;
+    };
+    let node = cluster.node("n1");
+    let (token, doc) = api_setup(&node.url).await;
+    let (stop_tx, stop) = watch::channel(false);
+    let typist = Typist::new("t0", vec![node.addr().to_string()], &doc, &token);
+    let task =
+        tokio::spawn(typist.run(Duration::from_millis(50), 7, stop, Duration::from_secs(90)));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while content_text(&node.url, &doc, &token).await.1 < 10 {
+        assert!(tokio::time::Instant::now() < deadline, "no edits committed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pool = sqlx::PgPool::connect(&cluster.pg.url)
+        .await
+        .expect("PostgreSQL");
+    sqlx::query("UPDATE documents SET owner_node = 'ghost', owner_view = 1000000000 WHERE id = $1")
+        .bind(&doc)
+        .execute(&pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_, frozen_head) = content_text(&node.url, &doc, &token).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        content_text(&node.url, &doc, &token).await.1,
+        frozen_head,
+        "the node committed while another held the document"
+    );
+    assert!(node.metric("quire_cluster_fenced_commits").await >= 1.0);
+    assert!(node.metric("quire_cluster_claims_refused").await >= 1.0);
+    sqlx::query("UPDATE documents SET owner_node = NULL, owner_view = NULL WHERE id = $1")
+        .bind(&doc)
+        .execute(&pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop_tx.send(true).unwrap();
+    let typist = task.await.unwrap();
+    let (text, head) = content_text(&node.url, &doc, &token).await;
+    assert!(
+        head > frozen_head + 5,
+        "the document took edits again: {frozen_head} -> {head}"
+    );
+    let problems = check_markers(&text, std::slice::from_ref(&typist));
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(
+        typist.internal_errors >= 1,
+        "the refused commit was reported to its client"
+    );
+}

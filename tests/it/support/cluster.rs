@@ -1,0 +1,238 @@
+//! `TestCluster`: a real ZooKeeper, a real PostgreSQL and several real `quire` processes on loopback ports, each
+//! a cluster node with its own id and advertise URL. Nodes can be added, stopped, killed and paused.
+
+use std::{net::TcpListener, time::Duration};
+
+use tempfile::TempDir;
+
+use super::{SpawnedQuire, TestPg, TestZk};
+
+pub const SECRET: &str = "test-cluster-secret-0123456789abcdef";
+pub const METRICS_TOKEN: &str = "cluster-test-metrics";
+
+pub struct TestCluster {
+    pub zk: TestZk,
+    pub pg: TestPg,
+    pub nodes: Vec<Node>,
+    pub session_timeout: Duration,
+}
+
+pub struct Node {
+    pub id: String,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    pub process: SpawnedQuire,
+    pub paused: bool,
+    dir: TempDir,
+}
+
+impl Node {
+    /// `127.0.0.1:PORT`
+    pub fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+
+    fn pid(&self) -> String {
+        self.process
+            .child
+            .id()
+            .expect("the node is running")
+            .to_string()
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([signal, &self.pid()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} {}", self.id);
+    }
+
+    /// SIGSTOP: the process freezes with its sockets open, as a long GC pause or a stalled VM would.
+    pub fn pause(&mut self) {
+        self.signal("-STOP");
+        self.paused = true;
+    }
+
+    pub fn resume(&mut self) {
+        self.signal("-CONT");
+        self.paused = false;
+    }
+
+    /// A counter or gauge from this node's `/metrics` (0 when absent).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = super::client()
+            .get(format!("{}/metrics", self.url))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| line.split_once(' '))
+            .filter(|(key, _)| *key == name || key.starts_with(&format!("{name}_total")))
+            .filter_map(|(_, value)| value.trim().parse::<f64>().ok())
+            .sum()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if self.paused {
+            // A stopped process cannot act on SIGKILL until it runs again.
+            self.signal("-CONT");
+        }
+        let _ = self.process.child.start_kill();
+    }
+}
+
+impl TestCluster {
+    /// ZooKeeper, PostgreSQL and `ids.len()` nodes; `None` (skipped) when ZooKeeper or PostgreSQL is missing.
+    pub async fn start(ids: &[&str], session_timeout: Duration) -> Option<TestCluster> {
+        let zk = TestZk::start().await?;
+        let pg = TestPg::start().await?;
+        let mut cluster = TestCluster {
+            zk,
+            pg,
+            nodes: Vec::new(),
+            session_timeout,
+        };
+        for id in ids {
+            cluster.add_node(id).await;
+        }
+        Some(cluster)
+    }
+
+    /// Starts one more node and waits until every running node sees it (so routing agrees).
+    pub async fn add_node(&mut self, id: &str) -> &Node {
+        let dir = tempfile::Builder::new()
+            .prefix("quire-node-")
+            .tempdir()
+            .expect("temp dir");
+        let mut last = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let listen = format!("127.0.0.1:{port}");
+            let url = format!("http://{listen}");
+            let timeout = format!("{}s", self.session_timeout.as_secs().max(1));
+            let env = [
+                ("QUIRE_SERVER__LISTEN", listen.as_str()),
+                ("QUIRE_DATABASE__URL", self.pg.url.as_str()),
+                ("QUIRE_CLUSTER__ENABLED", "true"),
+                ("QUIRE_CLUSTER__ZOOKEEPER", self.zk.connect.as_str()),
+                ("QUIRE_CLUSTER__NODE_ID", id),
+                ("QUIRE_CLUSTER__SECRET", SECRET),
+                ("QUIRE_CLUSTER__SESSION_TIMEOUT", timeout.as_str()),
+                ("QUIRE_METRICS__TOKEN", METRICS_TOKEN),
+                ("QUIRE_LIMITS__AUTH_PER_MINUTE", "100000"),
+                ("QUIRE_LIMITS__API_PER_SECOND", "100000"),
+                ("QUIRE_LIMITS__IMPORTS_PER_MINUTE", "100000"),
+                ("QUIRE_LIMITS__OPS_PER_SECOND", "1000"),
+                ("QUIRE_LIMITS__OPS_BURST", "1000"),
+                ("QUIRE_HISTORY__IDLE_GRACE", "1s"),
+                ("QUIRE_LOG__LEVEL", "info"),
+            ];
+            match SpawnedQuire::try_start(dir.path(), &["serve"], &env).await {
+                Ok(process) => {
+                    self.nodes.push(Node {
+                        id: id.to_string(),
+                        url,
+                        process,
+                        paused: false,
+                        dir,
+                    });
+                    self.wait_until_all_see_members().await;
+                    return self.nodes.last().expect("just pushed");
+                }
+                Err(stderr) => last = stderr,
+            }
+        }
+        panic!("node {id} did not start:\n{last}");
+    }
+
+    pub fn node(&self, id: &str) -> &Node {
+        self.nodes
+            .iter()
+            .find(|node| node.id == id)
+            .unwrap_or_else(|| panic!("no node {id}"))
+    }
+
+    pub fn node_mut(&mut self, id: &str) -> &mut Node {
+        self.nodes
+            .iter_mut()
+            .find(|node| node.id == id)
+            .unwrap_or_else(|| panic!("no node {id}"))
+    }
+
+    /// Waits until every running (not paused) node's `/metrics` counts the running nodes as members.
+    pub async fn wait_until_all_see_members(&self) {
+        let expected = self.nodes.iter().filter(|node| !node.paused).count() as f64;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut agreed = true;
+            for node in self.nodes.iter().filter(|node| !node.paused) {
+                if node.metric("quire_cluster_members").await != expected
+                    || node.metric("quire_cluster_live").await != 1.0
+                {
+                    agreed = false;
+                }
+            }
+            if agreed {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the nodes did not agree on {expected} members within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The node a document lives on, as `quire cluster owner` reports it.
+    pub async fn owner_of(&self, doc: &str) -> String {
+        let node = self
+            .nodes
+            .iter()
+            .find(|node| !node.paused)
+            .expect("a running node");
+        let env = [
+            ("QUIRE_DATABASE__URL", self.pg.url.as_str()),
+            ("QUIRE_CLUSTER__ENABLED", "true"),
+            ("QUIRE_CLUSTER__ZOOKEEPER", self.zk.connect.as_str()),
+            ("QUIRE_CLUSTER__NODE_ID", "cli"),
+            ("QUIRE_CLUSTER__SECRET", SECRET),
+        ];
+        let output = super::run_quire(node.dir.path(), &["cluster", "owner", doc], &env, "").await;
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        assert!(
+            output.status.success(),
+            "quire cluster owner failed: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+            .lines()
+            .next()
+            .and_then(|line| line.split('\t').nth(1))
+            .unwrap_or_else(|| panic!("no owner in {stdout:?}"))
+            .to_string()
+    }
+}
+
+impl TestCluster {
+    /// `quire doctor` on the shared database: every document's log replays and has no gap up to its head.
+    pub async fn doctor(&self) -> std::process::Output {
+        let node = self.nodes.first().expect("a node");
+        let env = [("QUIRE_DATABASE__URL", self.pg.url.as_str())];
+        super::run_quire(node.dir.path(), &["doctor"], &env, "").await
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("free port")
+}

@@ -13,6 +13,11 @@ export const PING_MS = 20000;
 // No frame at all for this long (pongs included) means a dead link: TCP can
 // take minutes to notice a vanished peer on its own.
 export const DEAD_MS = 45000;
+// Redirects followed at once without a welcome in between. Past this, the
+// nodes of a cluster disagree about who owns the document (a membership
+// change in progress): go back home and wait out the backoff instead of
+// bouncing between them.
+export const MAX_REDIRECTS_IN_A_ROW = 3;
 
 const OPEN = 1;
 
@@ -46,6 +51,7 @@ export class Connection {
     this.lastFrameAt = 0;
     this.pingId = 0;
     this.nextUrl = null; // a redirect target, used for one attempt
+    this.redirectsInARow = 0;
   }
 
   start() {
@@ -128,7 +134,10 @@ export class Connection {
       } catch {
         return; // not ours to understand; the server never sends non-JSON
       }
-      if (msg.t === 'welcome') this.backoff.reset();
+      if (msg.t === 'welcome') {
+        this.backoff.reset();
+        this.redirectsInARow = 0;
+      }
       if (msg.t === 'pong') return;
       if (msg.t === 'redirect') {
         // The socket closes after it; the close handler connects there at once.
@@ -146,8 +155,14 @@ export class Connection {
       const info = { code: ev?.code, reason: ev?.reason, redirect: !!this.nextUrl };
       this.onClose(info);
       if (this.state === 'stopped') return; // onClose may stop us (fatal error)
-      if (this.nextUrl) this._connect();
-      else this._scheduleRetry(info);
+      if (this.nextUrl && this.redirectsInARow < MAX_REDIRECTS_IN_A_ROW) {
+        this.redirectsInARow += 1;
+        this._connect();
+      } else {
+        this.nextUrl = null;
+        this.redirectsInARow = 0;
+        this._scheduleRetry(info);
+      }
     };
     ws.onerror = () => {
       // Always followed by close; the retry is scheduled there.

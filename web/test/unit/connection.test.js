@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Connection, PING_MS, DEAD_MS } from '../../src/connection.js';
+import { Connection, PING_MS, DEAD_MS, MAX_REDIRECTS_IN_A_ROW } from '../../src/connection.js';
 
 function clock() {
   const c = { t: 0, timers: [] };
@@ -144,5 +144,35 @@ test('the ws package form: options with headers go to the constructor', () => {
   const { conn } = make(c, WS, { wsOptions: { headers: { Authorization: 'Bearer t' } } });
   conn.start();
   assert.deepEqual(args[0], ['ws://h/api/docs/d/ws', { headers: { Authorization: 'Bearer t' } }]);
+  conn.stop();
+});
+
+test('redirects are followed at once, but a loop of them goes home and backs off', () => {
+  const c = clock();
+  const { WS, made } = sockets();
+  const { conn } = make(c, WS);
+  conn.start();
+  // Two nodes that each believe the other owns the document.
+  for (let i = 0; i <= MAX_REDIRECTS_IN_A_ROW; i += 1) {
+    const ws = made[made.length - 1];
+    ws.open();
+    ws.receive({ t: 'redirect', url: `ws://node${i % 2}/api/docs/d/ws?ticket=t${i}` });
+    ws.close();
+  }
+  assert.equal(made.length, MAX_REDIRECTS_IN_A_ROW + 1, 'no connection after the last redirect yet');
+  assert.deepEqual(
+    made.slice(1).map((ws) => ws.url),
+    ['ws://node0/api/docs/d/ws?ticket=t0', 'ws://node1/api/docs/d/ws?ticket=t1', 'ws://node0/api/docs/d/ws?ticket=t2'],
+  );
+  c.advance(1000);
+  assert.equal(made.length, MAX_REDIRECTS_IN_A_ROW + 2);
+  assert.equal(made[made.length - 1].url, 'ws://h/api/docs/d/ws', 'after the backoff, home again for a fresh ticket');
+  // A welcome ends the run: the next redirect is followed at once.
+  const home = made[made.length - 1];
+  home.open();
+  home.receive({ t: 'welcome' });
+  home.receive({ t: 'redirect', url: 'ws://node2/api/docs/d/ws?ticket=x' });
+  home.close();
+  assert.equal(made[made.length - 1].url, 'ws://node2/api/docs/d/ws?ticket=x');
   conn.stop();
 });

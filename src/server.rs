@@ -67,14 +67,19 @@ pub async fn run(
     };
     let ownership = cluster.as_ref().map(|cluster| {
         let cluster = cluster.clone();
-        Ownership(Arc::new(move |doc_id: &str| match cluster.route(doc_id) {
-            Route::Here(fence) => Some(fence),
-            Route::There(_) | Route::Unavailable => None,
-        }))
+        let node_id = cluster.node_id().to_string();
+        Ownership {
+            node_id,
+            owner_of: Arc::new(move |doc_id: &str| match cluster.route(doc_id) {
+                Route::Here(fence) => Some(fence),
+                Route::There(_) | Route::Unavailable => None,
+            }),
+        }
     });
     let hubs = Hubs::new(store.clone(), hub_config, hub_metrics, ownership);
     if let Some(cluster) = &cluster {
         tokio::spawn(hand_off_on_change(cluster.clone(), hubs.clone()));
+        tokio::spawn(hubs.clone().serve_peers());
     }
     let writer = hubs.clone();
     let state = http::AppState::new(config.clone(), store.clone(), hubs, cluster, registry);

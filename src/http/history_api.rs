@@ -169,7 +169,7 @@ pub async fn restore_version(
     };
     state
         .hubs
-        .restore(doc_id, content, author)
+        .restore(doc_id, version_id, content, author)
         .await
         .map_err(ApiError::internal)
 }

@@ -4,6 +4,7 @@
 mod compact;
 mod load;
 mod metrics;
+mod peers;
 mod restore;
 mod state;
 mod task;
@@ -124,10 +125,13 @@ pub enum JoinResult {
     NotOwner,
 }
 
-/// In a cluster, answers whether this node owns a document and with which fence it claims it (`None`: another
+/// On a cluster node: its id, and whether it owns a document and with which fence it claims it (`None`: another
 /// node owns it, or this node is not a live member). A single node has none and never claims.
 #[derive(Clone)]
-pub struct Ownership(pub Arc<OwnerOf>);
+pub struct Ownership {
+    pub node_id: String,
+    pub owner_of: Arc<OwnerOf>,
+}
 
 pub type OwnerOf = dyn Fn(&str) -> Option<Fence> + Send + Sync;
 
@@ -168,6 +172,8 @@ struct HubsInner {
     config: HubConfig,
     metrics: HubMetrics,
     ownership: Option<Ownership>,
+    /// The other nodes, reached through the database (cluster only).
+    peers: Option<Arc<peers::Peers>>,
 }
 
 const MAILBOX: usize = 4096;
@@ -188,9 +194,20 @@ impl Hubs {
                 store,
                 config,
                 metrics,
+                peers: ownership
+                    .as_ref()
+                    .map(|ownership| Arc::new(peers::Peers::new(&ownership.node_id))),
                 ownership,
             }),
         }
+    }
+
+    /// Whether this node runs the document's hub: always on a single node.
+    pub fn owns(&self, doc_id: &str) -> bool {
+        self.inner
+            .ownership
+            .as_ref()
+            .is_none_or(|ownership| (ownership.owner_of)(doc_id).is_some())
     }
 
     /// Tells every open hub whose document `owned` no longer claims to hand it off. Returns how many.
@@ -292,8 +309,15 @@ impl Hubs {
         load_content(&self.inner.store, doc_id).await
     }
 
-    /// Tells an open hub that a member's role changed.
+    /// Tells the document's open hub, wherever it runs, that a member's role changed.
     pub async fn set_role(&self, doc_id: &str, user_id: &str, role: Option<Role>) {
+        match &self.inner.peers {
+            Some(peers) => self.broadcast_role(peers, doc_id, user_id, role).await,
+            None => self.local_set_role(doc_id, user_id, role).await,
+        }
+    }
+
+    async fn local_set_role(&self, doc_id: &str, user_id: &str, role: Option<Role>) {
         if let Some(mailbox) = self.running(doc_id) {
             let _ = mailbox
                 .send(HubMsg::SetRole {
@@ -304,15 +328,37 @@ impl Hubs {
         }
     }
 
-    /// Closes every session of an open document (trashed or deleted); clients reconnect and are checked again.
+    /// Closes every session of an open document (trashed or deleted), wherever its hub runs; clients reconnect and
+    /// are checked again.
     pub async fn evict(&self, doc_id: &str) {
+        match &self.inner.peers {
+            Some(peers) => self.broadcast_evict(peers, doc_id).await,
+            None => self.local_evict(doc_id).await,
+        }
+    }
+
+    async fn local_evict(&self, doc_id: &str) {
         if let Some(mailbox) = self.running(doc_id) {
             let _ = mailbox.send(HubMsg::Evict).await;
         }
     }
 
-    /// Saves the document's current content as a named version.
+    /// Saves the document's current content as a named version (by its hub, on whichever node owns it).
     pub async fn name_version(
+        &self,
+        doc_id: &str,
+        name: String,
+        user_id: String,
+    ) -> Result<String, String> {
+        match &self.inner.peers {
+            Some(peers) if !self.owns(doc_id) => {
+                self.remote_name_version(peers, doc_id, name, user_id).await
+            }
+            _ => self.local_name_version(doc_id, name, user_id).await,
+        }
+    }
+
+    async fn local_name_version(
         &self,
         doc_id: &str,
         name: String,
@@ -327,8 +373,24 @@ impl Hubs {
         self.ask(doc_id, msg, answer).await
     }
 
-    /// Restores `content` as a new op by `user`, seen live by everyone connected.
+    /// Restores version `version_id`, whose content is `content`, as a new op by `user`, seen live by everyone
+    /// connected (by the document's hub, on whichever node owns it).
     pub async fn restore(
+        &self,
+        doc_id: &str,
+        version_id: &str,
+        content: Delta,
+        user: UserInfo,
+    ) -> Result<u64, String> {
+        match &self.inner.peers {
+            Some(peers) if !self.owns(doc_id) => {
+                self.remote_restore(peers, doc_id, version_id, user).await
+            }
+            _ => self.local_restore(doc_id, content, user).await,
+        }
+    }
+
+    async fn local_restore(
         &self,
         doc_id: &str,
         content: Delta,

@@ -166,7 +166,7 @@ async fn claim(hubs: &Hubs, doc_id: &str) -> Result<Option<Fence>, JoinResult> {
     let Some(ownership) = &hubs.inner.ownership else {
         return Ok(None);
     };
-    let Some(fence) = (ownership.0)(doc_id) else {
+    let Some(fence) = (ownership.owner_of)(doc_id) else {
         return Err(JoinResult::NotOwner);
     };
     match hubs.inner.store.claim_document(doc_id, &fence).await {

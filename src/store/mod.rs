@@ -7,6 +7,7 @@ mod documents;
 mod fence;
 mod group_commit;
 mod operations;
+mod peers;
 mod sharing;
 mod sqlite_writer;
 mod versions;
@@ -28,6 +29,7 @@ pub use documents::{DocMeta, DocScope, Role};
 pub use fence::{Fence, Owner};
 pub use group_commit::GroupCommitter;
 pub use operations::{GroupWrite, LoggedOp, NewOp, Snapshot};
+pub use peers::PeerListener;
 pub use sharing::{Member, ShareLink};
 pub use versions::{NewVersion, VersionMeta};
 
@@ -75,6 +77,8 @@ pub struct Store {
     sqlite_file: Option<(std::path::PathBuf, SyncMode)>,
     /// The group commit's writer (set by `GroupCommitter::start`), which `close` stops first.
     writer: Arc<Mutex<Option<mpsc::Sender<group_commit::Job>>>>,
+    /// PostgreSQL's URL, for the connection that listens to the other nodes (`peers.rs`).
+    postgres_url: Option<Arc<str>>,
 }
 
 impl Store {
@@ -141,6 +145,7 @@ impl Store {
             backend,
             sqlite_file,
             writer: Arc::default(),
+            postgres_url: (backend == Backend::Postgres).then(|| Arc::from(url.as_str())),
         };
         store.migrate().await?;
         Ok(store)

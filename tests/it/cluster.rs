@@ -7,8 +7,10 @@ use std::{path::PathBuf, time::Duration};
 use quire::cluster::Ring;
 use tokio::sync::watch;
 
+use reqwest::Method;
+
 use crate::{
-    cluster_client::{Typist, check_markers, content_text, create_doc},
+    cluster_client::{Typist, account, api, check_markers, content_text, create_doc},
     hub_client::TestSocket,
     hub_convergence::api_setup,
     support::TestCluster,
@@ -391,5 +393,110 @@ async fn a_node_whose_claim_was_taken_commits_nothing_until_it_is_its_own_again(
     assert!(
         typist.internal_errors >= 1,
         "the refused commit was reported to its client"
+    );
+}
+
+/// What people do on the pages of any node reaches the document's hub on its owner at once: a role change, a named
+/// version, a restore, a removal and a trash made through a node that does not own the document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    any(quire_no_postgres, quire_no_zookeeper),
+    ignore = "PostgreSQL or ZooKeeper is not installed; ./scripts/test installs them"
+)]
+async fn sharing_and_history_made_on_any_node_reach_the_owners_hub() {
+    let Some(cluster) = TestCluster::start(&["n1", "n2"], SESSION).await else {
+        return;
+    };
+    let n1 = cluster.node("n1").url.clone();
+    let (ann, _) = account(&n1, "ann").await;
+    let (bob, bob_email) = account(&n1, "bob").await;
+    let doc = create_doc(&n1, &ann, "shared").await;
+    let owner = ring_of(&["n1", "n2"]).owner(&doc).unwrap().to_string();
+    let other = cluster
+        .nodes
+        .iter()
+        .find(|node| node.id != owner)
+        .unwrap()
+        .url
+        .clone();
+    let (status, member) = api(
+        Method::PUT,
+        &format!("{other}/api/docs/{doc}/members/{bob_email}"),
+        &ann,
+        Some(serde_json::json!({"role": "editor"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{member}");
+    let bob_id = member["id"].as_str().unwrap().to_string();
+    // Bob's socket is on the owner; Ann works through the other node.
+    let mut socket = TestSocket::connect(cluster.node(&owner).addr(), &doc, &bob).await;
+    let welcome = socket
+        .hello(&crate::hub_client::client_id("bob"), None)
+        .await;
+    let rev = welcome["snapshot"]["rev"].as_u64().unwrap();
+    socket
+        .send(
+            serde_json::json!({"t": "op", "rev": rev, "seq": 1, "op": [{"insert": "first draft"}]}),
+        )
+        .await;
+    assert_eq!(socket.recv_kind("ack").await["seq"], 1);
+
+    let (status, version) = api(
+        Method::POST,
+        &format!("{other}/api/docs/{doc}/versions"),
+        &ann,
+        Some(serde_json::json!({"name": "draft"})),
+    )
+    .await;
+    assert_eq!(status, 201, "naming a version through {other}: {version}");
+    let version = version["id"].as_str().unwrap().to_string();
+    socket
+        .send(serde_json::json!({"t": "op", "rev": rev + 1, "seq": 2, "op": [{"retain": 11}, {"insert": ", then more"}]}))
+        .await;
+    assert_eq!(socket.recv_kind("ack").await["seq"], 2);
+    let (status, restored) = api(
+        Method::POST,
+        &format!("{other}/api/docs/{doc}/versions/{version}/restore"),
+        &ann,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "restoring through {other}: {restored}");
+    let op = socket.recv_kind("op").await;
+    assert_eq!(
+        op["user"]["name"], "ann",
+        "the restore reaches Bob live: {op}"
+    );
+    assert!(
+        content_text(&n1, &doc, &ann)
+            .await
+            .0
+            .starts_with("first draft\n")
+    );
+
+    let (status, _) = api(
+        Method::PUT,
+        &format!("{other}/api/docs/{doc}/members/{bob_id}"),
+        &ann,
+        Some(serde_json::json!({"role": "viewer"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let role = socket.recv_kind("role").await;
+    assert_eq!(
+        role["role"], "viewer",
+        "the demotion reaches Bob's open socket on {owner}"
+    );
+    let (status, _) = api(
+        Method::DELETE,
+        &format!("{other}/api/docs/{doc}/members/{bob_id}"),
+        &ann,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert!(
+        socket.closed_within(Duration::from_secs(5)).await,
+        "a removed member's socket on the owner is closed"
     );
 }

@@ -266,3 +266,51 @@ pub async fn create_doc(base: &str, token: &str, title: &str) -> String {
         .expect("document JSON");
     doc["id"].as_str().expect("document id").to_string()
 }
+
+/// A fresh account made through `base`: (API token, e-mail).
+pub async fn account(base: &str, name: &str) -> (String, String) {
+    let http = crate::support::client();
+    let email = format!(
+        "{name}.{}@example.test",
+        quire::auth::random_id(8).to_lowercase()
+    );
+    let signup = http
+        .post(format!("{base}/api/auth/signup"))
+        .json(&json!({"email": email, "name": name, "password": "cluster test password"}))
+        .send()
+        .await
+        .expect("sign up");
+    assert_eq!(signup.status(), 201);
+    let csrf = crate::support::cookie_value(&signup, "quire_csrf").expect("csrf cookie");
+    let token: Value = http
+        .post(format!("{base}/api/tokens"))
+        .header("X-CSRF-Token", csrf)
+        .json(&json!({"name": "cluster test"}))
+        .send()
+        .await
+        .expect("create token")
+        .json()
+        .await
+        .expect("token JSON");
+    (token["token"].as_str().expect("token").to_string(), email)
+}
+
+/// A JSON API call with a Bearer token: (status, body).
+pub async fn api(
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, url)
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    } else {
+        request = request.header("Content-Type", "application/json");
+    }
+    let response = request.send().await.expect("API call");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}

@@ -159,6 +159,51 @@ async fn invalid_values_exit_2_naming_the_key() {
     );
 }
 
+/// Issue 12: a cluster needs PostgreSQL and a node id and secret, and a ZooKeeper that answers; each is exit 2.
+#[tokio::test]
+#[cfg_attr(
+    quire_no_postgres,
+    ignore = "PostgreSQL is not installed; ./scripts/test installs it"
+)]
+async fn a_cluster_that_cannot_work_is_refused_at_start_up() {
+    let cwd = tempfile::tempdir().unwrap();
+    let dir = cwd.path();
+    let secret = ("QUIRE_CLUSTER__SECRET", "0123456789abcdef0123456789abcdef");
+    let enabled = ("QUIRE_CLUSTER__ENABLED", "true");
+    let node = ("QUIRE_CLUSTER__NODE_ID", "n1");
+    let stderr = refused(dir, &[], &[enabled, node, secret]).await;
+    assert!(
+        stderr.contains("cluster.enabled") && stderr.contains("PostgreSQL"),
+        "SQLite belongs to one machine: {stderr}"
+    );
+    let pg = crate::support::TestPg::start().await.expect("PostgreSQL");
+    let database = ("QUIRE_DATABASE__URL", pg.url.as_str());
+    let stderr = refused(dir, &[], &[enabled, database, secret]).await;
+    assert!(stderr.contains("cluster.node_id"), "{stderr}");
+    let short = ("QUIRE_CLUSTER__SECRET", "short");
+    let stderr = refused(dir, &[], &[enabled, database, node, short]).await;
+    assert!(
+        stderr.contains("cluster.secret") && !stderr.contains("short"),
+        "named, not printed: {stderr}"
+    );
+    // Nothing listens on port 1: the node gives up after 10 s instead of serving without a cluster.
+    let nowhere = ("QUIRE_CLUSTER__ZOOKEEPER", "127.0.0.1:1");
+    let listen = ("QUIRE_SERVER__LISTEN", "127.0.0.1:0");
+    let output = run_quire(
+        dir,
+        &["serve"],
+        &[enabled, database, node, secret, nowhere, listen],
+        "",
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cluster.zookeeper") && stderr.contains("127.0.0.1:1"),
+        "{stderr}"
+    );
+}
+
 const EXAMPLE: &str = include_str!("../../config.example.toml");
 
 /// `config.example.toml` must list exactly the keys of `RawConfig`, each with its default value.

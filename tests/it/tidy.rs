@@ -134,6 +134,23 @@ fn only_http_knows_axum_and_hyper() {
 }
 
 #[test]
+fn only_cluster_zookeeper_knows_zookeeper() {
+    let problems = rust_files("src")
+        .into_iter()
+        .filter(|(path, _)| path != "src/cluster/zookeeper.rs")
+        .flat_map(|(path, text)| {
+            mentions(&text, "zookeeper_client")
+                .into_iter()
+                .map(move |line| format!("{path}:{line}"))
+        })
+        .collect();
+    assert_no_problems(
+        "zookeeper_client outside src/cluster/zookeeper.rs",
+        problems,
+    );
+}
+
+#[test]
 fn migrations_are_mirrored() {
     let names = |backend: &str| {
         let dir = Path::new(ROOT).join("migrations").join(backend);

@@ -18,7 +18,7 @@
 //
 // QUIRE_BIN: the binary the nodes run (default target/debug/quire of this
 // repository; it must exist). The editor is the tests' build of web/src
-// (lib.mjs: newTestContext). Screenshots: target/e2e/2x-*.png; the nodes'
+// (lib.mjs: newTestContext). Screenshots: target/e2e/30-cluster-*.png; the nodes'
 // logs are copied to target/e2e/cluster/ before the cluster is stopped.
 // Prints "N passed, M failed"; exit 1 on failure.
 
@@ -59,69 +59,86 @@ async function step(name, fn) {
 
 // ---- the cluster -------------------------------------------------------------
 
-// scripts/cluster-demo in a process group of its own (so that a Ctrl-C on the
-// test does not reach it before the test stops it in order), with a ready
-// file in a temp dir. SIGTERM to the script stops ZooKeeper, PostgreSQL and
-// the nodes and deletes its temp dir.
-async function startCluster() {
+// scripts/cluster-demo in a process group of its own (a Ctrl-C on the test
+// reaches only the test, which then stops the demo), with a ready file in a
+// temp dir. One SIGTERM to the script stops ZooKeeper, PostgreSQL and the
+// nodes and deletes its temp dir; only one: the script resets its traps when
+// it starts cleaning up, so a second SIGTERM would kill it halfway, leaving
+// PostgreSQL (pg_ctl puts it in a session of its own) and the temp dir.
+function launchCluster() {
   const bin = process.env.QUIRE_BIN ? path.resolve(process.env.QUIRE_BIN) : path.join(root, 'target/debug/quire');
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: cargo build --bin quire, or set QUIRE_BIN`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'quire-e2e-cluster-'));
   const ready = path.join(dir, 'ready');
   // The demo runs each node from a directory of its own as "$OLDPWD/$QUIRE_BIN" (OLDPWD is the repository):
   // it needs a path relative to the repository.
-  const demoBin = path.relative(root, bin);
   const child = spawn(path.join(root, 'scripts/cluster-demo'), ['--nodes', String(NODES)], {
     cwd: root,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, QUIRE_BIN: demoBin, QUIRE_DEMO_READY_FILE: ready },
+    env: { ...process.env, QUIRE_BIN: path.relative(root, bin), QUIRE_DEMO_READY_FILE: ready },
   });
   let out = '';
   child.stdout.on('data', (c) => { out += c; });
   child.stderr.on('data', (c) => { out += c; });
-  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
   let running = true;
-  exited.then(() => { running = false; });
-  // If the test dies anyway, the script still cleans up after itself.
-  const killOnExit = () => { if (running) try { process.kill(child.pid, 'SIGTERM'); } catch { /* gone */ } };
-  process.on('exit', killOnExit);
+  const exited = new Promise((r) => {
+    child.once('exit', (code, signal) => r({ code, signal }));
+    child.once('error', (e) => r({ error: e.message })); // it could not start
+  }).then((how) => {
+    running = false;
+    return how;
+  });
+  let signalled = false;
+  const kill = () => {
+    if (!running || signalled) return;
+    signalled = true;
+    try { process.kill(child.pid, 'SIGTERM'); } catch { /* gone */ }
+  };
+  // If the test dies anyway (an exception, or playwright's own SIGINT handler
+  // calling process.exit), the script still cleans up after itself.
+  const onExit = () => {
+    kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', onExit);
 
+  let stopping = null;
   const cluster = {
     bin,
     output: () => out,
     urls: [],
-    async stop() {
-      process.off('exit', killOnExit);
-      if (running) {
-        try { process.kill(child.pid, 'SIGTERM'); } catch { /* gone */ }
+    // Resolves once every node serves.
+    async ready() {
+      const t0 = Date.now();
+      await until(() => !running || (fs.existsSync(ready) && fs.readFileSync(ready, 'utf8').trim().split('\n').length === NODES), {
+        timeout: READY_TIMEOUT_MS, every: 100, what: 'cluster-demo\'s ready file',
+      }).catch((e) => { throw new Error(`${e.message}\n${out}`); });
+      if (!running) throw new Error(`cluster-demo exited (${JSON.stringify(await exited)}):\n${out}`);
+      cluster.urls = fs.readFileSync(ready, 'utf8').trim().split('\n');
+      cluster.database = out.match(/over PostgreSQL (postgres:\/\/\S+)/)?.[1];
+      cluster.zookeeper = out.match(/and ZooKeeper (127\.0\.0\.1:\d+)/)?.[1];
+      cluster.logs = [...out.matchAll(/^\s+(node\d+)\s+\S+\s+\(log: (\S+)\)$/gm)].map((m) => ({ node: m[1], file: m[2] }));
+      console.log(`# cluster of ${NODES} up in ${Date.now() - t0} ms: ${cluster.urls.join(' ')}`);
+    },
+    // SIGTERM (once), then wait for the script to be done.
+    stop() {
+      stopping ??= (async () => {
+        kill();
         // Stopped while it starts, the demo may go on polling a node for up to 60 s before it exits.
         const timer = new Promise((r) => setTimeout(() => r('timeout'), 75000).unref());
         if ((await Promise.race([exited, timer])) === 'timeout') {
-          console.log(`# cluster-demo did not stop within 75 s: SIGKILL to its process group (PostgreSQL and the temp dir may be left)\n${out}`);
+          console.log(`# cluster-demo did not stop within 75 s: SIGKILL to its process group (PostgreSQL and its temp dir may be left)\n${out}`);
           try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
           await exited;
         }
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
+        process.off('exit', onExit);
+        fs.rmSync(dir, { recursive: true, force: true });
+      })();
+      return stopping;
     },
   };
-  try {
-    const t0 = Date.now();
-    await until(() => !running || (fs.existsSync(ready) && fs.readFileSync(ready, 'utf8').trim().split('\n').length === NODES), {
-      timeout: READY_TIMEOUT_MS, every: 100, what: 'cluster-demo\'s ready file',
-    });
-    if (!running) throw new Error(`cluster-demo exited (${JSON.stringify(await exited)}):\n${out}`);
-    cluster.urls = fs.readFileSync(ready, 'utf8').trim().split('\n');
-    cluster.database = out.match(/over PostgreSQL (postgres:\/\/\S+)/)?.[1];
-    cluster.zookeeper = out.match(/and ZooKeeper (127\.0\.0\.1:\d+)/)?.[1];
-    cluster.logs = [...out.matchAll(/^\s+(node\d+)\s+\S+\s+\(log: (\S+)\)$/gm)].map((m) => ({ node: m[1], file: m[2] }));
-    console.log(`# cluster of ${NODES} up in ${Date.now() - t0} ms: ${cluster.urls.join(' ')}`);
-    return cluster;
-  } catch (e) {
-    await cluster.stop();
-    throw new Error(`${e.message}\n${out}`);
-  }
+  return cluster;
 }
 
 // `quire cluster owner DOC` with the demo's database and ZooKeeper: the node
@@ -199,11 +216,11 @@ const t0 = Date.now();
 let cluster = null;
 let browser = null;
 const errors = [];
-// A Ctrl-C or a kill of the test still stops the cluster in order.
+// A Ctrl-C or a kill of the test still stops the cluster.
 for (const sig of ['SIGINT', 'SIGTERM']) {
+  // (Playwright's own handler closes the browser and may exit first: the exit handler has signalled the demo.)
   process.once(sig, async () => {
     console.log(`# ${sig}: stopping the cluster`);
-    await browser?.close().catch(() => {});
     await cluster?.stop().catch(() => {});
     process.exit(130);
   });
@@ -211,7 +228,8 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 
 try {
   await step(`scripts/cluster-demo starts ${NODES} nodes`, async () => {
-    cluster = await startCluster();
+    cluster = launchCluster();
+    await cluster.ready();
     if (cluster.urls.length !== NODES || new Set(cluster.urls.map(hostOf)).size !== NODES) throw new Error(`nodes: ${cluster.urls}`);
     for (const url of cluster.urls) {
       const r = await fetch(`${url}/readyz`);
@@ -347,8 +365,8 @@ try {
       });
     }
     await A.page.waitForTimeout(500); // the flag's fade-in
-    await shot(A.page, '20-cluster-ann-node1');
-    await shot(B.page, '20-cluster-bob-node2');
+    await shot(A.page, '30-cluster-ann-node1');
+    await shot(B.page, '30-cluster-bob-node2');
   });
 
   await step('no page reconnected meanwhile, and none is on another node now', async () => {

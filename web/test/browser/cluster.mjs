@@ -70,13 +70,11 @@ function launchCluster() {
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: cargo build --bin quire, or set QUIRE_BIN`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'quire-e2e-cluster-'));
   const ready = path.join(dir, 'ready');
-  // The demo runs each node from a directory of its own as "$OLDPWD/$QUIRE_BIN" (OLDPWD is the repository):
-  // it needs a path relative to the repository.
   const child = spawn(path.join(root, 'scripts/cluster-demo'), ['--nodes', String(NODES)], {
     cwd: root,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, QUIRE_BIN: path.relative(root, bin), QUIRE_DEMO_READY_FILE: ready },
+    env: { ...process.env, QUIRE_BIN: bin, QUIRE_DEMO_READY_FILE: ready },
   });
   let out = '';
   child.stdout.on('data', (c) => { out += c; });

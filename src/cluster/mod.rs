@@ -78,7 +78,12 @@ pub struct Cluster {
     node_id: Arc<str>,
     view: watch::Receiver<Arc<View>>,
     pub metrics: ClusterMetrics,
+    /// Asks the membership task to leave the cluster (shutdown); it answers once it has.
+    leave: Arc<tokio::sync::Mutex<Option<LeaveRequests>>>,
 }
+
+/// Each request carries the sender that says it is done.
+type LeaveRequests = tokio::sync::mpsc::Sender<tokio::sync::oneshot::Sender<()>>;
 
 /// `/metrics` of a cluster node (hand-offs and fenced commits are the hub's).
 #[derive(Debug, Clone, Default)]
@@ -137,23 +142,35 @@ impl Cluster {
     pub fn route(&self, doc_id: &str) -> Route {
         route_in(&self.view.borrow(), &self.node_id, doc_id)
     }
+
+    /// Leaves the cluster for a planned stop: deletes this node's registration, so the others take its documents
+    /// at once instead of after a session timeout, and publishes a view without this node, in which every
+    /// document is elsewhere. Resolves once ZooKeeper has been told (or could not be).
+    pub async fn leave(&self) {
+        let Some(leave) = self.leave.lock().await.take() else {
+            return;
+        };
+        let (done, left) = tokio::sync::oneshot::channel();
+        if leave.send(done).await.is_ok() {
+            let _ = left.await;
+        }
+    }
 }
 
+/// Here only when this node is live and owns the document; a document of another member is there even while this
+/// node is not live (that member decides for itself, and redirects back if the view was stale).
 fn route_in(view: &View, me: &str, doc_id: &str) -> Route {
-    if !view.live {
-        return Route::Unavailable;
-    }
     match view.ring.owner(doc_id) {
-        Some(owner) if owner == me => Route::Here(Fence {
+        Some(owner) if owner == me && view.live => Route::Here(Fence {
             node: me.to_string(),
             view: view.version,
             epoch: view.epoch,
         }),
-        Some(owner) => view
+        Some(owner) if owner != me => view
             .member(owner)
             .cloned()
             .map_or(Route::Unavailable, Route::There),
-        None => Route::Unavailable,
+        _ => Route::Unavailable,
     }
 }
 
@@ -200,8 +217,15 @@ mod tests {
     }
 
     #[test]
-    fn a_node_that_is_not_live_owns_nothing() {
-        let view = view(false, &["a"]);
-        assert_eq!(route_in(&view, "a", "doc"), Route::Unavailable);
+    fn a_node_that_is_not_live_owns_nothing_but_still_knows_the_others() {
+        let view = view(false, &["a", "b"]);
+        for i in 0..100 {
+            let doc = format!("doc{i}");
+            match route_in(&view, "a", &doc) {
+                Route::Here(_) => panic!("a node that is not live owns nothing"),
+                Route::There(member) => assert_eq!(member.id, "b"),
+                Route::Unavailable => assert_eq!(view.ring.owner(&doc), Some("a")),
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@
 use std::{sync::Arc, time::Duration};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 use zookeeper_client as zk;
 
 use super::{Cluster, Member, Ring, View};
@@ -45,11 +45,13 @@ pub async fn join(config: &ClusterConfig) -> Result<Cluster, ClusterError> {
     let epoch = membership.register(&client).await?;
     let watcher = membership.refresh(&client, epoch, &publish).await?;
     tracing::info!(node = %config.node_id, epoch, "joined the cluster");
-    tokio::spawn(membership.maintain(client, epoch, watcher, publish));
+    let (leave, leaving) = mpsc::channel(1);
+    tokio::spawn(membership.maintain(client, epoch, watcher, publish, leaving));
     Ok(Cluster {
         node_id: Arc::from(config.node_id.as_str()),
         view,
         metrics: super::ClusterMetrics::default(),
+        leave: Arc::new(tokio::sync::Mutex::new(Some(leave))),
     })
 }
 
@@ -209,9 +211,17 @@ impl Membership {
         mut epoch: i64,
         mut watcher: zk::OneshotWatcher,
         publish: watch::Sender<Arc<View>>,
+        mut leaving: mpsc::Receiver<oneshot::Sender<()>>,
     ) {
         loop {
-            let lost = self.follow(&client, epoch, watcher, &publish).await;
+            let lost = tokio::select! {
+                lost = self.follow(&client, epoch, watcher, &publish) => lost,
+                Some(done) = leaving.recv() => {
+                    self.leave(client, &publish).await;
+                    let _ = done.send(());
+                    return;
+                }
+            };
             tracing::error!(node = %self.config.node_id, %lost, "lost the ZooKeeper session; documents move to other nodes");
             publish.send_modify(|view| {
                 let mut offline = (**view).clone();
@@ -220,6 +230,33 @@ impl Membership {
             });
             (client, epoch, watcher) = self.rejoin(&publish).await;
         }
+    }
+
+    /// Deletes the registration and closes the session, then publishes a view of the others only.
+    async fn leave(&self, client: zk::Client, publish: &watch::Sender<Arc<View>>) {
+        if let Err(err) = client.delete(&self.my_path(), None).await {
+            tracing::warn!(%err, "cannot delete this node's registration; it expires with the session");
+        }
+        drop(client);
+        publish.send_modify(|view| {
+            let members: Vec<Member> = view
+                .members
+                .iter()
+                .filter(|member| member.id != self.config.node_id)
+                .cloned()
+                .collect();
+            *view = Arc::new(View {
+                live: false,
+                version: view.version,
+                ring: Ring::new(
+                    members.iter().map(|member| member.id.clone()),
+                    self.config.virtual_nodes,
+                ),
+                members,
+                epoch: view.epoch,
+            });
+        });
+        tracing::info!(node = %self.config.node_id, "left the cluster");
     }
 
     /// Returns why the session ended.

@@ -202,6 +202,11 @@ impl Hubs {
         }
     }
 
+    /// Hubs running now.
+    pub fn open_count(&self) -> usize {
+        self.lock().len()
+    }
+
     /// Whether this node runs the document's hub: always on a single node.
     pub fn owns(&self, doc_id: &str) -> bool {
         self.inner

@@ -500,3 +500,62 @@ async fn sharing_and_history_made_on_any_node_reach_the_owners_hub() {
         "a removed member's socket on the owner is closed"
     );
 }
+
+/// A planned stop (SIGTERM, as an upgrade does) hands the node's documents off before it exits: the node leaves
+/// ZooKeeper, commits, and sends its sessions to the new owner, instead of leaving them to find out after a
+/// session timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    any(quire_no_postgres, quire_no_zookeeper),
+    ignore = "PostgreSQL or ZooKeeper is not installed; ./scripts/test installs them"
+)]
+async fn a_node_stopped_on_purpose_hands_its_documents_off_first() {
+    let Some(mut cluster) = TestCluster::start(&["n1", "n2"], Duration::from_secs(4)).await else {
+        return;
+    };
+    let n2 = cluster.node("n2").url.clone();
+    let (token, mut doc) = api_setup(&n2).await;
+    while ring_of(&["n1", "n2"]).owner(&doc) != Some("n1") {
+        doc = create_doc(&n2, &token, "on n1").await;
+    }
+    let origins = vec![
+        cluster.node("n1").addr().to_string(),
+        cluster.node("n2").addr().to_string(),
+    ];
+    let (stop_tx, stop) = watch::channel(false);
+    let typist = Typist::new("t0", origins, &doc, &token);
+    let task =
+        tokio::spawn(typist.run(Duration::from_millis(30), 3, stop, Duration::from_secs(60)));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_, before) = content_text(&n2, &doc, &token).await;
+    let stopped_at = tokio::time::Instant::now();
+    let status = cluster
+        .node_mut("n1")
+        .process
+        .sigterm(Duration::from_secs(15))
+        .await;
+    assert!(status.success(), "n1 stopped cleanly: {status}");
+    let stop_took = stopped_at.elapsed();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while content_text(&n2, &doc, &token).await.1 < before + 5 {
+        assert!(tokio::time::Instant::now() < deadline, "n2 took no edits");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "n1 stopped in {stop_took:?}; edits again on n2 {:?} after the SIGTERM",
+        stopped_at.elapsed()
+    );
+    stop_tx.send(true).unwrap();
+    let typist = task.await.unwrap();
+    let (text, _) = content_text(&n2, &doc, &token).await;
+    let problems = check_markers(&text, std::slice::from_ref(&typist));
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(
+        typist.redirects >= 1,
+        "n1 sent its session to n2 before exiting"
+    );
+    assert_eq!(typist.internal_errors, 0, "nothing failed to commit");
+    // One session on n1, one on n2: no detour through a dead node or a stale view (4 s session timeout: a crash
+    // would have left the document unowned that long, and the typist bouncing).
+    assert_eq!(typist.sessions, 2, "the typist moved once");
+}

@@ -1,11 +1,17 @@
 //! `quire-bench`: the load generator for the hub (issue 8). It runs the workload of research/perf.md section 3
 //! against a Quire server (`--url` + `--token`, or `--spawn PATH`) or against its own echo fixture
 //! (`quire-bench echo`, `--spawn-echo`) and reports latency, throughput, completeness, join time and the
-//! server's CPU and memory as a table or as JSON. See docs/benchmarks.md.
+//! server's CPU and memory as a table or as JSON. With `--cluster` it spreads the documents over a cluster's
+//! members, follows redirects like a browser, and reports the spread and each member's CPU and memory; with
+//! `--kill-node` it times failover. See docs/benchmarks.md.
 #![recursion_limit = "256"]
 
+#[path = "quire_bench/cluster.rs"]
+mod cluster;
 #[path = "quire_bench/echo.rs"]
 mod echo;
+#[path = "quire_bench/failover.rs"]
+mod failover;
 #[path = "quire_bench/http.rs"]
 mod http;
 #[path = "quire_bench/procfs.rs"]
@@ -111,6 +117,20 @@ struct RunArgs {
     /// With --spawn-echo: leave Nagle's algorithm on in the fixture (`echo --nagle`).
     #[arg(long, requires = "spawn_echo")]
     echo_nagle: bool,
+    /// A cluster's members (http://HOST:PORT,...): documents are created through them in turn, each client enters
+    /// at the next one and follows redirects to the owner. Uses --token, or signs up through the first member.
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["url", "spawn", "echo_url", "spawn_echo"])]
+    cluster: Vec<String>,
+    /// The members' pids, in the order of --cluster, for their CPU and RSS (`ss -ltnp` shows them).
+    #[arg(long, value_delimiter = ',', requires = "cluster")]
+    cluster_pids: Vec<u32>,
+    /// Failover instead of the workload: one typist per document, member N (1 = the first of --cluster) killed
+    /// with SIGKILL after the warm-up; each of its documents timed from the kill to an edit acked elsewhere.
+    #[arg(long, requires = "cluster_pids")]
+    kill_node: Option<usize>,
+    /// With --kill-node: stop waiting for the killed member's documents after this many seconds.
+    #[arg(long, default_value_t = 30.0)]
+    failover_timeout: f64,
     /// Pid of the server to sample CPU and RSS from (/proc); set automatically with --spawn/--spawn-echo.
     #[arg(long)]
     server_pid: Option<u32>,
@@ -218,6 +238,8 @@ async fn bench(args: RunArgs) -> Result<Value> {
             ws_base: server.url.replacen("http://", "ws://", 1),
             token: Some(token),
             server_pid: Some(server.pid),
+            nodes: Vec::new(),
+            node_pids: Vec::new(),
         };
         spawned = Some(server);
         target
@@ -239,6 +261,8 @@ async fn bench(args: RunArgs) -> Result<Value> {
             ws_base: server.url.clone(),
             token: None,
             server_pid: Some(server.pid),
+            nodes: Vec::new(),
+            node_pids: Vec::new(),
         };
         spawned = Some(server);
         target
@@ -249,6 +273,8 @@ async fn bench(args: RunArgs) -> Result<Value> {
             ws_base: url.trim_end_matches('/').to_string(),
             token: None,
             server_pid: args.server_pid,
+            nodes: Vec::new(),
+            node_pids: Vec::new(),
         }
     } else if let Some(url) = &args.url {
         let url = url.trim_end_matches('/').to_string();
@@ -258,20 +284,104 @@ async fn bench(args: RunArgs) -> Result<Value> {
             http_base: Some(url),
             token: args.token.clone(),
             server_pid: args.server_pid,
+            nodes: Vec::new(),
+            node_pids: Vec::new(),
         }
+    } else if !args.cluster.is_empty() {
+        cluster_target(&args).await?
     } else {
         bail!(
             "say where to run: --spawn PATH, --url URL --token TOKEN, --spawn-echo or --echo-url URL"
         );
     };
-    let result = run::run(target, work).await;
+    let result = match args.kill_node {
+        Some(n) => {
+            let timeout = std::time::Duration::from_secs_f64(args.failover_timeout);
+            failover::run(target, work, n.saturating_sub(1), timeout).await
+        }
+        None => run::run(target, work).await,
+    };
     if let Some(server) = spawned {
         server.stop(args.keep_data).await;
     }
     result
 }
 
+async fn cluster_target(args: &RunArgs) -> Result<run::Target> {
+    let bases: Vec<String> = args
+        .cluster
+        .iter()
+        .map(|u| u.trim_end_matches('/').to_string())
+        .collect();
+    if !args.cluster_pids.is_empty() && args.cluster_pids.len() != bases.len() {
+        bail!("--cluster-pids needs one pid per --cluster member, in the same order");
+    }
+    let token = match &args.token {
+        Some(token) => token.clone(),
+        None => http::account_token(&bases[0]).await?,
+    };
+    let nodes: Vec<String> = bases
+        .iter()
+        .map(|b| b.replacen("http://", "ws://", 1))
+        .collect();
+    Ok(run::Target {
+        kind: format!("quire cluster of {}", nodes.len()),
+        http_base: Some(bases[0].clone()),
+        ws_base: nodes[0].clone(),
+        token: Some(token),
+        server_pid: None,
+        nodes,
+        node_pids: args.cluster_pids.clone(),
+    })
+}
+
+/// The cluster rows of the table: one per member, then redirects and the box's CPU.
+fn cluster_rows(c: &Value) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = c["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| {
+            (
+                n["node"].as_str().unwrap_or("?").to_string(),
+                format!(
+                    "{} docs, {} connections, CPU {} %, RSS {} / {} / max {} MB (pid {})",
+                    n["docs"],
+                    n["connections"],
+                    n["cpu_pct"],
+                    n["rss_mb_before_connect"],
+                    n["rss_mb_connected"],
+                    n["rss_mb_max_window"],
+                    n["pid"]
+                ),
+            )
+        })
+        .collect();
+    rows.push((
+        "redirects".into(),
+        format!(
+            "{} followed; join p50 at the owner {} ms, redirected {} ms (+{} ms); docs on several nodes {}",
+            c["redirects_followed"],
+            c["join_direct_ms"]["p50"],
+            c["join_redirected_ms"]["p50"],
+            c["redirect_extra_p50_ms"],
+            c["docs_on_several_nodes"]
+        ),
+    ));
+    rows.push((
+        "cluster CPU".into(),
+        format!(
+            "nodes {} % of a core; foreign (ZooKeeper, PostgreSQL, kernel, others) {} %",
+            c["nodes_cpu_pct"], c["foreign_cpu_pct"]
+        ),
+    ));
+    rows
+}
+
 fn table(r: &Value) -> String {
+    if r["mode"] == "failover" {
+        return failover::table(r);
+    }
     let lat = |key: &str| {
         let v = &r[key];
         format!(
@@ -370,6 +480,11 @@ fn table(r: &Value) -> String {
             ),
         ),
     ];
+    let mut rows: Vec<(String, String)> =
+        rows.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    if r["cluster"].is_object() {
+        rows.extend(cluster_rows(&r["cluster"]));
+    }
     rows.iter()
         .map(|(k, v)| format!("{k:>18}  {v}\n"))
         .collect()

@@ -96,3 +96,57 @@ fn bench_against_the_echo_fixture_is_complete() {
     assert_sensible(&report, 1, 4);
     assert_eq!(report["target"], "echo fixture (spawned)");
 }
+
+/// Issue 12: `--cluster` over two real nodes spreads the documents, follows redirects and keeps every document
+/// on one node; then `--kill-node` kills one and every document it served is back on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    quire_no_postgres,
+    ignore = "PostgreSQL is not installed; ./scripts/test installs it"
+)]
+async fn bench_spreads_over_a_cluster_and_times_failover() {
+    let Some(cluster) =
+        crate::support::TestCluster::start(&["n1", "n2"], std::time::Duration::from_secs(2)).await
+    else {
+        return;
+    };
+    let urls: Vec<&str> = cluster.nodes.iter().map(|n| n.url.as_str()).collect();
+    let pids: Vec<String> = cluster
+        .nodes
+        .iter()
+        .map(|n| n.process.child.id().expect("running").to_string())
+        .collect();
+    let (urls, pids) = (urls.join(","), pids.join(","));
+    let cluster_args = ["--cluster", urls.as_str(), "--cluster-pids", pids.as_str()];
+
+    let report = tokio::task::block_in_place(|| {
+        bench(&[&cluster_args[..], &["--scenario", "docs4x2"]].concat())
+    });
+    assert_eq!(report["completeness"], 1.0, "{report:#}");
+    let spread = &report["cluster"];
+    let docs: u64 = spread["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["docs"].as_u64().expect("docs"))
+        .sum();
+    assert_eq!(docs, 4, "{spread:#}");
+    assert_eq!(spread["docs_on_several_nodes"], 0, "{spread:#}");
+    // Clients enter the two nodes in turn, so one of each document's two entered at the other node.
+    assert_eq!(spread["redirects_followed"], 4, "{spread:#}");
+
+    let failover = tokio::task::block_in_place(|| {
+        bench(
+            &[
+                &cluster_args[..],
+                &["--scenario", "docs6x1", "--kill-node", "2"],
+            ]
+            .concat(),
+        )
+    });
+    assert_eq!(failover["mode"], "failover", "{failover:#}");
+    assert_eq!(
+        failover["recovered_docs"], failover["affected_docs"],
+        "{failover:#}"
+    );
+}

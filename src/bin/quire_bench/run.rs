@@ -20,10 +20,12 @@ use tokio_tungstenite::tungstenite::{
     Message, client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig,
 };
 
-use super::{procfs, wire};
+use super::{cluster, procfs, wire};
 
 /// The editor's keepalive period (web/src/connection.js `PING_MS`).
 const PING_EVERY: Duration = Duration::from_secs(20);
+/// Redirects followed in a row before a join gives up, as the browser client bounds them (a loop is a bug).
+const MAX_REDIRECTS: u32 = 3;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -52,6 +54,29 @@ pub struct Target {
     pub ws_base: String,
     pub token: Option<String>,
     pub server_pid: Option<u32>,
+    /// Cluster mode: every member's `ws://host:port`, entered round-robin as a load balancer would; empty for
+    /// one server.
+    pub nodes: Vec<String>,
+    /// The members' pids in the order of `nodes`, for their CPU and RSS; empty when not given.
+    pub node_pids: Vec<u32>,
+}
+
+impl Target {
+    /// Where connection (or request) number `index` enters.
+    pub fn entry(&self, index: usize) -> &str {
+        match self.nodes.len() {
+            0 => &self.ws_base,
+            n => &self.nodes[index % n],
+        }
+    }
+
+    /// The HTTP base for API request number `index`: any member serves the JSON API.
+    fn http_entry(&self, index: usize) -> Option<String> {
+        match self.nodes.len() {
+            0 => self.http_base.clone(),
+            _ => Some(self.entry(index).replacen("ws://", "http://", 1)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -71,6 +96,12 @@ struct Shared {
     key_to_remote: Vec<u32>,
     ack: Vec<u32>,
     join: Vec<u32>,
+    /// Join times of the clients that entered at the owner, and of those redirected there (cluster mode).
+    join_direct: Vec<u32>,
+    join_redirected: Vec<u32>,
+    redirects: u64,
+    /// (document index, the node a client finally landed on), cluster mode.
+    landed: Vec<(usize, String)>,
     errors: BTreeMap<String, u64>,
     joined: usize,
     failed_joins: usize,
@@ -100,9 +131,9 @@ fn micros(d: Duration) -> u32 {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(target: &Target, doc: &str) -> Result<Ws> {
-    let url = format!("{}/api/docs/{doc}/ws", target.ws_base);
-    let mut request = url.as_str().into_client_request()?;
+async fn connect(target: &Target, url: &str) -> Result<Ws> {
+    let mut request = url.into_client_request()?;
+    // Sent on redirects too, as the browser would: harmless there, the ticket is what counts.
     if let Some(token) = &target.token {
         request.headers_mut().insert(
             "authorization",
@@ -118,8 +149,16 @@ async fn connect(target: &Target, doc: &str) -> Result<Ws> {
     Ok(ws)
 }
 
-/// Sends `hello` and reads up to `welcome`: (head, document).
-async fn join(ws: &mut Ws, client: &str) -> Result<(u64, wire::View)> {
+/// What a node answers to `hello`.
+enum Answer {
+    /// head, document
+    Welcome(u64, wire::View),
+    /// The document lives on another node: this URL, with a ticket.
+    Redirect(String),
+}
+
+/// Sends `hello` and reads up to `welcome` or `redirect`.
+async fn join(ws: &mut Ws, client: &str) -> Result<Answer> {
     ws.send(Message::text(wire::hello(client))).await?;
     while let Some(message) = ws.next().await {
         if let Message::Text(text) = message? {
@@ -133,7 +172,11 @@ async fn join(ws: &mut Ws, client: &str) -> Result<(u64, wire::View)> {
                         .snapshot
                         .and_then(wire::parse_snapshot)
                         .unwrap_or_default();
-                    return Ok((head, view));
+                    return Ok(Answer::Welcome(head, view));
+                }
+                "redirect" => {
+                    let url = fields.url.context("redirect without a url")?;
+                    return Ok(Answer::Redirect(url.to_string()));
                 }
                 "error" => anyhow::bail!("join refused: {text}"),
                 _ => {}
@@ -143,12 +186,44 @@ async fn join(ws: &mut Ws, client: &str) -> Result<(u64, wire::View)> {
     anyhow::bail!("closed before welcome")
 }
 
+/// A socket that has its `welcome`, and how it got there.
+pub struct Entered {
+    pub ws: Ws,
+    pub head: u64,
+    pub view: wire::View,
+    /// The `ws://host:port` that welcomed it.
+    pub node: String,
+    pub redirects: u32,
+}
+
+/// Joins `doc` through `entry` (`ws://host:port`) and follows redirects as the browser client does: connect
+/// to the URL given, then `hello` again there.
+pub async fn enter(target: &Target, entry: &str, doc: &str, client: &str) -> Result<Entered> {
+    let mut url = format!("{entry}/api/docs/{doc}/ws");
+    for redirects in 0..=MAX_REDIRECTS {
+        let mut ws = connect(target, &url).await?;
+        match join(&mut ws, client).await? {
+            Answer::Welcome(head, view) => {
+                let node = cluster::origin(&url).to_string();
+                return Ok(Entered {
+                    ws,
+                    head,
+                    view,
+                    node,
+                    redirects,
+                });
+            }
+            Answer::Redirect(to) => url = to,
+        }
+    }
+    anyhow::bail!("more than {MAX_REDIRECTS} redirects in a row (last to {url})")
+}
+
 /// One op of `chars` characters in 50-character runs alternating plain and bold, inserted before the final
 /// newline, acked before returning.
 async fn prefill(target: &Target, doc: &str, chars: u64) -> Result<()> {
-    let mut ws = connect(target, doc).await?;
     let client = wire::client_id(99_999_999, 0xfeed);
-    let (head, _) = join(&mut ws, &client).await?;
+    let Entered { mut ws, head, .. } = enter(target, target.entry(0), doc, &client).await?;
     let mut delta = Delta::new();
     let mut bold = Attributes::new();
     bold.insert("bold".into(), Value::Bool(true));
@@ -208,21 +283,25 @@ async fn client(
     );
     let permit = gate.acquire().await;
     let began = Instant::now();
-    let joined_ws = match connect(&target, &doc_id).await {
-        Ok(mut ws) => join(&mut ws, &client_id)
-            .await
-            .map(|(head, view)| (ws, head, view)),
-        Err(err) => Err(err),
-    };
+    let entered = enter(&target, target.entry(index), &doc_id, &client_id).await;
     drop(permit);
     let (mut ws, mut rev, mut view) = {
         let mut s = shared.borrow_mut();
         s.joined += 1;
         joined.notify_one();
-        match joined_ws {
-            Ok(ok) => {
-                s.join.push(micros(began.elapsed()));
-                ok
+        match entered {
+            Ok(e) => {
+                let took = micros(began.elapsed());
+                s.join.push(took);
+                if !target.nodes.is_empty() {
+                    s.redirects += u64::from(e.redirects);
+                    match e.redirects {
+                        0 => s.join_direct.push(took),
+                        _ => s.join_redirected.push(took),
+                    }
+                    s.landed.push((index / work.clients, e.node));
+                }
+                (e.ws, e.head, e.view)
             }
             Err(err) => {
                 s.failed_joins += 1;
@@ -408,7 +487,7 @@ async fn client(
 }
 
 /// Latency summary in milliseconds.
-fn summary(samples: &mut [u32]) -> Value {
+pub fn summary(samples: &mut [u32]) -> Value {
     samples.sort_unstable();
     let pick = |q: f64| {
         if samples.is_empty() {
@@ -429,6 +508,33 @@ fn summary(samples: &mut [u32]) -> Value {
     })
 }
 
+/// The scenario's documents: created through the API (25 requests at a time, round-robin over a cluster's
+/// members), or just named for the echo fixture.
+pub async fn create_docs(target: &Target, work: &Workload) -> Result<Vec<String>> {
+    let Some(token) = &target.token else {
+        return Ok((0..work.docs)
+            .map(|i| format!("bench-{}-{i}", work.seed))
+            .collect());
+    };
+    let mut doc_ids = Vec::with_capacity(work.docs);
+    for first in (0..work.docs).step_by(25) {
+        let batch: Vec<_> = (first..work.docs.min(first + 25))
+            .map(|i| {
+                let title = format!("bench {} #{i}", work.scenario);
+                let base = target.http_entry(i);
+                async move {
+                    let base = base.context("no HTTP base to create documents")?;
+                    super::http::create_doc(&base, token, &title).await
+                }
+            })
+            .collect();
+        for id in futures::future::join_all(batch).await {
+            doc_ids.push(id?);
+        }
+    }
+    Ok(doc_ids)
+}
+
 /// Runs the workload and returns the JSON report.
 pub async fn run(target: Target, work: Workload) -> Result<Value> {
     let total = work.docs * work.clients;
@@ -442,25 +548,7 @@ pub async fn run(target: Target, work: Workload) -> Result<Value> {
 
     // Documents.
     let setup = Instant::now();
-    let mut doc_ids = Vec::with_capacity(work.docs);
-    match (&target.http_base, &target.token) {
-        (Some(base), Some(token)) => {
-            let mut next = 0;
-            while next < work.docs {
-                let batch: Vec<_> = (next..work.docs.min(next + 25))
-                    .map(|i| {
-                        let title = format!("bench {} #{i}", work.scenario);
-                        async move { super::http::create_doc(base, token, &title).await }
-                    })
-                    .collect();
-                for id in futures::future::join_all(batch).await {
-                    doc_ids.push(id?);
-                }
-                next += 25;
-            }
-        }
-        _ => doc_ids.extend((0..work.docs).map(|i| format!("bench-{}-{i}", work.seed))),
-    }
+    let doc_ids = create_docs(&target, &work).await?;
     if work.prefill > 0 {
         for id in &doc_ids {
             prefill(&target, id, work.prefill).await?;
@@ -469,6 +557,7 @@ pub async fn run(target: Target, work: Workload) -> Result<Value> {
     let setup_s = setup.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let rss_before = rss(&server_pid);
+    let nodes_rss_before = cluster::rss(&target.node_pids);
 
     // Join: `join_concurrency` at a time, all before typing.
     let shared = Rc::new(RefCell::new(Shared {
@@ -499,6 +588,7 @@ pub async fn run(target: Target, work: Workload) -> Result<Value> {
     let join_all_s = join_began.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_connected = rss(&server_pid);
+    let nodes_rss_connected = cluster::rss(&target.node_pids);
     let connected = total - shared.borrow().failed_joins;
     eprintln!("quire-bench: {connected}/{total} joined in {join_all_s:.1} s; typing");
 
@@ -543,7 +633,9 @@ pub async fn run(target: Target, work: Workload) -> Result<Value> {
             }
         });
     }
+    let nodes_rss_max = cluster::rss_max(&target.node_pids, window_start, window_end);
     tokio::time::sleep_until(window_start.into()).await;
+    let nodes_cpu0 = cluster::cpu(&target.node_pids);
     let cpu0 = (
         server_pid.as_deref().and_then(procfs::cpu_seconds),
         procfs::cpu_seconds("self"),
@@ -551,6 +643,7 @@ pub async fn run(target: Target, work: Workload) -> Result<Value> {
         Instant::now(),
     );
     tokio::time::sleep_until(window_end.into()).await;
+    let nodes_cpu1 = cluster::cpu(&target.node_pids);
     let cpu1 = (
         server_pid.as_deref().and_then(procfs::cpu_seconds),
         procfs::cpu_seconds("self"),
@@ -596,6 +689,26 @@ pub async fn run(target: Target, work: Workload) -> Result<Value> {
         _ => None,
     };
     let r2 = |v: f64| (v * 100.0).round() / 100.0;
+    let cluster = (!target.nodes.is_empty()).then(|| {
+        let usage = cluster::Usage {
+            rss_before: nodes_rss_before,
+            rss_connected: nodes_rss_connected,
+            rss_max: nodes_rss_max.borrow().clone(),
+            cpu_start: nodes_cpu0,
+            cpu_end: nodes_cpu1,
+            elapsed,
+            box_cpu,
+            self_cpu,
+        };
+        let sh = &mut *sh;
+        let joins = cluster::Joins {
+            landed: &sh.landed,
+            redirects: sh.redirects,
+            direct: &mut sh.join_direct,
+            redirected: &mut sh.join_redirected,
+        };
+        cluster::report(&target.nodes, &target.node_pids, joins, &usage)
+    });
     let report = serde_json::json!({
         "scenario": work.scenario,
         "target": target.kind,
@@ -631,6 +744,7 @@ pub async fn run(target: Target, work: Workload) -> Result<Value> {
         "rev_mismatches": sh.rev_mismatches,
         "apply_errors": sh.apply_errors,
         "errors": sh.errors,
+        "cluster": cluster,
     });
     Ok(report)
 }

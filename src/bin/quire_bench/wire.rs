@@ -17,6 +17,8 @@ pub struct Fields<'a> {
     pub op: Option<&'a str>,
     pub snapshot: Option<&'a str>,
     pub code: Option<&'a str>,
+    /// Where a cluster node sends a socket for a document it does not own (`redirect`).
+    pub url: Option<&'a str>,
 }
 
 /// Scans one JSON object frame, skipping nested values without building them.
@@ -58,6 +60,7 @@ pub fn scan(frame: &str) -> Option<Fields<'_>> {
             "op" => fields.op = Some(raw),
             "snapshot" => fields.snapshot = Some(raw),
             "code" => fields.code = unquoted(),
+            "url" => fields.url = unquoted(),
             _ => {}
         }
         i = end;
@@ -208,6 +211,19 @@ mod tests {
         assert_eq!(client_index(f.client.unwrap()), Some(7));
         let delta = parse_delta(f.op.unwrap()).unwrap();
         assert_eq!(delta.length(), 5);
+    }
+
+    #[test]
+    fn scans_a_redirect() {
+        let f =
+            scan(r#"{"t":"redirect","url":"ws://127.0.0.1:9/api/docs/d/ws?ticket=a.b"}"#).unwrap();
+        assert_eq!(
+            (f.t, f.url),
+            (
+                "redirect",
+                Some("ws://127.0.0.1:9/api/docs/d/ws?ticket=a.b")
+            )
+        );
     }
 
     #[test]

@@ -32,4 +32,6 @@ mod edge; // issue 17: header-read timeout, Origin against server.public_url
 mod unprivileged; // issue 17: random messages from viewers, commenters and link visitors change nothing and disturb nobody
 mod cluster_client; // issue 12: Typist, a client that enters a cluster through any node and follows redirects
 mod cluster; // issue 12: redirect to the owner, hand-off when a node joins, fencing of a paused owner
+mod checker; // issue 13: the history checker: acked ops in the log once and in order, content = replay = every client
+mod faults; // issue 13: kill -9, pauses, rolling restarts under typing, and the checker's negative control
 mod guests; // hardening, defect 5: guests are limited, have no password, and get only what their link gives

@@ -15,6 +15,8 @@ pub struct TestCluster {
     pub pg: TestPg,
     pub nodes: Vec<Node>,
     pub session_timeout: Duration,
+    /// Extra arguments before `serve` for every node (test switches such as `--testing-ack-before-commit`).
+    pub node_args: Vec<String>,
 }
 
 pub struct Node {
@@ -23,6 +25,8 @@ pub struct Node {
     pub url: String,
     pub process: SpawnedQuire,
     pub paused: bool,
+    /// Stopped for a restart, not yet started again.
+    pub stopped: bool,
     dir: TempDir,
 }
 
@@ -82,7 +86,7 @@ impl Node {
 impl Drop for Node {
     fn drop(&mut self) {
         if self.paused {
-            // A stopped process cannot act on SIGKILL until it runs again.
+            // A paused process cannot act on SIGKILL until it runs again.
             self.signal("-CONT");
         }
         let _ = self.process.child.start_kill();
@@ -99,11 +103,28 @@ impl TestCluster {
             pg,
             nodes: Vec::new(),
             session_timeout,
+            node_args: Vec::new(),
         };
         for id in ids {
             cluster.add_node(id).await;
         }
         Some(cluster)
+    }
+
+    /// A cluster of no nodes yet over these services, whose nodes will run with `node_args` before `serve`.
+    pub fn from_parts(
+        zk: TestZk,
+        pg: TestPg,
+        session_timeout: Duration,
+        node_args: &[&str],
+    ) -> TestCluster {
+        TestCluster {
+            zk,
+            pg,
+            nodes: Vec::new(),
+            session_timeout,
+            node_args: node_args.iter().map(|arg| arg.to_string()).collect(),
+        }
     }
 
     /// Starts one more node and waits until every running node sees it (so routing agrees).
@@ -115,33 +136,14 @@ impl TestCluster {
         let mut last = String::new();
         for _ in 0..5 {
             let port = free_port();
-            let listen = format!("127.0.0.1:{port}");
-            let url = format!("http://{listen}");
-            let timeout = format!("{}s", self.session_timeout.as_secs().max(1));
-            let env = [
-                ("QUIRE_SERVER__LISTEN", listen.as_str()),
-                ("QUIRE_DATABASE__URL", self.pg.url.as_str()),
-                ("QUIRE_CLUSTER__ENABLED", "true"),
-                ("QUIRE_CLUSTER__ZOOKEEPER", self.zk.connect.as_str()),
-                ("QUIRE_CLUSTER__NODE_ID", id),
-                ("QUIRE_CLUSTER__SECRET", SECRET),
-                ("QUIRE_CLUSTER__SESSION_TIMEOUT", timeout.as_str()),
-                ("QUIRE_METRICS__TOKEN", METRICS_TOKEN),
-                ("QUIRE_LIMITS__AUTH_PER_MINUTE", "100000"),
-                ("QUIRE_LIMITS__API_PER_SECOND", "100000"),
-                ("QUIRE_LIMITS__IMPORTS_PER_MINUTE", "100000"),
-                ("QUIRE_LIMITS__OPS_PER_SECOND", "1000"),
-                ("QUIRE_LIMITS__OPS_BURST", "1000"),
-                ("QUIRE_HISTORY__IDLE_GRACE", "1s"),
-                ("QUIRE_LOG__LEVEL", "info"),
-            ];
-            match SpawnedQuire::try_start(dir.path(), &["serve"], &env).await {
+            match self.spawn_node(id, port, &dir).await {
                 Ok(process) => {
                     self.nodes.push(Node {
                         id: id.to_string(),
-                        url,
+                        url: format!("http://127.0.0.1:{port}"),
                         process,
                         paused: false,
+                        stopped: false,
                         dir,
                     });
                     self.wait_until_all_see_members().await;
@@ -151,6 +153,76 @@ impl TestCluster {
             }
         }
         panic!("node {id} did not start:\n{last}");
+    }
+
+    /// SIGTERM (a planned stop: the node hands its documents off), then the same node again on the same port,
+    /// as an upgrade does; returns once every node sees it back.
+    pub async fn restart_node(&mut self, id: &str) {
+        let index = self.index_of(id);
+        let status = self.nodes[index]
+            .process
+            .sigterm(Duration::from_secs(20))
+            .await;
+        assert!(status.success(), "{id} stopped with {status}");
+        self.nodes[index].stopped = true;
+        self.wait_until_members(self.nodes.len() - 1).await;
+        let port: u16 = self.nodes[index]
+            .url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port");
+        let dir = std::mem::replace(
+            &mut self.nodes[index].dir,
+            tempfile::tempdir().expect("temp dir"),
+        );
+        let process = self
+            .spawn_node(id, port, &dir)
+            .await
+            .unwrap_or_else(|stderr| panic!("{id} did not start again:\n{stderr}"));
+        self.nodes[index].process = process;
+        self.nodes[index].dir = dir;
+        self.nodes[index].stopped = false;
+        self.wait_until_all_see_members().await;
+    }
+
+    /// SIGKILL: the node gets no chance to hand anything off; it is removed from the cluster's list.
+    pub async fn kill_node(&mut self, id: &str) {
+        let index = self.index_of(id);
+        let mut node = self.nodes.remove(index);
+        node.process.kill9().await;
+    }
+
+    fn index_of(&self, id: &str) -> usize {
+        self.nodes
+            .iter()
+            .position(|node| node.id == id)
+            .unwrap_or_else(|| panic!("no node {id}"))
+    }
+
+    async fn spawn_node(&self, id: &str, port: u16, dir: &TempDir) -> Result<SpawnedQuire, String> {
+        let listen = format!("127.0.0.1:{port}");
+        let timeout = format!("{}s", self.session_timeout.as_secs().max(1));
+        let env = [
+            ("QUIRE_SERVER__LISTEN", listen.as_str()),
+            ("QUIRE_DATABASE__URL", self.pg.url.as_str()),
+            ("QUIRE_CLUSTER__ENABLED", "true"),
+            ("QUIRE_CLUSTER__ZOOKEEPER", self.zk.connect.as_str()),
+            ("QUIRE_CLUSTER__NODE_ID", id),
+            ("QUIRE_CLUSTER__SECRET", SECRET),
+            ("QUIRE_CLUSTER__SESSION_TIMEOUT", timeout.as_str()),
+            ("QUIRE_METRICS__TOKEN", METRICS_TOKEN),
+            ("QUIRE_LIMITS__AUTH_PER_MINUTE", "100000"),
+            ("QUIRE_LIMITS__API_PER_SECOND", "100000"),
+            ("QUIRE_LIMITS__IMPORTS_PER_MINUTE", "100000"),
+            ("QUIRE_LIMITS__OPS_PER_SECOND", "1000"),
+            ("QUIRE_LIMITS__OPS_BURST", "1000"),
+            ("QUIRE_HISTORY__IDLE_GRACE", "1s"),
+            ("QUIRE_LOG__LEVEL", "info"),
+        ];
+        let mut args: Vec<&str> = self.node_args.iter().map(String::as_str).collect();
+        args.push("serve");
+        SpawnedQuire::try_start(dir.path(), &args, &env).await
     }
 
     pub fn node(&self, id: &str) -> &Node {
@@ -169,11 +241,21 @@ impl TestCluster {
 
     /// Waits until every running (not paused) node's `/metrics` counts the running nodes as members.
     pub async fn wait_until_all_see_members(&self) {
-        let expected = self.nodes.iter().filter(|node| !node.paused).count() as f64;
+        self.wait_until_members(self.nodes.iter().filter(|node| !node.paused).count())
+            .await;
+    }
+
+    /// Waits until every running node other than stopped ones counts `expected` members and is live.
+    async fn wait_until_members(&self, expected: usize) {
+        let expected = expected as f64;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let mut agreed = true;
-            for node in self.nodes.iter().filter(|node| !node.paused) {
+            for node in self
+                .nodes
+                .iter()
+                .filter(|node| !node.paused && !node.stopped)
+            {
                 if node.metric("quire_cluster_members").await != expected
                     || node.metric("quire_cluster_live").await != 1.0
                 {

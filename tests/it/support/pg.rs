@@ -19,6 +19,9 @@ pub struct TestPg {
     pub port: u16,
     bin: PathBuf,
     dir: TempDir,
+    /// Commits are flushed before they return (`synchronous_commit = on`): what a crash of PostgreSQL itself
+    /// must not lose. Off by default, for speed, in tests that never crash it.
+    durable: bool,
 }
 
 /// True when `QUIRE_REQUIRE_SERVICES=1`: missing external services are a failure, not a skip.
@@ -30,14 +33,53 @@ impl TestPg {
     /// Starts a fresh instance, or returns `None` (after printing `SKIPPED: ...`) when PostgreSQL is not installed.
     /// With `QUIRE_REQUIRE_SERVICES=1` a missing PostgreSQL panics instead.
     pub async fn start() -> Option<TestPg> {
+        TestPg::start_with(false).await
+    }
+
+    /// An instance that keeps every commit through its own crash (`stop_immediate`), for fault tests.
+    pub async fn start_durable() -> Option<TestPg> {
+        TestPg::start_with(true).await
+    }
+
+    async fn start_with(durable: bool) -> Option<TestPg> {
         // libtest names the thread after the test, so the skip message can say which test was skipped.
         let test = std::thread::current()
             .name()
             .unwrap_or("a test")
             .to_string();
-        tokio::task::spawn_blocking(move || start_blocking(&test))
+        tokio::task::spawn_blocking(move || start_blocking(&test, durable))
             .await
             .expect("PostgreSQL start-up task")
+    }
+
+    /// `pg_ctl stop -m immediate`: the server dies at once, as in a crash; connections are cut.
+    pub async fn stop_immediate(&self) {
+        let (bin, dir) = (self.bin.clone(), self.dir.path().to_path_buf());
+        tokio::task::spawn_blocking(move || {
+            run(
+                pg_command(&bin.join("pg_ctl"), &dir)
+                    .arg("--pgdata")
+                    .arg(dir.join("data"))
+                    .args(["--mode=immediate", "--wait", "stop"]),
+                "pg_ctl stop",
+            )
+        })
+        .await
+        .expect("stop task");
+    }
+
+    /// Starts the stopped server again on the same port (it recovers from its WAL).
+    pub async fn start_again(&self) {
+        let (bin, dir, port, durable) = (
+            self.bin.clone(),
+            self.dir.path().to_path_buf(),
+            self.port,
+            self.durable,
+        );
+        tokio::task::spawn_blocking(move || start_instance(&bin, &dir, port, durable))
+            .await
+            .expect("start task")
+            .expect("PostgreSQL starts again");
     }
 
     fn data(&self) -> PathBuf {
@@ -56,7 +98,7 @@ impl Drop for TestPg {
     }
 }
 
-fn start_blocking(test: &str) -> Option<TestPg> {
+fn start_blocking(test: &str, durable: bool) -> Option<TestPg> {
     let Some(bin) = installed_bin_dir() else {
         let reason = "PostgreSQL not installed (no /usr/lib/postgresql/*/bin/initdb)";
         assert!(!require_services(), "QUIRE_REQUIRE_SERVICES=1 but {reason}");
@@ -74,7 +116,7 @@ fn start_blocking(test: &str) -> Option<TestPg> {
     // A free port can be taken between our probe and the server's bind; try a few.
     for _ in 0..5 {
         let port = free_port();
-        match start_instance(&bin, dir.path(), port) {
+        match start_instance(&bin, dir.path(), port, durable) {
             Ok(()) => {
                 create_database(&bin, port);
                 let url = format!("postgres://postgres@127.0.0.1:{port}/quire");
@@ -83,6 +125,7 @@ fn start_blocking(test: &str) -> Option<TestPg> {
                     port,
                     bin,
                     dir,
+                    durable,
                 });
             }
             Err(err) => last_error = err,
@@ -202,9 +245,15 @@ fn copy_dir(from: &Path, to: &Path) {
     );
 }
 
-fn start_instance(bin: &Path, dir: &Path, port: u16) -> Result<(), String> {
+fn start_instance(bin: &Path, dir: &Path, port: u16, durable: bool) -> Result<(), String> {
+    // fsync=off survives a crash of PostgreSQL (the OS still has the pages), synchronous_commit=off does not.
+    let speed = if durable {
+        "-c fsync=off"
+    } else {
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    };
     let options = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 {speed}",
         dir.display()
     );
     let output = pg_command(&bin.join("pg_ctl"), dir)

@@ -83,6 +83,15 @@ impl TestServer {
         server
     }
 
+    /// Starts on this PostgreSQL (e.g. a durable one that a test will crash), which lives as long as the server.
+    pub async fn start_with_pg(pg: TestPg, flags: &[(&str, &str)]) -> TestServer {
+        let mut all: Vec<(&str, &str)> = flags.to_vec();
+        all.push(("database.url", &pg.url));
+        let mut server = TestServer::start_fresh(&all).await;
+        server.pg = Some(pg);
+        server
+    }
+
     async fn start_fresh(flags: &[(&str, &str)]) -> TestServer {
         let dir = tempfile::Builder::new()
             .prefix("quire-test-")
@@ -108,6 +117,11 @@ impl TestServer {
         };
         server.wait_until_healthy().await;
         server
+    }
+
+    /// The throwaway PostgreSQL this server runs on (`Backend::Postgres` only).
+    pub fn pg(&self) -> Option<&TestPg> {
+        self.pg.as_ref()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,326 @@
+//! Issue 13: faults injected into a running cluster (real ZooKeeper, PostgreSQL and `quire` processes) while
+//! people type; after each, the history checker (`checker.rs`) must find every acknowledged op in the log exactly
+//! once, in order, the content equal to the log's replay and to every client's document. A negative control
+//! shows the checker catching a node that acknowledges before it commits.
+
+use std::time::Duration;
+
+use quire::cluster::Ring;
+use tokio::sync::watch;
+
+use crate::{
+    checker::{Verdict, check},
+    cluster_client::{Typist, content_text, create_doc},
+    hub_convergence::api_setup,
+    hub_sim::content_delta,
+    support::TestCluster,
+};
+
+const SESSION: Duration = Duration::from_secs(2);
+
+/// Typists on one document, entering through the nodes in turn.
+struct Typing {
+    doc: String,
+    token: String,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<Typist>>,
+}
+
+impl Typing {
+    fn start(cluster: &TestCluster, doc: &str, token: &str, n: usize) -> Typing {
+        Typing::start_for(cluster, doc, token, n, Duration::from_secs(150))
+    }
+
+    /// `start`, with typists that give up after `limit` (a client of a server that loses edits may never settle).
+    fn start_for(
+        cluster: &TestCluster,
+        doc: &str,
+        token: &str,
+        n: usize,
+        limit: Duration,
+    ) -> Typing {
+        let origins: Vec<String> = cluster
+            .nodes
+            .iter()
+            .map(|node| node.addr().to_string())
+            .collect();
+        Typing::through(origins, doc, token, n, limit)
+    }
+
+    /// `n` typists entering through `origins` (`127.0.0.1:PORT`) in turn.
+    fn through(origins: Vec<String>, doc: &str, token: &str, n: usize, limit: Duration) -> Typing {
+        let (stop, stopped) = watch::channel(false);
+        let tasks = (0..n)
+            .map(|i| {
+                let mut order = origins.clone();
+                order.rotate_left(i % origins.len());
+                let typist = Typist::new(&format!("t{i}"), order, doc, token);
+                tokio::spawn(typist.run(
+                    Duration::from_millis(40),
+                    100 + i as u64,
+                    stopped.clone(),
+                    limit,
+                ))
+            })
+            .collect();
+        Typing {
+            doc: doc.to_string(),
+            token: token.to_string(),
+            stop,
+            tasks,
+        }
+    }
+
+    /// Stops typing, lets everything be acknowledged, and checks the history against the log.
+    async fn finish(self, cluster: &TestCluster) -> (Vec<Typist>, Verdict) {
+        let base = cluster
+            .nodes
+            .iter()
+            .find(|node| !node.paused && !node.stopped)
+            .expect("a running node")
+            .url
+            .clone();
+        self.finish_on(&base, &cluster.pg.url).await
+    }
+
+    /// `finish`, reading the content through `base` and the log from `database`.
+    async fn finish_on(self, base: &str, database: &str) -> (Vec<Typist>, Verdict) {
+        self.stop.send(true).unwrap();
+        let mut typists = Vec::new();
+        for task in self.tasks {
+            typists.push(task.await.expect("typist task"));
+        }
+        let content: serde_json::Value = reqwest::Client::new()
+            .get(format!("{base}/api/docs/{}/content", self.doc))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET content")
+            .json()
+            .await
+            .expect("content JSON");
+        let (content, _) = content_delta(&content);
+        let verdict = check(database, &self.doc, &content, &typists).await;
+        (typists, verdict)
+    }
+}
+
+/// Waits until the document has taken `more` edits after `from` (read through `base`); the time it took.
+async fn edits_resume(base: &str, doc: &str, token: &str, from: u64, more: u64) -> Duration {
+    let started = tokio::time::Instant::now();
+    loop {
+        if content_text(base, doc, token).await.1 >= from + more {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no edits for 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn owner_in(nodes: &[&str], doc: &str) -> String {
+    Ring::new(nodes.iter().copied(), 128)
+        .owner(doc)
+        .expect("a member")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    any(quire_no_postgres, quire_no_zookeeper),
+    ignore = "PostgreSQL or ZooKeeper is not installed; ./scripts/test installs them"
+)]
+async fn killing_the_owner_of_a_busy_document_loses_nothing() {
+    let Some(mut cluster) = TestCluster::start(&["n1", "n2", "n3"], SESSION).await else {
+        return;
+    };
+    let (token, doc) = api_setup(&cluster.node("n1").url).await;
+    let owner = owner_in(&["n1", "n2", "n3"], &doc);
+    let typing = Typing::start(&cluster, &doc, &token, 3);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let survivors: Vec<&str> = ["n1", "n2", "n3"]
+        .into_iter()
+        .filter(|id| *id != owner)
+        .collect();
+    let new_owner = owner_in(&survivors, &doc);
+    let base = cluster.node(&new_owner).url.clone();
+    let (_, head) = content_text(&base, &doc, &token).await;
+    cluster.kill_node(&owner).await;
+    let resumed = edits_resume(&base, &doc, &token, head, 10).await;
+    println!(
+        "kill -9 of {owner}: edits again on {new_owner} after {resumed:?} (session timeout {SESSION:?})"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_, verdict) = typing.finish(&cluster).await;
+    verdict.assert_clean("after kill -9 of the owner");
+    assert!(verdict.acked > 50, "only {} ops acked", verdict.acked);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    any(quire_no_postgres, quire_no_zookeeper),
+    ignore = "PostgreSQL or ZooKeeper is not installed; ./scripts/test installs them"
+)]
+async fn a_pause_shorter_than_the_session_timeout_moves_nothing() {
+    let session = Duration::from_secs(4);
+    let Some(mut cluster) = TestCluster::start(&["n1", "n2", "n3"], session).await else {
+        return;
+    };
+    let (token, doc) = api_setup(&cluster.node("n1").url).await;
+    let owner = owner_in(&["n1", "n2", "n3"], &doc);
+    let typing = Typing::start(&cluster, &doc, &token, 3);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    cluster.node_mut(&owner).pause();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    cluster.node_mut(&owner).resume();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_, verdict) = typing.finish(&cluster).await;
+    verdict.assert_clean("after a short pause of the owner");
+    for node in &cluster.nodes {
+        assert_eq!(
+            node.metric("quire_cluster_hand_offs").await,
+            0.0,
+            "{} handed a document off after a pause shorter than the session timeout",
+            node.id
+        );
+        assert_eq!(
+            node.metric("quire_cluster_members").await,
+            3.0,
+            "{} lost a member",
+            node.id
+        );
+    }
+    assert_eq!(cluster.owner_of(&doc).await, owner);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    any(quire_no_postgres, quire_no_zookeeper),
+    ignore = "PostgreSQL or ZooKeeper is not installed; ./scripts/test installs them"
+)]
+async fn a_rolling_restart_of_every_node_loses_nothing() {
+    let Some(mut cluster) = TestCluster::start(&["n1", "n2", "n3"], SESSION).await else {
+        return;
+    };
+    let (token, first) = api_setup(&cluster.node("n1").url).await;
+    let second = create_doc(&cluster.node("n2").url, &token, "second").await;
+    let typing = [
+        Typing::start(&cluster, &first, &token, 2),
+        Typing::start(&cluster, &second, &token, 2),
+    ];
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for id in ["n1", "n2", "n3"] {
+        cluster.restart_node(id).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for typing in typing {
+        let doc = typing.doc.clone();
+        let (typists, verdict) = typing.finish(&cluster).await;
+        verdict.assert_clean(&format!("{doc} after a rolling restart"));
+        for typist in &typists {
+            // Entering (maybe redirected), then per restart at most: moved off the stopped node and back when it
+            // rejoined.
+            println!(
+                "{}: {} sessions, {} redirects",
+                typist.tag, typist.sessions, typist.redirects
+            );
+            assert!(
+                typist.sessions <= 2 + 2 * 3,
+                "{} reconnected {} times",
+                typist.tag,
+                typist.sessions
+            );
+            assert_eq!(typist.internal_errors, 0, "{}: a commit failed", typist.tag);
+        }
+    }
+}
+
+/// The negative control: nodes that acknowledge a round before they commit it (`--testing-ack-before-commit`,
+/// test builds only) lose acknowledged ops when the owner is killed, and the checker must say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    any(quire_no_postgres, quire_no_zookeeper),
+    ignore = "PostgreSQL or ZooKeeper is not installed; ./scripts/test installs them"
+)]
+async fn the_checker_catches_a_cluster_that_acks_before_committing() {
+    let Some(zk) = crate::support::TestZk::start().await else {
+        return;
+    };
+    let pg = crate::support::TestPg::start().await.expect("PostgreSQL");
+    let mut cluster = TestCluster::from_parts(zk, pg, SESSION, &["--testing-ack-before-commit"]);
+    for id in ["n1", "n2"] {
+        cluster.add_node(id).await;
+    }
+    let (token, doc) = api_setup(&cluster.node("n1").url).await;
+    let owner = owner_in(&["n1", "n2"], &doc);
+    let typing = Typing::start_for(&cluster, &doc, &token, 3, Duration::from_secs(15));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    cluster.kill_node(&owner).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let (_, verdict) = typing.finish(&cluster).await;
+    assert!(
+        verdict.lost > 0,
+        "acks before commits and a kill -9 must lose acknowledged ops, and the checker must see it: {verdict:?}"
+    );
+}
+
+/// The status of `GET /readyz`.
+async fn readiness(base: &str) -> u16 {
+    reqwest::get(format!("{base}/readyz"))
+        .await
+        .map_or(0, |response| response.status().as_u16())
+}
+
+async fn wait_for_readiness(base: &str, status: u16) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while readiness(base).await != status {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/readyz never answered {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A single node on PostgreSQL whose database crashes (`pg_ctl stop -m immediate`) and stays down for a few
+/// seconds while people type: commits fail and nothing unsaved is acknowledged, readiness says so while it lasts,
+/// and when the database is back the same process takes edits again, with nothing acknowledged lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    quire_no_postgres,
+    ignore = "PostgreSQL is not installed; ./scripts/test installs it"
+)]
+async fn a_database_crash_under_a_single_node_loses_nothing_and_heals_without_a_restart() {
+    let pg = crate::support::TestPg::start_durable()
+        .await
+        .expect("PostgreSQL");
+    let server = crate::support::TestServer::start_with_pg(pg, &[]).await;
+    let (token, doc) = api_setup(&server.base).await;
+    let origins = vec![server.addr.to_string()];
+    let typing = Typing::through(origins, &doc, &token, 3, Duration::from_secs(150));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(readiness(&server.base).await, 200);
+    let pg = server.pg().expect("on PostgreSQL");
+    pg.stop_immediate().await;
+    wait_for_readiness(&server.base, 503).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, head) = {
+        pg.start_again().await;
+        wait_for_readiness(&server.base, 200).await;
+        content_text(&server.base, &doc, &token).await
+    };
+    let resumed = edits_resume(&server.base, &doc, &token, head, 10).await;
+    println!("edits resumed {resumed:?} after the database was back");
+    let database = pg.url.clone();
+    let (typists, verdict) = typing.finish_on(&server.base, &database).await;
+    verdict.assert_clean("after a PostgreSQL crash");
+    let failed: u32 = typists.iter().map(|t| t.internal_errors).sum();
+    println!(
+        "{} acked; {failed} commits reported failed to their clients and resent",
+        verdict.acked
+    );
+    server.stop().await;
+}

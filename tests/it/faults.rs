@@ -324,3 +324,58 @@ async fn a_database_crash_under_a_single_node_loses_nothing_and_heals_without_a_
     );
     server.stop().await;
 }
+
+/// A three-server ZooKeeper loses its quorum (two servers stop) while people type: once the nodes can no longer
+/// confirm their sessions they own nothing, so nothing is committed, while pages and content stay readable and
+/// readiness says why; when the quorum is back the nodes register again, editing resumes, and nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    any(quire_no_postgres, quire_no_zookeeper),
+    ignore = "PostgreSQL or ZooKeeper is not installed; ./scripts/test installs them"
+)]
+async fn losing_the_zookeeper_quorum_stops_edits_until_it_is_back_and_loses_nothing() {
+    let Some(zk) = crate::support::TestZk::start_ensemble().await else {
+        return;
+    };
+    let pg = crate::support::TestPg::start().await.expect("PostgreSQL");
+    let mut cluster = TestCluster::from_parts(zk, pg, SESSION, &[]);
+    for id in ["n1", "n2"] {
+        cluster.add_node(id).await;
+    }
+    let base = cluster.node("n1").url.clone();
+    let (token, doc) = api_setup(&base).await;
+    let typing = Typing::start(&cluster, &doc, &token, 2);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    cluster.zk.stop_server(0);
+    cluster.zk.stop_server(1);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for node in &cluster.nodes {
+        while node.metric("quire_cluster_live").await != 0.0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} still live without a quorum",
+                node.id
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let (_, frozen) = content_text(&base, &doc, &token).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for node in &cluster.nodes {
+        let (_, rev) = content_text(&node.url, &doc, &token).await;
+        assert_eq!(rev, frozen, "{} committed without a quorum", node.id);
+        assert_eq!(
+            readiness(&node.url).await,
+            503,
+            "{} says it is ready without a quorum",
+            node.id
+        );
+    }
+    cluster.zk.start_server(0).await;
+    cluster.zk.start_server(1).await;
+    cluster.wait_until_all_see_members().await;
+    let resumed = edits_resume(&base, &doc, &token, frozen, 10).await;
+    println!("edits resumed {resumed:?} after the quorum was back");
+    let (_, verdict) = typing.finish(&cluster).await;
+    verdict.assert_clean("after losing the ZooKeeper quorum");
+}

@@ -379,3 +379,180 @@ async fn losing_the_zookeeper_quorum_stops_edits_until_it_is_back_and_loses_noth
     let (_, verdict) = typing.finish(&cluster).await;
     verdict.assert_clean("after losing the ZooKeeper quorum");
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Fault {
+    KillAndRestart,
+    ShortPause,
+    LongPause,
+    PlannedRestart,
+    DatabaseCrash,
+    QuorumLoss,
+}
+
+const FAULTS: [Fault; 6] = [
+    Fault::KillAndRestart,
+    Fault::ShortPause,
+    Fault::LongPause,
+    Fault::PlannedRestart,
+    Fault::DatabaseCrash,
+    Fault::QuorumLoss,
+];
+
+/// Every fault above, mixed at random while people type into three documents over three nodes, a three-server
+/// ZooKeeper and a PostgreSQL that keeps its commits through its own crash. `QUIRE_FAULT_ROUNDS` sets the
+/// number of faults (default: each kind once, in a random order) and `QUIRE_FAULT_SEED` replays a run (the seed
+/// is printed). Prints the table of issue 13: each fault, how often, the time until every document took edits
+/// again (median and worst), and what the checker found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    any(quire_no_postgres, quire_no_zookeeper),
+    ignore = "PostgreSQL or ZooKeeper is not installed; ./scripts/test installs them"
+)]
+async fn a_random_mix_of_faults_loses_nothing() {
+    use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
+    let seed: u64 = std::env::var("QUIRE_FAULT_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or_else(|| rand::rng().random());
+    let mut rng = StdRng::seed_from_u64(seed);
+    let rounds: Option<usize> = std::env::var("QUIRE_FAULT_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok());
+    let mut plan: Vec<Fault> = match rounds {
+        Some(n) => (0..n)
+            .map(|_| FAULTS[rng.random_range(0..FAULTS.len())])
+            .collect(),
+        None => FAULTS.to_vec(),
+    };
+    plan.shuffle(&mut rng);
+    println!(
+        "fault mix: seed {seed} (QUIRE_FAULT_SEED={seed} replays it), {} faults: {plan:?}",
+        plan.len()
+    );
+
+    let Some(zk) = crate::support::TestZk::start_ensemble().await else {
+        return;
+    };
+    let pg = crate::support::TestPg::start_durable()
+        .await
+        .expect("PostgreSQL");
+    let mut cluster = TestCluster::from_parts(zk, pg, SESSION, &[]);
+    let ids = ["n1", "n2", "n3"];
+    for id in ids {
+        cluster.add_node(id).await;
+    }
+    let (token, first) = api_setup(&cluster.node("n1").url).await;
+    let mut docs = vec![first];
+    for title in ["two", "three"] {
+        docs.push(create_doc(&cluster.node("n2").url, &token, title).await);
+    }
+    let typing: Vec<Typing> = docs
+        .iter()
+        .map(|doc| Typing::start_for(&cluster, doc, &token, 2, Duration::from_secs(600)))
+        .collect();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // Per fault: from its start until every document took edits again, and from when it was undone (a node
+    // started again, the database or the quorum back) until then.
+    let mut resumed: std::collections::BTreeMap<Fault, Vec<(Duration, Duration)>> =
+        Default::default();
+    for fault in plan {
+        let node = ids[rng.random_range(0..ids.len())];
+        let started = tokio::time::Instant::now();
+        inject(&mut cluster, fault, node).await;
+        let after_undone = all_take_edits(&cluster, &docs, &token).await;
+        let total = started.elapsed();
+        println!(
+            "{fault:?} on {node}: edits everywhere {total:?} after it began, {after_undone:?} after it was undone"
+        );
+        resumed
+            .entry(fault)
+            .or_default()
+            .push((total, after_undone));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    let mut totals = Verdict::default();
+    for typing in typing {
+        let (_, verdict) = typing.finish(&cluster).await;
+        totals.acked += verdict.acked;
+        totals.lost += verdict.lost;
+        totals.duplicates += verdict.duplicates;
+        totals.divergent += verdict.divergent;
+        totals.problems.extend(verdict.problems);
+    }
+    println!(
+        "| fault | injected | from its start: median, worst | after it was undone: median, worst |"
+    );
+    println!("|---|---|---|---|");
+    for (fault, times) in resumed {
+        let (mut total, mut after): (Vec<Duration>, Vec<Duration>) = times.into_iter().unzip();
+        total.sort();
+        after.sort();
+        let middle = total.len() / 2;
+        println!(
+            "| {fault:?} | {} | {:.2} s, {:.2} s | {:.2} s, {:.2} s |",
+            total.len(),
+            total[middle].as_secs_f64(),
+            total[total.len() - 1].as_secs_f64(),
+            after[middle].as_secs_f64(),
+            after[after.len() - 1].as_secs_f64()
+        );
+    }
+    println!(
+        "ops acked {}, lost {}, duplicated {}, divergent clients {} (seed {seed})",
+        totals.acked, totals.lost, totals.duplicates, totals.divergent
+    );
+    totals.assert_clean(&format!("a random mix of faults (seed {seed})"));
+}
+
+/// Does `fault` to `node` (or to the shared services) and undoes it.
+async fn inject(cluster: &mut TestCluster, fault: Fault, node: &str) {
+    match fault {
+        Fault::KillAndRestart => cluster.crash_and_restart(node).await,
+        Fault::ShortPause => {
+            cluster.node_mut(node).pause();
+            tokio::time::sleep(SESSION / 2).await;
+            cluster.node_mut(node).resume();
+        }
+        Fault::LongPause => {
+            cluster.node_mut(node).pause();
+            cluster.wait_until_only_running_are_members().await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            cluster.node_mut(node).resume();
+            cluster.wait_until_all_see_members().await;
+        }
+        Fault::PlannedRestart => cluster.restart_node(node).await,
+        Fault::DatabaseCrash => {
+            cluster.pg.stop_immediate().await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            cluster.pg.start_again().await;
+        }
+        Fault::QuorumLoss => {
+            cluster.zk.stop_server(0);
+            cluster.zk.stop_server(1);
+            tokio::time::sleep(SESSION + Duration::from_secs(1)).await;
+            cluster.zk.start_server(0).await;
+            cluster.zk.start_server(1).await;
+            cluster.wait_until_all_see_members().await;
+        }
+    }
+}
+
+/// How long until every document has taken a few more edits (read through any running node).
+async fn all_take_edits(cluster: &TestCluster, docs: &[String], token: &str) -> Duration {
+    let base = cluster
+        .nodes
+        .iter()
+        .find(|node| !node.paused && !node.stopped)
+        .expect("a running node")
+        .url
+        .clone();
+    let started = tokio::time::Instant::now();
+    for doc in docs {
+        let (_, rev) = content_text(&base, doc, token).await;
+        edits_resume(&base, doc, token, rev, 3).await;
+    }
+    started.elapsed()
+}

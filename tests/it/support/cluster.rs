@@ -166,6 +166,21 @@ impl TestCluster {
         assert!(status.success(), "{id} stopped with {status}");
         self.nodes[index].stopped = true;
         self.wait_until_members(self.nodes.len() - 1).await;
+        self.start_stopped(index).await;
+    }
+
+    /// SIGKILL, then, once the others have seen it gone (a session timeout later), the same node again on the
+    /// same port, as a supervisor would restart it after a crash.
+    pub async fn crash_and_restart(&mut self, id: &str) {
+        let index = self.index_of(id);
+        self.nodes[index].process.kill9().await;
+        self.nodes[index].stopped = true;
+        self.wait_until_members(self.nodes.len() - 1).await;
+        self.start_stopped(index).await;
+    }
+
+    async fn start_stopped(&mut self, index: usize) {
+        let id = self.nodes[index].id.clone();
         let port: u16 = self.nodes[index]
             .url
             .rsplit(':')
@@ -177,13 +192,24 @@ impl TestCluster {
             tempfile::tempdir().expect("temp dir"),
         );
         let process = self
-            .spawn_node(id, port, &dir)
+            .spawn_node(&id, port, &dir)
             .await
             .unwrap_or_else(|stderr| panic!("{id} did not start again:\n{stderr}"));
         self.nodes[index].process = process;
         self.nodes[index].dir = dir;
         self.nodes[index].stopped = false;
         self.wait_until_all_see_members().await;
+    }
+
+    /// Waits until the running nodes other than the paused ones see exactly themselves as members.
+    pub async fn wait_until_only_running_are_members(&self) {
+        self.wait_until_members(
+            self.nodes
+                .iter()
+                .filter(|node| !node.paused && !node.stopped)
+                .count(),
+        )
+        .await;
     }
 
     /// SIGKILL: the node gets no chance to hand anything off; it is removed from the cluster's list.
@@ -246,7 +272,7 @@ impl TestCluster {
     }
 
     /// Waits until every running node other than stopped ones counts `expected` members and is live.
-    async fn wait_until_members(&self, expected: usize) {
+    pub async fn wait_until_members(&self, expected: usize) {
         let expected = expected as f64;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {

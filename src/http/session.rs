@@ -134,12 +134,20 @@ async fn resolve_caller(
         return Ok(None);
     };
     let ttl_ms = ttl_ms(state);
+    // Renewal is a write; a caller whose session is still valid is served even when it fails (a full disk, a
+    // database refusing writes), and renewal is tried again on the next request.
     let renew = if expires_at - crate::store::now_ms() < ttl_ms / 2 {
-        state
+        match state
             .store
             .renew_session(&hash, crate::store::now_ms() + ttl_ms)
-            .await?;
-        Some(token.to_owned())
+            .await
+        {
+            Ok(_) => Some(token.to_owned()),
+            Err(err) => {
+                tracing::warn!(%err, "cannot renew a session");
+                None
+            }
+        }
     } else {
         None
     };

@@ -266,11 +266,21 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
-            .bind(now_ms())
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
+        // Best effort, and at most once a minute per token: reading with a token must not depend on being able to
+        // write (a full disk, a database that refuses writes), nor cost a write per request.
+        let now = now_ms();
+        let noted = sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 \
+             AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .bind(now - 60_000)
+        .execute(&self.pool)
+        .await;
+        if let Err(err) = noted {
+            tracing::warn!(%err, "cannot note an API token's last use");
+        }
         Ok(Some(user_from_row(&row)?))
     }
 

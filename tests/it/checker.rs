@@ -40,14 +40,15 @@ impl Verdict {
 
 /// Reads the document's whole log from the database and checks the typists' history against it and `content`
 /// (the document as the server serves it now).
-pub async fn check(database: &str, doc: &str, content: &Delta, typists: &[Typist]) -> Verdict {
-    let store = Store::open(
-        &DatabaseUrl::Postgres(database.to_string()),
-        2,
-        SyncMode::Normal,
-    )
-    .await
-    .expect("open the database to check");
+pub async fn check(
+    database: &DatabaseUrl,
+    doc: &str,
+    content: &Delta,
+    typists: &[Typist],
+) -> Verdict {
+    let store = Store::open(database, 2, SyncMode::Normal)
+        .await
+        .expect("open the database to check");
     let log = store
         .ops_since(doc, 0)
         .await

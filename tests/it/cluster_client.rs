@@ -216,6 +216,10 @@ pub async fn content_text(base: &str, doc: &str, token: &str) -> (String, u64) {
         .json()
         .await
         .expect("content JSON");
+    assert!(
+        content["ops"].is_array(),
+        "GET {base}/api/docs/{doc}/content: {content}"
+    );
     let (delta, rev) = crate::hub_sim::content_delta(&content);
     (text_of(&delta), rev)
 }

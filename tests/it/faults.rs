@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use quire::cluster::Ring;
+use quire::{cluster::Ring, config::DatabaseUrl};
 use tokio::sync::watch;
 
 use crate::{
@@ -80,11 +80,12 @@ impl Typing {
             .expect("a running node")
             .url
             .clone();
-        self.finish_on(&base, &cluster.pg.url).await
+        self.finish_on(&base, &DatabaseUrl::Postgres(cluster.pg.url.clone()))
+            .await
     }
 
     /// `finish`, reading the content through `base` and the log from `database`.
-    async fn finish_on(self, base: &str, database: &str) -> (Vec<Typist>, Verdict) {
+    async fn finish_on(self, base: &str, database: &DatabaseUrl) -> (Vec<Typist>, Verdict) {
         self.stop.send(true).unwrap();
         let mut typists = Vec::new();
         for task in self.tasks {
@@ -314,7 +315,7 @@ async fn a_database_crash_under_a_single_node_loses_nothing_and_heals_without_a_
     };
     let resumed = edits_resume(&server.base, &doc, &token, head, 10).await;
     println!("edits resumed {resumed:?} after the database was back");
-    let database = pg.url.clone();
+    let database = DatabaseUrl::Postgres(pg.url.clone());
     let (typists, verdict) = typing.finish_on(&server.base, &database).await;
     verdict.assert_clean("after a PostgreSQL crash");
     let failed: u32 = typists.iter().map(|t| t.internal_errors).sum();
@@ -555,4 +556,106 @@ async fn all_take_edits(cluster: &TestCluster, docs: &[String], token: &str) -> 
         edits_resume(&base, doc, token, rev, 3).await;
     }
     started.elapsed()
+}
+
+/// SQLite on a disk that fills up while people type: commits fail with a clear error and nothing unsaved is
+/// acknowledged; when space returns, the same process takes edits again and nothing acknowledged is lost.
+/// (Mounts a small tmpfs: root only, as CI runs.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_under_sqlite_loses_nothing_and_heals_when_space_returns() {
+    let Some(disk) = SmallDisk::mount(24) else {
+        return;
+    };
+    let data = disk.path.join("data");
+    let data_dir = data.display().to_string();
+    let server = crate::support::TestServer::start_with(&[("storage.data_dir", &data_dir)]).await;
+    let (token, doc) = api_setup(&server.base).await;
+    let typing = Typing::through(
+        vec![server.addr.to_string()],
+        &doc,
+        &token,
+        2,
+        Duration::from_secs(150),
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let filler = disk.fill();
+    // Commits may go on until the pages the WAL had left are used up; then nothing moves for a second.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut stuck = content_text(&server.base, &doc, &token).await.1;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = content_text(&server.base, &doc, &token).await.1;
+        if now == stuck {
+            break;
+        }
+        stuck = now;
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "edits kept committing on a full disk"
+        );
+    }
+    std::fs::remove_file(&filler).expect("free the disk");
+    let resumed = edits_resume(&server.base, &doc, &token, stuck, 10).await;
+    println!("edits resumed {resumed:?} after space returned");
+    let database = server.config.database.clone();
+    let (typists, verdict) = typing.finish_on(&server.base, &database).await;
+    verdict.assert_clean("after a full disk");
+    let failed: u32 = typists.iter().map(|t| t.internal_errors).sum();
+    assert!(
+        failed >= 1,
+        "the full disk was reported to the clients whose edits failed"
+    );
+    server.stop().await;
+}
+
+/// A tmpfs of a few MB, unmounted on drop.
+struct SmallDisk {
+    path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// `None` (after printing SKIPPED) when not root; with `QUIRE_REQUIRE_SERVICES=1` that is a failure.
+    fn mount(megabytes: u32) -> Option<SmallDisk> {
+        let dir = tempfile::Builder::new()
+            .prefix("quire-disk-")
+            .tempdir()
+            .expect("temp dir");
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(dir.path())
+            .status();
+        if !status.is_ok_and(|status| status.success()) {
+            assert!(
+                !crate::support::require_services(),
+                "QUIRE_REQUIRE_SERVICES=1 but a tmpfs cannot be mounted here (run as root)"
+            );
+            eprintln!("SKIPPED: mounting a tmpfs needs root");
+            return None;
+        }
+        Some(SmallDisk {
+            path: dir.path().to_path_buf(),
+            _dir: dir,
+        })
+    }
+
+    /// Fills what is left with one file, whose path is returned.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.path.join("filler");
+        let mut file = std::fs::File::create(&path).expect("filler");
+        let block = vec![0u8; 64 * 1024];
+        while file.write_all(&block).is_ok() {}
+        let _ = file.flush();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.path)
+            .status();
+    }
 }

@@ -325,15 +325,42 @@ async fn compact_all(config: &Config, store: &Store, only: Option<String>) -> an
     Ok(())
 }
 
-/// Writes a version at head when the head is past the current one; returns whether it did.
+/// Writes a version at head when the head is past the current one (returns whether it did), then prunes the log
+/// behind the current version as `[history]` says. Pruning also runs when the version is up to date, so a
+/// compaction stopped between the two steps (killed, say) is finished by the next one.
 async fn compact_one(config: &Config, store: &Store, doc: &DocMeta) -> anyhow::Result<bool> {
     let version_rev = store.current_snapshot(&doc.id).await?.map(|s| s.rev);
-    if version_rev.is_some_and(|rev| rev >= doc.head_rev)
-        || (version_rev.is_none() && doc.head_rev == 0)
-    {
-        println!("{}: up to date at revision {}", doc.id, doc.head_rev);
-        return Ok(false);
+    let up_to_date = version_rev.is_some_and(|rev| rev >= doc.head_rev)
+        || (version_rev.is_none() && doc.head_rev == 0);
+    let rev = match (up_to_date, version_rev) {
+        (true, Some(rev)) => rev,
+        (true, None) => {
+            println!("{}: empty", doc.id);
+            return Ok(false);
+        }
+        (false, _) => write_compaction(store, doc, version_rev).await?,
+    };
+    let pruned = prune_behind(config, store, &doc.id, rev).await?;
+    let from = version_rev.map_or("none".to_string(), |r| r.to_string());
+    match up_to_date {
+        true => println!(
+            "{}: up to date at revision {rev}, pruned {pruned} ops",
+            doc.id
+        ),
+        false => println!(
+            "{}: wrote a version at revision {rev} (was {from}), pruned {pruned} ops",
+            doc.id
+        ),
     }
+    Ok(!up_to_date)
+}
+
+/// A version of the document at its head; returns its revision.
+async fn write_compaction(
+    store: &Store,
+    doc: &DocMeta,
+    version_rev: Option<i64>,
+) -> anyhow::Result<i64> {
     let (rev, content) = hub::load_content(store, &doc.id).await?;
     let contributors = store
         .ops_since(&doc.id, version_rev.unwrap_or(0))
@@ -355,23 +382,27 @@ async fn compact_one(config: &Config, store: &Store, doc: &DocMeta) -> anyhow::R
             size: i64::try_from(content.length())?,
         })
         .await?;
+    Ok(rev)
+}
+
+/// Prunes the log behind a version at `rev` as the hub does: keep `history.keep_ops` ops and those younger than
+/// `history.keep_age`, unless the prunable part is over `history.keep_bytes`.
+async fn prune_behind(
+    config: &Config,
+    store: &Store,
+    doc_id: &str,
+    rev: i64,
+) -> anyhow::Result<u64> {
     let keep_ops = i64::try_from(config.history.keep_ops).unwrap_or(i64::MAX);
     let keep_ms = i64::try_from(config.history.keep_age.as_millis()).unwrap_or(i64::MAX);
     let below = rev.min(rev.saturating_sub(keep_ops));
-    // As the hub does: a log grown past history.keep_bytes is pruned whatever its age.
-    let over_budget = u64::try_from(store.log_bytes(&doc.id, below).await?)
+    let over_budget = u64::try_from(store.log_bytes(doc_id, below).await?)
         .is_ok_and(|bytes| bytes > config.history.keep_bytes);
     let older_than = match over_budget {
         true => i64::MAX,
         false => now_ms().saturating_sub(keep_ms),
     };
-    let pruned = store.prune_ops(&doc.id, below, older_than).await?;
-    let from = version_rev.map_or("none".to_string(), |r| r.to_string());
-    println!(
-        "{}: wrote a version at revision {rev} (was {from}), pruned {pruned} ops",
-        doc.id
-    );
-    Ok(true)
+    Ok(store.prune_ops(doc_id, below, older_than).await?)
 }
 
 /// Every document: each user's own and trashed ones (every document has exactly one owner).

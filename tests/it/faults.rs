@@ -286,8 +286,8 @@ async fn wait_for_readiness(base: &str, status: u16) {
     }
 }
 
-/// A single node on PostgreSQL whose database crashes (`pg_ctl stop -m immediate`) and stays down for a few
-/// seconds while people type: commits fail and nothing unsaved is acknowledged, readiness says so while it lasts,
+/// A single node on PostgreSQL whose database crashes (`pg_ctl stop -m immediate`) and stays down for
+/// 10 seconds while people type: commits fail and nothing unsaved is acknowledged, readiness says so while it lasts,
 /// and when the database is back the same process takes edits again, with nothing acknowledged lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
@@ -307,7 +307,8 @@ async fn a_database_crash_under_a_single_node_loses_nothing_and_heals_without_a_
     let pg = server.pg().expect("on PostgreSQL");
     pg.stop_immediate().await;
     wait_for_readiness(&server.base, 503).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Down, refusing connections, for 10 s.
+    tokio::time::sleep(Duration::from_secs(10)).await;
     let (_, head) = {
         pg.start_again().await;
         wait_for_readiness(&server.base, 200).await;
@@ -658,4 +659,133 @@ impl Drop for SmallDisk {
             .arg(&self.path)
             .status();
     }
+}
+
+/// `kill -9` of `quire compact` at many points of its work on a long log (writing the version, moving the current
+/// one, pruning the log behind it): afterwards `quire doctor` finds the current version plus the log after it
+/// replaying to the same document, every time (no half-written version is current, no op is lost), and a
+/// compaction run to the end still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_a_compaction_at_any_point_loses_nothing() {
+    const OPS: i64 = 20_000;
+    let expected = format!("{}\n", "ab".repeat(OPS as usize));
+    // Prune everything older than a second beyond the last 100 ops: the compaction's last step has work to do.
+    let env = [
+        ("QUIRE_HISTORY__KEEP_OPS", "100"),
+        ("QUIRE_HISTORY__KEEP_AGE", "1s"),
+    ];
+    // How long a whole compaction takes here, on a log just like the one the kills hit.
+    let timing = long_log(OPS).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let started = std::time::Instant::now();
+    let whole =
+        crate::support::run_quire(timing.path(), &["compact", "--doc", "d1"], &env, "").await;
+    let took = started.elapsed();
+    assert!(
+        whole.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+    println!("a whole compaction took {took:?}");
+    let dir = long_log(OPS).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for percent in [30u32, 50, 70, 80, 85, 90, 95, 100, 110] {
+        let delay = took * percent / 100;
+        let mut compact = crate::support::quire_command(dir.path())
+            .args(["compact", "--doc", "d1"])
+            .envs(env)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn quire compact");
+        tokio::time::sleep(delay).await;
+        let _ = compact.start_kill();
+        let _ = compact.wait().await;
+        let doctor = crate::support::run_quire(dir.path(), &["doctor"], &[], "").await;
+        assert!(
+            doctor.status.success(),
+            "after a kill at {delay:?} the doctor found: {}",
+            String::from_utf8_lossy(&doctor.stdout)
+        );
+        let (rev, text, version, logged) = content_of(dir.path()).await;
+        println!(
+            "kill -9 after {delay:?}: current version at {version:?}, {logged} ops left in the log"
+        );
+        assert_eq!(
+            (rev, text.len()),
+            (OPS as u64, expected.len()),
+            "after a kill at {delay:?}"
+        );
+        assert_eq!(text, expected, "after a kill at {delay:?}");
+    }
+    let finished =
+        crate::support::run_quire(dir.path(), &["compact", "--doc", "d1"], &env, "").await;
+    assert!(
+        finished.status.success(),
+        "{}",
+        String::from_utf8_lossy(&finished.stderr)
+    );
+    let doctor = crate::support::run_quire(dir.path(), &["doctor"], &[], "").await;
+    assert!(
+        doctor.status.success(),
+        "{}",
+        String::from_utf8_lossy(&doctor.stdout)
+    );
+    let (_, text, version, logged) = content_of(dir.path()).await;
+    assert_eq!((text, version), (expected, Some(OPS)));
+    assert!(
+        logged <= 100,
+        "the log behind the version was pruned: {logged} ops left"
+    );
+}
+
+fn sqlite_in(dir: &std::path::Path) -> DatabaseUrl {
+    DatabaseUrl::Sqlite(format!("sqlite://{}/quire-data/quire.db", dir.display()))
+}
+
+/// A data dir (`quire-data/` in the returned dir) whose document `d1` is `ops` inserts of "ab", all in the log.
+async fn long_log(ops: i64) -> tempfile::TempDir {
+    use quire::{config::SyncMode, store::NewOp};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("quire-data")).unwrap();
+    let store = quire::store::Store::open(&sqlite_in(dir.path()), 2, SyncMode::Normal)
+        .await
+        .unwrap();
+    store
+        .create_user("ann", "ann@example.test", "Ann", "$argon2id$fake")
+        .await
+        .unwrap();
+    store.create_document("d1", "Long", "ann").await.unwrap();
+    let all: Vec<NewOp> = (0..ops)
+        .map(|rev| NewOp {
+            rev,
+            client: "c1".into(),
+            seq: rev + 1,
+            author_id: Some("ann".into()),
+            op_json: r#"[{"insert":"ab"}]"#.into(),
+            len_after: 2 * (rev + 1) + 1,
+        })
+        .collect();
+    for batch in all.chunks(1000) {
+        store.append_ops("d1", batch).await.unwrap();
+    }
+    store.close().await;
+    dir
+}
+
+/// `d1`'s head, text, current version's revision and logged ops, read as a fresh process would.
+async fn content_of(dir: &std::path::Path) -> (u64, String, Option<i64>, i64) {
+    use quire::config::SyncMode;
+    let store = quire::store::Store::open(&sqlite_in(dir), 2, SyncMode::Normal)
+        .await
+        .unwrap();
+    let (rev, content) = quire::hub::load_content(&store, "d1").await.unwrap();
+    let version = store
+        .current_snapshot("d1")
+        .await
+        .unwrap()
+        .map(|snapshot| snapshot.rev);
+    let logged = store.count_ops("d1").await.unwrap();
+    store.close().await;
+    (rev, content.text(), version, logged)
 }

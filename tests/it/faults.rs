@@ -389,15 +389,17 @@ enum Fault {
     LongPause,
     PlannedRestart,
     DatabaseCrash,
+    DatabaseOutage,
     QuorumLoss,
 }
 
-const FAULTS: [Fault; 6] = [
+const FAULTS: [Fault; 7] = [
     Fault::KillAndRestart,
     Fault::ShortPause,
     Fault::LongPause,
     Fault::PlannedRestart,
     Fault::DatabaseCrash,
+    Fault::DatabaseOutage,
     Fault::QuorumLoss,
 ];
 
@@ -528,7 +530,12 @@ async fn inject(cluster: &mut TestCluster, fault: Fault, node: &str) {
         Fault::PlannedRestart => cluster.restart_node(node).await,
         Fault::DatabaseCrash => {
             cluster.pg.stop_immediate().await;
-            tokio::time::sleep(Duration::from_secs(2)).await;
+            cluster.pg.start_again().await;
+        }
+        Fault::DatabaseOutage => {
+            // Crashed, and refusing connections for 10 s.
+            cluster.pg.stop_immediate().await;
+            tokio::time::sleep(Duration::from_secs(10)).await;
             cluster.pg.start_again().await;
         }
         Fault::QuorumLoss => {

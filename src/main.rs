@@ -42,6 +42,8 @@ fn main() -> ExitCode {
             Command::Compact { doc } => cli::compact(&config, doc).await,
             Command::Doctor => cli::doctor(&config).await,
             Command::Cluster(command) => cli::cluster(&config, command).await,
+            Command::Db(command) => cli::db(&config, command).await,
+            Command::Backup { path } => cli::backup(&config, &path).await,
         }
     });
     match res {

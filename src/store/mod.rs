@@ -3,6 +3,7 @@
 
 mod accounts;
 mod checkpoint;
+mod copy;
 mod documents;
 mod fence;
 mod group_commit;
@@ -25,6 +26,7 @@ use sqlx::{
 };
 
 pub use accounts::{ApiToken, User};
+pub use copy::TABLES;
 pub use documents::{DocMeta, DocScope, Role};
 pub use fence::{Fence, Owner};
 pub use group_commit::GroupCommitter;

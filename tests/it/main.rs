@@ -34,4 +34,5 @@ mod cluster_client; // issue 12: Typist, a client that enters a cluster through 
 mod cluster; // issue 12: redirect to the owner, hand-off when a node joins, fencing of a paused owner
 mod checker; // issue 13: the history checker: acked ops in the log once and in order, content = replay = every client
 mod faults; // issue 13: kill -9, pauses, rolling restarts under typing, and the checker's negative control
+mod db_tools; // issue 20: quire db copy from SQLite to PostgreSQL, and quire backup under load
 mod guests; // hardening, defect 5: guests are limited, have no password, and get only what their link gives

@@ -150,7 +150,13 @@ impl TestServer {
     }
 
     /// Triggers graceful shutdown and waits until `server::run` returns, which must be `Ok`.
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
+        self.stop_keeping_data().await;
+    }
+
+    /// `stop`, and hand over the data directory (a closed SQLite database, for a copy or a restore) instead of
+    /// deleting it.
+    pub async fn stop_keeping_data(mut self) -> TempDir {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -160,6 +166,8 @@ impl TestServer {
             .expect("server::run did not return within 15 s of the shutdown signal")
             .expect("server task panicked");
         res.expect("server::run returned an error");
+        let placeholder = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.dir, placeholder)
     }
 
     async fn wait_until_healthy(&mut self) {

@@ -1,5 +1,9 @@
 //! The command line: `quire [serve]`, `quire migrate`, `quire user add|list|reset-password|disable|enable|invite`,
-//! `quire compact` and `quire doctor`. Parses flags into config overrides and runs administrative commands against the store.
+//! `quire compact`, `quire doctor`, `quire cluster ...`, `quire db copy` and `quire backup`. Parses flags into config
+//! overrides and runs administrative commands against the store.
+
+mod cluster;
+mod db;
 
 use std::{io::BufRead, path::PathBuf};
 
@@ -82,6 +86,33 @@ pub enum Command {
     /// Inspect the cluster (`[cluster]` must be enabled): its members, and who owns a document.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Move an install to another database.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Write a consistent backup of the SQLite database to PATH while Quire serves (on PostgreSQL: says what to
+    /// run instead).
+    Backup {
+        /// A new file.
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy every table (users, sessions, tokens, documents, members, links, versions, the log) from one database
+    /// to another, keeping ids and revisions, then check the counts and every document's content. Stop Quire
+    /// first. Example: quire db copy --from sqlite:./quire-data/quire.db --to postgres://quire@db/quire
+    Copy {
+        /// The database to copy from: sqlite:PATH or postgres://...
+        #[arg(long)]
+        from: String,
+        /// The database to copy into (migrated first): sqlite:PATH or postgres://...; must be empty...
+        #[arg(long)]
+        to: String,
+        /// ...unless this copy finishes an interrupted one (rows already there are kept).
+        #[arg(long)]
+        resume: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,12 +218,15 @@ impl GlobalFlags {
     }
 }
 
-async fn open_store(config: &Config) -> anyhow::Result<Store> {
+pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
     if let config::DatabaseUrl::Sqlite(_) = config.database {
         std::fs::create_dir_all(&config.data_dir)?;
     }
     Ok(Store::open(&config.database, config.db_max_connections, config.sync).await?)
 }
+
+pub use cluster::cluster;
+pub use db::{backup, db};
 
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     let store = open_store(config).await?;
@@ -509,49 +543,4 @@ async fn check_document(store: &Store, doc: &DocMeta) -> anyhow::Result<Vec<Stri
 fn parse_delta(json: &str) -> Result<Delta, String> {
     let value: serde_json::Value = serde_json::from_str(json).map_err(|err| err.to_string())?;
     Delta::from_json_unchecked(&value).map_err(|err| err.to_string())
-}
-
-pub async fn cluster(config: &Config, command: ClusterCommand) -> anyhow::Result<()> {
-    let Some(cluster_config) = &config.cluster else {
-        anyhow::bail!("the cluster is off in this configuration (set [cluster] enabled = true)");
-    };
-    let (version, members) = crate::cluster::read_members(cluster_config).await?;
-    match command {
-        ClusterCommand::Status => {
-            println!(
-                "cluster {:?} at {}: {} members, membership version {version}",
-                cluster_config.name,
-                cluster_config.zookeeper,
-                members.len()
-            );
-            for member in &members {
-                println!("{}\tepoch {}\t{}", member.id, member.epoch, member.url);
-            }
-        }
-        ClusterCommand::Owner { doc } => {
-            let ring = crate::cluster::Ring::new(
-                members.iter().map(|member| member.id.clone()),
-                cluster_config.virtual_nodes,
-            );
-            match ring.owner(&doc) {
-                Some(owner) => {
-                    let url = members
-                        .iter()
-                        .find(|member| member.id == owner)
-                        .map_or("", |member| member.url.as_str());
-                    println!("{doc}\t{owner}\t{url}");
-                }
-                None => println!("{doc}\tno live members"),
-            }
-            let store = open_store(config).await?;
-            if let Some(claim) = store.document_owner(&doc).await? {
-                println!(
-                    "last claimed by {} (epoch {}) at membership version {}",
-                    claim.node, claim.epoch, claim.view
-                );
-            }
-            store.close().await;
-        }
-    }
-    Ok(())
 }

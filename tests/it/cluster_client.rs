@@ -205,22 +205,19 @@ async fn send(ws: &mut Ws, frame: &Value) -> Result<(), ()> {
         .map_err(|_| ())
 }
 
-/// The document's text and revision, read through `base`'s JSON API.
-pub async fn content_text(base: &str, doc: &str, token: &str) -> (String, u64) {
-    let content: Value = reqwest::Client::new()
-        .get(format!("{base}/api/docs/{doc}/content"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET content")
-        .json()
-        .await
-        .expect("content JSON");
+/// The document and its revision, read through `base`'s JSON API.
+pub async fn content_delta_at(base: &str, doc: &str, token: &str) -> (Delta, u64) {
+    let content = crate::hub_convergence::content(base, doc, token).await;
     assert!(
         content["ops"].is_array(),
         "GET {base}/api/docs/{doc}/content: {content}"
     );
-    let (delta, rev) = crate::hub_sim::content_delta(&content);
+    crate::hub_sim::content_delta(&content)
+}
+
+/// The document's text and revision, read through `base`'s JSON API.
+pub async fn content_text(base: &str, doc: &str, token: &str) -> (String, u64) {
+    let (delta, rev) = content_delta_at(base, doc, token).await;
     (text_of(&delta), rev)
 }
 

@@ -10,9 +10,8 @@ use tokio::sync::watch;
 
 use crate::{
     checker::{Verdict, check},
-    cluster_client::{Typist, content_text, create_doc},
+    cluster_client::{Typist, content_delta_at, content_text, create_doc},
     hub_convergence::api_setup,
-    hub_sim::content_delta,
     support::TestCluster,
 };
 
@@ -91,16 +90,7 @@ impl Typing {
         for task in self.tasks {
             typists.push(task.await.expect("typist task"));
         }
-        let content: serde_json::Value = reqwest::Client::new()
-            .get(format!("{base}/api/docs/{}/content", self.doc))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .expect("GET content")
-            .json()
-            .await
-            .expect("content JSON");
-        let (content, _) = content_delta(&content);
+        let (content, _) = content_delta_at(base, &self.doc, &self.token).await;
         let verdict = check(database, &self.doc, &content, &typists).await;
         (typists, verdict)
     }

@@ -17,43 +17,11 @@ const SIM_FLAGS: [(&str, &str); 4] = [
     ("limits.presence_burst", "100000"),
 ];
 
-/// Signs up through the API and creates a document; returns (API token, document id).
+/// Signs up through the API and creates a document titled "simulation"; returns (API token, document id).
 pub async fn api_setup(base: &str) -> (String, String) {
-    let http = crate::support::client();
-    let email = format!(
-        "sim.{}@example.test",
-        quire::auth::random_id(8).to_lowercase()
-    );
-    let signup = http
-        .post(format!("{base}/api/auth/signup"))
-        .json(&json!({"email": email, "name": "Sim", "password": "simulation password"}))
-        .send()
-        .await
-        .expect("sign up");
-    assert_eq!(signup.status(), 201);
-    let csrf = crate::support::cookie_value(&signup, "quire_csrf").expect("csrf cookie");
-    let token: Value = http
-        .post(format!("{base}/api/tokens"))
-        .header("X-CSRF-Token", csrf)
-        .json(&json!({"name": "sim"}))
-        .send()
-        .await
-        .expect("create token")
-        .json()
-        .await
-        .expect("token JSON");
-    let token = token["token"].as_str().expect("token").to_string();
-    let doc: Value = reqwest::Client::new()
-        .post(format!("{base}/api/docs"))
-        .bearer_auth(&token)
-        .json(&json!({"title": "simulation"}))
-        .send()
-        .await
-        .expect("create doc")
-        .json()
-        .await
-        .expect("doc JSON");
-    (token, doc["id"].as_str().expect("doc id").to_string())
+    let (token, _) = crate::cluster_client::account(base, "Sim").await;
+    let doc = crate::cluster_client::create_doc(base, &token, "simulation").await;
+    (token, doc)
 }
 
 pub async fn content(base: &str, doc: &str, token: &str) -> Value {

@@ -82,6 +82,8 @@ pub struct RawStorage {
 pub struct RawDatabase {
     pub url: String,
     pub max_connections: i64,
+    pub replicas: Vec<String>,
+    pub replica_max_lag: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -144,6 +146,8 @@ impl Default for RawConfig {
             database: RawDatabase {
                 url: String::new(),
                 max_connections: 8,
+                replicas: Vec::new(),
+                replica_max_lag: "5s".into(),
             },
             auth: RawAuth {
                 signup: "open".into(),
@@ -284,6 +288,10 @@ pub struct Config {
     pub sync: SyncMode,
     pub database: DatabaseUrl,
     pub db_max_connections: u32,
+    /// PostgreSQL streaming replicas for reads that tolerate a little lag (`database.replicas`).
+    pub db_replicas: Vec<String>,
+    /// A replica further behind than this is skipped (`database.replica_max_lag`).
+    pub db_replica_max_lag: Duration,
     pub auth: AuthConfig,
     pub limits: Limits,
     pub history: HistoryConfig,
@@ -632,6 +640,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         other => return Err(bad("storage.sync", other, "\"normal\" or \"full\"")),
     };
     let database = validate_database_url(&raw.database.url, &data_dir)?;
+    let db_replicas = validate_replicas(&raw.database.replicas, &database)?;
     let auth = validate_auth(&raw.auth, public_url.starts_with("https://"))?;
     let limits = validate_limits(&raw.limits)?;
     let history = HistoryConfig {
@@ -668,6 +677,8 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         sync,
         database,
         db_max_connections: positive("database.max_connections", raw.database.max_connections)?,
+        db_replicas,
+        db_replica_max_lag: duration("database.replica_max_lag", &raw.database.replica_max_lag)?,
         auth,
         limits,
         history,
@@ -785,6 +796,35 @@ fn validate_cluster(
         session_timeout,
         virtual_nodes,
     }))
+}
+
+fn validate_replicas(
+    replicas: &[String],
+    primary: &DatabaseUrl,
+) -> Result<Vec<String>, ConfigError> {
+    if replicas.is_empty() {
+        return Ok(Vec::new());
+    }
+    if let DatabaseUrl::Sqlite(url) = primary {
+        return Err(bad(
+            "database.replicas",
+            format!("{} replicas with database.url = {url}", replicas.len()),
+            "PostgreSQL: replicas stream from a PostgreSQL primary",
+        ));
+    }
+    replicas
+        .iter()
+        .map(
+            |url| match url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                true => Ok(url.clone()),
+                false => Err(bad(
+                    "database.replicas",
+                    redacted_url(url),
+                    "postgres://USER@HOST:PORT/DB URLs",
+                )),
+            },
+        )
+        .collect()
 }
 
 fn validate_database_url(

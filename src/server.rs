@@ -36,12 +36,13 @@ pub async fn run(
     if let crate::config::DatabaseUrl::Sqlite(_) = config.database {
         std::fs::create_dir_all(&config.data_dir)?;
     }
-    let store = Store::open(&config.database, config.db_max_connections, config.sync)
+    let mut store = Store::open(&config.database, config.db_max_connections, config.sync)
         .await
         .map_err(|err| {
             let url = crate::config::redacted_url(config.database.as_str());
             crate::config::ConfigError::unusable("database.url", url, err)
         })?;
+    store.attach_replicas(&config.db_replicas, config.db_replica_max_lag)?;
     let cluster = match &config.cluster {
         Some(cluster_config) => Some(cluster::join(cluster_config).await.map_err(|err| {
             crate::config::ConfigError::unusable(

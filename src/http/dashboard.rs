@@ -78,6 +78,7 @@ async fn home(
     State(state): State<AppState>,
     caller: PageCaller,
     Query(query): Query<HomeQuery>,
+    axum::Extension(written): axum::Extension<super::reads::WrittenAt>,
 ) -> Result<Response, PageError> {
     let Some(authed) = caller.authed else {
         return Ok(Redirect::to("/login").into_response());
@@ -92,10 +93,15 @@ async fn home(
     let filter = query.q.unwrap_or_default();
     let offset = query.offset.unwrap_or(0).max(0);
     // One more than a page tells whether an "Older" link is needed.
-    let mut found = state
-        .store
-        .documents_for(&authed.user.id, scope, &filter, PAGE_SIZE + 1, offset)
-        .await?;
+    let mut found = super::reads::lagging(&state, written, |store| {
+        let (user, filter) = (authed.user.id.clone(), filter.clone());
+        async move {
+            store
+                .documents_for(&user, scope, &filter, PAGE_SIZE + 1, offset)
+                .await
+        }
+    })
+    .await?;
     let has_more = found.len() as i64 > PAGE_SIZE;
     found.truncate(PAGE_SIZE as usize);
     let now = crate::store::now_ms();

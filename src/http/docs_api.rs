@@ -135,16 +135,22 @@ async fn list(
     State(state): State<AppState>,
     ApiUser(authed): ApiUser,
     Query(query): Query<ListQuery>,
+    axum::Extension(written): axum::Extension<super::reads::WrittenAt>,
 ) -> Result<Json<Value>, ApiError> {
     let scope = parse_scope(query.scope.as_deref())
         .ok_or_else(|| ApiError::bad_request("scope must be all, owned, shared or trash"))?;
     let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     let offset = query.offset.unwrap_or(0).max(0);
     let filter = query.q.unwrap_or_default();
-    let docs = state
-        .store
-        .documents_for(&authed.user.id, scope, &filter, limit, offset)
-        .await?;
+    let docs = super::reads::lagging(&state, written, |store| {
+        let (user, filter) = (authed.user.id.clone(), filter.clone());
+        async move {
+            store
+                .documents_for(&user, scope, &filter, limit, offset)
+                .await
+        }
+    })
+    .await?;
     let docs: Vec<Value> = docs
         .iter()
         .map(|(doc, role)| doc_json(doc, *role))

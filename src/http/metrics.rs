@@ -125,6 +125,7 @@ pub async fn render_with_token(State(state): State<AppState>, headers: HeaderMap
 
 /// The metrics text, for the private `metrics.listen` address or an authorized request.
 pub async fn render(State(state): State<AppState>) -> Response {
+    state.read_routing.observe(&state.store);
     let mut text = String::new();
     if prometheus_client::encoding::text::encode(&mut text, &state.registry).is_err() {
         return super::error::ApiError::internal("metrics encoding failed").into_response();

@@ -14,6 +14,7 @@ mod history_page;
 mod metrics;
 mod pages;
 mod rate;
+mod reads;
 mod serve;
 mod session;
 mod sharing_api;
@@ -64,6 +65,8 @@ pub struct AppState {
     /// Guest accounts made through share links (`sharing.guests_per_*`).
     guest_joins: Arc<rate::GuestJoins>,
     http_metrics: Arc<metrics::HttpMetrics>,
+    /// Replica or primary for reads that tolerate lag, and each person's last write.
+    read_routing: Arc<reads::ReadRouting>,
     /// This node's membership, on a cluster node (`cluster.enabled`).
     pub cluster: Option<Cluster>,
 }
@@ -78,6 +81,7 @@ impl AppState {
         mut registry: Registry,
     ) -> AppState {
         let http_metrics = metrics::HttpMetrics::register(&mut registry);
+        let read_routing = reads::ReadRouting::register(&mut registry);
         let throttle = LoginThrottle::new(config.auth.login_max_failures, config.auth.login_window);
         let version_writes = rate::KeyedBuckets::per_minute(config.limits.versions_per_minute);
         let address_limits = address_limits::AddressLimits::new(&config.limits);
@@ -100,6 +104,7 @@ impl AppState {
             version_writes: Arc::new(version_writes),
             guest_joins: Arc::new(guest_joins),
             http_metrics: Arc::new(http_metrics),
+            read_routing: Arc::new(read_routing),
             cluster,
         }
     }
@@ -135,6 +140,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics::render_with_token))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            reads::track_writes,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::session_layer,

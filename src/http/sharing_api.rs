@@ -47,6 +47,7 @@ async fn list_members(
     State(state): State<AppState>,
     ApiUser(authed): ApiUser,
     Path(id): Path<String>,
+    axum::Extension(written): axum::Extension<super::reads::WrittenAt>,
 ) -> Result<Json<Value>, ApiError> {
     let (doc, role) = require_role(&state, &authed.user, &id, Role::Viewer).await?;
     let sharer = can_share(&doc, &authed.user, role);
@@ -61,7 +62,12 @@ async fn list_members(
         owner_json["email"] = owner.email.into();
     }
     let mut people = vec![owner_json];
-    for member in state.store.members(&id).await? {
+    let members = super::reads::lagging(&state, written, |store| {
+        let id = id.clone();
+        async move { store.members(&id).await }
+    })
+    .await?;
+    for member in members {
         let mut person = json!({
             "id": member.user_id,
             "name": member.name,

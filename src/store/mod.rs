@@ -9,6 +9,7 @@ mod fence;
 mod group_commit;
 mod operations;
 mod peers;
+mod replicas;
 mod sharing;
 mod sqlite_writer;
 mod versions;
@@ -32,6 +33,7 @@ pub use fence::{Fence, Owner};
 pub use group_commit::GroupCommitter;
 pub use operations::{GroupWrite, LoggedOp, NewOp, Snapshot};
 pub use peers::PeerListener;
+pub use replicas::ReplicaState;
 pub use sharing::{Member, ShareLink};
 pub use versions::{NewVersion, VersionMeta};
 
@@ -81,6 +83,8 @@ pub struct Store {
     writer: Arc<Mutex<Option<mpsc::Sender<group_commit::Job>>>>,
     /// PostgreSQL's URL, for the connection that listens to the other nodes (`peers.rs`).
     postgres_url: Option<Arc<str>>,
+    /// Streaming replicas for reads that tolerate lag (`replicas.rs`); `None` on a store that reads a replica.
+    replicas: Option<Arc<replicas::Replicas>>,
 }
 
 impl Store {
@@ -148,6 +152,7 @@ impl Store {
             sqlite_file,
             writer: Arc::default(),
             postgres_url: (backend == Backend::Postgres).then(|| Arc::from(url.as_str())),
+            replicas: None,
         };
         store.migrate().await?;
         Ok(store)

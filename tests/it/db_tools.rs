@@ -256,3 +256,122 @@ async fn a_backup_taken_while_people_type_holds_everything_acknowledged_before_i
     );
     restored.stop().await;
 }
+
+/// A counter or gauge of the test server's `/metrics` (summed over labels matching `label`).
+async fn metric(server: &TestServer, name: &str, label: &str) -> f64 {
+    let text = reqwest::Client::new()
+        .get(server.url("/metrics"))
+        .bearer_auth("replica-metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|line| line.starts_with(name) && line.contains(label))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn doc_titles(server: &TestServer, token: &str) -> Vec<String> {
+    let (status, list) = api(Method::GET, &server.url("/api/docs?scope=all"), token, None).await;
+    assert_eq!(status, 200, "{list}");
+    list["docs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|doc| doc["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn on_replica(server: &TestServer) -> f64 {
+    metric(server, "quire_db_lagging_reads", "target=\"replica\"").await
+}
+
+/// A primary and a real streaming replica: document lists go to the replica once it is caught up; the person who
+/// just wrote reads the primary until the replica has their write (read-your-writes, even with replay paused); a
+/// replica whose replay is paused falls behind `database.replica_max_lag` and is skipped for everyone; a stopped
+/// replica is skipped at once, and the lists stay right throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    quire_no_postgres,
+    ignore = "PostgreSQL is not installed; ./scripts/test installs it"
+)]
+async fn lists_read_a_caught_up_replica_and_never_miss_your_own_writes() {
+    let started = std::time::Instant::now();
+    let primary = TestPg::start_durable().await.expect("PostgreSQL");
+    let replica = primary.start_replica().await;
+    println!("primary and replica up after {:?}", started.elapsed());
+    let server = TestServer::start_with(&[
+        ("database.url", &primary.url),
+        ("database.replicas", &replica.url),
+        ("database.replica_max_lag", "1s"),
+        ("metrics.token", "replica-metrics"),
+    ])
+    .await;
+    let (ann, _) = crate::cluster_client::account(&server.base, "ann").await;
+    let (bob, _) = crate::cluster_client::account(&server.base, "bob").await;
+    create_doc(&server.base, &ann, "first").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    // Caught up, and Ann's last write is older than what the replica holds: her list comes from the replica.
+    let before = on_replica(&server).await;
+    assert_eq!(doc_titles(&server, &ann).await, ["first"]);
+    assert_eq!(
+        on_replica(&server).await,
+        before + 1.0,
+        "a caught-up replica serves lists"
+    );
+
+    // Replay paused: Ann's new document is not on the replica, yet her next list shows it (from the primary).
+    let pause = sqlx::PgPool::connect(&replica.url).await.unwrap();
+    sqlx::query("SELECT pg_wal_replay_pause()")
+        .execute(&pause)
+        .await
+        .unwrap();
+    create_doc(&server.base, &ann, "second").await;
+    let before = on_replica(&server).await;
+    let mut titles = doc_titles(&server, &ann).await;
+    titles.sort();
+    assert_eq!(titles, ["first", "second"], "read-your-writes");
+    assert_eq!(
+        on_replica(&server).await,
+        before,
+        "the lagging replica was not asked"
+    );
+
+    // Past replica_max_lag the paused replica is skipped for Bob too, who wrote nothing since.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let lag = metric(&server, "quire_db_replica_lag_milliseconds", "replica").await;
+    assert!(lag >= 1000.0, "the lag shows in /metrics: {lag} ms");
+    let before = on_replica(&server).await;
+    create_doc(&server.base, &bob, "bob's").await;
+    assert_eq!(doc_titles(&server, &bob).await, ["bob's"]);
+    assert_eq!(on_replica(&server).await, before);
+
+    // Replay resumed: it catches up and serves again.
+    sqlx::query("SELECT pg_wal_replay_resume()")
+        .execute(&pause)
+        .await
+        .unwrap();
+    pause.close().await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = on_replica(&server).await;
+    assert_eq!(doc_titles(&server, &bob).await, ["bob's"]);
+    assert_eq!(
+        on_replica(&server).await,
+        before + 1.0,
+        "back in use once caught up"
+    );
+
+    // Stopped: the next list is still answered, from the primary.
+    println!("replica stopped after {:?}", started.elapsed());
+    replica.stop_immediate().await;
+    let mut titles = doc_titles(&server, &ann).await;
+    titles.sort();
+    assert_eq!(titles, ["first", "second"]);
+    println!("list answered after {:?}", started.elapsed());
+    server.stop().await;
+    println!("stopped after {:?}", started.elapsed());
+}

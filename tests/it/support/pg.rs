@@ -52,6 +52,43 @@ impl TestPg {
             .expect("PostgreSQL start-up task")
     }
 
+    /// A streaming replica of this server (`pg_basebackup -R`), on a port of its own; stopped on drop.
+    pub async fn start_replica(&self) -> TestPg {
+        let (bin, port, durable) = (self.bin.clone(), self.port, self.durable);
+        tokio::task::spawn_blocking(move || {
+            let dir = instance_dir();
+            run(
+                pg_command(&bin.join("pg_basebackup"), dir.path())
+                    .args(["--host=127.0.0.1", "--username=postgres", "--no-password"])
+                    .arg(format!("--port={port}"))
+                    .arg("--pgdata")
+                    .arg(dir.path().join("data"))
+                    .args([
+                        "--write-recovery-conf",
+                        "--wal-method=stream",
+                        "--no-sync",
+                        "--checkpoint=fast",
+                    ]),
+                "pg_basebackup",
+            );
+            for _ in 0..5 {
+                let replica_port = free_port();
+                if start_instance(&bin, dir.path(), replica_port, durable).is_ok() {
+                    return TestPg {
+                        url: format!("postgres://postgres@127.0.0.1:{replica_port}/quire"),
+                        port: replica_port,
+                        bin,
+                        dir,
+                        durable,
+                    };
+                }
+            }
+            panic!("the replica did not start");
+        })
+        .await
+        .expect("replica start-up task")
+    }
+
     /// `pg_ctl stop -m immediate`: the server dies at once, as in a crash; connections are cut.
     pub async fn stop_immediate(&self) {
         let (bin, dir) = (self.bin.clone(), self.dir.path().to_path_buf());

@@ -29,8 +29,17 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Versions newest first, with the names of who contributed since the previous one.
-pub async fn versions_json(state: &AppState, doc_id: &str) -> Result<Vec<Value>, ApiError> {
-    let versions = state.store.versions(doc_id).await?;
+/// (A list that tolerates lag: from a fresh replica when there is one.)
+pub async fn versions_json(
+    state: &AppState,
+    doc_id: &str,
+    written: super::reads::WrittenAt,
+) -> Result<Vec<Value>, ApiError> {
+    let versions = super::reads::lagging(state, written, |store| {
+        let doc_id = doc_id.to_string();
+        async move { store.versions(&doc_id).await }
+    })
+    .await?;
     let mut names: HashMap<String, String> = HashMap::new();
     for id in versions
         .iter()
@@ -72,10 +81,11 @@ async fn list(
     State(state): State<AppState>,
     ApiUser(authed): ApiUser,
     Path(id): Path<String>,
+    axum::Extension(written): axum::Extension<super::reads::WrittenAt>,
 ) -> Result<Json<Value>, ApiError> {
     require_role(&state, &authed.user, &id, Role::Viewer).await?;
     Ok(Json(
-        json!({ "versions": versions_json(&state, &id).await? }),
+        json!({ "versions": versions_json(&state, &id, written).await? }),
     ))
 }
 

@@ -73,6 +73,7 @@ async fn history(
     caller: PageCaller,
     Path(id): Path<String>,
     Query(query): Query<HistoryQuery>,
+    axum::Extension(written): axum::Extension<super::reads::WrittenAt>,
 ) -> Result<Response, PageError> {
     let Some(authed) = caller.authed else {
         return Ok(Redirect::to(&format!("/login?next=/d/{id}/history")).into_response());
@@ -80,7 +81,11 @@ async fn history(
     let (doc, role) = docs_api::visible_document(&state, &authed.user, &id)
         .await?
         .ok_or_else(PageError::not_found)?;
-    let versions = state.store.versions(&id).await?;
+    let versions = super::reads::lagging(&state, written, |store| {
+        let id = id.clone();
+        async move { store.versions(&id).await }
+    })
+    .await?;
     let selected = query
         .v
         .as_deref()

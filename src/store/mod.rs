@@ -71,6 +71,9 @@ pub enum Backend {
     Postgres,
 }
 
+/// How long PostgreSQL lets a session sit inside an open transaction before ending it (see `Store::open`).
+const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(3);
+
 /// A handle to the database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -133,6 +136,17 @@ impl Store {
                         sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas))
                             .execute(conn)
                             .await?;
+                    } else {
+                        // A transaction of ours never waits between its statements; one that does belongs to a
+                        // process that is frozen or cut off, and its row locks would stall whoever comes next (in a
+                        // cluster: the document's new owner, whose claim waits on the old owner's half-done commit).
+                        // PostgreSQL ends such a session; its transaction rolls back, and nothing of it was acked.
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                            "SET idle_in_transaction_session_timeout = {}",
+                            IDLE_IN_TRANSACTION.as_millis()
+                        )))
+                        .execute(conn)
+                        .await?;
                     }
                     Ok(())
                 })
@@ -168,9 +182,21 @@ impl Store {
     }
 
     /// One round trip to the database (readiness).
+    /// Whether the database answers within 2 s: a health check must answer promptly, and the pool would keep
+    /// retrying a refused connection for its whole acquire timeout.
     pub async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        let answered = tokio::time::timeout(
+            Duration::from_secs(2),
+            sqlx::query("SELECT 1").execute(&self.pool),
+        )
+        .await;
+        match answered {
+            Ok(result) => {
+                result?;
+                Ok(())
+            }
+            Err(_) => Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -255,7 +255,7 @@ pub fn check_markers(text: &str, typists: &[Typist]) -> Vec<String> {
 
 /// A `json!` helper for tests that create documents through a node.
 pub async fn create_doc(base: &str, token: &str, title: &str) -> String {
-    let doc: Value = reqwest::Client::new()
+    let doc: Value = crate::support::client()
         .post(format!("{base}/api/docs"))
         .bearer_auth(token)
         .json(&json!({ "title": title }))
@@ -303,7 +303,7 @@ pub async fn api(
     token: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
+    let mut request = crate::support::client()
         .request(method, url)
         .bearer_auth(token);
     if let Some(body) = body {

@@ -259,7 +259,7 @@ async fn a_backup_taken_while_people_type_holds_everything_acknowledged_before_i
 
 /// A counter or gauge of the test server's `/metrics` (summed over labels matching `label`).
 async fn metric(server: &TestServer, name: &str, label: &str) -> f64 {
-    let text = reqwest::Client::new()
+    let text = crate::support::client()
         .get(server.url("/metrics"))
         .bearer_auth("replica-metrics")
         .send()

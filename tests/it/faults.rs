@@ -260,7 +260,9 @@ async fn the_checker_catches_a_cluster_that_acks_before_committing() {
 
 /// The status of `GET /readyz`.
 async fn readiness(base: &str) -> u16 {
-    reqwest::get(format!("{base}/readyz"))
+    crate::support::client()
+        .get(format!("{base}/readyz"))
+        .send()
         .await
         .map_or(0, |response| response.status().as_u16())
 }

@@ -25,7 +25,7 @@ pub async fn api_setup(base: &str) -> (String, String) {
 }
 
 pub async fn content(base: &str, doc: &str, token: &str) -> Value {
-    reqwest::Client::new()
+    crate::support::client()
         .get(format!("{base}/api/docs/{doc}/content?format=delta"))
         .bearer_auth(token)
         .send()

@@ -125,7 +125,7 @@ impl Store {
     /// The document's current snapshot, if compaction has written one.
     pub async fn current_snapshot(&self, doc_id: &str) -> StoreResult<Option<Snapshot>> {
         let row = sqlx::query(
-            "SELECT v.rev, v.content FROM documents d JOIN document_versions v ON v.id = d.current_version_id \
+            "SELECT v.rev, v.content FROM documents d JOIN document_versions v ON v.doc_id = d.id AND v.id = d.current_version_id \
              WHERE d.id = $1",
         )
         .bind(doc_id)

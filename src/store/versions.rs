@@ -76,7 +76,7 @@ impl Store {
         // must not make loading start from an older snapshot, whose following ops may be pruned already.
         sqlx::query(
             "UPDATE documents SET current_version_id = $1 WHERE id = $2 AND (current_version_id IS NULL \
-             OR (SELECT v.rev FROM document_versions v WHERE v.id = documents.current_version_id) <= $3)",
+             OR (SELECT v.rev FROM document_versions v WHERE v.doc_id = documents.id AND v.id = documents.current_version_id) <= $3)",
         )
         .bind(&version.id)
         .bind(&version.doc_id)

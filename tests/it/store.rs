@@ -978,3 +978,79 @@ async fn a_superseded_claim_commits_nothing() {
     })
     .await;
 }
+
+/// An install made by the previous release (every migration but the last) upgrades in place on PostgreSQL: the
+/// versions move into the partitioned table (migration 0008), the current one stays current, and the store goes
+/// on writing and reading them.
+#[tokio::test]
+#[cfg_attr(
+    quire_no_postgres,
+    ignore = "PostgreSQL is not installed; ./scripts/test installs it"
+)]
+async fn an_install_on_the_previous_migration_upgrades_with_its_versions() {
+    let Some(pg) = TestPg::start().await else {
+        return;
+    };
+    let pool = sqlx::PgPool::connect(&pg.url).await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut previous = sqlx::migrate::Migrator::new(dir).await.unwrap();
+    let last = previous.migrations.iter().map(|m| m.version).max().unwrap();
+    previous.migrations = previous
+        .migrations
+        .iter()
+        .filter(|m| m.version < last)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    previous.run(&pool).await.unwrap();
+    for sql in [
+        "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ('ann', 'ann@example.test', 'Ann', 'x', 1)",
+        "INSERT INTO documents (id, title, owner_id, head_rev, created_at, updated_at) VALUES ('d1', 'Old', 'ann', 2, 1, 1)",
+        "INSERT INTO document_versions (id, doc_id, rev, content, kind, created_at) \
+         VALUES ('v1', 'd1', 1, '[{\"insert\":\"a\\n\"}]', 'compaction', 10), \
+                ('v2', 'd1', 2, '[{\"insert\":\"ab\\n\"}]', 'named', 20)",
+        "UPDATE documents SET current_version_id = 'v2' WHERE id = 'd1'",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    let store = Store::open(&DatabaseUrl::Postgres(pg.url.clone()), 2, SyncMode::Normal)
+        .await
+        .expect("the upgrade runs");
+    let partitions: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_inherits WHERE inhparent = 'document_versions'::regclass",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(partitions, 8, "versions are partitioned by document");
+    let versions = store.versions("d1").await.unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(),
+        ["v2", "v1"]
+    );
+    let snapshot = store.current_snapshot("d1").await.unwrap().unwrap();
+    assert_eq!(
+        (snapshot.rev, snapshot.content_json.as_str()),
+        (2, "[{\"insert\":\"ab\\n\"}]")
+    );
+    let (_, content) = store.version("d1", "v1").await.unwrap().unwrap();
+    assert_eq!(content, "[{\"insert\":\"a\\n\"}]");
+    store
+        .write_version(&NewVersion {
+            id: "v3".into(),
+            doc_id: "d1".into(),
+            rev: 2,
+            content_json: "[{\"insert\":\"ab\\n\"}]".into(),
+            kind: "compaction",
+            name: None,
+            created_by: None,
+            contributors: vec![],
+            size: 3,
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.versions("d1").await.unwrap().len(), 3);
+    assert!(store.delete_document("d1").await.unwrap());
+    pool.close().await;
+    store.close().await;
+}

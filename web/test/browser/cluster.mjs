@@ -28,7 +28,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn, execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { launch, shot, until, watchErrors, contents, text, statusText, synced, quillMatchesClient, newTestContext, SHOTS } from './lib.mjs';
+import { launch, shot, until, watchErrors, contents, text, statusText, synced, quillMatchesClient, newTestContext, SHOTS, dependentSteps } from './lib.mjs';
 import { stableJSON } from '../lib/same.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -36,26 +36,8 @@ const root = path.resolve(here, '../../..');
 const NODES = 3;
 const READY_TIMEOUT_MS = 90000;
 
-const results = [];
-let failed = false;
-async function step(name, fn) {
-  const t0 = Date.now();
-  if (failed) {
-    // Every step builds on the previous one.
-    results.push({ name, ok: false });
-    console.log(`not ok - ${name} # skipped after a failure`);
-    return;
-  }
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failed = true;
-    results.push({ name, ok: false });
-    console.log(`not ok - ${name}\n  ${String(e.stack ?? e).split('\n').join('\n  ')}`);
-  }
-}
+const steps = dependentSteps();
+const { step } = steps;
 
 // ---- the cluster -------------------------------------------------------------
 
@@ -400,14 +382,12 @@ try {
     const stopping = Date.now();
     await cluster.stop();
     console.log(`# cluster stopped in ${Date.now() - stopping} ms; node logs in ${keep}`);
-    if (failed && complaints.length) console.log(`# the nodes' warnings and errors:\n# ${complaints.join('\n# ')}`);
+    if (steps.failed && complaints.length) console.log(`# the nodes' warnings and errors:\n# ${complaints.join('\n# ')}`);
     await step('no node logged a warning, an error or a panic', async () => {
       if (complaints.length) throw new Error(complaints.join('\n'));
     });
   }
 }
 
-const passed = results.filter((r) => r.ok).length;
 console.log(`# ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-console.log(`${passed} passed, ${results.length - passed} failed`);
-process.exit(passed === results.length ? 0 : 1);
+process.exit(steps.report());

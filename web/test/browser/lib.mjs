@@ -190,3 +190,33 @@ export async function startServer({ set = [] } = {}) {
     },
   };
 }
+
+// Test steps that build on each other: after the first failure the rest are reported as skipped. `report()`
+// prints "N passed, M failed" and returns the exit status.
+export function dependentSteps() {
+  const results = [];
+  let failed = false;
+  async function step(name, fn) {
+    const t0 = Date.now();
+    if (failed) {
+      results.push({ name, ok: false });
+      console.log(`not ok - ${name} # skipped after a failure`);
+      return;
+    }
+    try {
+      await fn();
+      results.push({ name, ok: true });
+      console.log(`ok - ${name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      failed = true;
+      results.push({ name, ok: false });
+      console.log(`not ok - ${name}\n  ${String(e.stack ?? e).split('\n').join('\n  ')}`);
+    }
+  }
+  function report() {
+    const passed = results.filter((r) => r.ok).length;
+    console.log(`${passed} passed, ${results.length - passed} failed`);
+    return passed === results.length ? 0 : 1;
+  }
+  return { step, report, get failed() { return failed; } };
+}

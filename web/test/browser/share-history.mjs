@@ -16,7 +16,7 @@
 // Screenshots: target/e2e/1x-*.png. Prints "N passed, M failed"; exit 1 on failure.
 
 import fs from 'node:fs';
-import { launch, shot, until, text, statusText, newTestContext } from './lib.mjs';
+import { launch, shot, until, text, statusText, newTestContext, dependentSteps } from './lib.mjs';
 
 const base = (process.env.QUIRE_URL ?? '').replace(/\/$/, '');
 if (!base || base === 'fake') {
@@ -24,26 +24,8 @@ if (!base || base === 'fake') {
   process.exit(2);
 }
 
-const results = [];
-let failed = false;
-async function step(name, fn) {
-  const t0 = Date.now();
-  if (failed) {
-    // Every step builds on the previous one.
-    results.push({ name, ok: false });
-    console.log(`not ok - ${name} # skipped after a failure`);
-    return;
-  }
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failed = true;
-    results.push({ name, ok: false });
-    console.log(`not ok - ${name}\n  ${String(e.stack ?? e).split('\n').join('\n  ')}`);
-  }
-}
+const steps = dependentSteps();
+const { step } = steps;
 
 const browser = await launch();
 const errors = [];
@@ -511,6 +493,4 @@ await step('no console errors or CSP violations', async () => {
 });
 
 await browser.close();
-const passed = results.filter((r) => r.ok).length;
-console.log(`${passed} passed, ${results.length - passed} failed`);
-process.exit(passed === results.length ? 0 : 1);
+process.exit(steps.report());

@@ -10,13 +10,16 @@ use tokio::sync::watch;
 use reqwest::Method;
 
 use crate::{
-    cluster_client::{Typist, account, api, check_markers, content_text, create_doc},
+    cluster_client::{Typing, Typist, account, api, check_markers, content_text, create_doc},
     hub_client::TestSocket,
     hub_convergence::api_setup,
     support::TestCluster,
 };
 
 const SESSION: Duration = Duration::from_secs(2);
+/// Typists of these tests type every 40 ms and give up after two minutes.
+const PACE: Duration = Duration::from_millis(40);
+const LIMIT: Duration = Duration::from_secs(120);
 
 /// Runs typists until `stop` is sent, and returns them finished.
 fn spawn_typists(
@@ -29,7 +32,7 @@ fn spawn_typists(
         .enumerate()
         .map(|(i, typist)| {
             let stop = stop.clone();
-            tokio::spawn(typist.run(pace, 1000 + i as u64, stop, Duration::from_secs(120)))
+            tokio::spawn(typist.run(pace, 1000 + i as u64, stop, LIMIT))
         })
         .collect()
 }
@@ -111,22 +114,13 @@ async fn a_client_entering_through_any_node_is_sent_to_the_owner_and_converges()
         .find(|node| node.id != js_owner)
         .unwrap();
     let origins: Vec<String> = cluster.nodes.iter().map(|n| n.addr().to_string()).collect();
-    let (stop_tx, stop) = watch::channel(false);
-    let typists: Vec<Typist> = (0..3)
-        .map(|i| {
-            let mut order = origins.clone();
-            order.rotate_left(i);
-            Typist::new(&format!("t{i}"), order, &doc, &token)
-        })
-        .collect();
-    let tasks = spawn_typists(typists, Duration::from_millis(40), &stop);
+    let typing = Typing::through(&origins, &doc, &token, 3, PACE, LIMIT);
     let js = run_js_client(&js_entry.url, &token, &js_doc);
     let js_output = tokio::time::timeout(Duration::from_secs(180), js)
         .await
         .expect("the JS clients finished within 180 s")
         .expect("run node");
-    stop_tx.send(true).unwrap();
-    let typists = finish(tasks).await;
+    let typists = typing.stop().await;
     let stdout = String::from_utf8_lossy(&js_output.stdout);
     assert!(
         js_output.status.success(),
@@ -259,15 +253,7 @@ async fn a_paused_owner_cannot_write_after_another_node_took_over() {
     let (token, doc) = api_setup(&cluster.node("n1").url).await;
     let owner = cluster.owner_of(&doc).await;
     let origins: Vec<String> = cluster.nodes.iter().map(|n| n.addr().to_string()).collect();
-    let (stop_tx, stop) = watch::channel(false);
-    let typists: Vec<Typist> = (0..3)
-        .map(|i| {
-            let mut order = origins.clone();
-            order.rotate_left(i);
-            Typist::new(&format!("t{i}"), order, &doc, &token)
-        })
-        .collect();
-    let tasks = spawn_typists(typists, Duration::from_millis(40), &stop);
+    let typing = Typing::through(&origins, &doc, &token, 3, PACE, LIMIT);
     // A raw session on the owner, at head, with an op it will send while the owner is frozen.
     let owner_addr = cluster.node(&owner).addr().to_string();
     let mut raw = TestSocket::connect(&owner_addr, &doc, &token).await;
@@ -312,8 +298,7 @@ async fn a_paused_owner_cannot_write_after_another_node_took_over() {
         );
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    stop_tx.send(true).unwrap();
-    let typists = finish(tasks).await;
+    let typists = typing.stop().await;
     let (text, head) = content_text(&new_base, &doc, &token).await;
     let problems = check_markers(&text, &typists);
     assert!(problems.is_empty(), "{problems:#?}");
@@ -350,10 +335,15 @@ async fn a_node_whose_claim_was_taken_commits_nothing_until_it_is_its_own_again(
     };
     let node = cluster.node("n1");
     let (token, doc) = api_setup(&node.url).await;
-    let (stop_tx, stop) = watch::channel(false);
-    let typist = Typist::new("t0", vec![node.addr().to_string()], &doc, &token);
-    let task =
-        tokio::spawn(typist.run(Duration::from_millis(50), 7, stop, Duration::from_secs(90)));
+    let origins = [node.addr().to_string()];
+    let typing = Typing::through(
+        &origins,
+        &doc,
+        &token,
+        1,
+        Duration::from_millis(50),
+        Duration::from_secs(90),
+    );
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while content_text(&node.url, &doc, &token).await.1 < 10 {
         assert!(tokio::time::Instant::now() < deadline, "no edits committed");
@@ -383,8 +373,7 @@ async fn a_node_whose_claim_was_taken_commits_nothing_until_it_is_its_own_again(
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    stop_tx.send(true).unwrap();
-    let typist = task.await.unwrap();
+    let typist = typing.stop().await.remove(0);
     let (text, head) = content_text(&node.url, &doc, &token).await;
     assert!(
         head > frozen_head + 5,
@@ -524,10 +513,14 @@ async fn a_node_stopped_on_purpose_hands_its_documents_off_first() {
         cluster.node("n1").addr().to_string(),
         cluster.node("n2").addr().to_string(),
     ];
-    let (stop_tx, stop) = watch::channel(false);
-    let typist = Typist::new("t0", origins, &doc, &token);
-    let task =
-        tokio::spawn(typist.run(Duration::from_millis(30), 3, stop, Duration::from_secs(60)));
+    let typing = Typing::through(
+        &origins,
+        &doc,
+        &token,
+        1,
+        Duration::from_millis(30),
+        Duration::from_secs(60),
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (_, before) = content_text(&n2, &doc, &token).await;
     let stopped_at = tokio::time::Instant::now();
@@ -547,8 +540,7 @@ async fn a_node_stopped_on_purpose_hands_its_documents_off_first() {
         "n1 stopped in {stop_took:?}; edits again on n2 {:?} after the SIGTERM",
         stopped_at.elapsed()
     );
-    stop_tx.send(true).unwrap();
-    let typist = task.await.unwrap();
+    let typist = typing.stop().await.remove(0);
     let (text, _) = content_text(&n2, &doc, &token).await;
     let problems = check_markers(&text, std::slice::from_ref(&typist));
     assert!(problems.is_empty(), "{problems:#?}");

@@ -205,6 +205,53 @@ async fn send(ws: &mut Ws, frame: &Value) -> Result<(), ()> {
         .map_err(|_| ())
 }
 
+/// `n` typists on one document, typing every `pace` until stopped; typist `i` enters through `origins`
+/// (`127.0.0.1:PORT`) starting at the `i`-th, as a load balancer would spread them.
+pub struct Typing {
+    pub doc: String,
+    pub token: String,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<Typist>>,
+}
+
+impl Typing {
+    /// Each typist gives up after `limit` (a client of a server that loses edits may never settle).
+    pub fn through(
+        origins: &[String],
+        doc: &str,
+        token: &str,
+        n: usize,
+        pace: Duration,
+        limit: Duration,
+    ) -> Typing {
+        let (stop, stopped) = watch::channel(false);
+        let tasks = (0..n)
+            .map(|i| {
+                let mut order = origins.to_vec();
+                order.rotate_left(i % origins.len());
+                let typist = Typist::new(&format!("t{i}"), order, doc, token);
+                tokio::spawn(typist.run(pace, 100 + i as u64, stopped.clone(), limit))
+            })
+            .collect();
+        Typing {
+            doc: doc.to_string(),
+            token: token.to_string(),
+            stop,
+            tasks,
+        }
+    }
+
+    /// Stops typing and waits until every typist has finished (all acknowledged and quiet, or its limit).
+    pub async fn stop(self) -> Vec<Typist> {
+        let _ = self.stop.send(true);
+        let mut typists = Vec::new();
+        for task in self.tasks {
+            typists.push(task.await.expect("typist task"));
+        }
+        typists
+    }
+}
+
 /// The document and its revision, read through `base`'s JSON API.
 pub async fn content_delta_at(base: &str, doc: &str, token: &str) -> (Delta, u64) {
     let content = crate::hub_convergence::content(base, doc, token).await;

@@ -5,95 +5,57 @@
 
 use std::time::Duration;
 
-use quire::{cluster::Ring, config::DatabaseUrl};
-use tokio::sync::watch;
-
 use crate::{
     checker::{Verdict, check},
-    cluster_client::{Typist, content_delta_at, content_text, create_doc},
+    cluster_client::{Typing, Typist, content_delta_at, content_text, create_doc},
     hub_convergence::api_setup,
     support::TestCluster,
 };
+use quire::{cluster::Ring, config::DatabaseUrl};
 
 const SESSION: Duration = Duration::from_secs(2);
 
-/// Typists on one document, entering through the nodes in turn.
-struct Typing {
-    doc: String,
-    token: String,
-    stop: watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<Typist>>,
+/// Typists on one document, entering through the cluster's nodes in turn, typing every 40 ms.
+fn typing(cluster: &TestCluster, doc: &str, token: &str, n: usize) -> Typing {
+    typing_for(cluster, doc, token, n, Duration::from_secs(150))
 }
 
-impl Typing {
-    fn start(cluster: &TestCluster, doc: &str, token: &str, n: usize) -> Typing {
-        Typing::start_for(cluster, doc, token, n, Duration::from_secs(150))
-    }
+/// `typing`, with typists that give up after `limit`.
+fn typing_for(cluster: &TestCluster, doc: &str, token: &str, n: usize, limit: Duration) -> Typing {
+    let origins: Vec<String> = cluster
+        .nodes
+        .iter()
+        .map(|node| node.addr().to_string())
+        .collect();
+    Typing::through(&origins, doc, token, n, PACE, limit)
+}
 
-    /// `start`, with typists that give up after `limit` (a client of a server that loses edits may never settle).
-    fn start_for(
-        cluster: &TestCluster,
-        doc: &str,
-        token: &str,
-        n: usize,
-        limit: Duration,
-    ) -> Typing {
-        let origins: Vec<String> = cluster
-            .nodes
-            .iter()
-            .map(|node| node.addr().to_string())
-            .collect();
-        Typing::through(origins, doc, token, n, limit)
-    }
+const PACE: Duration = Duration::from_millis(40);
 
-    /// `n` typists entering through `origins` (`127.0.0.1:PORT`) in turn.
-    fn through(origins: Vec<String>, doc: &str, token: &str, n: usize, limit: Duration) -> Typing {
-        let (stop, stopped) = watch::channel(false);
-        let tasks = (0..n)
-            .map(|i| {
-                let mut order = origins.clone();
-                order.rotate_left(i % origins.len());
-                let typist = Typist::new(&format!("t{i}"), order, doc, token);
-                tokio::spawn(typist.run(
-                    Duration::from_millis(40),
-                    100 + i as u64,
-                    stopped.clone(),
-                    limit,
-                ))
-            })
-            .collect();
-        Typing {
-            doc: doc.to_string(),
-            token: token.to_string(),
-            stop,
-            tasks,
-        }
-    }
+/// Stops typing, lets everything be acknowledged, and checks the history against the log.
+async fn finish(typing: Typing, cluster: &TestCluster) -> (Vec<Typist>, Verdict) {
+    let base = cluster
+        .nodes
+        .iter()
+        .find(|node| !node.paused && !node.stopped)
+        .expect("a running node")
+        .url
+        .clone();
+    finish_on(
+        typing,
+        &base,
+        &DatabaseUrl::Postgres(cluster.pg.url.clone()),
+    )
+    .await
+}
 
-    /// Stops typing, lets everything be acknowledged, and checks the history against the log.
-    async fn finish(self, cluster: &TestCluster) -> (Vec<Typist>, Verdict) {
-        let base = cluster
-            .nodes
-            .iter()
-            .find(|node| !node.paused && !node.stopped)
-            .expect("a running node")
-            .url
-            .clone();
-        self.finish_on(&base, &DatabaseUrl::Postgres(cluster.pg.url.clone()))
-            .await
-    }
-
-    /// `finish`, reading the content through `base` and the log from `database`.
-    async fn finish_on(self, base: &str, database: &DatabaseUrl) -> (Vec<Typist>, Verdict) {
-        self.stop.send(true).unwrap();
-        let mut typists = Vec::new();
-        for task in self.tasks {
-            typists.push(task.await.expect("typist task"));
-        }
-        let (content, _) = content_delta_at(base, &self.doc, &self.token).await;
-        let verdict = check(database, &self.doc, &content, &typists).await;
-        (typists, verdict)
-    }
+/// `finish`, reading the content through `base` and the log from `database`.
+async fn finish_on(typing: Typing, base: &str, database: &DatabaseUrl) -> (Vec<Typist>, Verdict) {
+    let (doc, token) = (typing.doc.clone(), typing.token.clone());
+    let typists = typing.stop().await;
+    let (content, _) = content_delta_at(base, &doc, &token).await;
+    let verdict = check(database, &doc, &content, &typists).await;
+    (typists, verdict)
 }
 
 /// Waits until the document has taken `more` edits after `from` (read through `base`); the time it took.
@@ -129,7 +91,7 @@ async fn killing_the_owner_of_a_busy_document_loses_nothing() {
     };
     let (token, doc) = api_setup(&cluster.node("n1").url).await;
     let owner = owner_in(&["n1", "n2", "n3"], &doc);
-    let typing = Typing::start(&cluster, &doc, &token, 3);
+    let typing = typing(&cluster, &doc, &token, 3);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let survivors: Vec<&str> = ["n1", "n2", "n3"]
         .into_iter()
@@ -144,7 +106,7 @@ async fn killing_the_owner_of_a_busy_document_loses_nothing() {
         "kill -9 of {owner}: edits again on {new_owner} after {resumed:?} (session timeout {SESSION:?})"
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let (_, verdict) = typing.finish(&cluster).await;
+    let (_, verdict) = finish(typing, &cluster).await;
     verdict.assert_clean("after kill -9 of the owner");
     assert!(verdict.acked > 50, "only {} ops acked", verdict.acked);
 }
@@ -161,13 +123,13 @@ async fn a_pause_shorter_than_the_session_timeout_moves_nothing() {
     };
     let (token, doc) = api_setup(&cluster.node("n1").url).await;
     let owner = owner_in(&["n1", "n2", "n3"], &doc);
-    let typing = Typing::start(&cluster, &doc, &token, 3);
+    let typing = typing(&cluster, &doc, &token, 3);
     tokio::time::sleep(Duration::from_secs(2)).await;
     cluster.node_mut(&owner).pause();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     cluster.node_mut(&owner).resume();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (_, verdict) = typing.finish(&cluster).await;
+    let (_, verdict) = finish(typing, &cluster).await;
     verdict.assert_clean("after a short pause of the owner");
     for node in &cluster.nodes {
         assert_eq!(
@@ -198,8 +160,8 @@ async fn a_rolling_restart_of_every_node_loses_nothing() {
     let (token, first) = api_setup(&cluster.node("n1").url).await;
     let second = create_doc(&cluster.node("n2").url, &token, "second").await;
     let typing = [
-        Typing::start(&cluster, &first, &token, 2),
-        Typing::start(&cluster, &second, &token, 2),
+        typing(&cluster, &first, &token, 2),
+        typing(&cluster, &second, &token, 2),
     ];
     tokio::time::sleep(Duration::from_secs(1)).await;
     for id in ["n1", "n2", "n3"] {
@@ -209,7 +171,7 @@ async fn a_rolling_restart_of_every_node_loses_nothing() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     for typing in typing {
         let doc = typing.doc.clone();
-        let (typists, verdict) = typing.finish(&cluster).await;
+        let (typists, verdict) = finish(typing, &cluster).await;
         verdict.assert_clean(&format!("{doc} after a rolling restart"));
         for typist in &typists {
             // Entering (maybe redirected), then per restart at most: moved off the stopped node and back when it
@@ -247,11 +209,11 @@ async fn the_checker_catches_a_cluster_that_acks_before_committing() {
     }
     let (token, doc) = api_setup(&cluster.node("n1").url).await;
     let owner = owner_in(&["n1", "n2"], &doc);
-    let typing = Typing::start_for(&cluster, &doc, &token, 3, Duration::from_secs(15));
+    let typing = typing_for(&cluster, &doc, &token, 3, Duration::from_secs(15));
     tokio::time::sleep(Duration::from_secs(2)).await;
     cluster.kill_node(&owner).await;
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let (_, verdict) = typing.finish(&cluster).await;
+    let (_, verdict) = finish(typing, &cluster).await;
     assert!(
         verdict.lost > 0,
         "acks before commits and a kill -9 must lose acknowledged ops, and the checker must see it: {verdict:?}"
@@ -293,7 +255,7 @@ async fn a_database_crash_under_a_single_node_loses_nothing_and_heals_without_a_
     let server = crate::support::TestServer::start_with_pg(pg, &[]).await;
     let (token, doc) = api_setup(&server.base).await;
     let origins = vec![server.addr.to_string()];
-    let typing = Typing::through(origins, &doc, &token, 3, Duration::from_secs(150));
+    let typing = Typing::through(&origins, &doc, &token, 3, PACE, Duration::from_secs(150));
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(readiness(&server.base).await, 200);
     let pg = server.pg().expect("on PostgreSQL");
@@ -309,7 +271,7 @@ async fn a_database_crash_under_a_single_node_loses_nothing_and_heals_without_a_
     let resumed = edits_resume(&server.base, &doc, &token, head, 10).await;
     println!("edits resumed {resumed:?} after the database was back");
     let database = DatabaseUrl::Postgres(pg.url.clone());
-    let (typists, verdict) = typing.finish_on(&server.base, &database).await;
+    let (typists, verdict) = finish_on(typing, &server.base, &database).await;
     verdict.assert_clean("after a PostgreSQL crash");
     let failed: u32 = typists.iter().map(|t| t.internal_errors).sum();
     println!(
@@ -338,7 +300,7 @@ async fn losing_the_zookeeper_quorum_stops_edits_until_it_is_back_and_loses_noth
     }
     let base = cluster.node("n1").url.clone();
     let (token, doc) = api_setup(&base).await;
-    let typing = Typing::start(&cluster, &doc, &token, 2);
+    let typing = typing(&cluster, &doc, &token, 2);
     tokio::time::sleep(Duration::from_secs(2)).await;
     cluster.zk.stop_server(0);
     cluster.zk.stop_server(1);
@@ -370,7 +332,7 @@ async fn losing_the_zookeeper_quorum_stops_edits_until_it_is_back_and_loses_noth
     cluster.wait_until_all_see_members().await;
     let resumed = edits_resume(&base, &doc, &token, frozen, 10).await;
     println!("edits resumed {resumed:?} after the quorum was back");
-    let (_, verdict) = typing.finish(&cluster).await;
+    let (_, verdict) = finish(typing, &cluster).await;
     verdict.assert_clean("after losing the ZooKeeper quorum");
 }
 
@@ -445,7 +407,7 @@ async fn a_random_mix_of_faults_loses_nothing() {
     }
     let typing: Vec<Typing> = docs
         .iter()
-        .map(|doc| Typing::start_for(&cluster, doc, &token, 2, Duration::from_secs(600)))
+        .map(|doc| typing_for(&cluster, doc, &token, 2, Duration::from_secs(600)))
         .collect();
     tokio::time::sleep(Duration::from_secs(2)).await;
 
@@ -471,7 +433,7 @@ async fn a_random_mix_of_faults_loses_nothing() {
 
     let mut totals = Verdict::default();
     for typing in typing {
-        let (_, verdict) = typing.finish(&cluster).await;
+        let (_, verdict) = finish(typing, &cluster).await;
         totals.acked += verdict.acked;
         totals.lost += verdict.lost;
         totals.duplicates += verdict.duplicates;
@@ -570,13 +532,8 @@ async fn a_full_disk_under_sqlite_loses_nothing_and_heals_when_space_returns() {
     let data_dir = data.display().to_string();
     let server = crate::support::TestServer::start_with(&[("storage.data_dir", &data_dir)]).await;
     let (token, doc) = api_setup(&server.base).await;
-    let typing = Typing::through(
-        vec![server.addr.to_string()],
-        &doc,
-        &token,
-        2,
-        Duration::from_secs(150),
-    );
+    let origins = [server.addr.to_string()];
+    let typing = Typing::through(&origins, &doc, &token, 2, PACE, Duration::from_secs(150));
     tokio::time::sleep(Duration::from_secs(2)).await;
     let filler = disk.fill();
     // Commits may go on until the pages the WAL had left are used up; then nothing moves for a second.
@@ -598,7 +555,7 @@ async fn a_full_disk_under_sqlite_loses_nothing_and_heals_when_space_returns() {
     let resumed = edits_resume(&server.base, &doc, &token, stuck, 10).await;
     println!("edits resumed {resumed:?} after space returned");
     let database = server.config.database.clone();
-    let (typists, verdict) = typing.finish_on(&server.base, &database).await;
+    let (typists, verdict) = finish_on(typing, &server.base, &database).await;
     verdict.assert_clean("after a full disk");
     let failed: u32 = typists.iter().map(|t| t.internal_errors).sum();
     assert!(

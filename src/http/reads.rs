@@ -99,12 +99,17 @@ impl ReadRouting {
 }
 
 /// Before: the caller's last write, from this process and the cookie. After a successful write by a signed-in
-/// caller: remembered, and the cookie set.
+/// caller: remembered, and the cookie set. Only with replicas configured.
 pub async fn track_writes(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
+    if !state.store.has_replicas() {
+        // Everything reads the primary: no last write to remember, no cookie to send.
+        request.extensions_mut().insert(WrittenAt(0));
+        return next.run(request).await;
+    }
     let user = request
         .extensions()
         .get::<Authed>()

@@ -8,7 +8,7 @@ use std::{
     collections::VecDeque,
     str::FromStr,
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicBool, AtomicI64, Ordering},
     },
     time::Duration,
@@ -115,6 +115,11 @@ impl Store {
         }
     }
 
+    /// Whether reads that tolerate lag have anywhere to go but the primary.
+    pub fn has_replicas(&self) -> bool {
+        self.replicas.is_some()
+    }
+
     pub fn replica_states(&self) -> Vec<ReplicaState> {
         let Some(replicas) = &self.replicas else {
             return Vec::new();
@@ -138,14 +143,12 @@ impl Store {
 
 async fn monitor(primary: AnyPool, replicas: Arc<Replicas>) {
     // (when, the primary's WAL position then), oldest first.
-    let samples: Mutex<VecDeque<(i64, i64)>> = Mutex::new(VecDeque::new());
+    let mut samples: VecDeque<(i64, i64)> = VecDeque::new();
     let mut tick = tokio::time::interval(SAMPLE_EVERY);
     loop {
         tick.tick().await;
         let at = now_ms();
-        if let Ok(position) = wal_position(&primary, "pg_current_wal_lsn()").await
-            && let Ok(mut samples) = samples.lock()
-        {
+        if let Ok(position) = wal_position(&primary, "pg_current_wal_lsn()").await {
             samples.push_back((at, position));
             while samples.len() > SAMPLES_KEPT {
                 samples.pop_front();
@@ -154,13 +157,11 @@ async fn monitor(primary: AnyPool, replicas: Arc<Replicas>) {
         for replica in &replicas.list {
             match wal_position(&replica.pool, "pg_last_wal_replay_lsn()").await {
                 Ok(replayed) => {
-                    let fresh = samples.lock().ok().and_then(|samples| {
-                        samples
-                            .iter()
-                            .rev()
-                            .find(|(_, position)| *position <= replayed)
-                            .map(|(when, _)| *when)
-                    });
+                    let fresh = samples
+                        .iter()
+                        .rev()
+                        .find(|(_, position)| *position <= replayed)
+                        .map(|(when, _)| *when);
                     replica
                         .fresh_as_of
                         .store(fresh.unwrap_or(0), Ordering::Relaxed);

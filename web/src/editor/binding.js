@@ -3,17 +3,22 @@
 // client already moved through my pending ops, so quill-cursors' own
 // transform stays off.
 
-import { deletion, loneHalves } from './surrogates.js';
+import { alignedToCodePoints, deletion, loneHalves } from './surrogates.js';
 
-// The user's change, plus the deletion of any half emoji it left (removed from
-// the editor too, silently): what is sent is what the page shows.
-function withoutLoneHalves(quill, delta) {
+// The user's change (from the document `old`), plus the deletion of any half
+// emoji it left (removed from the editor too, silently): what is sent is what
+// the page shows. Then no edit in it may start or end inside a pair, which
+// Quill's diff of typed text can do with both documents whole.
+function wholeCharacters(quill, delta, old) {
   const slice = (index, length) => quill.getContents(index, length);
   const lone = loneHalves(delta, slice, quill.getLength());
-  if (lone.length === 0) return delta;
-  const repair = deletion(lone);
-  quill.updateContents(repair, 'silent');
-  return delta.compose(repair);
+  let change = delta;
+  if (lone.length > 0) {
+    const repair = deletion(lone);
+    quill.updateContents(repair, 'silent');
+    change = delta.compose(repair);
+  }
+  return alignedToCodePoints(change, (index, length) => old.slice(index, index + length), old.length(), slice);
 }
 
 export function bindQuill({ quill, sync, onLoaded }) {
@@ -21,9 +26,9 @@ export function bindQuill({ quill, sync, onLoaded }) {
   let loaded = false;
   let lastSel = null;
 
-  quill.on('text-change', (delta, _old, source) => {
+  quill.on('text-change', (delta, old, source) => {
     if (source !== 'user') return;
-    sync.localChange(withoutLoneHalves(quill, delta));
+    sync.localChange(wholeCharacters(quill, delta, old));
     // Typing moves my caret without a user selection-change event.
     const sel = quill.getSelection(false);
     if (sel) {

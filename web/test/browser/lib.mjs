@@ -74,7 +74,8 @@ export async function quillMatchesClient(page) {
 // with testHooks: it exposes window.__quire, which the committed bundle in
 // assets/ must not), served in place of whatever the server has, so the real
 // binary needs no rebuild for a change in web/ either.
-const TEST_BUNDLE = path.resolve(here, '../../../target/e2e-bundle');
+// QUIRE_E2E_BUNDLE puts it elsewhere (a second checkout's tests at once).
+const TEST_BUNDLE = process.env.QUIRE_E2E_BUNDLE ?? path.resolve(here, '../../../target/e2e-bundle');
 let built = null;
 export function buildTestBundle() {
   built ??= import('../../build.mjs').then(({ bundle }) => bundle({ outdir: TEST_BUNDLE, testHooks: true }));
@@ -102,6 +103,13 @@ export async function newTestContext(browser, opts = {}) {
 // being open, open now, the `welcome` and `error` frames received.
 // Listeners added with addEventListener see a close even when the editor
 // detached its own handlers (Connection._drop).
+// Each close of an open socket is put down to whoever started it, in
+// `closedBy`: `drop` (dropSockets, the test cutting the network), `page` (the
+// editor's own close(): a reconnect when the browser says it is back online,
+// a dead link) or `lost` (neither: the server or the network closed it).
+// `live` counts the sockets that can still open or are open, refused ones
+// aside; `welcomedOpen` the open ones that have had their `welcome`, and
+// `unwelcomed` those closed before it came.
 // refuseSockets(page, true) makes every new socket fail its handshake (it is
 // pointed at a port browsers refuse) until refuseSockets(page, false): set
 // before cutting a socket, so that no reconnect can slip in before
@@ -111,20 +119,34 @@ export async function newTestContext(browser, opts = {}) {
 export async function countSockets(ctx) {
   await ctx.addInitScript(() => {
     const Native = window.WebSocket;
-    const stats = { opened: 0, closed: 0, open: 0, welcomes: [], errors: [], blocked: false };
+    const stats = {
+      opened: 0, closed: 0, open: 0, live: 0, welcomedOpen: 0, unwelcomed: 0, closedBy: { drop: 0, page: 0, lost: 0 },
+      welcomes: [], errors: [], blocked: false,
+    };
+    const live = new Set();
     class Counted extends Native {
       constructor(url, ...rest) {
-        super(stats.blocked ? 'ws://127.0.0.1:9/offline' : url, ...rest);
+        const refused = stats.blocked;
+        super(refused ? 'ws://127.0.0.1:9/offline' : url, ...rest);
         let wasOpen = false;
+        let welcomed = false;
+        if (!refused) {
+          live.add(this);
+          stats.live++;
+        }
         this.addEventListener('open', () => {
           wasOpen = true;
           stats.opened++;
           stats.open++;
         });
         this.addEventListener('close', () => {
+          if (live.delete(this)) stats.live--;
           if (!wasOpen) return; // a refused handshake is not a disconnect
           stats.closed++;
           stats.open--;
+          if (welcomed) stats.welcomedOpen--;
+          else stats.unwelcomed++;
+          stats.closedBy[closers.get(this) ?? 'lost']++;
         });
         this.addEventListener('message', (ev) => {
           if (typeof ev.data !== 'string' || !/"t":\s*"(welcome|error)"/.test(ev.data)) return;
@@ -132,6 +154,8 @@ export async function countSockets(ctx) {
             const m = JSON.parse(ev.data);
             if (m.t === 'error') stats.errors.push({ code: m.code, msg: m.msg });
             if (m.t === 'welcome') {
+              if (!welcomed) stats.welcomedOpen++;
+              welcomed = true;
               stats.welcomes.push({ reset: m.reset, snapshot: !!m.snapshot, head: m.head, maxCatchupOps: m.limits?.maxCatchupOps });
             }
           } catch {
@@ -139,12 +163,35 @@ export async function countSockets(ctx) {
           }
         });
       }
+
+      // The first close() of a socket still connecting or open starts its
+      // close; once the server's close frame is in, it is CLOSING already.
+      close(...args) {
+        if (this.readyState <= Native.OPEN && !closers.has(this)) closers.set(this, 'page');
+        return super.close(...args);
+      }
     }
+    const closers = new WeakMap();
+    // Close every socket that can still open or is open, as a network drop
+    // would; returns how many were open.
+    const drop = () => {
+      let open = 0;
+      for (const ws of live) {
+        if (ws.readyState > Native.OPEN) continue; // closing already, by whoever started it
+        if (ws.readyState === Native.OPEN) open++;
+        closers.set(ws, 'drop');
+        Native.prototype.close.call(ws);
+      }
+      return open;
+    };
     window.WebSocket = Counted;
     Object.defineProperty(window, '__sockets', { value: stats });
+    Object.defineProperty(window, '__dropSockets', { value: drop });
   });
 }
 export const refuseSockets = (page, on) => page.evaluate((b) => { window.__sockets.blocked = b; }, on);
+// Close the page's sockets for real (see countSockets); the number that were open.
+export const dropSockets = (page) => page.evaluate(() => window.__dropSockets());
 export const socketStats = (page) => page.evaluate(() => JSON.parse(JSON.stringify(window.__sockets)));
 
 // A server of its own for a test that needs other settings (`--set k=v`):

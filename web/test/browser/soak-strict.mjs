@@ -6,13 +6,14 @@
 //
 // A drop is real: the page's socket is closed (the server sees it go), new
 // handshakes fail and the context goes offline until it is back. The page
-// counts its own WebSockets (lib.mjs countSockets): every drop must close
-// exactly one open socket, none may open while offline, every return must
-// reconnect, and no socket may close other than by a drop. Nothing may be
-// lost on the way: no error frame from the server, no reset, no unsent
-// dialog.
+// counts its own WebSockets (lib.mjs countSockets): every drop must leave the
+// page with no socket (it closes the open one, unless the page had just
+// closed it itself), none may open while offline, every close must be
+// followed by one reconnection, and no socket may close other than by a drop
+// or the page's own choice. Nothing may be lost on the way: no error frame
+// from the server, no reset, no unsent dialog.
 
-import { launch, shot, until, watchErrors, contents, synced, quillMatchesClient, newTestContext, countSockets, socketStats, refuseSockets } from './lib.mjs';
+import { launch, shot, until, watchErrors, contents, synced, quillMatchesClient, newTestContext, countSockets, socketStats, refuseSockets, dropSockets } from './lib.mjs';
 import { stableJSON } from '../lib/same.js';
 import { mulberry32, int, pick } from '../lib/random.js';
 import { openTarget } from './targets.mjs';
@@ -28,7 +29,7 @@ const people = [];
 for (const name of ['Ann Soak', 'Bob Soak', 'Cy Soak']) {
   const ctx = await newTestContext(browser);
   await countSockets(ctx);
-  const p = { name, ctx, offline: false, drops: 0 };
+  const p = { name, ctx, offline: false, drops: 0, dropped: 0, closedFirst: 0 };
   await target.login(ctx, name, 'editor');
   p.page = await ctx.newPage();
   watchErrors(p.page, name, errors);
@@ -38,24 +39,33 @@ for (const name of ['Ann Soak', 'Bob Soak', 'Cy Soak']) {
 }
 
 // Take p offline: wait for its socket to be open and welcomed (the last
-// return must have reconnected), close it for real (new handshakes refused
-// first, so that the editor's reconnect cannot slip in), see it closed, and
-// cut the context's network.
+// return must have reconnected), refuse new handshakes (so that no reconnect
+// can slip in), close every socket the page still has for real, see them all
+// closed, and cut the context's network.
+// The editor may close its socket itself at any moment, for instance when the
+// browser's `online` event of the last return comes after the backoff had
+// reconnected already: it reconnects at once. Such a close right before the
+// drop leaves the drop nothing open to close, or a new socket that may not
+// have had its welcome yet; neither is a lost connection (lib.mjs puts each
+// close down to whoever started it), and the drop closes or waits for every
+// socket the page has, so the page is cut off either way.
 const problems = [];
 async function goOffline(p) {
   await until(async () => {
     const st = await socketStats(p.page);
-    return st.open === 1 && st.welcomes.length === st.opened;
+    return st.open === 1 && st.welcomedOpen === 1;
   }, { what: `${p.name} reconnected before dropping`, timeout: 15000 });
-  const before = await socketStats(p.page);
   p.offline = true;
-  p.openedAtDrop = before.opened;
   await refuseSockets(p.page, true);
-  await p.page.evaluate(() => window.__quire.sync.conn.kill());
-  await until(async () => {
-    const st = await socketStats(p.page);
-    return st.closed === before.closed + 1 && st.open === 0;
-  }, { what: `${p.name}'s socket closed by the drop`, timeout: 5000 });
+  const open = await dropSockets(p.page);
+  const st = await until(async () => {
+    const s = await socketStats(p.page);
+    return s.live === 0 && s.open === 0 && s;
+  }, { what: `${p.name}'s sockets closed by the drop`, timeout: 10000 });
+  p.openedAtDrop = st.opened;
+  if (open > 1) problems.push(`${p.name}: ${open} sockets open at a drop`);
+  p.dropped += open;
+  if (open === 0) p.closedFirst++;
   await p.ctx.setOffline(true);
   p.drops++;
 }
@@ -103,16 +113,24 @@ try {
     const m = await quillMatchesClient(p.page);
     if (!m.ok) throw new Error(`${p.name}: Quill drifted from the OT client`);
   }
-  // Every drop closed one socket and was followed by one reconnection;
-  // nothing else closed a socket.
+  // Every drop cut the page off (it closed the open socket, or the page had
+  // just closed it itself), every close was followed by one reconnection, and
+  // no socket closed that neither the test nor the page closed.
   const counts = [];
   for (const p of people) {
     const st = await socketStats(p.page);
-    counts.push(`${p.name.split(' ')[0]} ${p.drops} drops, ${st.closed} closed, ${st.opened - 1} reconnected`);
+    const by = st.closedBy;
+    counts.push(`${p.name.split(' ')[0]} ${p.drops} drops (${p.closedFirst} found it closed by the page), ${st.closed} closed (${by.drop} by drops, ${by.page} by the page, ${by.lost} lost), ${st.opened - 1} reconnected`);
     if (p.drops === 0) problems.push(`${p.name}: no network drop`);
-    if (st.closed !== p.drops) problems.push(`${p.name}: ${st.closed} sockets closed for ${p.drops} drops`);
-    if (st.opened !== p.drops + 1 || st.open !== 1) problems.push(`${p.name}: ${st.opened} sockets opened (${st.open} open now) for ${p.drops} drops`);
-    if (st.welcomes.length !== st.opened) problems.push(`${p.name}: ${st.welcomes.length} welcomes for ${st.opened} sockets`);
+    if (by.drop === 0) problems.push(`${p.name}: no drop closed an open socket`);
+    if (by.drop !== p.dropped) problems.push(`${p.name}: drops closed ${p.dropped} open sockets, ${by.drop} closes seen`);
+    // The page closes its socket itself only when the browser says it is
+    // back online and it had reconnected already: at most once a return.
+    if (by.page > p.drops) problems.push(`${p.name}: the page closed ${by.page} sockets itself in ${p.drops} returns`);
+    if (by.lost) problems.push(`${p.name}: ${by.lost} sockets closed by neither the test nor the page`);
+    if (st.opened !== st.closed + 1 || st.open !== 1) problems.push(`${p.name}: ${st.opened} sockets opened (${st.open} open now) for ${st.closed} closed`);
+    // A socket closed by a drop or the page may not have had its welcome.
+    if (st.welcomes.length !== st.opened - st.unwelcomed) problems.push(`${p.name}: ${st.welcomes.length} welcomes for ${st.opened} sockets (${st.unwelcomed} closed before theirs)`);
     // Nothing refused or dropped on the way: no error from the server, no
     // reset, no unsent dialog.
     if (st.errors.length) problems.push(`${p.name}: server errors ${JSON.stringify(st.errors)}`);

@@ -139,15 +139,20 @@ fn list_item(kind: ListKind, line: &Line) -> String {
     format!("{open}{}", inline_html(line))
 }
 
-/// A line's inline HTML; an empty line is `<br>` (as Quill writes it).
+/// A line's inline HTML; an empty line is `<br>` (as Quill writes it). Spaces a browser would collapse (at the
+/// line's edges, and after another space) are `&nbsp;`, so the page shows the spacing the editor showed.
 pub fn inline_html(line: &Line) -> String {
     if line.is_empty() {
         return "<br>".into();
     }
     let mut out = String::new();
+    let mut spaces = Spaces {
+        left: line.spans.iter().map(|span| span.text.len()).sum(),
+        after_space: true,
+    };
     for event in inline::events(&line.spans) {
         match event {
-            Event::Text(text) => out.push_str(&escape(text)),
+            Event::Text(text) => spaces.escape(text, &mut out),
             Event::Open(mark) => out.push_str(&open_mark(&mark)),
             Event::Close(mark) => out.push_str(close_mark(&mark)),
         }
@@ -177,18 +182,44 @@ fn close_mark(mark: &Mark) -> &'static str {
     }
 }
 
+/// Where a line's text stands, for writing its spaces: bytes left up to its end, and whether the character
+/// before was a space (or there was none).
+struct Spaces {
+    left: usize,
+    after_space: bool,
+}
+
+impl Spaces {
+    /// Escapes the next piece of the line's text.
+    fn escape(&mut self, text: &str, out: &mut String) {
+        for c in text.chars() {
+            self.left -= c.len_utf8();
+            if c == ' ' && (self.after_space || self.left == 0) {
+                out.push_str("&nbsp;");
+            } else {
+                escape_char(c, out);
+            }
+            self.after_space = c == ' ';
+        }
+    }
+}
+
 /// Escapes text and attribute values alike.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
+        escape_char(c, &mut out);
     }
     out
+}
+
+fn escape_char(c: char, out: &mut String) {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '"' => out.push_str("&quot;"),
+        '\'' => out.push_str("&#39;"),
+        _ => out.push(c),
+    }
 }

@@ -2,7 +2,8 @@
 //! `<blockquote>`, `<pre>`, nested `<ul>` / `<ol>` (check lists by `data-checked`, Quill's `data-list`, or a
 //! checkbox), `<br>`, and inline `<strong>`/`<b>`, `<em>`/`<i>`, `<u>`, `<s>`/`<del>`, `<code>`, `<a href>`.
 //! Other tags are transparent. Whitespace that holds a line break is source formatting: it reads as one
-//! space inside text and as nothing between blocks; other spaces are kept, so exported text comes back exact.
+//! space inside text and as nothing between blocks; other spaces are kept, and a no-break space is a space,
+//! so exported text comes back exact.
 //! The tokens are a WHATWG tokenizer's (`html_tokens`); the tree is this reader's, tolerant as browsers are
 //! where it matters here: an unclosed `<p>` or `<li>` ends at the next one, and a `<head>` ends where the
 //! body's content starts.
@@ -321,7 +322,9 @@ impl Reader {
         if between_blocks && self.spans.is_empty() && text.trim().is_empty() {
             return;
         }
-        self.inline_text(text);
+        // `&nbsp;` is how the export (and Quill's getSemanticHTML, for every space) keeps the spaces a browser
+        // would collapse: it reads as a space, as Quill's clipboard reads it.
+        self.inline_text(&text.replace('\u{a0}', " "));
     }
 
     /// Text inside a block: whitespace runs holding a line break become one space (none at a line's edges).

@@ -3,7 +3,7 @@
 //! line becomes a line of the document. Inline `<u>`, `<strong>`, `<em>`, `<s>`, `<code>` and `<br>` are
 //! understood; other HTML blocks go through the HTML importer; images keep their alt text.
 
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 
 use super::import_html;
 use super::model::{
@@ -116,9 +116,18 @@ impl Reader {
             Tag::Emphasis => self.counts.italic += 1,
             Tag::Strong => self.counts.bold += 1,
             Tag::Strikethrough => self.counts.strike += 1,
-            Tag::Link { dest_url, .. } => self
-                .links
-                .push(Some(dest_url.to_string()).filter(|url| safe_link(url))),
+            Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            } => {
+                // An e-mail autolink (`<a@b.test>`) carries the bare address; CommonMark makes it a mailto: link.
+                let url = match link_type {
+                    LinkType::Email => format!("mailto:{dest_url}"),
+                    _ => dest_url.to_string(),
+                };
+                self.links.push(Some(url).filter(|url| safe_link(url)));
+            }
             _ => {}
         }
     }

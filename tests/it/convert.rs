@@ -411,7 +411,8 @@ fn named_character_references_decode() {
         Format::Html,
     );
     let want = Delta::new()
-        .insert("a\u{2014}b\u{a0}c\u{e9}\u{2026} \u{a9} 2<3 &bogus; ", None)
+        // `&nbsp;` is a space, as Quill's clipboard reads it (the export writes spaces a browser would collapse so).
+        .insert("a\u{2014}b c\u{e9}\u{2026} \u{a9} 2<3 &bogus; ", None)
         .insert("l", attrs(json!({"link": "https://a.test/?x=1&y=\u{e9}"})))
         .insert("\n", None);
     assert_eq!(doc, want);

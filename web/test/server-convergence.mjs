@@ -13,6 +13,10 @@
 // Optional: QUIRE_CLIENTS (5), QUIRE_STEPS (400 edits in total), QUIRE_SEED,
 // QUIRE_KILL_EVERY (kill a random socket every N steps, 25), QUIRE_TIMEOUT_MS (60000).
 // Exit 0 when all agree, 1 on any mismatch or lost/rejected edit, 2 on usage.
+// A client whose document differs from /content once everyone is quiet (all
+// synchronized, online and at the server's revision) is also reported on a
+// line of its own starting `DIVERGED:`; the wrong-priority negative control
+// (tests/it/hub_js_client.rs) counts only those, never a timeout.
 
 import WebSocket from 'ws';
 import Delta from 'quill-delta';
@@ -101,13 +105,17 @@ async function main() {
 
   // Quiescence: everyone online, nothing pending, for a while.
   let quietSince = null;
+  let quiescent = false;
   const end = Date.now() + TIMEOUT_MS;
   for (;;) {
     const quiet = eds.every((e) => e.sync.ot.isSynchronized && e.sync.conn.isOpen);
     const revs = new Set(eds.map((e) => e.sync.ot.rev));
     if (quiet && revs.size === 1) {
       quietSince ??= Date.now();
-      if (Date.now() - quietSince > 500) break;
+      if (Date.now() - quietSince > 500) {
+        quiescent = true;
+        break;
+      }
     } else quietSince = null;
     if (Date.now() > end) {
       failures.push(`no quiescence after ${TIMEOUT_MS} ms: ${eds.map((e) => `${e.i}:${e.sync.ot.state}/online=${e.sync.ot.online}/rev=${e.sync.ot.rev}`).join(' ')}`);
@@ -120,6 +128,9 @@ async function main() {
   const want = stableJSON(new Delta(server.ops).ops);
   for (const ed of eds) {
     if (stableJSON(ed.doc.ops) !== want) {
+      if (quiescent && ed.sync.ot.rev === server.rev) {
+        console.log(`DIVERGED: client ${ed.i} at the server's rev ${server.rev} holds another document`);
+      }
       failures.push(`client ${ed.i} document differs from /content (rev ${ed.sync.ot.rev} vs ${server.rev})\n  client: ${JSON.stringify(ed.doc.ops).slice(0, 400)}\n  server: ${JSON.stringify(server.ops).slice(0, 400)}`);
     }
     if (ed.sync.ot.rev !== server.rev) failures.push(`client ${ed.i} at rev ${ed.sync.ot.rev}, server at ${server.rev}`);

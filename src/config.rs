@@ -838,11 +838,13 @@ fn validate_database_url(
     if url.starts_with("sqlite:") {
         Ok(DatabaseUrl::Sqlite(url.to_string()))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        // Several hosts (`HOST1:PORT,HOST2:PORT`) are followed to whichever accepts writes (store/primary.rs).
+        crate::store::host_urls(url).map_err(|why| bad("database.url", redacted_url(url), &why))?;
         Ok(DatabaseUrl::Postgres(url.to_string()))
     } else {
         Err(bad(
             "database.url",
-            url,
+            redacted_url(url),
             "sqlite://PATH or postgres://USER@HOST:PORT/DB (empty: sqlite in storage.data_dir)",
         ))
     }

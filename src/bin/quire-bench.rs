@@ -199,6 +199,8 @@ async fn bench(args: RunArgs) -> Result<Value> {
         now_nanos()
     ));
     let mut spawned = None;
+    // For a spawned server's commits per window (ops per transaction).
+    let metrics_token = format!("bench-{:x}", now_nanos());
     let target = if let Some(program) = &args.spawn {
         let mut server_args: Vec<String> = vec![
             "--listen".into(),
@@ -214,6 +216,7 @@ async fn bench(args: RunArgs) -> Result<Value> {
             "limits.api_per_second=1000000".into(),
             "limits.auth_per_minute=1000000".into(),
             "log.level=warn".into(),
+            format!("metrics.token={metrics_token}"),
         ];
         if let Some(sync) = &args.sync {
             sets.push(format!("storage.sync={sync}"));
@@ -238,6 +241,7 @@ async fn bench(args: RunArgs) -> Result<Value> {
             ws_base: server.url.replacen("http://", "ws://", 1),
             token: Some(token),
             server_pid: Some(server.pid),
+            metrics_token: Some(metrics_token),
             nodes: Vec::new(),
             node_pids: Vec::new(),
         };
@@ -261,6 +265,7 @@ async fn bench(args: RunArgs) -> Result<Value> {
             ws_base: server.url.clone(),
             token: None,
             server_pid: Some(server.pid),
+            metrics_token: None,
             nodes: Vec::new(),
             node_pids: Vec::new(),
         };
@@ -273,6 +278,7 @@ async fn bench(args: RunArgs) -> Result<Value> {
             ws_base: url.trim_end_matches('/').to_string(),
             token: None,
             server_pid: args.server_pid,
+            metrics_token: None,
             nodes: Vec::new(),
             node_pids: Vec::new(),
         }
@@ -284,6 +290,7 @@ async fn bench(args: RunArgs) -> Result<Value> {
             http_base: Some(url),
             token: args.token.clone(),
             server_pid: args.server_pid,
+            metrics_token: None,
             nodes: Vec::new(),
             node_pids: Vec::new(),
         }
@@ -330,6 +337,7 @@ async fn cluster_target(args: &RunArgs) -> Result<run::Target> {
         ws_base: nodes[0].clone(),
         token: Some(token),
         server_pid: None,
+        metrics_token: None,
         nodes,
         node_pids: args.cluster_pids.clone(),
     })
@@ -459,6 +467,13 @@ fn table(r: &Value) -> String {
             format!(
                 "{} % of a core (load generator {} %, foreign {} %)",
                 r["server_cpu_pct"], r["loadgen_cpu_pct"], r["foreign_cpu_pct"]
+            ),
+        ),
+        (
+            "commits",
+            format!(
+                "{} transactions/s, {} ops per transaction",
+                r["commits_per_s"], r["ops_per_commit"]
             ),
         ),
         (

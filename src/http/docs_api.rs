@@ -292,8 +292,8 @@ async fn delete_forever(
 }
 
 #[derive(Debug, Deserialize)]
-struct ContentQuery {
-    format: Option<String>,
+pub struct ContentQuery {
+    pub format: Option<String>,
 }
 
 /// The current content: `delta` (the default) as JSON `{rev, ops}`, or `text`, `markdown` or `html`.
@@ -304,23 +304,32 @@ async fn content(
     Query(query): Query<ContentQuery>,
 ) -> Result<Response, ApiError> {
     let (doc, _) = require_role(&state, &authed.user, &id, Role::Viewer).await?;
-    let name = query.format.as_deref().unwrap_or("delta");
-    let format = match name {
-        "delta" => None,
-        other => Some(convert::Format::from_name(other).ok_or_else(|| {
-            ApiError::bad_request("format must be delta, text, markdown or html")
-        })?),
-    };
+    let format = export_format(query.format.as_deref())?;
     let (rev, delta) = state.hubs.content(&id).await?;
-    let Some(format) = format else {
-        return Ok(Json(json!({"rev": rev, "ops": delta})).into_response());
-    };
-    let mut response = convert::export(&delta, format, &doc.title).into_response();
+    match format {
+        None => Ok(Json(json!({"rev": rev, "ops": delta})).into_response()),
+        Some(format) => Ok(export_response(&delta, format, &doc.title)),
+    }
+}
+
+/// `?format=`: `None` for a Delta as JSON (also when absent), else an export format.
+pub fn export_format(name: Option<&str>) -> Result<Option<convert::Format>, ApiError> {
+    match name.unwrap_or("delta") {
+        "delta" => Ok(None),
+        other => convert::Format::from_name(other)
+            .map(Some)
+            .ok_or_else(|| ApiError::bad_request("format must be delta, text, markdown or html")),
+    }
+}
+
+/// A document exported as text, Markdown or HTML, with its media type.
+pub fn export_response(delta: &crate::ot::Delta, format: convert::Format, title: &str) -> Response {
+    let mut response = convert::export(delta, format, title).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.media_type()),
     );
-    Ok(response)
+    response
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -13,7 +13,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    AppState, auth_api::ApiJson, docs_api::require_role, error::ApiError, session::ApiUser,
+    AppState,
+    auth_api::ApiJson,
+    docs_api::{ContentQuery, export_format, export_response, require_role},
+    error::ApiError,
+    session::ApiUser,
 };
 use crate::{
     ot::Delta,
@@ -89,32 +93,47 @@ async fn list(
     ))
 }
 
-/// One version's content as a Delta.
+/// One version's content as a Delta, read where `written` allows (a replica for a preview or an export, the
+/// primary for a restore). A version never changes once written, so one that a replica does not hold yet is read
+/// from the primary.
 pub async fn version_content(
     state: &AppState,
     doc_id: &str,
     version_id: &str,
+    written: super::reads::WrittenAt,
 ) -> Result<(VersionMeta, Delta), ApiError> {
-    let (meta, content) = state
-        .store
-        .version(doc_id, version_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let found = super::reads::lagging(state, written, |store| {
+        let (doc_id, version_id) = (doc_id.to_string(), version_id.to_string());
+        async move { store.version(&doc_id, &version_id).await }
+    })
+    .await?;
+    let found = match found {
+        Some(found) => Some(found),
+        None => state.store.version(doc_id, version_id).await?,
+    };
+    let (meta, content) = found.ok_or_else(ApiError::not_found)?;
     let value: Value = serde_json::from_str(&content).map_err(ApiError::internal)?;
     let delta = Delta::from_json_unchecked(&value).map_err(ApiError::internal)?;
     Ok((meta, delta))
 }
 
+/// One version: its metadata with `ops`, or with `?format=text|markdown|html` the version exported as a file.
 async fn read(
     State(state): State<AppState>,
     ApiUser(authed): ApiUser,
     Path((id, version)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    require_role(&state, &authed.user, &id, Role::Viewer).await?;
-    let (meta, delta) = version_content(&state, &id, &version).await?;
+    Query(query): Query<ContentQuery>,
+    axum::Extension(written): axum::Extension<super::reads::WrittenAt>,
+) -> Result<Response, ApiError> {
+    let format = export_format(query.format.as_deref())?;
+    let (doc, _) = require_role(&state, &authed.user, &id, Role::Viewer).await?;
+    let (meta, delta) = version_content(&state, &id, &version, written).await?;
+    if let Some(format) = format {
+        return Ok(export_response(&delta, format, &doc.title));
+    }
     let mut body = version_json(&meta, &HashMap::new());
     body["ops"] = serde_json::to_value(&delta).map_err(ApiError::internal)?;
-    Ok(Json(body))
+    Ok(Json(body).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,7 +190,8 @@ pub async fn restore_version(
 ) -> Result<u64, ApiError> {
     require_role(state, user, doc_id, Role::Editor).await?;
     take_version_token(state, user)?;
-    let (_, content) = version_content(state, doc_id, version_id).await?;
+    let (_, content) =
+        version_content(state, doc_id, version_id, super::reads::WrittenAt::now()).await?;
     let author = UserInfo {
         id: user.id.clone(),
         name: user.name.clone(),

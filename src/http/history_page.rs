@@ -19,6 +19,7 @@ use super::{
     error::{ApiError, PageError},
     history_api::{self, version_content},
     pages::CsrfForm,
+    reads::WrittenAt,
     session::PageCaller,
 };
 use crate::store::VersionMeta;
@@ -73,7 +74,7 @@ async fn history(
     caller: PageCaller,
     Path(id): Path<String>,
     Query(query): Query<HistoryQuery>,
-    axum::Extension(written): axum::Extension<super::reads::WrittenAt>,
+    axum::Extension(written): axum::Extension<WrittenAt>,
 ) -> Result<Response, PageError> {
     let Some(authed) = caller.authed else {
         return Ok(Redirect::to(&format!("/login?next=/d/{id}/history")).into_response());
@@ -96,6 +97,7 @@ async fn history(
         Some(version) => {
             preview(
                 &state,
+                written,
                 &id,
                 version,
                 versions.get(selected + 1),
@@ -160,14 +162,15 @@ async fn contributor_names(state: &AppState, version: &VersionMeta) -> Result<St
 /// The version's text line by line; with `changes`, a word diff against the previous version.
 async fn preview(
     state: &AppState,
+    written: WrittenAt,
     doc_id: &str,
     version: &VersionMeta,
     previous: Option<&VersionMeta>,
     changes: bool,
 ) -> Result<Vec<Vec<Piece>>, PageError> {
-    let text = version_text(state, doc_id, &version.id).await?;
+    let text = version_text(state, written, doc_id, &version.id).await?;
     let old = match previous {
-        Some(previous) if changes => version_text(state, doc_id, &previous.id).await?,
+        Some(previous) if changes => version_text(state, written, doc_id, &previous.id).await?,
         _ if changes => "\n".to_string(),
         _ => {
             return Ok(text
@@ -186,16 +189,16 @@ async fn preview(
 
 async fn version_text(
     state: &AppState,
+    written: WrittenAt,
     doc_id: &str,
     version_id: &str,
 ) -> Result<String, PageError> {
-    let (_, delta) =
-        version_content(state, doc_id, version_id)
-            .await
-            .map_err(|err: ApiError| PageError {
-                status: err.status,
-                message: err.message,
-            })?;
+    let (_, delta) = version_content(state, doc_id, version_id, written)
+        .await
+        .map_err(|err: ApiError| PageError {
+            status: err.status,
+            message: err.message,
+        })?;
     Ok(delta.text())
 }
 

@@ -29,6 +29,13 @@ const REMEMBER_MS: i64 = 5 * 60 * 1000;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WrittenAt(pub i64);
 
+impl WrittenAt {
+    /// For a read that must see everything written until now (one that leads to a write): the primary.
+    pub fn now() -> WrittenAt {
+        WrittenAt(now_ms())
+    }
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Target {
     target: &'static str,

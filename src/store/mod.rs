@@ -9,6 +9,7 @@ mod fence;
 mod group_commit;
 mod operations;
 mod peers;
+mod primary;
 mod replicas;
 mod sharing;
 mod sqlite_writer;
@@ -33,6 +34,7 @@ pub use fence::{Fence, Owner};
 pub use group_commit::GroupCommitter;
 pub use operations::{GroupWrite, LoggedOp, NewOp, Snapshot};
 pub use peers::PeerListener;
+pub use primary::host_urls;
 pub use replicas::ReplicaState;
 pub use sharing::{Member, ShareLink};
 pub use versions::{NewVersion, VersionMeta};
@@ -84,8 +86,8 @@ pub struct Store {
     sqlite_file: Option<(std::path::PathBuf, SyncMode)>,
     /// The group commit's writer (set by `GroupCommitter::start`), which `close` stops first.
     writer: Arc<Mutex<Option<mpsc::Sender<group_commit::Job>>>>,
-    /// PostgreSQL's URL, for the connection that listens to the other nodes (`peers.rs`).
-    postgres_url: Option<Arc<str>>,
+    /// PostgreSQL's hosts and the one in use, for the connection that listens to the other nodes (`peers.rs`).
+    primary: Option<Arc<primary::Primary>>,
     /// Streaming replicas for reads that tolerate lag (`replicas.rs`); `None` on a store that reads a replica.
     replicas: Option<Arc<replicas::Replicas>>,
 }
@@ -102,24 +104,29 @@ impl Store {
             DatabaseUrl::Sqlite(url) => (Backend::Sqlite, sqlite_url(url)),
             DatabaseUrl::Postgres(url) => (Backend::Postgres, url.clone()),
         };
-        let options = AnyConnectOptions::from_str(&url)?;
-        if backend == Backend::Postgres {
-            // One plain connection first: the pool would retry a refused connection until its acquire timeout,
-            // and a wrong `database.url` should be reported at once.
-            use sqlx::Connection;
-            let probe = tokio::time::timeout(
-                Duration::from_secs(10),
-                sqlx::AnyConnection::connect_with(&options),
-            )
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)??;
-            probe.close().await?;
-        }
+        let primary = match backend {
+            Backend::Postgres => Some(Arc::new(primary::Primary::connect(&url).await?)),
+            Backend::Sqlite => None,
+        };
+        let options = match &primary {
+            Some(primary) => primary.options(),
+            None => AnyConnectOptions::from_str(&url)?,
+        };
         let synchronous = match sync {
             SyncMode::Normal => "NORMAL",
             SyncMode::Full => "FULL",
         };
-        let pool = AnyPoolOptions::new()
+        let follows_hosts = primary.clone().filter(|primary| primary.is_list());
+        let checks_writes = follows_hosts.is_some();
+        let mut pool_options = AnyPoolOptions::new();
+        if let Some(primary) = follows_hosts.clone() {
+            // After the primary moved, a connection to the old host is dropped rather than reused.
+            pool_options = pool_options.before_acquire(move |_conn, meta| {
+                let current = primary.is_current(&meta);
+                Box::pin(async move { Ok(current) })
+            });
+        }
+        let pool = pool_options
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30))
             // A local SQLite file cannot drop a connection; a ping per acquire would be a round trip for nothing.
@@ -145,8 +152,13 @@ impl Store {
                             "SET idle_in_transaction_session_timeout = {}",
                             IDLE_IN_TRANSACTION.as_millis()
                         )))
-                        .execute(conn)
+                        .execute(&mut *conn)
                         .await?;
+                        if checks_writes && !primary::accepts_writes(conn).await? {
+                            return Err(sqlx::Error::Protocol(
+                                "this host of database.url is read-only (a standby)".into(),
+                            ));
+                        }
                     }
                     Ok(())
                 })
@@ -155,6 +167,9 @@ impl Store {
             .await?;
         if backend == Backend::Sqlite {
             checkpoint::start(pool.clone());
+        }
+        if let Some(primary) = follows_hosts {
+            tokio::spawn(primary::follow(pool.clone(), primary));
         }
         let sqlite_file = match backend {
             Backend::Sqlite => sqlite_file(&url).map(|path| (path, sync)),
@@ -165,7 +180,7 @@ impl Store {
             backend,
             sqlite_file,
             writer: Arc::default(),
-            postgres_url: (backend == Backend::Postgres).then(|| Arc::from(url.as_str())),
+            primary,
             replicas: None,
         };
         store.migrate().await?;

@@ -36,12 +36,12 @@ impl Store {
 
     /// Subscribes on a connection of its own (PostgreSQL only).
     pub async fn listen_peers(&self) -> StoreResult<PeerListener> {
-        let Some(url) = &self.postgres_url else {
+        let Some(primary) = &self.primary else {
             return Err(StoreError::Corrupt(
                 "nodes talk to each other only over PostgreSQL".into(),
             ));
         };
-        let mut listener = PgListener::connect(url).await?;
+        let mut listener = PgListener::connect(&primary.current_url()).await?;
         listener.listen(CHANNEL).await?;
         Ok(PeerListener(listener))
     }

@@ -312,7 +312,10 @@ async fn lists_read_a_caught_up_replica_and_never_miss_your_own_writes() {
     .await;
     let (ann, _) = crate::cluster_client::account(&server.base, "ann").await;
     let (bob, _) = crate::cluster_client::account(&server.base, "bob").await;
-    create_doc(&server.base, &ann, "first").await;
+    let first = create_doc(&server.base, &ann, "first").await;
+    let versions = server.url(&format!("/api/docs/{first}/versions"));
+    let (status, named) = api(Method::POST, &versions, &ann, Some(json!({"name": "v1"}))).await;
+    assert_eq!(status, 201, "{named}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
     // Caught up, and Ann's last write is older than what the replica holds: her list comes from the replica.
@@ -322,6 +325,35 @@ async fn lists_read_a_caught_up_replica_and_never_miss_your_own_writes() {
         on_replica(&server).await,
         before + 1.0,
         "a caught-up replica serves lists"
+    );
+    // So do the history list, a version's preview and its export.
+    let before = on_replica(&server).await;
+    let (status, list) = api(Method::GET, &versions, &ann, None).await;
+    assert_eq!(
+        (status, list["versions"][0]["name"].clone()),
+        (200, json!("v1"))
+    );
+    let version = format!("{versions}/{}", named["id"].as_str().unwrap());
+    let (status, preview) = api(Method::GET, &version, &ann, None).await;
+    assert_eq!(
+        (status, preview["ops"].clone()),
+        (200, json!([{"insert": "\n"}]))
+    );
+    let export = crate::support::client()
+        .get(format!("{version}?format=md"))
+        .bearer_auth(&ann)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+    assert_eq!(
+        export.headers()["content-type"],
+        "text/markdown; charset=utf-8"
+    );
+    assert_eq!(
+        on_replica(&server).await,
+        before + 3.0,
+        "history lists, previews and exports read the replica"
     );
 
     // Replay paused: Ann's new document is not on the replica, yet her next list shows it (from the primary).

@@ -281,6 +281,82 @@ async fn a_database_crash_under_a_single_node_loses_nothing_and_heals_without_a_
     server.stop().await;
 }
 
+/// A primary and a synchronous streaming replica, with `database.url` naming both hosts (libpq's host list with
+/// `target_session_attrs=read-write`). The primary crashes and the replica is promoted, as Patroni or a managed
+/// service would do it: the same Quire process finds the new primary on its own, edits resume, and every op
+/// acknowledged before, during and after the switch is in the new primary's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    quire_no_postgres,
+    ignore = "PostgreSQL is not installed; ./scripts/test installs it"
+)]
+async fn a_primary_switch_is_followed_without_a_restart_and_loses_nothing() {
+    let primary = crate::support::TestPg::start_durable()
+        .await
+        .expect("PostgreSQL");
+    let replica = primary.start_replica().await;
+    make_synchronous(&primary).await;
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/quire?target_session_attrs=read-write",
+        primary.port, replica.port
+    );
+    let server = crate::support::TestServer::start_with(&[("database.url", &url)]).await;
+    let (token, doc) = api_setup(&server.base).await;
+    let origins = vec![server.addr.to_string()];
+    let typing = Typing::through(&origins, &doc, &token, 3, PACE, Duration::from_secs(150));
+    let (_, before) = content_text(&server.base, &doc, &token).await;
+    edits_resume(&server.base, &doc, &token, before, 20).await;
+
+    primary.stop_immediate().await;
+    let switch = tokio::time::Instant::now();
+    // The operator's tooling notices after a moment; meanwhile commits fail and nothing is acknowledged.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    replica.promote().await;
+    let (_, head) = content_text(&server.base, &doc, &token).await;
+    edits_resume(&server.base, &doc, &token, head, 10).await;
+    println!(
+        "edits resumed {:?} after the primary crashed (promoted after 1 s)",
+        switch.elapsed()
+    );
+    let database = DatabaseUrl::Postgres(replica.url.clone());
+    let (typists, verdict) = finish_on(typing, &server.base, &database).await;
+    verdict.assert_clean("after the primary moved to another host");
+    let failed: u32 = typists.iter().map(|t| t.internal_errors).sum();
+    println!(
+        "{} acked; {failed} commits reported failed to their clients and resent",
+        verdict.acked
+    );
+    server.stop().await;
+}
+
+/// Commits on `primary` wait until a standby has flushed them, so a promoted standby holds everything acked.
+async fn make_synchronous(primary: &crate::support::TestPg) {
+    let admin = sqlx::PgPool::connect(&primary.url).await.unwrap();
+    for sql in [
+        "ALTER SYSTEM SET synchronous_standby_names = '*'",
+        "SELECT pg_reload_conf()",
+    ] {
+        sqlx::query(sql).execute(&admin).await.unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let sync: Option<String> =
+            sqlx::query_scalar("SELECT sync_state FROM pg_stat_replication LIMIT 1")
+                .fetch_optional(&admin)
+                .await
+                .unwrap();
+        if sync.as_deref() == Some("sync") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the replica never became synchronous: {sync:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    admin.close().await;
+}
+
 /// A three-server ZooKeeper loses its quorum (two servers stop) while people type: once the nodes can no longer
 /// confirm their sessions they own nothing, so nothing is committed, while pages and content stay readable and
 /// readiness says why; when the quorum is back the nodes register again, editing resumes, and nothing is lost.

@@ -114,6 +114,31 @@ fn dechunk(mut body: &str) -> String {
     out
 }
 
+/// The group committer's totals from `/metrics`: (commits, ops committed), from the `quire_op_commit_batch_ops`
+/// histogram; `None` when the metrics cannot be read.
+pub async fn commit_totals(base: &str, metrics_token: &str) -> Option<(f64, f64)> {
+    let response = request(
+        base,
+        "GET",
+        "/metrics",
+        &[("Authorization", format!("Bearer {metrics_token}"))],
+        None,
+    )
+    .await
+    .ok()?;
+    let value = |name: &str| {
+        response
+            .body
+            .lines()
+            .find(|line| line.starts_with(name))
+            .and_then(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+    };
+    Some((
+        value("quire_op_commit_batch_ops_count")?,
+        value("quire_op_commit_batch_ops_sum")?,
+    ))
+}
+
 /// Signs up a fresh account and returns a new API token.
 pub async fn account_token(base: &str) -> Result<String> {
     let nonce = format!(

@@ -54,6 +54,8 @@ pub struct Target {
     pub ws_base: String,
     pub token: Option<String>,
     pub server_pid: Option<u32>,
+    /// The `metrics.token` of a spawned server, for its commits per window (ops per transaction).
+    pub metrics_token: Option<String>,
     /// Cluster mode: every member's `ws://host:port`, entered round-robin as a load balancer would; empty for
     /// one server.
     pub nodes: Vec<String>,
@@ -634,7 +636,12 @@ pub async fn run(target: Target, work: Workload) -> Result<Value> {
         });
     }
     let nodes_rss_max = cluster::rss_max(&target.node_pids, window_start, window_end);
+    let commits = |base: Option<String>| {
+        let token = target.metrics_token.clone();
+        async move { crate::http::commit_totals(&base?, &token?).await }
+    };
     tokio::time::sleep_until(window_start.into()).await;
+    let commits0 = commits(target.http_base.clone()).await;
     let nodes_cpu0 = cluster::cpu(&target.node_pids);
     let cpu0 = (
         server_pid.as_deref().and_then(procfs::cpu_seconds),
@@ -643,6 +650,7 @@ pub async fn run(target: Target, work: Workload) -> Result<Value> {
         Instant::now(),
     );
     tokio::time::sleep_until(window_end.into()).await;
+    let commits1 = commits(target.http_base.clone()).await;
     let nodes_cpu1 = cluster::cpu(&target.node_pids);
     let cpu1 = (
         server_pid.as_deref().and_then(procfs::cpu_seconds),
@@ -689,6 +697,14 @@ pub async fn run(target: Target, work: Workload) -> Result<Value> {
         _ => None,
     };
     let r2 = |v: f64| (v * 100.0).round() / 100.0;
+    // The group committer's transactions in the window, and ops per transaction (all ops, not only measured ones).
+    let (commits_per_s, ops_per_commit) = match (commits0, commits1) {
+        (Some((c0, o0)), Some((c1, o1))) if c1 > c0 => (
+            Some(r2((c1 - c0) / window)),
+            Some(r2((o1 - o0) / (c1 - c0))),
+        ),
+        _ => (None, None),
+    };
     let cluster = (!target.nodes.is_empty()).then(|| {
         let usage = cluster::Usage {
             rss_before: nodes_rss_before,
@@ -741,6 +757,8 @@ pub async fn run(target: Target, work: Workload) -> Result<Value> {
         "server_rss_mb_connected": mb(rss_connected),
         "server_rss_mb_max_window": mb(Some(rss_max.get()).filter(|&v| v > 0)),
         "rss_kb_per_connection": per_conn_kb,
+        "commits_per_s": commits_per_s,
+        "ops_per_commit": ops_per_commit,
         "rev_mismatches": sh.rev_mismatches,
         "apply_errors": sh.apply_errors,
         "errors": sh.errors,

@@ -105,6 +105,22 @@ impl TestPg {
         .expect("stop task");
     }
 
+    /// `pg_ctl promote`: a replica stops following and becomes a primary that accepts writes.
+    pub async fn promote(&self) {
+        let (bin, dir) = (self.bin.clone(), self.dir.path().to_path_buf());
+        tokio::task::spawn_blocking(move || {
+            run(
+                pg_command(&bin.join("pg_ctl"), &dir)
+                    .arg("--pgdata")
+                    .arg(dir.join("data"))
+                    .args(["--wait", "promote"]),
+                "pg_ctl promote",
+            )
+        })
+        .await
+        .expect("promote task");
+    }
+
     /// Starts the stopped server again on the same port (it recovers from its WAL).
     pub async fn start_again(&self) {
         let (bin, dir, port, durable) = (

@@ -37,3 +37,4 @@ mod checker; // issue 13: the history checker: acked ops in the log once and in 
 mod faults; // issue 13: kill -9, pauses, rolling restarts under typing, and the checker's negative control
 mod db_tools; // issue 20: quire db copy from SQLite to PostgreSQL, and quire backup under load
 mod guests; // hardening, defect 5: guests are limited, have no password, and get only what their link gives
+mod config_errors; // issue 18: bad server.public_url, database.url and storage.sync: exit 2 naming the key

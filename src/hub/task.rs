@@ -335,7 +335,7 @@ impl Hub {
                 )));
             }
         }
-        self.supersede(&client);
+        self.supersede(&client, conn);
         let user_json = user_json_text(&user);
         self.sessions.insert(
             conn,
@@ -366,8 +366,9 @@ impl Hub {
 
     /// A client that says hello again has lost its old connection, though we may not know yet. The catch-up just
     /// sent is authoritative about which of its ops were committed, so anything still arriving on the old
-    /// connection must be ignored: dropping the old session does that, and closes its socket.
-    fn supersede(&mut self, client: &str) {
+    /// connection must be ignored: dropping the old session does that, and closes its socket. The others were shown
+    /// its selection, which the new session (`new_conn`) does not have: they are told it is gone, as on a leave.
+    fn supersede(&mut self, client: &str, new_conn: ConnId) {
         let old: Vec<ConnId> = self
             .sessions
             .iter()
@@ -375,8 +376,20 @@ impl Hub {
             .map(|(conn, _)| *conn)
             .collect();
         for conn in old {
-            self.sessions.remove(&conn);
+            let Some(session) = self.sessions.remove(&conn) else {
+                continue;
+            };
             self.hubs.inner.metrics.sessions.dec();
+            if session.sel.is_some() {
+                let frame = protocol::presence_frame(
+                    &session.client,
+                    &session.user,
+                    self.state.head(),
+                    None,
+                );
+                self.effects
+                    .push(Effect::AllBut(new_conn, Frame::from(frame)));
+            }
         }
     }
 

@@ -38,3 +38,4 @@ mod faults; // issue 13: kill -9, pauses, rolling restarts under typing, and the
 mod db_tools; // issue 20: quire db copy from SQLite to PostgreSQL, and quire backup under load
 mod guests; // hardening, defect 5: guests are limited, have no password, and get only what their link gives
 mod config_errors; // issue 18: bad server.public_url, database.url and storage.sync: exit 2 naming the key
+mod hub_supersede; // issue 18: two sockets with one client id: the old one is closed and ignored, its caret hidden

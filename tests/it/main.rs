@@ -39,3 +39,4 @@ mod db_tools; // issue 20: quire db copy from SQLite to PostgreSQL, and quire ba
 mod guests; // hardening, defect 5: guests are limited, have no password, and get only what their link gives
 mod config_errors; // issue 18: bad server.public_url, database.url and storage.sync: exit 2 naming the key
 mod hub_supersede; // issue 18: two sockets with one client id: the old one is closed and ignored, its caret hidden
+mod hub_resend; // issue 18: an op in flight at a kill -9, committed or not, is applied once when resent with its seq

@@ -41,3 +41,5 @@ mod config_errors; // issue 18: bad server.public_url, database.url and storage.
 mod hub_supersede; // issue 18: two sockets with one client id: the old one is closed and ignored, its caret hidden
 mod hub_resend; // issue 18: an op in flight at a kill -9, committed or not, is applied once when resent with its seq
 mod restore; // issue 18: restoring while others type, and the history page's restore form (CSRF, editors only)
+mod exports; // issue 18: every export format and alias by owner, viewer and guest; unknown formats, strangers
+mod dashboard_forms; // issue 18: the dashboard's form actions with the page's CSRF token and without it

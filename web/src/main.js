@@ -9,11 +9,12 @@ import { createQuill } from './editor/setup.js';
 import { bindQuill } from './editor/binding.js';
 import { DocSync } from './sync.js';
 import { PendingStore, MemoryStorage, unsentDocuments, clearUserRecords } from './storage.js';
-import { colorFor } from './ids.js';
+import { colorFor, assignColors, UNKNOWN_COLOR } from './colors.js';
 import { toWebSocketUrl } from './connection.js';
 import { createStatusLine } from './ui/status-line.js';
 import { createPresenceList } from './ui/presence-list.js';
 import { createUnsentDialog } from './ui/unsent-dialog.js';
+import { createAccessBanner } from './ui/access-banner.js';
 import { createShare } from './ui/share.js';
 import { createTitle } from './ui/title.js';
 import { createShareDialog } from './ui/share-dialog.js';
@@ -54,8 +55,12 @@ export async function boot(root) {
   root.classList.toggle('qe-readonly', !WRITERS.has(role));
   const status = createStatusLine(page.status);
   const people = createPresenceList(page.presence, me);
-  people.render([]);
+  // Colours as this page shows them: distinct among the people here.
+  let colors = assignColors([me.id || 'me']);
+  const colorOf = (u) => colors.get(u?.id ?? (u?.you ? me.id || 'me' : undefined)) || u?.color || UNKNOWN_COLOR;
+  people.render([], colorOf);
   const unsent = createUnsentDialog(root);
+  const banner = createAccessBanner(page.access, { showUnsent: () => unsent.reopen() });
   const flash = (text, kind) => status.flash(text, kind);
 
   const quill = createQuill(page.editor, {
@@ -92,6 +97,7 @@ export async function boot(root) {
   const editorHooks = bindQuill({
     quill,
     sync,
+    colorOf,
     onLoaded: ({ first, empty }) => {
       // A new empty document: start typing right away.
       if (first && empty && !sync.readOnly) quill.focus();
@@ -102,8 +108,17 @@ export async function boot(root) {
       status.set(s);
       root.dataset.status = s.kind;
     },
-    presenceList: (list) => people.render(list),
-    unsent: (text, why) => unsent.show(text, why),
+    presenceList: (list) => {
+      colors = assignColors([me.id || 'me', ...list.map(({ user }) => user?.id).filter(Boolean)]);
+      people.render(list, colorOf);
+      // A newcomer can move someone to another colour: repaint the carets.
+      editorHooks.cursors(sync.ot.remoteSelections());
+    },
+    unsent: (text, why) => {
+      unsent.show(text, why);
+      banner.hadUnsent();
+    },
+    access: (notice) => banner.show(notice),
     role: (readOnly) => {
       editorHooks.role(readOnly);
       title.setReadOnly(readOnly);

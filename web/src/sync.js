@@ -9,6 +9,7 @@ import { createBackoff } from './backoff.js';
 import { describeError } from './errors.js';
 import { statusLine } from './status.js';
 import { unsentText } from './unsent.js';
+import { accessNotice } from './access.js';
 
 const WRITER_ROLES = new Set(['owner', 'editor']);
 const SAVE_DELAY_MS = 300;
@@ -28,6 +29,9 @@ export class DocSync {
   //   unsent({document, typed}, why)  edits that could not be saved
   //   role(readOnly)            the effective role changed
   //   presenceList(list)        people here: [{client, user}]
+  //   activity(client)          that remote client just typed or moved
+  //   access(notice|null)       access changed while open (access.js); null:
+  //                             writable again
   //   resyncing()               pending edits were dropped; a snapshot follows
   //   beforeRemote()            flush pending editor input as a local change
   //   holdRemote() -> bool      true while remote changes must wait (IME);
@@ -35,7 +39,7 @@ export class DocSync {
   constructor(opts) {
     this.hooks = {
       apply: noop, load: noop, status: noop, cursors: noop, unsent: noop, role: noop, presenceList: noop,
-      resyncing: noop, beforeRemote: noop, holdRemote: () => false,
+      activity: noop, access: noop, resyncing: noop, beforeRemote: noop, holdRemote: () => false,
       ...opts.hooks,
     };
     this.user = opts.user ?? null;
@@ -43,7 +47,8 @@ export class DocSync {
     this.probe = opts.probe ?? null;
     this.failures = 0;
     this.welcomedHere = false;
-    this.readOnly = !WRITER_ROLES.has(opts.role ?? 'editor');
+    this.role = opts.role ?? 'editor';
+    this.readOnly = !WRITER_ROLES.has(this.role);
     this.store = opts.store ?? null;
     this.setTimeout = opts.setTimeout ?? globalThis.setTimeout.bind(globalThis);
     this.clearTimeout = opts.clearTimeout ?? globalThis.clearTimeout.bind(globalThis);
@@ -193,13 +198,14 @@ export class DocSync {
         this.welcomedHere = true;
         this.failures = 0;
         this.notice = '';
-        this._setReadOnly(!WRITER_ROLES.has(m.role));
+        this._roleChanged(m.role);
         this.ot.welcome(m);
         this.sentSel = undefined; // the new session knows nothing of us
         this._schedulePresence();
         break;
       case 'op':
         this.ot.serverOp(m);
+        if (m.client && m.client !== this.ot.client) this.hooks.activity(m.client);
         break;
       case 'ack':
         if (this.notice && !this.fatal) this.notice = '';
@@ -211,12 +217,18 @@ export class DocSync {
         else this.people.delete(m.client);
         this.ot.presence(m);
         this._emitPeople();
+        if (m.sel) this.hooks.activity(m.client);
         break;
       case 'role':
-        // The owner changed our role while we are connected (the hub sends
-        // it at once; not yet in PROTOCOL.md's table). A demotion with
-        // pending edits ends in `forbidden`, which shows them to copy.
-        this._setReadOnly(!WRITER_ROLES.has(m.role));
+        // The owner changed our role while we are connected (docs/protocol.md:
+        // the hub sends it at once; `null` means removed, and the socket
+        // closes right after). A demotion with pending edits ends in
+        // `forbidden`, which shows them to copy.
+        if (m.role == null) {
+          this._shutOut('removed');
+          return;
+        }
+        this._roleChanged(m.role);
         this._emitStatus();
         break;
       case 'error':
@@ -307,7 +319,8 @@ export class DocSync {
       let e = null;
       if (status === 401) e = describeError('unauthorized');
       else if (status === 404 || status === 403) {
-        e = { code: 'gone', action: 'reload', text: 'This document was deleted or is no longer shared with you.' };
+        this._shutOut('gone');
+        return;
       }
       if (!e || this.fatal) return;
       this.fatal = e;
@@ -318,6 +331,36 @@ export class DocSync {
     }, () => {
       this.probing = false; // offline: keep retrying
     });
+  }
+
+  // No access any more (removed while here, or the document is gone): lock
+  // the page for good, and hand what was not saved to the person to copy,
+  // since no server will take it.
+  _shutOut(kind) {
+    if (this.fatal) return;
+    const notice = accessNotice(kind, this.role);
+    this.fatal = { code: kind, action: 'reload', text: notice.status };
+    this.fatalText = notice.status;
+    this.conn.stop();
+    this._setReadOnly(true);
+    const dropped = this.ot.hardReset();
+    this.hooks.resyncing();
+    this.hooks.access({ ...notice, unsent: !!dropped });
+    if (dropped) this.hooks.unsent(unsentText(dropped), notice.unsent);
+    this.store?.clear(this.ot.client);
+    this.people.clear();
+    this._emitPeople();
+    this._emitStatus();
+  }
+
+  // The role from `welcome` or `role`. Losing the right to write while the
+  // page is open says so in a banner; getting it back takes the banner away.
+  _roleChanged(role) {
+    const was = this.readOnly;
+    this.role = role;
+    this._setReadOnly(!WRITER_ROLES.has(role));
+    if (!was && this.readOnly) this.hooks.access(accessNotice('readonly', role));
+    else if (was && !this.readOnly) this.hooks.access(null);
   }
 
   // Drop pending edits, show them to the person, and reload the document.

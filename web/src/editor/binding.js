@@ -4,6 +4,8 @@
 // transform stays off.
 
 import { alignedToCodePoints, deletion, loneHalves } from './surrogates.js';
+import { createNameFlags } from './name-flags.js';
+import { UNKNOWN_COLOR } from '../colors.js';
 
 // The user's change (from the document `old`), plus the deletion of any half
 // emoji it left (removed from the editor too, silently): what is sent is what
@@ -21,10 +23,16 @@ function wholeCharacters(quill, delta, old) {
   return alignedToCodePoints(change, (index, length) => old.slice(index, index + length), old.length(), slice);
 }
 
-export function bindQuill({ quill, sync, onLoaded }) {
+// colorOf(user): the colour this page gives that person (colors.js).
+export function bindQuill({ quill, sync, onLoaded, colorOf = (u) => u?.color || UNKNOWN_COLOR }) {
   const cursors = quill.getModule('cursors');
   let loaded = false;
   let lastSel = null;
+  const cursorEl = (id) => quill.container.querySelector(`#ql-cursor-${CSS.escape(id)}`);
+  const flags = createNameFlags({
+    show: (id) => cursorEl(id)?.classList.add('qe-flag-on'),
+    hide: (id) => cursorEl(id)?.classList.remove('qe-flag-on'),
+  });
 
   quill.on('text-change', (delta, old, source) => {
     if (source !== 'user') return;
@@ -78,15 +86,26 @@ export function bindQuill({ quill, sync, onLoaded }) {
       for (const { client, user, sel } of list) {
         seen.add(client);
         const name = user?.name || 'Someone';
-        const cursor = cursors.createCursor(client, name, user?.color || '#475569');
-        // A cursor is created once; a rename needs a new flag text.
-        if (cursor.name !== name) {
+        const color = colorOf(user);
+        const cursor = cursors.createCursor(client, name, color);
+        // A cursor is created once; a new name or colour needs a new flag.
+        if (cursor.name !== name || cursor.color !== color) {
+          const showing = cursorEl(client)?.classList.contains('qe-flag-on');
           cursors.removeCursor(client);
-          cursors.createCursor(client, name, user?.color || '#475569');
+          cursors.createCursor(client, name, color);
+          if (showing) cursorEl(client)?.classList.add('qe-flag-on');
         }
         cursors.moveCursor(client, sel);
       }
-      for (const c of cursors.cursors()) if (!seen.has(c.id)) cursors.removeCursor(c.id);
+      for (const c of cursors.cursors()) {
+        if (seen.has(c.id)) continue;
+        flags.forget(c.id);
+        cursors.removeCursor(c.id);
+      }
+    },
+    // After the cursors hook has placed it: name on for a few seconds.
+    activity(client) {
+      if (cursors) flags.active(client);
     },
     role(readOnly) {
       setEditable(loaded && !readOnly);

@@ -1,6 +1,6 @@
 // The page inside the server's <main id="quire-editor">: header (home link,
-// title, presence, status, share, the ⋯ menu), the Quill toolbar and editor, the images
-// note. Returns the parts the other modules fill.
+// title, presence, status, share, the ⋯ menu), the access banner, the Quill
+// toolbar and editor, the images note. Returns the parts the other modules fill.
 
 import { h } from './dom.js';
 
@@ -9,7 +9,7 @@ export function buildPage(root) {
     class: 'qe-title', type: 'text', 'aria-label': 'Document title', maxlength: 200,
     spellcheck: 'false', autocomplete: 'off',
   });
-  const presence = h('ul', { class: 'qe-presence', 'aria-label': 'People in this document' });
+  const presence = h('span', { class: 'qe-presence' });
   const status = h('span', { class: 'qe-status', role: 'status', 'aria-live': 'polite' });
   const share = h('button', { class: 'qe-share', type: 'button', 'data-quire-share': true, text: 'Share' });
   const menu = h('button', { class: 'qe-menu-btn', type: 'button', 'aria-label': 'Document menu', title: 'Version history, downloads', text: '⋯' });
@@ -18,9 +18,11 @@ export function buildPage(root) {
     title,
     h('div', { class: 'qe-meta' }, presence, status, share, h('div', { class: 'qe-menu-wrap' }, menu)));
   const note = h('p', { class: 'qe-note', text: 'Images need file uploads, which Quire does not have yet.' });
+  // Shown when access changes while the page is open (ui/access-banner.js).
+  const access = h('div', { class: 'qe-access', role: 'alert' });
   const editor = h('div', { class: 'qe-editor' });
   const body = h('div', { class: 'qe-body' }, editor);
-  root.replaceChildren(header, body, note);
+  root.replaceChildren(header, access, body, note);
   root.classList.add('qe-root');
-  return { root, header, title, presence, status, share, menu, editor, body, note };
+  return { root, header, access, title, presence, status, share, menu, editor, body, note };
 }

@@ -43,6 +43,18 @@ export function createUnsentDialog(root) {
         else dialog.setAttribute('open', '');
       }
     },
+    // Open again what was shown before (the access banner's button).
+    reopen() {
+      if (!typed.value && !whole.value) return false;
+      if (!dialog.open) {
+        if (typeof dialog.showModal === 'function') dialog.showModal();
+        else dialog.setAttribute('open', '');
+      }
+      return true;
+    },
+    get hasText() {
+      return !!(typed.value || whole.value);
+    },
     get element() {
       return dialog;
     },

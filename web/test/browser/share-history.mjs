@@ -483,7 +483,8 @@ await step('"Make owner" (confirmed) transfers ownership; the new owner removes 
   if (!(await B.page.isVisible('.qe-share-general'))) throw new Error('the new owner has no link section');
   await personRow(B.page, A.email).locator('.qe-person-remove').click();
   await until(async () => (await personRow(B.page, A.email).count()) === 0, { what: 'Ann removed' });
-  await until(async () => /no longer shared with you/.test(await statusText(A.page)), { what: 'Ann told', timeout: 20000 });
+  await until(async () => /no longer have access/.test(await statusText(A.page)), { what: 'Ann told', timeout: 20000 });
+  await until(() => A.page.isVisible('.qe-access'), { what: 'the access banner' });
   await shot(A.page, '29-ann-removed');
   await B.page.keyboard.press('Escape');
 });

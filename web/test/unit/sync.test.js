@@ -570,3 +570,79 @@ test('discard (log-out): the session stops and never writes its edits back', asy
   assert.equal(storage.length, 0);
   assert.equal(a.sync.hasUnsaved, false, 'no "leave page?" prompt on top of the log-out warning');
 });
+
+// ---- access changes while the page is open (issue 19) ----------------------
+
+function withAccess(ed) {
+  ed.access = [];
+  ed.activity = [];
+  ed.sync.hooks.access = (n) => ed.access.push(n);
+  ed.sync.hooks.activity = (c) => ed.activity.push(c);
+  return ed;
+}
+
+test('a demotion says so once, and a promotion takes the notice away', async () => {
+  const net = fakeNet();
+  const a = withAccess(editor(net));
+  a.sync.start();
+  await settle();
+  assert.deepEqual(a.access, [], 'no notice for the role the page opened with');
+  const ws = net.sockets.at(-1);
+  ws.reply({ t: 'role', role: 'commenter' });
+  await settle();
+  assert.equal(a.access.length, 1);
+  assert.equal(a.access[0].kind, 'readonly');
+  assert.equal(a.access[0].title, 'You can now only view this document.');
+  assert.match(a.access[0].detail, /a commenter/);
+  ws.reply({ t: 'role', role: 'viewer' });
+  await settle();
+  assert.equal(a.access.length, 1, 'still read-only: nothing new to say');
+  ws.reply({ t: 'role', role: 'editor' });
+  await settle();
+  assert.deepEqual(a.access.at(-1), null);
+});
+
+test('removed while editing: locked at once, the unsent text shown, no reconnect', async () => {
+  const net = fakeNet();
+  const a = withAccess(editor(net));
+  a.sync.start();
+  await settle();
+  a.type(ins(0, 'saved '));
+  await settle();
+  // The next op is in flight when the owner removes us: never acked.
+  net.intercept = (msg) => msg.t === 'op';
+  a.type(ins(6, 'lost words'));
+  await settle();
+  const tries = net.urls.length;
+  net.sockets.at(-1).reply({ t: 'role', role: null });
+  await settle();
+  assert.equal(a.access.length, 1);
+  assert.equal(a.access[0].kind, 'removed');
+  assert.equal(a.access[0].title, 'You no longer have access to this document.');
+  assert.equal(a.access[0].unsent, true);
+  assert.equal(a.unsent.length, 1);
+  assert.deepEqual(a.unsent[0].u.typed, ['lost words']);
+  assert.match(a.unsent[0].u.document, /saved lost words/);
+  assert.match(a.unsent[0].why, /no longer have access/);
+  assert.equal(a.sync.readOnly, true);
+  assert.match(a.status(), /no longer have access/);
+  a.sync.localChange(ins(0, 'x'));
+  assert.equal(a.sync.hasUnsaved, false, 'typing after the removal holds nothing');
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(net.urls.length, tries, 'no reconnect into a 404');
+});
+
+test('remote typing and moving are reported as activity, my own ops are not', async () => {
+  const net = fakeNet();
+  const a = withAccess(editor(net));
+  const b = editor(net);
+  a.sync.start();
+  b.sync.start();
+  await settle();
+  b.type(ins(0, 'hi'));
+  await settle();
+  a.type(ins(0, 'me '));
+  await settle();
+  assert.ok(a.activity.includes(b.sync.ot.client), 'b typed');
+  assert.ok(!a.activity.includes(a.sync.ot.client), 'my own op is not someone else typing');
+});

@@ -140,8 +140,9 @@ pub fn ack_frame(seq: u64, rev: u64, dup: bool) -> String {
     }
 }
 
-/// Not in PROTOCOL.md v1 (an addition clients may ignore): the connection's role changed while it was open.
-pub fn role_frame(role: &str) -> String {
+/// Not in PROTOCOL.md v1 (an addition clients may ignore): the connection's role changed while it was open;
+/// `None` (`"role": null`) says the person has lost access, and the socket closes right after it.
+pub fn role_frame(role: Option<&str>) -> String {
     serde_json::json!({"t": "role", "role": role}).to_string()
 }
 

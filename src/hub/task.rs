@@ -35,6 +35,8 @@ struct Session {
 enum Effect {
     To(ConnId, Frame),
     AllBut(ConnId, Frame),
+    /// The session lost access: after the frames queued for it before this, it leaves (its socket closes).
+    Close(ConnId),
 }
 
 struct Hub {
@@ -558,11 +560,19 @@ impl Hub {
                     }
                     self.effects.push(Effect::To(
                         conn,
-                        Frame::from(protocol::role_frame(role.as_str())),
+                        Frame::from(protocol::role_frame(Some(role.as_str()))),
                     ));
                 }
-                // Dropping the session's queue closes its socket.
-                None => self.leave(conn),
+                // The page is told why before its socket closes (dropping the session's queue closes it), so it
+                // can lock itself instead of reconnecting into a 404. Until then its ops are refused.
+                None => {
+                    if let Some(session) = self.sessions.get_mut(&conn) {
+                        session.role = Role::Viewer;
+                    }
+                    self.effects
+                        .push(Effect::To(conn, Frame::from(protocol::role_frame(None))));
+                    self.effects.push(Effect::Close(conn));
+                }
             }
         }
     }
@@ -633,6 +643,7 @@ impl Hub {
 
     fn deliver(&mut self) {
         let mut dropped = Vec::new();
+        let mut closed = Vec::new();
         for effect in std::mem::take(&mut self.effects) {
             match effect {
                 Effect::To(conn, frame) => {
@@ -649,9 +660,17 @@ impl Hub {
                         }
                     }
                 }
+                Effect::Close(conn) => closed.push(conn),
             }
         }
+        for conn in closed {
+            self.leave(conn);
+        }
         if dropped.is_empty() {
+            // A leave above may have queued the others' presence.
+            if !self.effects.is_empty() {
+                self.deliver();
+            }
             return;
         }
         // A client that cannot keep up is disconnected (it resumes later); it never slows the others.

@@ -17,6 +17,7 @@ use crate::{
 // Every test here runs against SQLite and PostgreSQL.
 crate::on_both_backends!(
     removing_a_member_closes_their_socket_at_once,
+    a_removed_member_is_told_before_the_close,
     an_editor_made_viewer_is_refused_on_the_same_connection,
     a_viewer_made_editor_can_edit_on_the_same_connection,
     revoking_a_link_removes_its_visitors_at_once_and_only_them,
@@ -153,6 +154,40 @@ async fn removing_a_member_closes_their_socket_at_once(backend: Backend) {
     }
     let content = crate::hub_convergence::content(&c.server.base, doc, c.token(&c.owner)).await;
     assert_eq!(content["ops"], json!([{"insert": "still here\n"}]));
+    c.server.stop().await;
+}
+
+/// The page of a removed member locks itself at once (issue 19) instead of reconnecting into a 404: the hub says
+/// `{"t":"role","role":null}` and only then closes the socket. An op sent in the same moment is never committed.
+async fn a_removed_member_is_told_before_the_close(backend: Backend) {
+    let c = Cast::new_on(backend).await;
+    let fx = c.fixture("live-told").await;
+    let doc = fx.doc.as_str();
+    let mut owner = join(&c, &c.owner, doc, "owner").await;
+    let mut editor = join(&c, &c.editor, doc, "editor").await;
+    c.must(
+        &c.owner,
+        Method::DELETE,
+        &format!("/api/docs/{doc}/members/{}", c.editor.id),
+        None,
+        204,
+    )
+    .await;
+    assert_eq!(
+        editor.recv_kind("role").await,
+        json!({"t": "role", "role": null})
+    );
+    assert!(
+        editor.closed_within(AT_ONCE).await,
+        "the removed editor's socket stays open after being told"
+    );
+    owner.send(op(0, 1, "owner")).await;
+    assert_eq!(
+        owner.recv_kind("ack").await,
+        json!({"t": "ack", "seq": 1, "rev": 0})
+    );
+    let content = crate::hub_convergence::content(&c.server.base, doc, c.token(&c.owner)).await;
+    assert_eq!(content["ops"], json!([{"insert": "owner\n"}]));
     c.server.stop().await;
 }
 

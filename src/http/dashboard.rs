@@ -206,11 +206,7 @@ where
     };
     match action(authed).await {
         Ok(()) => Redirect::to(back_to).into_response(),
-        Err(err) => PageError {
-            status: err.status,
-            message: err.message,
-        }
-        .into_response(),
+        Err(err) => PageError::new(err.status, err.message).into_response(),
     }
 }
 

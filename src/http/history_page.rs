@@ -195,10 +195,7 @@ async fn version_text(
 ) -> Result<String, PageError> {
     let (_, delta) = version_content(state, doc_id, version_id, written)
         .await
-        .map_err(|err: ApiError| PageError {
-            status: err.status,
-            message: err.message,
-        })?;
+        .map_err(|err: ApiError| PageError::new(err.status, err.message))?;
     Ok(delta.text())
 }
 

@@ -140,6 +140,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics::render_with_token))
         .fallback(not_found)
+        .layer(middleware::from_fn(error::with_header))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             reads::track_writes,
@@ -286,6 +287,6 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     if uri.path().starts_with("/api/") {
         ApiError::not_found().into_response()
     } else {
-        error::PageError::not_found().into_response()
+        error::PageError::page_not_found().into_response()
     }
 }

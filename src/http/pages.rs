@@ -32,14 +32,6 @@ pub fn routes() -> Router<AppState> {
         .route("/s/{token}/guest", post(join_as_guest))
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage<'a> {
-    pub status: u16,
-    pub reason: &'a str,
-    pub message: &'a str,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
 struct LoginPage {
@@ -48,6 +40,8 @@ struct LoginPage {
     email: String,
     next: String,
     signup_open: bool,
+    /// After a wrong password the e-mail is kept and the password field has the focus.
+    focus_password: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -59,6 +53,8 @@ struct SignupPage {
     name: String,
     invite: String,
     closed: bool,
+    /// The e-mail has an account already: the error offers to log in with it instead.
+    email_taken: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -78,12 +74,10 @@ struct DocumentPage {
 
 /// A form post whose CSRF token does not match is refused before anything else happens.
 pub(super) fn csrf_refused() -> Response {
-    PageError {
-        status: StatusCode::FORBIDDEN,
-        message:
-            "This form expired or came from another site. Go back, reload the page and try again."
-                .into(),
-    }
+    PageError::new(
+        StatusCode::FORBIDDEN,
+        "This form expired or came from another site. Go back, reload the page and try again.",
+    )
     .into_response()
 }
 
@@ -121,6 +115,8 @@ fn login_redirect(next: &str) -> Response {
 struct NextQuery {
     next: Option<String>,
     invite: Option<String>,
+    /// Filled in on the log-in form ("Log in instead" after a sign-up with a taken e-mail).
+    email: Option<String>,
 }
 
 async fn login_page(
@@ -134,9 +130,10 @@ async fn login_page(
     LoginPage {
         csrf: caller.csrf.0,
         error: None,
-        email: String::new(),
+        email: query.email.unwrap_or_default(),
         next: safe_next(query.next.as_deref()),
         signup_open: state.config.auth.signup != SignupPolicy::Closed,
+        focus_password: false,
     }
     .into_response()
 }
@@ -173,6 +170,7 @@ async fn login_submit(
         Err(err) => {
             let page = LoginPage {
                 csrf: caller.csrf.0,
+                focus_password: err.code == "invalid_credentials" && !form.email.is_empty(),
                 error: Some(sentence(&err.message)),
                 email: form.email,
                 next,
@@ -198,6 +196,7 @@ async fn signup_page(
         name: String::new(),
         invite: query.invite.unwrap_or_default(),
         closed: state.config.auth.signup == SignupPolicy::Closed,
+        email_taken: false,
     }
     .into_response()
 }
@@ -236,6 +235,7 @@ async fn signup_submit(
         Err(err) => {
             let page = SignupPage {
                 csrf: caller.csrf.0,
+                email_taken: err.code == "email_taken",
                 error: Some(sentence(&err.message)),
                 email: form.email,
                 name: form.name,
@@ -249,10 +249,7 @@ async fn signup_submit(
 
 /// An API refusal (a guest, a quota) as a page with the same status; internal errors were logged already.
 fn page_error(err: ApiError) -> PageError {
-    PageError {
-        status: err.status,
-        message: sentence(&err.message),
-    }
+    PageError::new(err.status, sentence(&err.message))
 }
 
 /// API messages are lowercase fragments; pages show sentences.
@@ -270,10 +267,18 @@ pub(super) struct CsrfForm {
     pub(super) csrf: String,
 }
 
+#[derive(Debug, Deserialize)]
+struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+    /// Switching account: the log-in page then leads back here.
+    next: Option<String>,
+}
+
 async fn logout(
     State(state): State<AppState>,
     caller: PageCaller,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<LogoutForm>,
 ) -> Result<Response, PageError> {
     if !session::form_csrf_ok(&caller.csrf, &form.csrf) {
         return Ok(csrf_refused());
@@ -285,7 +290,10 @@ async fn logout(
         // Sockets opened with that session close too, as after any revocation.
         state.connections.credentials_changed(&authed.user.id);
     }
-    let mut response = Redirect::to("/login").into_response();
+    let mut response = match form.next.as_deref() {
+        Some(next) => login_redirect(&safe_next(Some(next))),
+        None => Redirect::to("/login").into_response(),
+    };
     session::append_cookie(&mut response, &session::cleared_session_cookie(&state));
     Ok(response)
 }
@@ -406,7 +414,8 @@ async fn join_link(
 fn link_gone() -> PageError {
     PageError {
         status: StatusCode::NOT_FOUND,
-        message: "This link was revoked or never existed. Ask the owner for a new one.".into(),
+        heading: Some("This link no longer works"),
+        message: "It was revoked or never existed. Ask the owner for a new one.".into(),
     }
 }
 
@@ -484,7 +493,7 @@ async fn join_as_guest(
         return Ok(csrf_refused());
     }
     if !state.config.anonymous_links {
-        return Err(PageError::not_found());
+        return Err(PageError::page_not_found());
     }
     let (link, doc) = live_link(&state, &token).await?;
     let name = form.name.trim();

@@ -43,3 +43,4 @@ mod hub_resend; // issue 18: an op in flight at a kill -9, committed or not, is 
 mod restore; // issue 18: restoring while others type, and the history page's restore form (CSRF, editors only)
 mod exports; // issue 18: every export format and alias by owner, viewer and guest; unknown formats, strangers
 mod dashboard_forms; // issue 18: the dashboard's form actions with the page's CSRF token and without it
+mod pages_errors; // issue 19: the 404 page for missing and forbidden documents, wrong password focus, taken e-mail

@@ -30,6 +30,8 @@ pub struct HubMetrics {
     pub fenced_commits: Counter,
     /// Cluster: hubs that could not start because another node holds a newer claim.
     pub claims_refused: Counter,
+    /// The group commit's transactions and the ops in them.
+    pub group: crate::store::GroupStats,
 }
 
 impl HubMetrics {
@@ -53,7 +55,18 @@ impl HubMetrics {
             hand_offs: Counter::default(),
             fenced_commits: Counter::default(),
             claims_refused: Counter::default(),
+            group: crate::store::GroupStats::default(),
         };
+        registry.register(
+            "quire_db_group_commits",
+            "Transactions written by the group commit (ops per transaction: quire_db_group_commit_ops / this)",
+            metrics.group.groups.clone(),
+        );
+        registry.register(
+            "quire_db_group_commit_ops",
+            "Ops written by the group commit",
+            metrics.group.ops.clone(),
+        );
         registry.register(
             "quire_open_documents",
             "Documents with a running hub",

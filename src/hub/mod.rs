@@ -190,7 +190,7 @@ impl Hubs {
         Hubs {
             inner: Arc::new(HubsInner {
                 running: Mutex::new(HashMap::new()),
-                committer: GroupCommitter::start(store.clone()),
+                committer: GroupCommitter::start(store.clone(), metrics.group.clone()),
                 store,
                 config,
                 metrics,

@@ -3,6 +3,7 @@
 //! a second (many documents, a few ops each) into far fewer, without making a lone document wait. On SQLite the
 //! writer is a thread of its own (`sqlite_writer.rs`); on PostgreSQL it is a task using the pool.
 
+use prometheus_client::metrics::counter::Counter;
 use tokio::sync::{mpsc, oneshot};
 
 use sqlx::{Any, AnyConnection, pool::PoolConnection};
@@ -30,6 +31,16 @@ pub(super) enum Job {
     Stop(oneshot::Sender<()>),
 }
 
+/// What the writer has written, for `/metrics` (the hub's metrics register these counters): ops per transaction
+/// is `ops / groups`, the measure of how much group commit saves the database.
+#[derive(Debug, Clone, Default)]
+pub struct GroupStats {
+    /// Groups written, each in one transaction (a conflict splits its group into one per document).
+    pub groups: Counter,
+    /// Ops written in them.
+    pub ops: Counter,
+}
+
 /// A handle to the writer; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct GroupCommitter {
@@ -47,20 +58,20 @@ impl std::fmt::Debug for Request {
 
 impl GroupCommitter {
     /// Starts the writer: a thread for a SQLite file, else a task on the current runtime.
-    pub fn start(store: Store) -> GroupCommitter {
+    pub fn start(store: Store, stats: GroupStats) -> GroupCommitter {
         let (jobs, receiver) = mpsc::channel(4096);
         if let Ok(mut writer) = store.writer.lock() {
             *writer = Some(jobs.clone());
         }
         match store.sqlite_file.clone() {
             Some((path, sync)) => {
-                if let Err(err) = super::sqlite_writer::start(path, sync, receiver) {
+                if let Err(err) = super::sqlite_writer::start(path, sync, receiver, stats) {
                     // Without its thread every commit fails (the channel is closed) and hubs report it.
                     tracing::error!(%err, "cannot start the SQLite writer thread");
                 }
             }
             None => {
-                tokio::spawn(run(store, receiver));
+                tokio::spawn(run(store, receiver, stats));
             }
         }
         GroupCommitter { jobs }
@@ -104,13 +115,13 @@ impl GroupCommitter {
     }
 }
 
-async fn run(store: Store, mut receiver: mpsc::Receiver<Job>) {
+async fn run(store: Store, mut receiver: mpsc::Receiver<Job>, stats: GroupStats) {
     // The writer keeps its connection between groups: taking one from the pool costs a ping, handing it back a
     // spawned task.
     let mut conn: Option<PoolConnection<Any>> = None;
     while let Some(first) = receiver.recv().await {
         let (group, stop) = gather(first, &mut receiver);
-        write_group(&store, &mut conn, group).await;
+        write_group(&store, &mut conn, group, &stats).await;
         if let Some(done) = stop {
             drop(conn);
             let _ = done.send(());
@@ -119,7 +130,12 @@ async fn run(store: Store, mut receiver: mpsc::Receiver<Job>) {
     }
 }
 
-async fn write_group(store: &Store, conn: &mut Option<PoolConnection<Any>>, group: Vec<Request>) {
+async fn write_group(
+    store: &Store,
+    conn: &mut Option<PoolConnection<Any>>,
+    group: Vec<Request>,
+    stats: &GroupStats,
+) {
     if group.is_empty() {
         return;
     }
@@ -144,7 +160,7 @@ async fn write_group(store: &Store, conn: &mut Option<PoolConnection<Any>>, grou
     if connection_suspect(&results) {
         *conn = None;
     }
-    reply_all(group, results);
+    reply_all(group, results, stats);
 }
 
 /// The next group: the writes of `first` and of the jobs queued behind it already, up to `MAX_GROUP`. A stop met on
@@ -176,7 +192,17 @@ pub(super) fn connection_suspect(results: &[StoreResult<()>]) -> bool {
     })
 }
 
-pub(super) fn reply_all(group: Vec<Request>, results: Vec<StoreResult<()>>) {
+pub(super) fn reply_all(group: Vec<Request>, results: Vec<StoreResult<()>>, stats: &GroupStats) {
+    let written: usize = group
+        .iter()
+        .zip(&results)
+        .filter(|(_, result)| result.is_ok())
+        .map(|(request, _)| request.ops.len())
+        .sum();
+    if written > 0 {
+        stats.groups.inc();
+        stats.ops.inc_by(written as u64);
+    }
     for (request, result) in group.into_iter().zip(results) {
         let _ = request.reply.send(result);
     }

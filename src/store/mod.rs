@@ -31,7 +31,7 @@ pub use accounts::{ApiToken, User};
 pub use copy::TABLES;
 pub use documents::{DocMeta, DocScope, Role};
 pub use fence::{Fence, Owner};
-pub use group_commit::GroupCommitter;
+pub use group_commit::{GroupCommitter, GroupStats};
 pub use operations::{GroupWrite, LoggedOp, NewOp, Snapshot};
 pub use peers::PeerListener;
 pub use primary::host_urls;

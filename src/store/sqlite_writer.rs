@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::{
     NewOp, StoreError, StoreResult,
-    group_commit::{Job, Request, connection_suspect, gather, reply_all},
+    group_commit::{GroupStats, Job, Request, connection_suspect, gather, reply_all},
     now_ms,
 };
 use crate::config::SyncMode;
@@ -24,14 +24,15 @@ pub(super) fn start(
     path: PathBuf,
     sync: SyncMode,
     jobs: mpsc::Receiver<Job>,
+    stats: GroupStats,
 ) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("quire-writer".into())
-        .spawn(move || run(&path, sync, jobs))
+        .spawn(move || run(&path, sync, jobs, &stats))
         .map(drop)
 }
 
-fn run(path: &Path, sync: SyncMode, mut jobs: mpsc::Receiver<Job>) {
+fn run(path: &Path, sync: SyncMode, mut jobs: mpsc::Receiver<Job>, stats: &GroupStats) {
     let mut conn: Option<Connection> = None;
     while let Some(first) = jobs.blocking_recv() {
         let (group, stop) = gather(first, &mut jobs);
@@ -43,7 +44,7 @@ fn run(path: &Path, sync: SyncMode, mut jobs: mpsc::Receiver<Job>) {
             if connection_suspect(&results) {
                 conn = None;
             }
-            reply_all(group, results);
+            reply_all(group, results, stats);
         }
         if let Some(done) = stop {
             // `Store::close`: closing this connection first lets the pool's last one checkpoint the WAL away.

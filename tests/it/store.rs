@@ -117,7 +117,7 @@ async fn sqlite_wal_is_checkpointed_in_the_background() {
 #[tokio::test]
 async fn closing_the_store_leaves_no_wal_behind() {
     let (dir, store) = sqlite_store_with_d1().await;
-    let committer = GroupCommitter::start(store.clone());
+    let committer = GroupCommitter::start(store.clone(), Default::default());
     committer
         .append("d1", vec![op(0, "c1", 1), op(1, "c1", 2)])
         .await
@@ -844,7 +844,8 @@ async fn group_commit_larger_than_one_statement(store: Store) {
 async fn group_committer_isolates_a_conflicting_document(store: Store) {
     ann_with_docs(&store, &["d1", "d2", "d3"]).await;
     store.append_ops("d2", &[op(0, "c1", 1)]).await.unwrap();
-    let committer = GroupCommitter::start(store.clone());
+    let stats = quire::store::GroupStats::default();
+    let committer = GroupCommitter::start(store.clone(), stats.clone());
     let (one, stale, three) = tokio::join!(
         committer.append("d1", vec![op(0, "c1", 1), op(1, "c1", 2)]),
         committer.append("d2", vec![op(0, "c9", 1)]),
@@ -862,6 +863,9 @@ async fn group_committer_isolates_a_conflicting_document(store: Store) {
         .await
         .expect("the next round is written");
     assert_eq!(store.document("d2").await.unwrap().unwrap().head_rev, 2);
+    // /metrics counts what was written: the refused round's op is not among them.
+    assert_eq!(stats.ops.get(), 4);
+    assert!((2..=4).contains(&stats.groups.get()), "{stats:?}");
 }
 
 /// Ops whose rows are new but whose base is not the head (the document moved on without them): the head check
@@ -936,7 +940,7 @@ async fn a_superseded_claim_commits_nothing() {
     };
     with_postgres(|store: Store| async move {
         ann_with_docs(&store, &["d1", "d2"]).await;
-        let committer = GroupCommitter::start(store.clone());
+        let committer = GroupCommitter::start(store.clone(), Default::default());
         assert!(store.claim_document("d1", &fence("a", 5)).await.unwrap());
         assert!(store.claim_document("d2", &fence("a", 5)).await.unwrap());
         committer

@@ -114,8 +114,7 @@ fn dechunk(mut body: &str) -> String {
     out
 }
 
-/// The group committer's totals from `/metrics`: (commits, ops committed), from the `quire_op_commit_batch_ops`
-/// histogram; `None` when the metrics cannot be read.
+/// The group commit's totals from `/metrics`: (transactions, ops in them); `None` when the metrics cannot be read.
 pub async fn commit_totals(base: &str, metrics_token: &str) -> Option<(f64, f64)> {
     let response = request(
         base,
@@ -134,8 +133,8 @@ pub async fn commit_totals(base: &str, metrics_token: &str) -> Option<(f64, f64)
             .and_then(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
     };
     Some((
-        value("quire_op_commit_batch_ops_count")?,
-        value("quire_op_commit_batch_ops_sum")?,
+        value("quire_db_group_commits_total")?,
+        value("quire_db_group_commit_ops_total")?,
     ))
 }
 

@@ -175,3 +175,25 @@ fn write_ops(conn: &Connection, doc_id: &str, ops: &[NewOp], now: i64) -> StoreR
 fn writer_error(err: &rusqlite::Error) -> StoreError {
     StoreError::Writer(err.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `storage.sync` must reach the connection that commits. No kill -9 test can check this: with `NORMAL` a
+    /// committed WAL frame is in the operating system's page cache, which outlives the process, so the durability
+    /// tests pass either way; only a power cut or a kernel crash loses `NORMAL`'s last commits. What decides it is
+    /// the pragma on the writer's own connection, checked here.
+    #[test]
+    fn the_writer_commits_with_the_configured_sync() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("quire.db");
+        for (sync, expected) in [(SyncMode::Normal, 1), (SyncMode::Full, 2)] {
+            let conn = open(&path, sync).expect("open");
+            let level: i64 = conn
+                .query_row("PRAGMA synchronous", [], |row| row.get(0))
+                .expect("read the pragma");
+            assert_eq!(level, expected, "{sync:?}");
+        }
+    }
+}

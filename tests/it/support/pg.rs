@@ -91,34 +91,33 @@ impl TestPg {
 
     /// `pg_ctl stop -m immediate`: the server dies at once, as in a crash; connections are cut.
     pub async fn stop_immediate(&self) {
-        let (bin, dir) = (self.bin.clone(), self.dir.path().to_path_buf());
-        tokio::task::spawn_blocking(move || {
-            run(
-                pg_command(&bin.join("pg_ctl"), &dir)
-                    .arg("--pgdata")
-                    .arg(dir.join("data"))
-                    .args(["--mode=immediate", "--wait", "stop"]),
-                "pg_ctl stop",
-            )
-        })
-        .await
-        .expect("stop task");
+        self.pg_ctl(&["--mode=immediate", "--wait", "stop"]).await;
     }
 
     /// `pg_ctl promote`: a replica stops following and becomes a primary that accepts writes.
     pub async fn promote(&self) {
-        let (bin, dir) = (self.bin.clone(), self.dir.path().to_path_buf());
+        self.pg_ctl(&["--wait", "promote"]).await;
+    }
+
+    /// Runs `pg_ctl ARGS` on this server's data directory, off the async threads.
+    async fn pg_ctl(&self, args: &[&'static str]) {
+        let (bin, dir, args) = (
+            self.bin.clone(),
+            self.dir.path().to_path_buf(),
+            args.to_vec(),
+        );
+        let what = format!("pg_ctl {}", args.join(" "));
         tokio::task::spawn_blocking(move || {
             run(
                 pg_command(&bin.join("pg_ctl"), &dir)
                     .arg("--pgdata")
                     .arg(dir.join("data"))
-                    .args(["--wait", "promote"]),
-                "pg_ctl promote",
+                    .args(&args),
+                &what,
             )
         })
         .await
-        .expect("promote task");
+        .expect("pg_ctl task");
     }
 
     /// Starts the stopped server again on the same port (it recovers from its WAL).

@@ -1,5 +1,5 @@
 // Quire's dashboard: filters the listed documents as you type (Enter searches every page on the server),
-// asks before destructive actions, and imports a .md, .txt or .html file as a new document.
+// imports a .md, .txt or .html file as a new document, and runs each row's ⋯ menu.
 (function () {
   'use strict';
   var filter = document.getElementById('filter');
@@ -27,9 +27,10 @@
       var type = importType(file.name);
       if (!type) return showImportError('Choose a .md, .txt or .html file.');
       var csrf = document.querySelector('meta[name="csrf-token"]');
-      var title = file.name.replace(/\.[^.]*$/, '');
+      // The file's name is only the fallback: the server prefers a title the file names itself.
+      var name = file.name.replace(/\.[^.]*$/, '');
       file.text().then(function (text) {
-        return fetch('/api/docs/import?title=' + encodeURIComponent(title), {
+        return fetch('/api/docs/import?filename=' + encodeURIComponent(name), {
           method: 'POST',
           headers: { 'Content-Type': type + '; charset=utf-8', 'X-CSRF-Token': csrf ? csrf.content : '' },
           body: text,
@@ -45,6 +46,32 @@
       });
     });
   }
+  // Each row's ⋯ menu: one open at a time, closed by a click elsewhere or Escape; Rename focuses its field.
+  var menus = document.querySelectorAll('details.row-menu');
+  menus.forEach(function (menu) {
+    menu.addEventListener('toggle', function () {
+      if (!menu.open) return;
+      menus.forEach(function (other) { if (other !== menu) other.open = false; });
+    });
+    var rename = menu.querySelector('details.rename');
+    if (rename) {
+      rename.addEventListener('toggle', function () {
+        var field = rename.querySelector('input[name="title"]');
+        if (rename.open && field) { field.focus(); field.select(); }
+      });
+    }
+  });
+  document.addEventListener('click', function (event) {
+    menus.forEach(function (menu) { if (menu.open && !menu.contains(event.target)) menu.open = false; });
+  });
+  document.addEventListener('keydown', function (event) {
+    if (event.key !== 'Escape') return;
+    menus.forEach(function (menu) {
+      if (!menu.open) return;
+      menu.open = false;
+      menu.querySelector('summary').focus();
+    });
+  });
   function importType(name) {
     var ext = name.toLowerCase().split('.').pop();
     if (ext === 'md' || ext === 'markdown') return 'text/markdown';
@@ -57,9 +84,4 @@
     importError.textContent = message;
     importError.hidden = false;
   }
-  document.querySelectorAll('form[data-confirm]').forEach(function (form) {
-    form.addEventListener('submit', function (event) {
-      if (!window.confirm(form.getAttribute('data-confirm'))) event.preventDefault();
-    });
-  });
 })();

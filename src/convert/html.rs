@@ -16,6 +16,11 @@ pub fn export(delta: &Delta, title: &str) -> String {
     out
 }
 
+/// The document's blocks without the page around them, for showing inside another page (a version preview).
+pub fn fragment(delta: &Delta) -> String {
+    body(&lines_of(delta))
+}
+
 /// The body's blocks, one per line of output.
 pub fn body(lines: &[Line]) -> String {
     let mut out = String::new();

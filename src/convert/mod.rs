@@ -75,6 +75,20 @@ pub fn export(document: &Delta, format: Format, title: &str) -> String {
     }
 }
 
+/// The document's HTML blocks without a page around them (escaped like the export), to show inside a page.
+pub fn html_fragment(document: &Delta) -> String {
+    html::fragment(document)
+}
+
+/// The text of the document's first line when that line is a heading: what a Markdown file's `# Title` names.
+pub fn first_line_heading(document: &Delta) -> Option<String> {
+    let lines = model::lines_of(document);
+    let first = lines.first()?;
+    let text = first.text();
+    let text = text.trim();
+    (matches!(first.block, model::Block::Header(_)) && !text.is_empty()).then(|| text.to_string())
+}
+
 /// The document a text in `format` describes: an insert-only Delta ending with `"\n"`, whose text holds no
 /// `\r` (PROTOCOL.md), whatever line endings the input has.
 pub fn import(input: &str, format: Format) -> Delta {

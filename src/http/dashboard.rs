@@ -11,6 +11,7 @@ use axum::{
 };
 use serde::Deserialize;
 
+use super::dates::relative_time;
 use super::{
     AppState, assets,
     docs_api::{self, parse_scope},
@@ -58,6 +59,7 @@ struct HomePage {
     /// Guests cannot create or import documents: no buttons for them.
     can_create: bool,
     script_version: String,
+    pages_script: String,
     tabs: Vec<Tab>,
     scope: &'static str,
     filter: String,
@@ -65,6 +67,13 @@ struct HomePage {
     empty_message: &'static str,
     prev_offset: Option<i64>,
     next_offset: Option<i64>,
+    /// The document just moved to the trash, for "Moved to trash · Undo".
+    trashed: Option<Trashed>,
+}
+
+struct Trashed {
+    id: String,
+    title: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,6 +81,8 @@ struct HomeQuery {
     scope: Option<String>,
     q: Option<String>,
     offset: Option<i64>,
+    /// Set by the trash form's redirect: the document to offer an Undo for.
+    trashed: Option<String>,
 }
 
 async fn home(
@@ -126,12 +137,17 @@ async fn home(
         })
         .collect();
     let scope_name = scope_name(scope);
+    let trashed = match query.trashed {
+        Some(id) => just_trashed(&state, &authed.user, &id).await?,
+        None => None,
+    };
     Ok(HomePage {
         csrf: caller.csrf.0,
         can_create: !authed.user.guest,
         user_name: authed.user.name,
         user_email: authed.user.email,
         script_version: assets::version("dashboard.js"),
+        pages_script: assets::version("pages.js"),
         tabs: [
             ("owned", "Owned by me"),
             ("shared", "Shared with me"),
@@ -150,8 +166,24 @@ async fn home(
         docs,
         prev_offset: (offset > 0).then(|| (offset - PAGE_SIZE).max(0)),
         next_offset: has_more.then_some(offset + PAGE_SIZE),
+        trashed,
     }
     .into_response())
+}
+
+/// The document behind `?trashed=`, when it is in the caller's trash: nobody learns another's titles from it.
+async fn just_trashed(
+    state: &AppState,
+    user: &crate::store::User,
+    id: &str,
+) -> Result<Option<Trashed>, PageError> {
+    let found = docs_api::visible_document(state, user, id).await?;
+    Ok(found
+        .filter(|(doc, role)| doc.trashed_at.is_some() && *role == Role::Owner)
+        .map(|(doc, _)| Trashed {
+            id: doc.id,
+            title: doc.title,
+        }))
 }
 
 fn scope_name(scope: DocScope) -> &'static str {
@@ -174,16 +206,6 @@ fn empty_message(scope: DocScope, filtered: bool) -> &'static str {
         _ => {
             "No documents yet. Press New document to write your first one; you can share it afterwards."
         }
-    }
-}
-
-pub fn relative_time(elapsed_ms: i64) -> String {
-    let seconds = elapsed_ms.max(0) / 1000;
-    match seconds {
-        0..60 => "just now".into(),
-        60..3600 => format!("{} min ago", seconds / 60),
-        3600..86_400 => format!("{} h ago", seconds / 3600),
-        _ => format!("{} days ago", seconds / 86_400),
     }
 }
 
@@ -238,19 +260,33 @@ async fn trash(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    form_action(caller, &form.csrf, "/", |authed| async move {
+    let back_to = format!("/?trashed={id}");
+    form_action(caller, &form.csrf, &back_to, |authed| async move {
         docs_api::trash_document(&state, &authed.user, &id).await
     })
     .await
+}
+
+#[derive(Debug, Deserialize)]
+struct RestoreForm {
+    #[serde(default)]
+    csrf: String,
+    /// Sent by "Moved to trash · Undo": go back to the list the person was on, not to the trash.
+    undo: Option<String>,
 }
 
 async fn restore(
     State(state): State<AppState>,
     caller: PageCaller,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<RestoreForm>,
 ) -> Response {
-    form_action(caller, &form.csrf, "/?scope=trash", |authed| async move {
+    let back_to = if form.undo.is_some() {
+        "/"
+    } else {
+        "/?scope=trash"
+    };
+    form_action(caller, &form.csrf, back_to, |authed| async move {
         docs_api::restore_document(&state, &authed.user, &id).await
     })
     .await

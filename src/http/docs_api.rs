@@ -69,6 +69,17 @@ pub fn clean_title(title: &str) -> Result<String, ApiError> {
     })
 }
 
+/// A title a file gave (a heading, a `<title>`, its name) made acceptable rather than refused: a file is not
+/// at fault for a long heading or a tab in its name. Control characters and whitespace runs become one space,
+/// and it is cut at `MAX_TITLE_CHARS`.
+fn title_from_file(name: &str) -> String {
+    let words: Vec<&str> = name
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|word| !word.is_empty())
+        .collect();
+    words.join(" ").chars().take(MAX_TITLE_CHARS).collect()
+}
+
 /// The document and the caller's role, when the caller may see it.
 pub async fn visible_document(
     state: &AppState,
@@ -335,6 +346,8 @@ pub fn export_response(delta: &crate::ot::Delta, format: convert::Format, title:
 #[derive(Debug, Deserialize)]
 struct ImportQuery {
     title: Option<String>,
+    /// The file's name without its extension: the title when neither `title` nor the file names one.
+    filename: Option<String>,
 }
 
 /// `POST /api/docs/import?title=T` with a raw `text/markdown`, `text/plain` or `text/html` body: a new document
@@ -365,12 +378,17 @@ async fn import(
     if delta.length() > state.config.limits.max_doc_len {
         return Err(too_large());
     }
+    let named_inside = match format {
+        convert::Format::Html => convert::html_title(text),
+        convert::Format::Markdown => convert::first_line_heading(&delta),
+        convert::Format::Text => None,
+    };
     let title = query
         .title
         .or_else(|| {
-            (format == convert::Format::Html)
-                .then(|| convert::html_title(text))
-                .flatten()
+            named_inside
+                .or(query.filename)
+                .map(|name| title_from_file(&name))
         })
         .unwrap_or_default();
     let doc = create_document(&state, &authed.user, &title).await?;

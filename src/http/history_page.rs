@@ -1,5 +1,6 @@
-//! The version history page (`/d/{id}/history`): the list of versions, a read-only preview of one, what changed
-//! since the previous version (insertions and deletions highlighted), and restoring it.
+//! The version history page (`/d/{id}/history`): the list of versions with their dates and authors, a read-only
+//! preview of one with its formatting, what changed since the previous version (insertions and deletions
+//! highlighted), and restoring it (confirmed in the browser by assets/pages.js, announced by the editor).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -13,8 +14,9 @@ use serde::Deserialize;
 use similar::{ChangeTag, TextDiff};
 
 use super::{
-    AppState,
-    dashboard::{form_action, relative_time},
+    AppState, assets,
+    dashboard::form_action,
+    dates::{Moment, relative_time},
     docs_api,
     error::{ApiError, PageError},
     history_api::{self, version_content},
@@ -22,7 +24,7 @@ use super::{
     reads::WrittenAt,
     session::PageCaller,
 };
-use crate::store::VersionMeta;
+use crate::{convert, ot::Delta, store::VersionMeta};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,8 +36,8 @@ struct VersionRow {
     id: String,
     name: Option<String>,
     when: String,
+    at: Moment,
     kind: &'static str,
-    rev: i64,
     size: i64,
     contributors: String,
     selected: bool,
@@ -51,6 +53,7 @@ struct Piece {
 #[template(path = "history.html")]
 struct HistoryPage {
     csrf: String,
+    pages_script: String,
     user_name: String,
     user_email: String,
     doc_id: String,
@@ -60,7 +63,17 @@ struct HistoryPage {
     selected_id: String,
     show_changes: bool,
     can_restore: bool,
-    lines: Vec<Vec<Piece>>,
+    /// What the restore form asks before it is sent.
+    restore_question: String,
+    preview: Preview,
+}
+
+/// The selected version as the page shows it.
+enum Preview {
+    /// The version's own HTML (escaped by the exporter), formatted as in the editor.
+    Formatted(String),
+    /// A word diff against the previous version, line by line.
+    Changes(Vec<Vec<Piece>>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,7 +106,7 @@ async fn history(
         .and_then(|v| versions.iter().position(|version| version.id == v))
         .unwrap_or(0);
     let show_changes = query.changes.is_some();
-    let lines = match versions.get(selected) {
+    let preview = match versions.get(selected) {
         Some(version) => {
             preview(
                 &state,
@@ -105,7 +118,7 @@ async fn history(
             )
             .await?
         }
-        None => Vec::new(),
+        None => Preview::Changes(Vec::new()),
     };
     let mut rows = Vec::new();
     let now = crate::store::now_ms();
@@ -114,8 +127,8 @@ async fn history(
             id: version.id.clone(),
             name: version.name.clone(),
             when: relative_time(now - version.created_at),
+            at: Moment::from_unix_ms(version.created_at),
             kind: kind_label(&version.kind),
-            rev: version.rev,
             size: version.size,
             contributors: contributor_names(&state, version).await?,
             selected: idx == selected,
@@ -123,6 +136,7 @@ async fn history(
     }
     Ok(HistoryPage {
         csrf: caller.csrf.0,
+        pages_script: assets::version("pages.js"),
         user_name: authed.user.name,
         user_email: authed.user.email,
         doc_id: doc.id,
@@ -132,21 +146,40 @@ async fn history(
             .get(selected)
             .map(|version| version.id.clone())
             .unwrap_or_default(),
+        restore_question: versions
+            .get(selected)
+            .map(restore_question)
+            .unwrap_or_default(),
         versions: rows,
         show_changes,
         can_restore: role.can_edit(),
-        lines,
+        preview,
     }
     .into_response())
 }
 
 fn kind_label(kind: &str) -> &'static str {
     match kind {
-        "named" => "named version",
-        "restore" => "restored",
-        "import" => "imported",
-        _ => "saved automatically",
+        "named" => "Named version",
+        "restore" => "Restored",
+        "import" => "Imported",
+        _ => "Saved automatically",
     }
+}
+
+/// "Restore “First draft”?" or, for an unnamed version, its date; what happens to today's text is said too,
+/// since that is what a person hesitating wants to know.
+fn restore_question(version: &VersionMeta) -> String {
+    let which = match &version.name {
+        Some(name) => format!("“{name}”"),
+        None => format!(
+            "the version from {}",
+            Moment::from_unix_ms(version.created_at).text
+        ),
+    };
+    format!(
+        "Restore {which}? Everyone editing sees the document change; the current text stays in the history."
+    )
 }
 
 async fn contributor_names(state: &AppState, version: &VersionMeta) -> Result<String, PageError> {
@@ -159,7 +192,7 @@ async fn contributor_names(state: &AppState, version: &VersionMeta) -> Result<St
     Ok(names.join(", "))
 }
 
-/// The version's text line by line; with `changes`, a word diff against the previous version.
+/// The version formatted; with `changes`, a word diff of its text against the previous version's.
 async fn preview(
     state: &AppState,
     written: WrittenAt,
@@ -167,36 +200,30 @@ async fn preview(
     version: &VersionMeta,
     previous: Option<&VersionMeta>,
     changes: bool,
-) -> Result<Vec<Vec<Piece>>, PageError> {
-    let text = version_text(state, written, doc_id, &version.id).await?;
+) -> Result<Preview, PageError> {
+    let delta = version_delta(state, written, doc_id, &version.id).await?;
+    if !changes {
+        return Ok(Preview::Formatted(convert::html_fragment(&delta)));
+    }
     let old = match previous {
-        Some(previous) if changes => version_text(state, written, doc_id, &previous.id).await?,
-        _ if changes => "\n".to_string(),
-        _ => {
-            return Ok(text
-                .lines()
-                .map(|line| {
-                    vec![Piece {
-                        kind: "same",
-                        text: line.to_string(),
-                    }]
-                })
-                .collect());
-        }
+        Some(previous) => version_delta(state, written, doc_id, &previous.id)
+            .await?
+            .text(),
+        None => "\n".to_string(),
     };
-    Ok(diff_lines(&old, &text))
+    Ok(Preview::Changes(diff_lines(&old, &delta.text())))
 }
 
-async fn version_text(
+async fn version_delta(
     state: &AppState,
     written: WrittenAt,
     doc_id: &str,
     version_id: &str,
-) -> Result<String, PageError> {
+) -> Result<Delta, PageError> {
     let (_, delta) = version_content(state, doc_id, version_id, written)
         .await
         .map_err(|err: ApiError| PageError::new(err.status, err.message))?;
-    Ok(delta.text())
+    Ok(delta)
 }
 
 /// Splits a word diff into lines of pieces, so the preview keeps paragraphs.
@@ -241,7 +268,8 @@ async fn restore(
     Path((id, version)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let back_to = format!("/d/{id}");
+    // The editor says "Restored" when it opens with this query (web/src/ui/restored-notice.js).
+    let back_to = format!("/d/{id}?restored=1");
     form_action(caller, &form.csrf, &back_to, |authed| async move {
         history_api::restore_version(&state, &authed.user, &id, &version)
             .await

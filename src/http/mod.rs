@@ -7,6 +7,7 @@ mod auth_api;
 mod client_addr;
 mod conn_limit;
 mod dashboard;
+mod dates;
 mod docs_api;
 mod error;
 mod history_api;

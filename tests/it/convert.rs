@@ -608,6 +608,65 @@ mod over_http {
         server.stop().await;
     }
 
+    /// The dashboard sends the file's name; a title the file names itself wins, and whatever a file names is
+    /// made into a title rather than refused.
+    #[tokio::test]
+    async fn imported_files_take_the_title_they_name() {
+        let server = TestServer::start().await;
+        let (token, _) = api_setup(&server.base).await;
+        let long_heading = format!("# {}\tend\n\nbody\n", "word ".repeat(60));
+        let cases: [(&str, &str, &str, String); 5] = [
+            (
+                "filename=notes",
+                "text/markdown",
+                "# Trip to Lisbon\n\nDay one\n",
+                "Trip to Lisbon".into(),
+            ),
+            (
+                "filename=notes",
+                "text/markdown",
+                "Day one\n\n# Later heading\n",
+                "notes".into(),
+            ),
+            (
+                "title=Chosen&filename=notes",
+                "text/markdown",
+                "# Heading\n",
+                "Chosen".into(),
+            ),
+            (
+                "filename=a%09b",
+                "text/plain",
+                "# not a heading in text\n",
+                "a b".into(),
+            ),
+            (
+                "filename=x",
+                "text/markdown",
+                &long_heading,
+                "word ".repeat(40).trim_end().chars().take(200).collect(),
+            ),
+        ];
+        for (query, content_type, body, want) in cases {
+            let response = reqwest::Client::new()
+                .post(server.url(&format!("/api/docs/import?{query}")))
+                .bearer_auth(&token)
+                .header("Content-Type", content_type)
+                .body(body.to_string())
+                .send()
+                .await
+                .expect("POST /api/docs/import");
+            assert_eq!(response.status(), 201, "{query} {body:?}");
+            let doc: Value = response.json().await.unwrap();
+            assert_eq!(
+                doc["title"].as_str(),
+                Some(want.as_str()),
+                "{query} {body:?}"
+            );
+        }
+        server.stop().await;
+    }
+
     #[tokio::test]
     async fn the_dashboard_offers_an_import() {
         let server = TestServer::start().await;

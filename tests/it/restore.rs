@@ -337,3 +337,43 @@ async fn the_history_pages_restore_form_needs_its_csrf_token_and_an_editor() {
     assert_eq!(kinds, [json!("restore"), json!("named")]);
     server.stop().await;
 }
+
+/// The history page shows a version as the editor does (headings, bold, lists) and escapes what it holds; it asks
+/// before restoring and never speaks of revision numbers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_page_previews_a_version_formatted_and_escaped() {
+    let server = TestServer::start().await;
+    let user = TestUser::signup(&server, "Previewer").await;
+    let markdown =
+        "# Plan for x < y\n\nSome **bold** text & <script>alert(1)</script>\n\n- one\n- two\n";
+    let imported = user
+        .http
+        .post(server.url("/api/docs/import?title=Plan"))
+        .header("X-CSRF-Token", &user.csrf)
+        .header("Content-Type", "text/markdown")
+        .body(markdown)
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(imported.status(), 201);
+    let doc: Value = imported.json().await.expect("json");
+    let id = doc["id"].as_str().expect("id");
+    let page = get_text(&user.http, server.url(&format!("/d/{id}/history"))).await;
+    let preview = page
+        .split("id=\"preview\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</article>").next())
+        .expect("a preview");
+    assert!(preview.contains("<h1>Plan for x &lt; y</h1>"), "{preview}");
+    assert!(preview.contains("text &amp; "), "{preview}");
+    assert!(preview.contains("<strong>bold</strong>"), "{preview}");
+    assert!(preview.contains("<li>one</li>"), "{preview}");
+    assert!(!preview.contains("<script"), "{preview}");
+    assert!(
+        page.contains("data-confirm=\"Restore the version from "),
+        "{page}"
+    );
+    assert!(page.contains("<time datetime=\""), "{page}");
+    assert!(!page.to_lowercase().contains("revision"), "{page}");
+    server.stop().await;
+}

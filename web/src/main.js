@@ -21,6 +21,7 @@ import { createShareDialog } from './ui/share-dialog.js';
 import { createDocMenu } from './ui/doc-menu.js';
 import { createApi } from './api.js';
 import { installLogoutGuard } from './ui/logout-guard.js';
+import { announceRestore } from './ui/restored-notice.js';
 
 const WRITERS = new Set(['owner', 'editor']);
 
@@ -118,7 +119,13 @@ export async function boot(root) {
       unsent.show(text, why);
       banner.hadUnsent();
     },
-    access: (notice) => banner.show(notice),
+    access: (notice) => {
+      banner.show(notice);
+      // Without access, sharing and the document's menu (history, downloads) would only answer errors.
+      const shutOut = notice?.kind === 'removed' || notice?.kind === 'gone';
+      root.classList.toggle('qe-no-access', shutOut);
+      if (shutOut) shareDialog.close();
+    },
     role: (readOnly) => {
       editorHooks.role(readOnly);
       title.setReadOnly(readOnly);
@@ -164,6 +171,7 @@ export async function boot(root) {
   }
 
   sync.start();
+  announceRestore(flash);
   const parts = { quill, client: sync.ot, sync, share, shareDialog, menu, store, version: 1 };
   // The browser tests' handle on the page (kill the socket, read the OT
   // state). Only in their build (build.mjs): a page must not hand any

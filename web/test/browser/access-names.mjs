@@ -263,6 +263,9 @@ await step('removed with an edit still unsent: banner, the unsent text to copy, 
   if (saved.includes('pending words') || saved.includes('zq-after')) throw new Error(`saved after the removal: ${saved}`);
   if (!saved.includes('Bob was here.')) throw new Error('his earlier, acknowledged edit is missing');
   if (!/no longer have access/.test(await statusText(B.page))) throw new Error(`status ${await statusText(B.page)}`);
+  for (const control of ['.qe-share', '.qe-menu-btn']) {
+    if (await B.page.locator(control).isVisible()) throw new Error(`${control} is still offered after the removal`);
+  }
   await shot(B.page, '19-removed-1280');
   await B.page.setViewportSize({ width: 390, height: 844 });
   await shot(B.page, '19-removed-390');

@@ -11,53 +11,14 @@
 // Each check stands alone (a failure does not skip the others). Prints "N passed, M failed"; exit 1 on failure.
 
 import { launch, shot } from './lib.mjs';
+import { PASSWORD, assert, checks, importDoc, person as signedUp, serverUrl } from './pages-lib.mjs';
 
-const base = (process.env.QUIRE_URL ?? '').replace(/\/$/, '');
-if (!base || base === 'fake') {
-  console.log('layout needs the real server: set QUIRE_URL');
-  process.exit(2);
-}
-
-const results = [];
-async function check(name, fn) {
-  try {
-    await fn();
-    results.push(true);
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    results.push(false);
-    console.log(`not ok - ${name}\n  ${String(e.stack ?? e).split('\n').join('\n  ')}`);
-  }
-}
-function assert(ok, message) {
-  if (!ok) throw new Error(message);
-}
-
+const base = serverUrl('layout');
+const { check, finish } = checks();
 const browser = await launch();
-const PASSWORD = 'correct horse battery staple';
 const LONG_TITLE = 'Quarterly planning notes for the whole product team, with every decision we took and why';
 const UNBROKEN_TITLE = 'Supercalifragilisticexpialidocious-'.repeat(3);
-
-async function person(name, viewport) {
-  const ctx = await browser.newContext({ viewport });
-  const email = `${name.replace(/\W/g, '').toLowerCase()}${Date.now()}${Math.floor(Math.random() * 1e6)}@example.test`;
-  const res = await ctx.request.post(`${base}/api/auth/signup`, { data: { email, name, password: PASSWORD } });
-  if (!res.ok()) throw new Error(`signup ${res.status()}: ${await res.text()}`);
-  const page = await ctx.newPage();
-  const html = await (await ctx.request.get(`${base}/`)).text();
-  const csrf = html.match(/name="csrf-token" content="([^"]*)"/)?.[1] ?? '';
-  const api = (method, url, data, headers = {}) =>
-    ctx.request.fetch(`${base}${url}`, { method, data, headers: { 'X-CSRF-Token': csrf, ...headers } });
-  return { ctx, page, name, email, csrf, api };
-}
-
-async function importDoc(who, title, markdown) {
-  const res = await who.api('POST', `/api/docs/import?title=${encodeURIComponent(title)}`, markdown, {
-    'Content-Type': 'text/markdown; charset=utf-8',
-  });
-  if (!res.ok()) throw new Error(`import ${res.status()}: ${await res.text()}`);
-  return (await res.json()).id;
-}
+const person = (name, viewport) => signedUp(browser, base, name, viewport);
 
 // Nothing wider than the window: the page cannot be scrolled sideways.
 async function noSideScroll(page, what) {
@@ -235,6 +196,4 @@ await check('sign-up: no sideways scroll; a taken e-mail offers to log in instea
 });
 
 await browser.close();
-const passed = results.filter(Boolean).length;
-console.log(`${passed} passed, ${results.length - passed} failed`);
-process.exit(passed === results.length ? 0 : 1);
+finish();

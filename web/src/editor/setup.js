@@ -1,7 +1,7 @@
 // Quill configuration: the formats of web/src/formats.json (shared with the
 // server's validation, so the editor can never produce an op the server
-// rejects, P9), a toolbar built from the same list, safe links, undo of my
-// own edits only (P10), no image embeds until uploads exist.
+// rejects, P9), a toolbar built from the same list (toolbar.js), safe links,
+// undo of my own edits only (P10), no image embeds until uploads exist.
 
 import Quill from 'quill';
 import Link from 'quill/formats/link.js';
@@ -9,6 +9,7 @@ import Delta from 'quill-delta';
 import QuillCursors from 'quill-cursors/core';
 import FORMATS from '../formats.json';
 import { normalizeLink } from './links.js';
+import { toolbarGroups, labelToolbar, isMacPlatform } from './toolbar.js';
 
 class SafeLink extends Link {
   static PROTOCOL_WHITELIST = ['http', 'https', 'mailto'];
@@ -23,26 +24,19 @@ function register() {
   registered = true;
   Quill.register('formats/link', SafeLink, true);
   Quill.register('modules/cursors', QuillCursors, true);
+  Quill.import('ui/icons')['code-block'] = CODE_BLOCK_ICON;
 }
+
+// Quill draws inline code and the code block with the same </> icon. The
+// block gets the chevrons inside a frame, a box of code; inline code keeps
+// Quill's. Classes as Quill's icons, so the snow theme colours it the same.
+const CODE_BLOCK_ICON = '<svg viewBox="0 0 18 18">'
+  + '<rect class="ql-stroke ql-thin" x="1.5" y="2.5" width="15" height="13" rx="2"/>'
+  + '<polyline class="ql-even ql-stroke" points="7 6.5 4.5 9 7 11.5"/>'
+  + '<polyline class="ql-even ql-stroke" points="11 6.5 13.5 9 11 11.5"/>'
+  + '</svg>';
 
 export const ALLOWED_FORMATS = [...FORMATS.inline, ...FORMATS.line, ...FORMATS.embeds];
-
-// Toolbar groups; every control is dropped unless its format is allowed.
-const GROUPS = [
-  [{ header: [1, 2, 3, false] }],
-  ['bold', 'italic', 'underline', 'strike', 'code'],
-  ['link'],
-  [{ list: 'bullet' }, { list: 'ordered' }, { list: 'check' }],
-  [{ indent: '-1' }, { indent: '+1' }],
-  ['blockquote', 'code-block'],
-];
-
-export function toolbarGroups(allowed = ALLOWED_FORMATS) {
-  const name = (c) => (typeof c === 'string' ? c : Object.keys(c)[0]);
-  const groups = GROUPS.map((g) => g.filter((c) => allowed.includes(name(c)))).filter((g) => g.length);
-  groups.push(['clean']);
-  return groups;
-}
 
 // `onImage` is told when someone drops or pastes image files.
 export function createQuill(container, { toolbar, onImage }) {
@@ -52,7 +46,7 @@ export function createQuill(container, { toolbar, onImage }) {
     formats: ALLOWED_FORMATS,
     placeholder: 'Start writing…',
     modules: {
-      toolbar: { container: toolbar ?? toolbarGroups() },
+      toolbar: { container: toolbar ?? toolbarGroups(ALLOWED_FORMATS) },
       history: { userOnly: true, delay: 500, maxStack: 500 },
       keyboard: { bindings: wholeCharacterBindings() },
       cursors: { transformOnTextChange: false, selectionChangeSource: null, hideDelayMs: 2500 },
@@ -70,6 +64,9 @@ export function createQuill(container, { toolbar, onImage }) {
     },
   });
   guardLinkTooltip(quill);
+  nameLinkBox(quill);
+  // The same test as Quill's keyboard module, so the tooltips name the key it binds.
+  labelToolbar(quill.getModule('toolbar')?.container, { mac: isMacPlatform(navigator.platform) });
   return quill;
 }
 
@@ -121,6 +118,15 @@ function fixPastedLinks(delta) {
     else delete attributes.link;
     return Object.keys(attributes).length ? { ...op, attributes } : { insert: op.insert };
   }));
+}
+
+// The snow theme's link box is a bare input whose only hint is a
+// placeholder naming Quill's own site.
+function nameLinkBox(quill) {
+  const box = quill.theme?.tooltip?.textbox;
+  if (!box) return;
+  box.setAttribute('aria-label', 'Link address');
+  box.setAttribute('data-link', 'https://example.com');
 }
 
 // The snow tooltip stores what was typed; normalize it first, so the op we

@@ -14,7 +14,7 @@ export function buildPage(root) {
   const share = h('button', { class: 'qe-share', type: 'button', 'data-quire-share': true, text: 'Share' });
   const menu = h('button', { class: 'qe-menu-btn', type: 'button', 'aria-label': 'Document menu', title: 'Version history, downloads', text: '⋯' });
   const header = h('header', { class: 'qe-header' },
-    h('a', { class: 'qe-home', href: '/', 'aria-label': 'All documents', text: 'Quire' }),
+    h('a', { class: 'qe-home', href: '/', 'aria-label': 'Quire: all documents', title: 'All documents', text: 'Quire' }),
     title,
     h('div', { class: 'qe-meta' }, presence, status, share, h('div', { class: 'qe-menu-wrap' }, menu)));
   const note = h('p', { class: 'qe-note', text: 'Images need file uploads, which Quire does not have yet.' });

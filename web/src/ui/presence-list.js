@@ -22,7 +22,11 @@ export function personsHere(people, me) {
 export function createPresenceList(el, me) {
   // The avatars live in a button (it opens the list); the list is a sibling
   // popover so the button's accessible name stays short.
-  const button = h('button', { type: 'button', class: 'qe-presence-btn', 'aria-expanded': 'false', 'aria-haspopup': 'true' });
+  // Its name is a hidden sentence, not an aria-label: the initials on the
+  // avatars are pictures of people, and a label that left out text shown
+  // on the button would fail WCAG 2.5.3 (label in name).
+  const spoken = h('span', { class: 'qe-visually-hidden' });
+  const button = h('button', { type: 'button', class: 'qe-presence-btn', 'aria-expanded': 'false', 'aria-haspopup': 'true' }, spoken);
   const names = h('ul', { class: 'qe-people-names' });
   const pop = h('div', { class: 'qe-people-pop', role: 'group', 'aria-label': 'People in this document' },
     h('p', { class: 'qe-people-head' }), names);
@@ -76,7 +80,7 @@ export function createPresenceList(el, me) {
       el.replaceChildren(...items);
       el.dataset.count = String(shown.length);
       const count = persons.length === 1 ? 'Only you are here' : `${persons.length} people here`;
-      button.setAttribute('aria-label', `${count}: ${persons.map(label).join(', ')}`);
+      spoken.textContent = `${count}: ${persons.map(label).join(', ')}`;
       pop.querySelector('.qe-people-head').textContent = count;
       names.replaceChildren(...persons.map((u) => {
         const dot = h('span', { class: 'qe-people-dot', 'aria-hidden': 'true' });

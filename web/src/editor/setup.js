@@ -9,6 +9,8 @@ import Delta from 'quill-delta';
 import QuillCursors from 'quill-cursors/core';
 import FORMATS from '../formats.json';
 import { normalizeLink } from './links.js';
+import { installLinkEditor, linkEditorBindings } from './link-editor.js';
+import { markdownBindings } from './markdown-shortcuts.js';
 
 class SafeLink extends Link {
   static PROTOCOL_WHITELIST = ['http', 'https', 'mailto'];
@@ -54,7 +56,7 @@ export function createQuill(container, { toolbar, onImage }) {
     modules: {
       toolbar: { container: toolbar ?? toolbarGroups() },
       history: { userOnly: true, delay: 500, maxStack: 500 },
-      keyboard: { bindings: wholeCharacterBindings() },
+      keyboard: { bindings: { ...wholeCharacterBindings(), ...linkEditorBindings(), ...markdownBindings() } },
       cursors: { transformOnTextChange: false, selectionChangeSource: null, hideDelayMs: 2500 },
       // Quill's default turns dropped images into base64 embeds (P16).
       uploader: { handler: () => onImage?.() },
@@ -69,7 +71,7 @@ export function createQuill(container, { toolbar, onImage }) {
       },
     },
   });
-  guardLinkTooltip(quill);
+  installLinkEditor(quill);
   return quill;
 }
 
@@ -121,25 +123,4 @@ function fixPastedLinks(delta) {
     else delete attributes.link;
     return Object.keys(attributes).length ? { ...op, attributes } : { insert: op.insert };
   }));
-}
-
-// The snow tooltip stores what was typed; normalize it first, so the op we
-// send carries the same URL the page shows.
-function guardLinkTooltip(quill) {
-  const tooltip = quill.theme?.tooltip;
-  if (!tooltip || typeof tooltip.save !== 'function') return;
-  const save = tooltip.save.bind(tooltip);
-  tooltip.save = function guardedSave() {
-    if (this.root.getAttribute('data-mode') === 'link') {
-      const link = normalizeLink(this.textbox.value);
-      if (!link) {
-        this.textbox.setCustomValidity?.('Only http, https and mailto links are allowed.');
-        this.textbox.reportValidity?.();
-        return;
-      }
-      this.textbox.setCustomValidity?.('');
-      this.textbox.value = link;
-    }
-    save();
-  };
 }

@@ -115,7 +115,8 @@ export function installLinkEditor(quill) {
     form.url.value = target.url;
     form.error.textContent = '';
     show('edit');
-    (target.text && !multiline ? form.url : form.text).focus();
+    // Text to type first only when there is none yet.
+    (target.text ? form.url : form.text).focus();
   }
 
   function apply() {

@@ -12,6 +12,7 @@ import { PendingStore, MemoryStorage, unsentDocuments, clearUserRecords } from '
 import { colorFor, assignColors, UNKNOWN_COLOR } from './colors.js';
 import { toWebSocketUrl } from './connection.js';
 import { createStatusLine } from './ui/status-line.js';
+import { createToaster } from './ui/toast.js';
 import { createPresenceList } from './ui/presence-list.js';
 import { createUnsentDialog } from './ui/unsent-dialog.js';
 import { createAccessBanner } from './ui/access-banner.js';
@@ -62,7 +63,9 @@ export async function boot(root) {
   people.render([], colorOf);
   const unsent = createUnsentDialog(root);
   const banner = createAccessBanner(page.access, { showUnsent: () => unsent.reopen() });
-  const flash = (text, kind) => status.flash(text, kind);
+  // Action messages are toasts; the status line only says whether the text is saved.
+  const toasts = createToaster(root);
+  const flash = (text, kind) => toasts.show(text, kind);
 
   const quill = createQuill(page.editor, {
     onImage: () => flash('Images need file uploads, which Quire does not have yet.'),
@@ -83,6 +86,7 @@ export async function boot(root) {
 
   const title = createTitle({
     input: page.title, docId, initial: root.dataset.docTitle || '', readOnly: !WRITERS.has(role), flash,
+    backToText: () => quill.focus(),
   });
   const share = createShare({ root, button: page.share, docId, role, flash });
   const api = createApi();
@@ -172,7 +176,7 @@ export async function boot(root) {
 
   sync.start();
   announceRestore(flash);
-  const parts = { quill, client: sync.ot, sync, share, shareDialog, menu, store, version: 1 };
+  const parts = { quill, client: sync.ot, sync, share, shareDialog, menu, store, toasts, version: 1 };
   // The browser tests' handle on the page (kill the socket, read the OT
   // state). Only in their build (build.mjs): a page must not hand any
   // script its session's internals.

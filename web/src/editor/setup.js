@@ -10,6 +10,8 @@ import QuillCursors from 'quill-cursors/core';
 import FORMATS from '../formats.json';
 import { normalizeLink } from './links.js';
 import { toolbarGroups, labelToolbar, isMacPlatform } from './toolbar.js';
+import { installLinkEditor, linkEditorBindings } from './link-editor.js';
+import { markdownBindings } from './markdown-shortcuts.js';
 
 class SafeLink extends Link {
   static PROTOCOL_WHITELIST = ['http', 'https', 'mailto'];
@@ -48,7 +50,7 @@ export function createQuill(container, { toolbar, onImage }) {
     modules: {
       toolbar: { container: toolbar ?? toolbarGroups(ALLOWED_FORMATS) },
       history: { userOnly: true, delay: 500, maxStack: 500 },
-      keyboard: { bindings: wholeCharacterBindings() },
+      keyboard: { bindings: { ...wholeCharacterBindings(), ...linkEditorBindings(), ...markdownBindings() } },
       cursors: { transformOnTextChange: false, selectionChangeSource: null, hideDelayMs: 2500 },
       // Quill's default turns dropped images into base64 embeds (P16).
       uploader: { handler: () => onImage?.() },
@@ -63,10 +65,9 @@ export function createQuill(container, { toolbar, onImage }) {
       },
     },
   });
-  guardLinkTooltip(quill);
-  nameLinkBox(quill);
   // The same test as Quill's keyboard module, so the tooltips name the key it binds.
   labelToolbar(quill.getModule('toolbar')?.container, { mac: isMacPlatform(navigator.platform) });
+  installLinkEditor(quill);
   return quill;
 }
 
@@ -118,34 +119,4 @@ function fixPastedLinks(delta) {
     else delete attributes.link;
     return Object.keys(attributes).length ? { ...op, attributes } : { insert: op.insert };
   }));
-}
-
-// The snow theme's link box is a bare input whose only hint is a
-// placeholder naming Quill's own site.
-function nameLinkBox(quill) {
-  const box = quill.theme?.tooltip?.textbox;
-  if (!box) return;
-  box.setAttribute('aria-label', 'Link address');
-  box.setAttribute('data-link', 'https://example.com');
-}
-
-// The snow tooltip stores what was typed; normalize it first, so the op we
-// send carries the same URL the page shows.
-function guardLinkTooltip(quill) {
-  const tooltip = quill.theme?.tooltip;
-  if (!tooltip || typeof tooltip.save !== 'function') return;
-  const save = tooltip.save.bind(tooltip);
-  tooltip.save = function guardedSave() {
-    if (this.root.getAttribute('data-mode') === 'link') {
-      const link = normalizeLink(this.textbox.value);
-      if (!link) {
-        this.textbox.setCustomValidity?.('Only http, https and mailto links are allowed.');
-        this.textbox.reportValidity?.();
-        return;
-      }
-      this.textbox.setCustomValidity?.('');
-      this.textbox.value = link;
-    }
-    save();
-  };
 }

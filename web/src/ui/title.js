@@ -7,7 +7,8 @@ export function csrfToken(doc = document) {
   return doc.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
 }
 
-export function createTitle({ input, docId, initial, readOnly, flash, fetchImpl = fetch }) {
+// `backToText` gives focus back to the document (Enter or Escape in the title).
+export function createTitle({ input, docId, initial, readOnly, flash, backToText = () => input.blur(), fetchImpl = fetch }) {
   let saved = initial;
   let timer = null;
   input.value = initial;
@@ -51,13 +52,17 @@ export function createTitle({ input, docId, initial, readOnly, flash, fetchImpl 
     timer = setTimeout(save, SAVE_DELAY_MS);
   });
   input.addEventListener('change', save);
+  // Enter keeps the title and goes on to the text, as in Google Docs; Escape
+  // puts the saved title back first. Leaving the field fires `change`, which
+  // saves, so neither key saves itself (that would save twice).
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') {
       e.preventDefault();
-      input.blur();
+      backToText();
     } else if (e.key === 'Escape') {
+      e.preventDefault();
       input.value = saved;
-      input.blur();
+      backToText();
     }
   });
 

@@ -160,7 +160,7 @@ await check('editor with the heading picker open, and with the link box open', a
   await ann.page.keyboard.press('Home');
   await ann.page.keyboard.press('Shift+End');
   await ann.page.click('.ql-toolbar button.ql-link');
-  await until(() => ann.page.isVisible('.ql-tooltip[data-mode="link"] input'), { what: 'the link box' });
+  await until(() => ann.page.isVisible('.qe-link-pop .qe-link-input'), { what: 'the link editor' });
   await audit(ann.page, 'editor-link-box');
   await ann.page.keyboard.press('Escape');
 });

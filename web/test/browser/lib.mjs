@@ -58,6 +58,11 @@ export function watchErrors(page, label, errors) {
 export const contents = (page) => page.evaluate(() => window.__quire.quill.getContents().ops);
 export const text = (page) => page.evaluate(() => window.__quire.quill.getText());
 export const statusText = (page) => page.locator('.qe-status').textContent();
+// Action messages ("Title saved", "Downloaded as HTML") are toasts (ui/toast.js), not the status line.
+// hasToast looks only at toasts shown since the last forgetToasts(page), so a repeated action needs its own.
+export const toastTexts = (page) => page.evaluate(() => [...document.querySelectorAll('.qe-toast:not([data-seen])')].map((t) => t.textContent));
+export const hasToast = async (page, message) => (await toastTexts(page)).includes(message);
+export const forgetToasts = (page) => page.evaluate(() => document.querySelectorAll('.qe-toast').forEach((t) => { t.dataset.seen = ''; }));
 export const synced = (page) => page.evaluate(() => window.__quire.client.isSynchronized);
 
 // Quill's own document must equal the OT client's view (base + pending):

@@ -16,7 +16,7 @@
 // Screenshots: target/e2e/1x-*.png. Prints "N passed, M failed"; exit 1 on failure.
 
 import fs from 'node:fs';
-import { launch, shot, until, text, statusText, newTestContext, dependentSteps } from './lib.mjs';
+import { launch, shot, until, text, statusText, toastTexts, hasToast, forgetToasts, newTestContext, dependentSteps } from './lib.mjs';
 
 const base = (process.env.QUIRE_URL ?? '').replace(/\/$/, '');
 if (!base || base === 'fake') {
@@ -283,7 +283,8 @@ await step('"Name current version…" in the menu names a version (twice, with a
   await shot(A.page, '22-name-version');
   await A.page.keyboard.press('Enter');
   await until(async () => !(await dialogOpen(A.page, 'dialog.qe-name-dialog')), { what: 'name dialog closed' });
-  await until(async () => (await statusText(A.page)) === 'Version named', { what: '"Version named"' });
+  await until(() => hasToast(A.page, 'Version named'), { what: '"Version named"' });
+  await forgetToasts(A.page);
   await A.page.click('.ql-editor');
   await A.page.keyboard.press('Control+End');
   await A.page.keyboard.type(' Day two: the beach.');
@@ -292,10 +293,10 @@ await step('"Name current version…" in the menu names a version (twice, with a
   await until(() => dialogOpen(A.page, 'dialog.qe-name-dialog'), { what: 'name dialog' });
   await A.page.fill('.qe-version-name', 'Second draft');
   await A.page.click('dialog.qe-name-dialog button[type="submit"]');
-  // The dialog closes once the server has answered (the status may still
-  // show the first "Version named").
+  // The dialog closes once the server has answered; the toast is this
+  // version's own (the first one's was set aside by forgetToasts).
   await until(async () => !(await dialogOpen(A.page, 'dialog.qe-name-dialog')), { what: 'name dialog closed' });
-  await until(async () => (await statusText(A.page)) === 'Version named', { what: '"Version named"' });
+  await until(() => hasToast(A.page, 'Version named'), { what: '"Version named"' });
   const versions = await (await A.ctx.request.get(`${base}/api/docs/${doc.id}/versions`)).json();
   const names = JSON.stringify(versions).match(/First draft|Second draft/g) ?? [];
   if (!names.includes('First draft') || !names.includes('Second draft')) throw new Error(`versions: ${JSON.stringify(versions).slice(0, 400)}`);
@@ -371,8 +372,7 @@ async function download(page, format) {
   let done = false;
   const refused = until(async () => {
     if (done) return 'done';
-    const s = await statusText(page);
-    return /not available|Could not download/.test(s) && s;
+    return (await toastTexts(page)).find((t) => /not available|Could not download/.test(t));
   }, { timeout: 15000, what: 'download or message' }).catch(() => null);
   try {
     const got = await Promise.race([
@@ -396,7 +396,7 @@ await step('Download as Text saves the document under the title, exactly its tex
   const body = fs.readFileSync(await dl.path(), 'utf8');
   const want = await docText();
   if (body !== want) throw new Error(`file != document\n file: ${JSON.stringify(body)}\n doc:  ${JSON.stringify(want)}`);
-  await until(async () => (await statusText(A.page)) === 'Downloaded as Text', { what: 'status' });
+  await until(() => hasToast(A.page, 'Downloaded as Text'), { what: 'toast Downloaded as Text' });
 });
 
 await step('Download as HTML: a page titled like the document, its text in the expected tags', async () => {
@@ -443,7 +443,7 @@ await step('Download as HTML: a page titled like the document, its text in the e
   } finally {
     await ctx.close();
   }
-  await until(async () => (await statusText(A.page)) === 'Downloaded as HTML', { what: 'status' });
+  await until(() => hasToast(A.page, 'Downloaded as HTML'), { what: 'toast Downloaded as HTML' });
 });
 
 await step('Download as Markdown: the document\'s text with heading, emphasis and list markup', async () => {
@@ -463,7 +463,7 @@ await step('Download as Markdown: the document\'s text with heading, emphasis an
   if (!plain || plain.replace(/\\(.)/g, '$1').replace(/&lt;/g, '<').replace(/&amp;/g, '&').replace(/&quot;/g, '"') !== PLAIN) {
     throw new Error(`line ${JSON.stringify(plain)} does not read as ${JSON.stringify(PLAIN)}\n file: ${body}`);
   }
-  await until(async () => (await statusText(A.page)) === 'Downloaded as Markdown', { what: 'status' });
+  await until(() => hasToast(A.page, 'Downloaded as Markdown'), { what: 'toast Downloaded as Markdown' });
 });
 
 await step('"Make owner" (confirmed) transfers ownership; the new owner removes the old one, whose page says so', async () => {

@@ -15,7 +15,7 @@
 //
 // Screenshots: target/e2e/*.png. Prints "N passed, M failed"; exit 1 on failure.
 
-import { launch, shot, until, watchErrors, contents, text, statusText, synced, quillMatchesClient, newTestContext, countSockets, socketStats, refuseSockets, startServer } from './lib.mjs';
+import { launch, shot, until, watchErrors, contents, text, statusText, hasToast, synced, quillMatchesClient, newTestContext, countSockets, socketStats, refuseSockets, startServer } from './lib.mjs';
 import { stableJSON } from '../lib/same.js';
 import { openTarget, realServer } from './targets.mjs';
 
@@ -467,7 +467,7 @@ await step('phone width: header, toolbar and text fit', async () => {
 await step('the title is saved with PATCH and the CSRF header', async () => {
   await A.page.fill('.qe-title', 'Meeting notes');
   await A.page.press('.qe-title', 'Enter');
-  await until(async () => (await statusText(A.page)) === 'Title saved', { what: 'Title saved' });
+  await until(() => hasToast(A.page, 'Title saved'), { what: 'the "Title saved" toast' });
   if ((await A.page.title()) !== 'Meeting notes · Quire') throw new Error(`tab title ${await A.page.title()}`);
 });
 

@@ -76,8 +76,8 @@ pub enum Command {
     /// Write a version of every document (or one) whose head is past its current version, then prune the log
     /// behind it as `[history]` says.
     Compact {
-        /// Only this document.
-        #[arg(long, value_name = "ID")]
+        /// Only this document. Ids may start with "-" (they are random URL-safe characters).
+        #[arg(long, value_name = "ID", allow_hyphen_values = true)]
         doc: Option<String>,
     },
     /// Check every document: its current version plus the logged ops after it replay to a valid document,
@@ -121,7 +121,8 @@ pub enum ClusterCommand {
     Status,
     /// The node that owns a document on the current ring, and the owner recorded by its last claim.
     Owner {
-        /// The document's id.
+        /// The document's id. Ids may start with "-" (they are random URL-safe characters).
+        #[arg(allow_hyphen_values = true)]
         doc: String,
     },
 }
@@ -543,4 +544,26 @@ async fn check_document(store: &Store, doc: &DocMeta) -> anyhow::Result<Vec<Stri
 fn parse_delta(json: &str) -> Result<Delta, String> {
     let value: serde_json::Value = serde_json::from_str(json).map_err(|err| err.to_string())?;
     Delta::from_json_unchecked(&value).map_err(|err| err.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Document ids are random URL-safe characters, so one in 64 starts with "-": it is still an id, not a flag.
+    #[test]
+    fn a_document_id_starting_with_a_hyphen_is_an_id() {
+        let owner =
+            Cli::try_parse_from(["quire", "cluster", "owner", "-iXyZ_abc"]).expect("parses");
+        assert!(
+            matches!(owner.command, Some(Command::Cluster(ClusterCommand::Owner { ref doc })) if doc == "-iXyZ_abc"),
+            "{owner:?}"
+        );
+        let compact =
+            Cli::try_parse_from(["quire", "compact", "--doc", "-iXyZ_abc"]).expect("parses");
+        assert!(
+            matches!(compact.command, Some(Command::Compact { doc: Some(ref doc) }) if doc == "-iXyZ_abc"),
+            "{compact:?}"
+        );
+    }
 }

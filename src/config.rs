@@ -68,6 +68,7 @@ pub struct RawServer {
     pub public_url: String,
     pub trusted_proxies: Vec<String>,
     pub header_timeout: String,
+    pub coalesce_us_per_person: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -138,6 +139,7 @@ impl Default for RawConfig {
                 public_url: String::new(),
                 trusted_proxies: Vec::new(),
                 header_timeout: "10s".into(),
+                coalesce_us_per_person: DEFAULT_COALESCE_US_PER_PERSON,
             },
             storage: RawStorage {
                 data_dir: "./quire-data".into(),
@@ -278,6 +280,8 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a connection may take to send a request's headers (slow clients hold sockets open).
     pub header_timeout: Duration,
+    /// How long a busy document holds its next round per person in it (`server.coalesce_us_per_person`; 0: never).
+    pub coalesce_per_person: Duration,
     /// `/metrics` needs `Authorization: Bearer <token>` on the main listener (`None`: not served there).
     pub metrics_token: Option<String>,
     /// A separate address serving only `/metrics`, without a token.
@@ -670,6 +674,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         public_url,
         trusted_proxies,
         header_timeout: duration("server.header_timeout", &raw.server.header_timeout)?,
+        coalesce_per_person: Duration::from_micros(raw.server.coalesce_us_per_person.min(10_000)),
         metrics_token: Some(raw.metrics.token.trim().to_string()).filter(|token| !token.is_empty()),
         metrics_listen,
         log_json,
@@ -932,6 +937,9 @@ fn positive<T: TryFrom<i64>>(key: &str, value: i64) -> Result<T, ConfigError> {
 }
 
 /// Parses durations such as `90s`, `15m`, `12h`, `30d`.
+/// See `server.coalesce_us_per_person` in config.example.toml and docs/benchmarks.md for how it was chosen.
+pub const DEFAULT_COALESCE_US_PER_PERSON: u64 = 100;
+
 pub fn duration(key: &str, text: &str) -> Result<Duration, ConfigError> {
     let expected = "a duration such as 90s, 15m, 12h or 30d";
     let text = text.trim();

@@ -62,6 +62,7 @@ pub async fn run(
         limits: config.limits.clone(),
         idle_grace: config.history.idle_grace,
         max_batch: HUB_MAX_BATCH,
+        coalesce_per_person: config.coalesce_per_person,
         wrong_priority: config.testing_wrong_priority,
         ack_before_commit: config.testing_ack_before_commit,
         history: config.history.clone(),

@@ -6,6 +6,8 @@
 //! `--kill-node` it times failover. See docs/benchmarks.md.
 #![recursion_limit = "256"]
 
+#[path = "quire_bench/capacity.rs"]
+mod capacity;
 #[path = "quire_bench/cluster.rs"]
 mod cluster;
 #[path = "quire_bench/echo.rs"]
@@ -18,6 +20,8 @@ mod http;
 mod procfs;
 #[path = "quire_bench/run.rs"]
 mod run;
+#[path = "quire_bench/verdict.rs"]
+mod verdict;
 #[path = "quire_bench/wire.rs"]
 mod wire;
 
@@ -58,6 +62,14 @@ enum Command {
         /// Leave Nagle's algorithm on (no TCP_NODELAY), to show what it costs a server.
         #[arg(long)]
         nagle: bool,
+    },
+    /// The table of medians (generator-bound runs marked) and the capacity sentence, from the JSON reports
+    /// `LABEL.REP.json` that scripts/capacity writes into DIR.
+    Capacity {
+        dir: PathBuf,
+        /// The commit the binaries were built from, for the table's heading.
+        #[arg(long, default_value = "unknown")]
+        commit: String,
     },
 }
 
@@ -432,6 +444,7 @@ fn table(r: &Value) -> String {
             format!("{} before, {} after", r["load_before"], r["load_after"]),
         ),
         ("remote latency", lat("remote_ms")),
+        ("verdict", verdict_row(&r["verdict"])),
         ("ack latency", lat("ack_ms")),
         ("keystroke->remote", lat("key_to_remote_ms")),
         (
@@ -465,8 +478,11 @@ fn table(r: &Value) -> String {
         (
             "server CPU",
             format!(
-                "{} % of a core (load generator {} %, foreign {} %)",
-                r["server_cpu_pct"], r["loadgen_cpu_pct"], r["foreign_cpu_pct"]
+                "{} % of a core, {} µs per delivery (load generator {} %, foreign {} %)",
+                r["server_cpu_pct"],
+                r["server_cpu_us_per_delivery"],
+                r["loadgen_cpu_pct"],
+                r["foreign_cpu_pct"]
             ),
         ),
         (
@@ -505,6 +521,28 @@ fn table(r: &Value) -> String {
         .collect()
 }
 
+/// Beside the latency: whether it is the server's.
+fn verdict_row(verdict: &Value) -> String {
+    if verdict["generator_bound"] == true {
+        let reasons: Vec<&str> = verdict["reasons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        format!(
+            "GENERATOR-BOUND ({}): these figures measure the load generator too; no capacity figure from this run",
+            reasons.join(", ")
+        )
+    } else {
+        format!(
+            "server-bound: the load generator kept up (loop lag p99 <= {} ms, CPU <= {} %)",
+            verdict::MAX_LAG_P99_MS,
+            verdict::MAX_CPU_PCT
+        )
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -523,6 +561,12 @@ fn main() -> ExitCode {
         match cli.command {
             Some(Command::Echo { listen, nagle }) => {
                 echo::serve(&listen, nagle).await.map(|()| None)
+            }
+            Some(Command::Capacity { dir, commit }) => {
+                capacity::report(&dir, &commit).map(|text| {
+                    print!("{text}");
+                    None
+                })
             }
             None => bench(cli.run).await.map(Some),
         }

@@ -489,7 +489,8 @@ impl Conn {
                         Box::pin(leave_for(sink, placement)).await;
                         return;
                     };
-                    if write_frames(sink, frame, queue).await.is_err() {
+                    let metrics = self.state.hubs.metrics();
+                    if write_frames(sink, frame, queue, metrics).await.is_err() {
                         return;
                     }
                 }
@@ -612,11 +613,16 @@ async fn write_frames(
     sink: &mut Sink,
     first: Frame,
     queue: &mut mpsc::Receiver<Frame>,
+    metrics: &hub::HubMetrics,
 ) -> Result<(), axum::Error> {
     sink.feed(text_message(first)).await?;
+    let mut frames = 1;
     while let Ok(frame) = queue.try_recv() {
         sink.feed(text_message(frame)).await?;
+        frames += 1;
     }
+    metrics.ws_frames.inc_by(frames);
+    metrics.ws_writes.inc();
     sink.flush().await
 }
 

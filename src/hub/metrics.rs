@@ -32,6 +32,10 @@ pub struct HubMetrics {
     pub claims_refused: Counter,
     /// The group commit's transactions and the ops in them.
     pub group: crate::store::GroupStats,
+    /// Frames written to WebSockets, and the flushes (socket writes) that carried them: their ratio is what
+    /// coalescing (`server.coalesce_us_per_person`) saves.
+    pub ws_frames: Counter,
+    pub ws_writes: Counter,
 }
 
 impl HubMetrics {
@@ -56,7 +60,19 @@ impl HubMetrics {
             fenced_commits: Counter::default(),
             claims_refused: Counter::default(),
             group: crate::store::GroupStats::default(),
+            ws_frames: Counter::default(),
+            ws_writes: Counter::default(),
         };
+        registry.register(
+            "quire_ws_frames",
+            "Frames written to WebSockets (frames per write: this / quire_ws_writes)",
+            metrics.ws_frames.clone(),
+        );
+        registry.register(
+            "quire_ws_writes",
+            "Flushes of WebSockets: one socket write each, carrying every frame queued by then",
+            metrics.ws_writes.clone(),
+        );
         registry.register(
             "quire_db_group_commits",
             "Transactions written by the group commit (ops per transaction: quire_db_group_commit_ops / this)",

@@ -149,6 +149,8 @@ pub struct HubConfig {
     pub idle_grace: Duration,
     /// Most messages handled (and ops written in one transaction) per round.
     pub max_batch: usize,
+    /// How long a busy hub holds its next round, per session (`server.coalesce_us_per_person`); see `task::hold`.
+    pub coalesce_per_person: Duration,
     /// Test-only: transform with the wrong priority (see `Config::testing_wrong_priority`).
     pub wrong_priority: bool,
     /// Test-only: ack before the commit, which is late (see `Config::testing_ack_before_commit`).

@@ -32,6 +32,7 @@ async fn hub_whose_next_commit_fails() -> Round {
         limits: config.limits.clone(),
         idle_grace: Duration::from_secs(30),
         max_batch: 64,
+        coalesce_per_person: Duration::ZERO,
         wrong_priority: false,
         ack_before_commit: false,
         history: config.history.clone(),

@@ -40,6 +40,7 @@ mod guests; // hardening, defect 5: guests are limited, have no password, and ge
 mod config_errors; // issue 18: bad server.public_url, database.url and storage.sync: exit 2 naming the key
 mod hub_supersede; // issue 18: two sockets with one client id: the old one is closed and ignored, its caret hidden
 mod hub_resend; // issue 18: an op in flight at a kill -9, committed or not, is applied once when resent with its seq
+mod hub_coalesce; // issue 21: a busy document's rounds are held and reach each socket in one write; 0 sends at once
 mod restore; // issue 18: restoring while others type, and the history page's restore form (CSRF, editors only)
 mod exports; // issue 18: every export format and alias by owner, viewer and guest; unknown formats, strangers
 mod dashboard_forms; // issue 18: the dashboard's form actions with the page's CSRF token and without it

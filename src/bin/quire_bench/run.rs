@@ -725,7 +725,7 @@ pub async fn run(target: Target, work: Workload) -> Result<Value> {
         };
         cluster::report(&target.nodes, &target.node_pids, joins, &usage)
     });
-    let report = serde_json::json!({
+    let mut report = serde_json::json!({
         "scenario": work.scenario,
         "target": target.kind,
         "docs": work.docs, "clients_per_doc": work.clients, "connections": total,
@@ -764,5 +764,8 @@ pub async fn run(target: Target, work: Workload) -> Result<Value> {
         "errors": sh.errors,
         "cluster": cluster,
     });
+    report["server_cpu_us_per_delivery"] =
+        serde_json::json!(crate::verdict::cpu_us_per_delivery(&report));
+    report["verdict"] = crate::verdict::of(&report);
     Ok(report)
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::{
     hub_client::{TestSocket, client_id},
     hub_convergence::{api_setup, content},
-    support::TestServer,
+    support::{TestServer, metric},
 };
 
 const TYPISTS: usize = 8;
@@ -90,23 +90,10 @@ async fn typing_run(per_person_us: &str) -> Run {
 }
 
 async fn metrics(server: &TestServer) -> (f64, f64) {
-    let text = crate::support::client()
-        .get(server.url("/metrics"))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("metrics");
-    let counter = |name: &str| -> f64 {
-        text.lines()
-            .filter_map(|line| line.split_once(' '))
-            .filter(|(key, _)| *key == format!("{name}_total"))
-            .filter_map(|(_, value)| value.trim().parse::<f64>().ok())
-            .sum()
-    };
-    (counter("quire_ws_frames"), counter("quire_ws_writes"))
+    (
+        metric(&server.base, METRICS_TOKEN, "quire_ws_frames").await,
+        metric(&server.base, METRICS_TOKEN, "quire_ws_writes").await,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -65,21 +65,7 @@ impl Node {
 
     /// A counter or gauge from this node's `/metrics` (0 when absent).
     pub async fn metric(&self, name: &str) -> f64 {
-        let text = super::client()
-            .get(format!("{}/metrics", self.url))
-            .bearer_auth(METRICS_TOKEN)
-            .send()
-            .await
-            .expect("GET /metrics")
-            .text()
-            .await
-            .expect("metrics text");
-        text.lines()
-            .filter(|line| !line.starts_with('#'))
-            .filter_map(|line| line.split_once(' '))
-            .filter(|(key, _)| *key == name || key.starts_with(&format!("{name}_total")))
-            .filter_map(|(_, value)| value.trim().parse::<f64>().ok())
-            .sum()
+        super::metric(&self.url, METRICS_TOKEN, name).await
     }
 }
 

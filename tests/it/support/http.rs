@@ -1,9 +1,28 @@
-//! Small HTTP helpers: cookies from responses, the JSON error shape, and URL-encoded form bodies.
+//! Small HTTP helpers: cookies from responses, the JSON error shape, URL-encoded form bodies, and `/metrics`.
 
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
 use super::TestServer;
+
+/// A counter or gauge from `{base}/metrics` (its `_total` sample for a counter), 0 when absent.
+pub async fn metric(base: &str, token: &str, name: &str) -> f64 {
+    let text = super::client()
+        .get(format!("{base}/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_once(' '))
+        .filter(|(key, _)| *key == name || key.starts_with(&format!("{name}_total")))
+        .filter_map(|(_, value)| value.trim().parse::<f64>().ok())
+        .sum()
+}
 
 /// GETs a page and returns its body, whatever the status.
 pub async fn get_text(http: &Client, url: impl reqwest::IntoUrl) -> String {

@@ -14,7 +14,7 @@ mod zk;
 
 pub use cluster::{Node, TestCluster};
 pub use http::{
-    cookie_value, expect_json_error, form_body, form_csrf, get_text, post_form, post_login,
+    cookie_value, expect_json_error, form_body, form_csrf, get_text, metric, post_form, post_login,
     set_cookies,
 };
 pub use pg::{TestPg, require_services};

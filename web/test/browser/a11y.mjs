@@ -15,30 +15,15 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { launch, shot, until, newTestContext } from './lib.mjs';
+import { checks, person as signedUp, serverUrl } from './pages-lib.mjs';
 
-const base = (process.env.QUIRE_URL ?? '').replace(/\/$/, '');
-if (!base || base === 'fake') {
-  console.log('a11y needs the real server: set QUIRE_URL');
-  process.exit(2);
-}
+const base = serverUrl('a11y');
+const { check, finish } = checks();
 
 const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const FAILING_IMPACTS = new Set(['serious', 'critical']);
-const PASSWORD = 'correct horse battery staple';
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
-
-const results = [];
-async function check(name, fn) {
-  try {
-    await fn();
-    results.push(true);
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    results.push(false);
-    console.log(`not ok - ${name}\n  ${String(e.stack ?? e).split('\n').join('\n  ')}`);
-  }
-}
 
 // The page's Content-Security-Policy refuses inline scripts (script-src 'self'), so axe is not added as a
 // <script>: evaluating its source through the DevTools protocol is not subject to the page's CSP, and the
@@ -77,19 +62,15 @@ async function audit(page, what) {
 
 const browser = await launch();
 
+// api(...) answers the response's JSON, and throws on an error status.
 async function person(name) {
-  const ctx = await newTestContext(browser, { viewport: DESKTOP });
-  const email = `${name.replace(/\W/g, '').toLowerCase()}${Date.now()}${Math.floor(Math.random() * 1e6)}@example.test`;
-  const res = await ctx.request.post(`${base}/api/auth/signup`, { data: { email, name, password: PASSWORD } });
-  if (!res.ok()) throw new Error(`signup ${res.status()}: ${await res.text()}`);
-  const html = await (await ctx.request.get(`${base}/`)).text();
-  const csrf = html.match(/name="csrf-token" content="([^"]*)"/)?.[1] ?? '';
+  const who = await signedUp(browser, base, name, DESKTOP, { newContext: newTestContext });
   const api = async (method, url, data, headers = {}) => {
-    const r = await ctx.request.fetch(`${base}${url}`, { method, data, headers: { 'X-CSRF-Token': csrf, ...headers } });
+    const r = await who.api(method, url, data, headers);
     if (!r.ok()) throw new Error(`${method} ${url}: ${r.status()} ${await r.text()}`);
     return r.json();
   };
-  return { ctx, page: await ctx.newPage(), email, api };
+  return { ...who, api };
 }
 
 const ann = await person('Ann Lee');
@@ -230,6 +211,4 @@ await check('every toolbar control has a tooltip and a human name; the two code 
 });
 
 await browser.close();
-const passed = results.filter(Boolean).length;
-console.log(`${passed} passed, ${results.length - passed} failed`);
-process.exit(passed === results.length ? 0 : 1);
+finish();

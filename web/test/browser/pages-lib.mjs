@@ -1,4 +1,4 @@
-// Plumbing for the tests of the server-rendered pages (layout.mjs, pages-feel.mjs): checks that each stand
+// Plumbing for the page tests (layout.mjs, pages-feel.mjs, a11y.mjs): checks that each stand
 // alone and are counted, and people signed up through the API with their own browser context.
 
 export const PASSWORD = 'correct horse battery staple';
@@ -38,9 +38,10 @@ export function checks() {
   return { check, finish };
 }
 
-// A new account with a page of its own; `api` sends the session's CSRF token.
-export async function person(browser, base, name, viewport) {
-  const ctx = await browser.newContext({ viewport });
+// A new account with a page of its own; `api` sends the session's CSRF token. `newContext` makes the browser
+// context (lib.mjs's newTestContext serves the tests' build of the editor).
+export async function person(browser, base, name, viewport, { newContext = (b, opts) => b.newContext(opts) } = {}) {
+  const ctx = await newContext(browser, { viewport });
   const email = `${name.replace(/\W/g, '').toLowerCase()}${Date.now()}${Math.floor(Math.random() * 1e6)}@example.test`;
   const res = await ctx.request.post(`${base}/api/auth/signup`, { data: { email, name, password: PASSWORD } });
   if (!res.ok()) throw new Error(`signup ${res.status()}: ${await res.text()}`);

@@ -674,7 +674,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         public_url,
         trusted_proxies,
         header_timeout: duration("server.header_timeout", &raw.server.header_timeout)?,
-        coalesce_per_person: Duration::from_micros(raw.server.coalesce_us_per_person.min(10_000)),
+        coalesce_per_person: coalesce_per_person(raw.server.coalesce_us_per_person)?,
         metrics_token: Some(raw.metrics.token.trim().to_string()).filter(|token| !token.is_empty()),
         metrics_listen,
         log_json,
@@ -936,10 +936,23 @@ fn positive<T: TryFrom<i64>>(key: &str, value: i64) -> Result<T, ConfigError> {
     T::try_from(value).map_err(|_| bad(key, value, "a smaller positive integer"))
 }
 
-/// Parses durations such as `90s`, `15m`, `12h`, `30d`.
+fn coalesce_per_person(micros: u64) -> Result<Duration, ConfigError> {
+    if micros > MAX_COALESCE_US_PER_PERSON {
+        return Err(bad(
+            "server.coalesce_us_per_person",
+            micros.to_string(),
+            "microseconds per person from 0 (off) to 10000",
+        ));
+    }
+    Ok(Duration::from_micros(micros))
+}
+
 /// See `server.coalesce_us_per_person` in config.example.toml and docs/benchmarks.md for how it was chosen.
 pub const DEFAULT_COALESCE_US_PER_PERSON: u64 = 100;
+/// Ten thousand is six times what reaches the 25 ms bound at the 16 people a hold needs: beyond it is a typo, not tuning.
+const MAX_COALESCE_US_PER_PERSON: u64 = 10_000;
 
+/// Parses durations such as `90s`, `15m`, `12h`, `30d`.
 pub fn duration(key: &str, text: &str) -> Result<Duration, ConfigError> {
     let expected = "a duration such as 90s, 15m, 12h or 30d";
     let text = text.trim();
@@ -1041,6 +1054,11 @@ mod tests {
         assert_eq!(err.key, "server.lisen");
         let err = load_with("", &[], &[("auth.session_ttl", "forever")]).unwrap_err();
         assert_eq!(err.key, "auth.session_ttl");
+        let err = load_with("[server]\ncoalesce_us_per_person = 50000\n", &[], &[]).unwrap_err();
+        assert_eq!(err.key, "server.coalesce_us_per_person");
+        assert!(err.expected.contains("10000"), "{}", err.expected);
+        let off = load_with("[server]\ncoalesce_us_per_person = 0\n", &[], &[]).unwrap();
+        assert!(off.coalesce_per_person.is_zero());
     }
 
     #[test]

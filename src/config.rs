@@ -117,6 +117,8 @@ pub struct RawLimits {
     pub idle_timeout: String,
     pub recheck_every: String,
     pub max_documents_per_user: i64,
+    pub max_image_bytes: i64,
+    pub image_quota_bytes: i64,
     pub max_named_versions: i64,
     pub versions_per_minute: i64,
     pub auth_per_minute: i64,
@@ -176,6 +178,8 @@ impl Default for RawConfig {
                 idle_timeout: "60s".into(),
                 recheck_every: "30s".into(),
                 max_documents_per_user: 10_000,
+                max_image_bytes: 10 << 20,
+                image_quota_bytes: 1 << 30,
                 max_named_versions: 500,
                 versions_per_minute: 10,
                 auth_per_minute: 30,
@@ -418,6 +422,10 @@ pub struct Limits {
     pub recheck_every: Duration,
     /// Documents one user may own, trashed ones included.
     pub max_documents_per_user: u64,
+    /// The largest image one upload may carry.
+    pub max_image_bytes: usize,
+    /// The bytes of images one person may have uploaded (counted once per distinct image still in use).
+    pub image_quota_bytes: u64,
     /// Named versions one document may hold.
     pub max_named_versions: u64,
     /// Named versions and restores one user may make per minute.
@@ -910,6 +918,8 @@ fn validate_limits(raw: &RawLimits) -> Result<Limits, ConfigError> {
             "limits.max_documents_per_user",
             raw.max_documents_per_user,
         )?,
+        max_image_bytes: positive("limits.max_image_bytes", raw.max_image_bytes)?,
+        image_quota_bytes: positive("limits.image_quota_bytes", raw.image_quota_bytes)?,
         max_named_versions: positive("limits.max_named_versions", raw.max_named_versions)?,
         versions_per_minute: positive("limits.versions_per_minute", raw.versions_per_minute)?,
         auth_per_minute: positive("limits.auth_per_minute", raw.auth_per_minute)?,

@@ -3,7 +3,7 @@
 //! `<strong> <em> <u> <s> <code> <a href>` (links only for http, https and mailto). Empty lines are `<br>`.
 
 use super::inline::{self, Event, Mark};
-use super::model::{Block, Line, ListKind, groups, lines_of};
+use super::model::{Block, Image, Line, ListKind, groups, lines_of};
 use crate::ot::Delta;
 
 /// The whole page for a document titled `title`.
@@ -158,11 +158,28 @@ pub fn inline_html(line: &Line) -> String {
     for event in inline::events(&line.spans) {
         match event {
             Event::Text(text) => spaces.escape(text, &mut out),
+            Event::Image(image) => {
+                out.push_str(&image_tag(image));
+                spaces.after_space = false;
+            }
             Event::Open(mark) => out.push_str(&open_mark(&mark)),
             Event::Close(mark) => out.push_str(close_mark(&mark)),
         }
     }
     out
+}
+
+/// `<img>` as Quill writes it: the source, then the alt text and the width it was given.
+fn image_tag(image: &Image) -> String {
+    let mut tag = format!("<img src=\"{}\"", escape(&image.src));
+    if let Some(alt) = &image.alt {
+        tag.push_str(&format!(" alt=\"{}\"", escape(alt)));
+    }
+    if let Some(width) = &image.width {
+        tag.push_str(&format!(" width=\"{}\"", escape(width)));
+    }
+    tag.push('>');
+    tag
 }
 
 fn open_mark(mark: &Mark) -> String {

@@ -1,6 +1,7 @@
 //! HTML import for what the export writes (and the common tags around it): `<p>`, `<h1>`-`<h6>`,
 //! `<blockquote>`, `<pre>`, nested `<ul>` / `<ol>` (check lists by `data-checked`, Quill's `data-list`, or a
-//! checkbox), `<br>`, and inline `<strong>`/`<b>`, `<em>`/`<i>`, `<u>`, `<s>`/`<del>`, `<code>`, `<a href>`.
+//! checkbox), `<br>`, inline `<strong>`/`<b>`, `<em>`/`<i>`, `<u>`, `<s>`/`<del>`, `<code>`, `<a href>`, and
+//! `<img>` (its URL as written, alt text and pixel width; the caller decides what an image URL may be).
 //! Other tags are transparent. Whitespace that holds a line break is source formatting: it reads as one
 //! space inside text and as nothing between blocks; other spaces are kept, and a no-break space is a space,
 //! so exported text comes back exact.
@@ -10,8 +11,8 @@
 
 use super::html_tokens::{Token, tokens};
 use super::model::{
-    Block, Line, ListKind, MAX_INDENT, MarkCounts, Marks, Span, code_lines, delta_of, push_span,
-    safe_link,
+    Block, Image, Line, ListKind, MAX_INDENT, MarkCounts, Marks, Span, code_lines, delta_of,
+    push_image, push_span, safe_link,
 };
 use crate::ot::Delta;
 
@@ -141,6 +142,7 @@ impl Reader {
             "title" => self.in_title = true,
             "br" => self.line_break(),
             "input" => self.checkbox(attrs),
+            "img" => self.image(attrs),
             "a" => self.links.push(
                 Token::attr(attrs, "href")
                     .filter(|url| safe_link(url))
@@ -346,6 +348,33 @@ impl Reader {
             }
             rest = &after[word_end..];
         }
+    }
+
+    fn image(&mut self, attrs: &[(String, String)]) {
+        let Some(src) = Token::attr(attrs, "src").filter(|src| !src.is_empty()) else {
+            return;
+        };
+        if self.in_title || self.in_head || self.code.is_some() {
+            return;
+        }
+        if std::mem::take(&mut self.pending_space) {
+            let marks = self.marks();
+            push_span(&mut self.spans, " ", &marks);
+        }
+        let text = |name| {
+            Token::attr(attrs, name)
+                .filter(|value| !value.is_empty())
+                .map(str::to_string)
+        };
+        let width = text("width").filter(|w| w.len() <= 4 && w.bytes().all(|b| b.is_ascii_digit()));
+        push_image(
+            &mut self.spans,
+            Image {
+                src: src.to_string(),
+                alt: text("alt"),
+                width,
+            },
+        );
     }
 
     fn push(&mut self, text: &str) {

@@ -1,14 +1,15 @@
 //! Markdown import with pulldown-cmark (CommonMark, the reference-tested parser behind rustdoc and mdBook,
 //! plus GFM strikethrough and task lists): every paragraph, heading, list item, quote paragraph and code
 //! line becomes a line of the document. Inline `<u>`, `<strong>`, `<em>`, `<s>`, `<code>` and `<br>` are
-//! understood; other HTML blocks go through the HTML importer; images keep their alt text.
+//! understood; other HTML blocks go through the HTML importer; images become image embeds with their alt text
+//! and URL as written (the caller decides what an image URL may be).
 
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 
 use super::import_html;
 use super::model::{
-    Block, Line, ListKind, MAX_INDENT, MarkCounts, Marks, Span, code_lines, delta_of,
-    line_endings_as_spaces, push_span, safe_link,
+    Block, Image, Line, ListKind, MAX_INDENT, MarkCounts, Marks, Span, code_lines, delta_of,
+    line_endings_as_spaces, push_image, push_span, safe_link,
 };
 use crate::ot::Delta;
 
@@ -49,6 +50,8 @@ struct Reader {
     html: Option<String>,
     /// A `<br>` said the current line is there even though it is empty.
     explicit_empty: bool,
+    /// The image being read: its text events are its alt text.
+    image: Option<Image>,
 }
 
 impl Reader {
@@ -128,6 +131,12 @@ impl Reader {
                 };
                 self.links.push(Some(url).filter(|url| safe_link(url)));
             }
+            Tag::Image { dest_url, .. } => {
+                self.image = Some(Image {
+                    src: dest_url.to_string(),
+                    ..Image::default()
+                });
+            }
             _ => {}
         }
     }
@@ -164,12 +173,23 @@ impl Reader {
             TagEnd::Link => {
                 self.links.pop();
             }
+            TagEnd::Image => {
+                if let Some(mut image) = self.image.take() {
+                    image.alt = image.alt.filter(|alt| !alt.is_empty());
+                    push_image(&mut self.spans, image);
+                }
+            }
             _ => {}
         }
     }
 
     fn text(&mut self, text: &str) {
-        if let Some((_, code)) = &mut self.code {
+        if let Some(image) = &mut self.image {
+            image
+                .alt
+                .get_or_insert_default()
+                .push_str(&line_endings_as_spaces(text));
+        } else if let Some((_, code)) = &mut self.code {
             code.push_str(text);
         } else if let Some(html) = &mut self.html {
             html.push_str(text);

@@ -1,7 +1,7 @@
 //! Turns a line's spans into properly nested open / text / close events, so HTML tags and Markdown delimiters
 //! balance. Marks that last longer open first; inline code is always innermost (Markdown code spans hold no markup).
 
-use super::model::{Marks, Span};
+use super::model::{Image, Marks, Span};
 
 /// One inline mark; `Link` carries its URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,7 @@ pub enum Mark {
 pub enum Event<'a> {
     Open(Mark),
     Text(&'a str),
+    Image(&'a Image),
     Close(Mark),
 }
 
@@ -63,7 +64,10 @@ pub fn events(spans: &[Span]) -> Vec<Event<'_>> {
             res.push(Event::Open(mark.clone()));
             stack.push(mark);
         }
-        res.push(Event::Text(&span.text));
+        res.push(match &span.image {
+            Some(image) => Event::Image(image),
+            None => Event::Text(&span.text),
+        });
     }
     while let Some(mark) = stack.pop() {
         res.push(Event::Close(mark));
@@ -100,6 +104,7 @@ mod tests {
                 italic,
                 ..Marks::default()
             },
+            image: None,
         }
     }
 

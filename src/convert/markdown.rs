@@ -270,6 +270,12 @@ impl Writer {
                 Some(code) => code.push_str(text),
                 None => self.text(text),
             },
+            Event::Image(image) => {
+                self.out.push_str("![");
+                self.text(image.alt.as_deref().unwrap_or(""));
+                self.out
+                    .push_str(&format!("]({})", destination(&image.src)));
+            }
             Event::Open(Mark::Code) => self.code = Some(String::new()),
             Event::Close(Mark::Code) => {
                 let code = self.code.take().unwrap_or_default();

@@ -55,11 +55,21 @@ impl MarkCounts {
     }
 }
 
-/// A run of text with one set of marks.
+/// A run of text with one set of marks, or an image (whose text is empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span {
     pub text: String,
     pub marks: Marks,
+    pub image: Option<Image>,
+}
+
+/// An image embed: its URL (`/api/docs/{id}/images/{sha256}` in a document; anything in an import, which the
+/// caller resolves), its alt text and its width in pixels.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Image {
+    pub src: String,
+    pub alt: Option<String>,
+    pub width: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +112,9 @@ impl Line {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.spans.iter().all(|span| span.text.is_empty())
+        self.spans
+            .iter()
+            .all(|span| span.text.is_empty() && span.image.is_none())
     }
 
     /// The line's plain text.
@@ -189,11 +201,21 @@ pub fn push_span(spans: &mut Vec<Span>, text: &str, marks: &Marks) {
         _ => spans.push(Span {
             text: text.to_string(),
             marks: marks.clone(),
+            image: None,
         }),
     }
 }
 
-/// The document's lines. Embeds are left out (no embed format is registered).
+/// Appends an image; it never merges with a neighbour.
+pub fn push_image(spans: &mut Vec<Span>, image: Image) {
+    spans.push(Span {
+        text: String::new(),
+        marks: Marks::default(),
+        image: Some(image),
+    });
+}
+
+/// The document's lines, with their images; other embeds are left out.
 pub fn lines_of(delta: &Delta) -> Vec<Line> {
     delta
         .lines()
@@ -206,12 +228,21 @@ fn line_of(content: &Delta, attributes: &Attributes) -> Line {
     let block = block_of(attributes);
     let mut line = Line::new(block.clone());
     for op in content.ops() {
-        let Op::Insert {
-            insert: InsertValue::Text(text),
-            attributes,
-        } = op
-        else {
-            continue;
+        let (text, attributes) = match op {
+            Op::Insert {
+                insert: InsertValue::Text(text),
+                attributes,
+            } => (text, attributes),
+            Op::Insert {
+                insert: InsertValue::Embed(embed),
+                attributes,
+            } => {
+                if let Some(image) = image_of(embed, attributes.as_ref()) {
+                    push_image(&mut line.spans, image);
+                }
+                continue;
+            }
+            _ => continue,
         };
         let marks = match (&block, attributes) {
             (Block::Code(_), _) | (_, None) => Marks::default(),
@@ -220,6 +251,24 @@ fn line_of(content: &Delta, attributes: &Attributes) -> Line {
         push_span(&mut line.spans, text.as_str(), &marks);
     }
     line
+}
+
+fn image_of(
+    embed: &serde_json::Map<String, Value>,
+    attributes: Option<&Attributes>,
+) -> Option<Image> {
+    let src = embed.get("image")?.as_str()?;
+    let text = |key: &str| {
+        attributes
+            .and_then(|a| a.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    Some(Image {
+        src: src.to_string(),
+        alt: text("alt"),
+        width: text("width"),
+    })
 }
 
 fn truthy(value: Option<&Value>) -> bool {
@@ -279,7 +328,10 @@ pub fn delta_of(lines: &[Line]) -> Delta {
     let mut delta = Delta::new();
     for line in lines {
         for span in &line.spans {
-            delta = delta.insert(span.text.as_str(), mark_attributes(&span.marks));
+            delta = match &span.image {
+                Some(image) => delta.insert_embed(image_embed(image), image_attributes(image)),
+                None => delta.insert(span.text.as_str(), mark_attributes(&span.marks)),
+            };
         }
         delta = delta.insert("\n", block_attributes(&line.block));
     }
@@ -287,6 +339,23 @@ pub fn delta_of(lines: &[Line]) -> Delta {
         delta = delta.insert("\n", None);
     }
     delta
+}
+
+fn image_embed(image: &Image) -> serde_json::Map<String, Value> {
+    let mut embed = serde_json::Map::new();
+    embed.insert("image".into(), json!(image.src));
+    embed
+}
+
+fn image_attributes(image: &Image) -> Option<Attributes> {
+    let mut attributes = Attributes::new();
+    if let Some(alt) = &image.alt {
+        attributes.insert("alt".into(), json!(alt));
+    }
+    if let Some(width) = &image.width {
+        attributes.insert("width".into(), json!(width));
+    }
+    Some(attributes).filter(|a| !a.is_empty())
 }
 
 fn mark_attributes(marks: &Marks) -> Option<Attributes> {

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{AppState, accounts, auth_api::ApiJson, error::ApiError, session::ApiUser};
+use super::{AppState, accounts, auth_api::ApiJson, error::ApiError, image_refs, session::ApiUser};
 use crate::{
     auth, convert,
     store::{DocMeta, DocScope, NewVersion, Role, StoreResult, User},
@@ -319,7 +319,7 @@ async fn content(
     let (rev, delta) = state.hubs.content(&id).await?;
     match format {
         None => Ok(Json(json!({"rev": rev, "ops": delta})).into_response()),
-        Some(format) => Ok(export_response(&delta, format, &doc.title)),
+        Some(format) => export_response(&state, &id, &delta, format, &doc.title).await,
     }
 }
 
@@ -333,14 +333,26 @@ pub fn export_format(name: Option<&str>) -> Result<Option<convert::Format>, ApiE
     }
 }
 
-/// A document exported as text, Markdown or HTML, with its media type.
-pub fn export_response(delta: &crate::ot::Delta, format: convert::Format, title: &str) -> Response {
-    let mut response = convert::export(delta, format, title).into_response();
+/// A document exported as text, Markdown or HTML, with its media type. HTML carries the document's images inside
+/// it, Markdown links them here.
+pub async fn export_response(
+    state: &AppState,
+    doc_id: &str,
+    delta: &crate::ot::Delta,
+    format: convert::Format,
+    title: &str,
+) -> Result<Response, ApiError> {
+    let delta = match format {
+        convert::Format::Html => image_refs::inline_images(state, doc_id, delta).await?,
+        convert::Format::Markdown => image_refs::absolute_images(&state.config.public_url, delta),
+        convert::Format::Text => delta.clone(),
+    };
+    let mut response = convert::export(&delta, format, title).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.media_type()),
     );
-    response
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]
@@ -392,6 +404,14 @@ async fn import(
         })
         .unwrap_or_default();
     let doc = create_document(&state, &authed.user, &title).await?;
+    let delta = match image_refs::import_images(&state, &authed.user, &doc.id, &delta).await {
+        Ok(delta) => delta,
+        Err(err) => {
+            // All or nothing: a refused image leaves no half-imported document behind.
+            state.store.delete_document(&doc.id).await?;
+            return Err(err);
+        }
+    };
     let version = NewVersion {
         id: auth::random_id(16),
         doc_id: doc.id.clone(),

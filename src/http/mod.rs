@@ -12,6 +12,8 @@ mod docs_api;
 mod error;
 mod history_api;
 mod history_page;
+mod image_refs;
+mod images_api;
 mod metrics;
 mod pages;
 mod rate;
@@ -135,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sharing_api::routes())
         .merge(history_api::routes())
         .merge(history_page::routes())
+        .merge(images_api::routes(state.config.limits.max_image_bytes))
         .route("/api/docs/{id}/ws", get(ws::upgrade))
         .route("/assets/{*path}", get(assets::serve))
         .route("/healthz", get(|| async { "ok" }))

@@ -20,6 +20,9 @@ pub struct Job {
     pub keep_versions: u64,
 }
 
+/// How long an uploaded image stays linked to its document before any version or op must mention it.
+pub const IMAGE_GRACE_MS: i64 = 60 * 60 * 1000;
+
 /// Writes the version (making it current), then prunes; returns the number of ops pruned.
 pub async fn run(store: &Store, metrics: &HubMetrics, job: Job) -> StoreResult<u64> {
     let started = Instant::now();
@@ -33,6 +36,11 @@ pub async fn run(store: &Store, metrics: &HubMetrics, job: Job) -> StoreResult<u
     let keep_versions = i64::try_from(job.keep_versions).unwrap_or(i64::MAX);
     store
         .thin_versions(&job.version.doc_id, keep_versions)
+        .await?;
+    // Images no remaining version or logged op mentions go with them; an upload whose op may still be on its
+    // way (an hour's grace) stays.
+    store
+        .prune_images(&job.version.doc_id, crate::store::now_ms() - IMAGE_GRACE_MS)
         .await?;
     metrics
         .compaction_seconds

@@ -54,11 +54,19 @@ struct EditorFormats {
     line: Vec<String>,
     #[serde(default)]
     embeds: Vec<String>,
+    /// Attributes of embeds (an image's width and alt text): formats on the wire, but not formats Quill registers.
+    #[serde(default)]
+    embed_attributes: Vec<String>,
 }
 
 impl EditorFormats {
     fn formats(&self) -> BTreeSet<String> {
-        self.inline.iter().chain(&self.line).cloned().collect()
+        self.inline
+            .iter()
+            .chain(&self.line)
+            .chain(&self.embed_attributes)
+            .cloned()
+            .collect()
     }
 }
 
@@ -181,9 +189,51 @@ fn decode_embed(
             max: limits.max_embed_bytes,
         });
     }
+    if kind == "image" && !value.as_str().is_some_and(is_image_url) {
+        return Err(OtError::BadImage { index });
+    }
     let mut res = Map::new();
     res.insert(kind.clone(), normalized_numbers(value));
     Ok(res)
+}
+
+/// An image is one stored here, named by its path: `/api/docs/{id}/images/{sha256}`. Anything else (another
+/// site, `data:`, `javascript:`) would fetch from elsewhere in every reader's browser or run script.
+pub fn is_image_url(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("/api/docs/") else {
+        return false;
+    };
+    let Some((doc, hash)) = rest.split_once("/images/") else {
+        return false;
+    };
+    let id_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    (1..=64).contains(&doc.len())
+        && doc.chars().all(id_char)
+        && hash.len() == 64
+        && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The values the attributes of an image may take: a width in pixels, and alt text.
+fn check_embed_attribute(index: usize, key: &str, value: &Value) -> Result<(), OtError> {
+    let bad = |expected| {
+        Err(OtError::BadFormatValue {
+            index,
+            key: key.to_string(),
+            expected,
+        })
+    };
+    match (key, value) {
+        (_, Value::Null) => Ok(()),
+        ("width", Value::String(width))
+            if (1..=4).contains(&width.len()) && width.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Ok(())
+        }
+        ("width", _) => bad("a width in pixels, such as \"320\""),
+        ("alt", Value::String(_)) => Ok(()),
+        ("alt", _) => bad("text"),
+        _ => Ok(()),
+    }
 }
 
 fn decode_attributes(
@@ -230,6 +280,7 @@ fn decode_attributes(
         if key == "link" && !value.is_null() && !is_safe_link(value) {
             return Err(OtError::BadLink { index });
         }
+        check_embed_attribute(index, key, value)?;
         res.insert(key.clone(), normalized_numbers(value));
     }
     Ok(Some(res))

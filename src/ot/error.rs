@@ -50,6 +50,14 @@ pub enum OtError {
     NullOnInsert { index: usize, key: String },
     #[error("component {index}: link must be an http, https or mailto URL")]
     BadLink { index: usize },
+    #[error("component {index}: an image must be a URL /api/docs/ID/images/SHA256 of this server")]
+    BadImage { index: usize },
+    #[error("component {index}: {key:?} must be {expected}")]
+    BadFormatValue {
+        index: usize,
+        key: String,
+        expected: &'static str,
+    },
     #[error("the change is empty")]
     EmptyChange,
     #[error("the change spans {base} units but the document has {doc}")]
@@ -89,6 +97,8 @@ impl OtError {
             OtError::AttributeTooLarge { .. } => "attribute_too_large",
             OtError::NullOnInsert { .. } => "null_on_insert",
             OtError::BadLink { .. } => "bad_link",
+            OtError::BadImage { .. } => "bad_image",
+            OtError::BadFormatValue { .. } => "bad_format_value",
             OtError::EmptyChange => "empty_change",
             OtError::BaseTooLong { .. } => "base_too_long",
             OtError::SplitSurrogate { .. } => "split_surrogate",

@@ -25,7 +25,7 @@ mod text;
 mod transform;
 
 pub use attributes::Attributes;
-pub use decode::{OtLimits, decode_change};
+pub use decode::{OtLimits, decode_change, is_image_url};
 pub use delta::Delta;
 pub use document::Document;
 pub use error::OtError;

@@ -8,7 +8,7 @@ use sqlx::{Row, any::AnyRow};
 use super::{Backend, Store, StoreError, StoreResult};
 
 /// Every table, parents before children (foreign keys), with its primary key.
-pub const TABLES: [(&str, &[&str]); 9] = [
+pub const TABLES: [(&str, &[&str]); 11] = [
     ("users", &["id"]),
     ("sessions", &["token_hash"]),
     ("api_tokens", &["id"]),
@@ -18,21 +18,27 @@ pub const TABLES: [(&str, &[&str]); 9] = [
     ("share_links", &["id"]),
     ("document_versions", &["id"]),
     ("operations", &["doc_id", "rev"]),
+    ("images", &["hash"]),
+    ("document_images", &["doc_id", "hash"]),
 ];
 
 /// Rows per page: with a dozen columns, far below both databases' limits on parameters.
 const PAGE: usize = 500;
+/// Rows per page of images: each may hold `limits.max_image_bytes`, so a page stays a few images.
+const IMAGE_PAGE: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Integer,
     Text,
+    Bytes,
 }
 
 #[derive(Debug, Clone)]
 enum Value {
     Integer(Option<i64>),
     Text(Option<String>),
+    Bytes(Option<Vec<u8>>),
 }
 
 impl Store {
@@ -144,6 +150,7 @@ impl Store {
                 let kind = match kind.to_lowercase().as_str() {
                     "bigint" | "integer" => Kind::Integer,
                     "text" => Kind::Text,
+                    "blob" | "bytea" => Kind::Bytes,
                     other => {
                         return Err(StoreError::Corrupt(format!(
                             "{table}.{name} has type {other}, which the copy does not carry"
@@ -172,8 +179,9 @@ impl Store {
             }
         };
         let sql = format!(
-            "SELECT {} FROM {table} {filter} ORDER BY {key_list} LIMIT {PAGE}",
-            names.join(", ")
+            "SELECT {} FROM {table} {filter} ORDER BY {key_list} LIMIT {}",
+            names.join(", "),
+            if table == "images" { IMAGE_PAGE } else { PAGE }
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for value in after.unwrap_or_default() {
@@ -218,6 +226,7 @@ fn read_row(row: &AnyRow, columns: &[(String, Kind)]) -> StoreResult<Vec<Value>>
             Ok(match kind {
                 Kind::Integer => Value::Integer(row.try_get::<Option<i64>, _>(name.as_str())?),
                 Kind::Text => Value::Text(row.try_get::<Option<String>, _>(name.as_str())?),
+                Kind::Bytes => Value::Bytes(row.try_get::<Option<Vec<u8>>, _>(name.as_str())?),
             })
         })
         .collect()
@@ -230,5 +239,6 @@ fn bind<'q>(
     match value {
         Value::Integer(value) => query.bind(*value),
         Value::Text(value) => query.bind(value.clone()),
+        Value::Bytes(value) => query.bind(value.clone()),
     }
 }

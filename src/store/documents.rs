@@ -211,6 +211,7 @@ impl Store {
             "document_versions",
             "document_members",
             "share_links",
+            "document_images",
         ] {
             let sql = format!("DELETE FROM {table} WHERE doc_id = $1");
             sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -223,6 +224,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.delete_unlinked_images().await?;
         Ok(res.rows_affected() == 1)
     }
 

@@ -68,16 +68,32 @@ fn malformed_components() {
 
 #[test]
 fn embeds_are_checked() {
-    // The editor registers no embeds by default.
+    let image = format!("/api/docs/doc_-1/images/{}", "0f".repeat(32));
+    // Images are the one embed, and only as an image stored here.
+    assert!(decode_change(&json!([{"insert": {"image": image}}]), &OtLimits::default()).is_ok());
+    for src in [
+        json!("a.png"),
+        json!("https://elsewhere.example/cat.png"),
+        json!("data:image/png;base64,AAAA"),
+        json!(format!("javascript:{image}")),
+        json!(format!("{image}?x")),
+        json!(format!("/api/docs/../images/{}", "0f".repeat(32))),
+        json!(format!("/api/docs/d/images/{}", "0F".repeat(32))),
+        json!(7),
+    ] {
+        assert_eq!(
+            code(json!([{"insert": {"image": src}}])),
+            "bad_image",
+            "{src}"
+        );
+    }
     assert_eq!(
-        code(json!([{"insert": {"image": "a.png"}}])),
+        code(json!([{"insert": {"video": "b"}}])),
         "embed_not_allowed"
     );
     let mut limits = OtLimits::default();
-    limits.allowed_embeds.insert("image".into());
     limits.max_embed_bytes = 16;
     let decode = |v: Value| decode_change(&v, &limits);
-    assert!(decode(json!([{"insert": {"image": "a.png"}}])).is_ok());
     assert_eq!(
         decode(json!([{"insert": {}}])).unwrap_err().code(),
         "bad_embed"
@@ -88,16 +104,53 @@ fn embeds_are_checked() {
             .code(),
         "bad_embed"
     );
-    assert_eq!(
-        decode(json!([{"insert": {"video": "b"}}]))
-            .unwrap_err()
-            .code(),
-        "embed_not_allowed"
-    );
-    let err = decode(json!([{"insert": {"image": "data:image/png;base64,AAAAAAAA"}}])).unwrap_err();
+    let err = decode(json!([{"insert": {"image": image}}])).unwrap_err();
     assert_eq!(
         (err.code(), err.wire_code()),
         ("embed_too_large", "too_large")
+    );
+}
+
+#[test]
+fn an_image_takes_a_width_in_pixels_and_alt_text() {
+    let image = json!({"image": format!("/api/docs/d/images/{}", "ab".repeat(32))});
+    let ok = |attributes: Value| {
+        decode_change(
+            &json!([{"insert": image, "attributes": attributes}]),
+            &OtLimits::default(),
+        )
+    };
+    assert!(ok(json!({"width": "320", "alt": "A cat on a mat"})).is_ok());
+    assert!(ok(json!({"width": "9999"})).is_ok());
+    for width in [
+        json!("10000"),
+        json!("50%"),
+        json!("320px"),
+        json!(""),
+        json!(320),
+        json!("1e3"),
+    ] {
+        assert_eq!(
+            ok(json!({"width": width})).unwrap_err().code(),
+            "bad_format_value",
+            "{width}"
+        );
+    }
+    assert_eq!(
+        ok(json!({"alt": {"x": 1}})).unwrap_err().code(),
+        "bad_format_value"
+    );
+    assert_eq!(
+        ok(json!({"height": "10"})).unwrap_err().code(),
+        "format_not_allowed"
+    );
+    // Removing a width is a retain with null, as Quill sends it.
+    assert!(
+        decode_change(
+            &json!([{"retain": 1, "attributes": {"width": null}}]),
+            &OtLimits::default()
+        )
+        .is_ok()
     );
 }
 

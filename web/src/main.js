@@ -23,6 +23,7 @@ import { createDocMenu } from './ui/doc-menu.js';
 import { createApi } from './api.js';
 import { installLogoutGuard } from './ui/logout-guard.js';
 import { announceRestore } from './ui/restored-notice.js';
+import { installImages } from './editor/images.js';
 
 const WRITERS = new Set(['owner', 'editor']);
 
@@ -67,9 +68,7 @@ export async function boot(root) {
   const toasts = createToaster(root);
   const flash = (text, kind) => toasts.show(text, kind);
 
-  const quill = createQuill(page.editor, {
-    onImage: () => flash('Images need file uploads, which Quire does not have yet.'),
-  });
+  const quill = createQuill(page.editor);
 
   const sync = new DocSync({
     url: toWebSocketUrl(`/api/docs/${encodeURIComponent(docId)}/ws`, location.href),
@@ -98,6 +97,8 @@ export async function boot(root) {
   const menu = createDocMenu({
     root, button: page.menu, docId, api, title: currentTitle, flash, canWrite: () => !sync.readOnly,
   });
+
+  installImages(quill, { docId, canEdit: () => !sync.readOnly, flash, progressParent: page.body });
 
   const editorHooks = bindQuill({
     quill,

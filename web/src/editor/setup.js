@@ -1,7 +1,8 @@
 // Quill configuration: the formats of web/src/formats.json (shared with the
 // server's validation, so the editor can never produce an op the server
 // rejects, P9), a toolbar built from the same list (toolbar.js), safe links,
-// undo of my own edits only (P10), no image embeds until uploads exist.
+// undo of my own edits only (P10); images go through uploads (images.js),
+// never into the document as base64.
 
 import Quill from 'quill';
 import Link from 'quill/formats/link.js';
@@ -40,8 +41,7 @@ const CODE_BLOCK_ICON = '<svg viewBox="0 0 18 18">'
 
 export const ALLOWED_FORMATS = [...FORMATS.inline, ...FORMATS.line, ...FORMATS.embeds];
 
-// `onImage` is told when someone drops or pastes image files.
-export function createQuill(container, { toolbar, onImage }) {
+export function createQuill(container, { toolbar } = {}) {
   register();
   const quill = new Quill(container, {
     theme: 'snow',
@@ -52,14 +52,11 @@ export function createQuill(container, { toolbar, onImage }) {
       history: { userOnly: true, delay: 500, maxStack: 500 },
       keyboard: { bindings: { ...wholeCharacterBindings(), ...linkEditorBindings(), ...markdownBindings() } },
       cursors: { transformOnTextChange: false, selectionChangeSource: null, hideDelayMs: 2500 },
-      // Quill's default turns dropped images into base64 embeds (P16).
-      uploader: { handler: () => onImage?.() },
+      // Quill's default turns dropped images into base64 embeds (P16); images.js
+      // installs the upload in its place, and this one drops files until then.
+      uploader: { handler: () => {} },
       clipboard: {
         matchers: [
-          ['IMG', () => {
-            onImage?.();
-            return new Delta();
-          }],
           ['A', (node, delta) => fixPastedLinks(delta)],
         ],
       },

@@ -11,7 +11,7 @@
 const GROUPS = [
   [{ header: [1, 2, 3, false] }],
   ['bold', 'italic', 'underline', 'strike', 'code'],
-  ['link'],
+  ['link', 'image'],
   [{ list: 'bullet' }, { list: 'ordered' }, { list: 'check' }],
   [{ indent: '-1' }, { indent: '+1' }],
   ['blockquote', 'code-block'],
@@ -35,6 +35,7 @@ const CONTROLS = {
   strike: { name: 'Strikethrough' },
   code: { name: 'Inline code' },
   link: { name: 'Link', mod: 'K' },
+  image: { name: 'Insert image' },
   'list:bullet': { name: 'Bulleted list' },
   'list:ordered': { name: 'Numbered list' },
   'list:check': { name: 'Checklist' },

@@ -1,6 +1,6 @@
 // The page inside the server's <main id="quire-editor">: header (home link,
 // title, presence, status, share, the ⋯ menu), the access banner, the Quill
-// toolbar and editor, the images note. Returns the parts the other modules fill.
+// toolbar and editor. Returns the parts the other modules fill.
 
 import { h } from './dom.js';
 
@@ -17,12 +17,11 @@ export function buildPage(root) {
     h('a', { class: 'qe-home', href: '/', 'aria-label': 'Quire: all documents', title: 'All documents', text: 'Quire' }),
     title,
     h('div', { class: 'qe-meta' }, presence, status, share, h('div', { class: 'qe-menu-wrap' }, menu)));
-  const note = h('p', { class: 'qe-note', text: 'Images need file uploads, which Quire does not have yet.' });
   // Shown when access changes while the page is open (ui/access-banner.js).
   const access = h('div', { class: 'qe-access', role: 'alert' });
   const editor = h('div', { class: 'qe-editor' });
   const body = h('div', { class: 'qe-body' }, editor);
-  root.replaceChildren(header, access, body, note);
+  root.replaceChildren(header, access, body);
   root.classList.add('qe-root');
-  return { root, header, access, title, presence, status, share, menu, editor, body, note };
+  return { root, header, access, title, presence, status, share, menu, editor, body };
 }

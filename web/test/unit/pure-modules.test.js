@@ -103,11 +103,12 @@ test('ws URL from page-relative and redirect URLs', () => {
   assert.equal(toWebSocketUrl('ws://n2/x', 'https://n1/'), 'ws://n2/x');
 });
 
-test('formats.json: the list Quill and the server share has the issue\'s formats, no embeds', () => {
+test('formats.json: the list Quill and the server share has the issue\'s formats, and images with width and alt', () => {
   const f = JSON.parse(fs.readFileSync(new URL('../../src/formats.json', import.meta.url)));
   assert.deepEqual([...f.inline].sort(), ['bold', 'code', 'italic', 'link', 'strike', 'underline']);
   assert.deepEqual([...f.line].sort(), ['blockquote', 'code-block', 'header', 'indent', 'list']);
-  assert.deepEqual(f.embeds, [], 'no image embeds until uploads exist');
+  assert.deepEqual(f.embeds, ['image']);
+  assert.deepEqual([...f.embed_attributes].sort(), ['alt', 'width']);
 });
 
 test('the committed bundle exposes no test hooks (window.__quire is only in the tests\' build)', () => {

@@ -91,8 +91,10 @@ fn embeds_are_checked() {
         code(json!([{"insert": {"video": "b"}}])),
         "embed_not_allowed"
     );
-    let mut limits = OtLimits::default();
-    limits.max_embed_bytes = 16;
+    let limits = OtLimits {
+        max_embed_bytes: 16,
+        ..OtLimits::default()
+    };
     let decode = |v: Value| decode_change(&v, &limits);
     assert_eq!(
         decode(json!([{"insert": {}}])).unwrap_err().code(),

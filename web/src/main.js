@@ -23,6 +23,7 @@ import { createDocMenu } from './ui/doc-menu.js';
 import { createApi } from './api.js';
 import { installLogoutGuard } from './ui/logout-guard.js';
 import { announceRestore } from './ui/restored-notice.js';
+import { installWriterTools } from './ui/writer-tools.js';
 
 const WRITERS = new Set(['owner', 'editor']);
 
@@ -98,6 +99,9 @@ export async function boot(root) {
   const menu = createDocMenu({
     root, button: page.menu, docId, api, title: currentTitle, flash, canWrite: () => !sync.readOnly,
   });
+
+  // Find and replace, outline, word count, shortcuts help (issue 16).
+  const tools = installWriterTools({ page, quill, canWrite: () => !sync.readOnly, flash, storage: local.storage });
 
   const editorHooks = bindQuill({
     quill,
@@ -176,7 +180,7 @@ export async function boot(root) {
 
   sync.start();
   announceRestore(flash);
-  const parts = { quill, client: sync.ot, sync, share, shareDialog, menu, store, toasts, version: 1 };
+  const parts = { quill, client: sync.ot, sync, share, shareDialog, menu, store, toasts, tools, version: 1 };
   // The browser tests' handle on the page (kill the socket, read the OT
   // state). Only in their build (build.mjs): a page must not hand any
   // script its session's internals.

@@ -15,12 +15,14 @@ export function createMatchPainter(quill) {
   return supported ? highlightPainter(quill) : boxPainter(quill);
 }
 
-// A text node and offset for the index, inside the leaf holding the
-// character at `index` (an end is the end of the character before it).
+// The text node and offset of a match's start or end, always inside a leaf
+// that holds one of the match's own characters. Quill's lines look leaves
+// up inclusively: getLeaf(i) is the leaf in which position i is reached, so
+// at a format boundary it is the leaf before, ending there.
 function textPoint(quill, index, { end = false } = {}) {
-  const [leaf, offset] = quill.getLeaf(end ? index - 1 : index);
+  const [leaf, offset] = quill.getLeaf(end ? index : index + 1);
   if (!leaf || leaf.domNode.nodeType !== Node.TEXT_NODE) return null;
-  return [leaf.domNode, end ? offset + 1 : offset];
+  return [leaf.domNode, end ? offset : offset - 1];
 }
 
 function rangeOf(quill, { index, length }) {

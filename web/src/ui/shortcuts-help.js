@@ -50,8 +50,8 @@ export function shortcutSections({ mac = false } = {}) {
       rows: [
         { name: 'Find', keys: writerKeyText('find', { mac }) },
         { name: 'Find and replace', keys: writerKeyText('replace', { mac }) },
-        { name: 'Next or previous match', keys: 'Enter or Shift+Enter in Find' },
-        { name: 'Outline of the headings', keys: 'Outline button, bottom left' },
+        { name: 'Next or previous match', keys: 'Enter, Shift+Enter' },
+        { name: 'Outline of the headings', keys: 'Outline, bottom left' },
         { name: 'Print or save as PDF', keys: mac ? '⌘P' : 'Ctrl+P' },
         { name: 'Keyboard shortcuts', keys: writerKeyText('help', { mac }) },
       ],

@@ -55,9 +55,12 @@ export function createFindBar({ root, quill, canWrite, flash, keyText }) {
     e.preventDefault();
     close();
   });
-  // Every change, local or remote: the matches move with the text.
-  quill.on('text-change', () => {
-    if (!bar.hidden) refresh(matches[current]?.index ?? 0, { scroll: false });
+  // Every change, local or remote: the matches move with the text, and the
+  // current one stays the one it was (its place moved through the change).
+  quill.on('text-change', (delta) => {
+    if (bar.hidden) return;
+    const was = matches[current]?.index ?? 0;
+    refresh(delta.transformPosition(was), { scroll: false });
   });
   window.addEventListener('scroll', () => !bar.hidden && place(), { passive: true });
   window.addEventListener('resize', () => !bar.hidden && place());

@@ -63,9 +63,8 @@ export function createOutline({ root, parent, toggle, quill, storage }) {
   // The caret to the heading's start; the heading to the top of the window
   // (scroll-margin-top in editor.css keeps it clear of the sticky bars).
   function jump(heading) {
-    const current = headings.find((x) => x.index === heading.index) ?? heading;
-    quill.setSelection(current.index, 0, 'user');
-    const [line] = quill.getLine(current.index);
+    quill.setSelection(heading.index, 0, 'user');
+    const [line] = quill.getLine(heading.index);
     line?.domNode?.scrollIntoView?.({ block: 'start' });
     if (phone()) setShown(false, { remember: false });
   }

@@ -37,8 +37,9 @@ export function installWriterTools({ page, quill, canWrite, flash, storage }) {
   window.addEventListener('keydown', (e) => {
     const action = writerAction(e, { mac });
     if (!action) return;
-    const otherDialog = [...document.querySelectorAll('dialog[open]')].some((d) => d !== help.dialog);
-    if (otherDialog) return;
+    // Behind a dialog nothing else can take focus; the help's own key still closes it.
+    const dialogOpen = document.querySelector('dialog[open]');
+    if (dialogOpen && !(dialogOpen === help.dialog && action === 'help')) return;
     e.preventDefault();
     e.stopPropagation();
     actions[action]();

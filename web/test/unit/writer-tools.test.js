@@ -11,6 +11,8 @@ import { headingsOf, sameHeadings } from '../../src/editor/outline.js';
 import { countWords, countCharacters, countsText } from '../../src/editor/word-count.js';
 import { writerAction, writerKeyText } from '../../src/editor/writer-keys.js';
 import { controlShortcuts } from '../../src/editor/toolbar.js';
+import { markdownMarkers } from '../../src/editor/markdown-shortcuts.js';
+import { shortcutSections } from '../../src/ui/shortcuts-help.js';
 
 test('find: case folded by default, exact with matchCase, never overlapping', () => {
   const text = 'Cat cat CAT concat\n';
@@ -117,4 +119,17 @@ test('the help lists the toolbar shortcuts from the toolbar table', () => {
   assert.ok(list.some((c) => c.name === 'Link' && c.keys === 'Ctrl+K'));
   assert.ok(controlShortcuts({ mac: true }).some((c) => c.name === 'Bold' && c.keys === '⌘B'));
   assert.ok(!list.some((c) => c.name === 'Quote'), 'a control without a key is not a shortcut');
+});
+
+test('the help dialog\'s rows: every toolbar shortcut, every Markdown marker, the writer keys, on a Mac too', () => {
+  for (const mac of [false, true]) {
+    const rows = shortcutSections({ mac }).flatMap((s) => s.rows);
+    const has = (name, keys) => rows.some((r) => r.name === name && r.keys === keys);
+    for (const c of controlShortcuts({ mac })) assert.ok(has(c.name, c.keys), `${c.name} ${c.keys}`);
+    for (const [marker] of markdownMarkers()) assert.ok(rows.some((r) => r.keys.startsWith(`${marker} then`)), marker);
+    assert.ok(has('Heading 2', '## then Space') && has('Quote', '> then Space'));
+    assert.ok(has('Find and replace', writerKeyText('replace', { mac })));
+    assert.ok(has('Keyboard shortcuts', writerKeyText('help', { mac })));
+    assert.ok(has('Undo', mac ? '⌘Z' : 'Ctrl+Z'));
+  }
 });

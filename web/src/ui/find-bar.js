@@ -80,9 +80,15 @@ export function createFindBar({ root, quill, canWrite, flash, keyText }) {
   function show({ scroll }) {
     count.textContent = !query.value ? '' : matches.length ? `${current + 1} of ${matches.length}` : 'No results';
     bar.dataset.matches = String(matches.length);
+    const hadFocus = bar.contains(document.activeElement);
     prev.disabled = next.disabled = matches.length === 0;
     const writable = canWrite();
     replaceOne.disabled = replaceAll.disabled = !writable || matches.length === 0;
+    // A focused button that is disabled drops focus to the page (Replace all
+    // leaves no match): keep it in the bar, so Escape still closes it.
+    if (hadFocus && (document.activeElement.disabled || !bar.contains(document.activeElement))) {
+      (replaceRow.hidden ? query : replacement).focus();
+    }
     painter.paint(matches, current);
     if (scroll && current >= 0) scrollToMatch(matches[current]);
   }

@@ -25,6 +25,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { launch, shot, until, contents, text, newTestContext, dependentSteps, watchErrors, SHOTS } from './lib.mjs';
+import { stableJSON } from '../lib/same.js';
 
 const base = (process.env.QUIRE_URL ?? '').replace(/\/$/, '');
 if (!base || base === 'fake') {
@@ -130,7 +131,7 @@ await step('Ctrl+F: the find bar counts "cat" (4), Enter and Shift+Enter move, M
   await until(async () => / of 4$/.test(await findCount(A.page)), { what: 'back to 4' });
   await shot(A.page, 'writer-tools-find');
   // Painting is not editing: nothing was sent, the document is as it was.
-  assert(JSON.stringify(await contents(A.page)) === JSON.stringify(ORIGINAL), `the document changed: ${JSON.stringify(await contents(A.page))}`);
+  assert(stableJSON(await contents(A.page)) === stableJSON(ORIGINAL), `the document changed: ${JSON.stringify(await contents(A.page))}`);
   assert((await rev(A.page)) === revBefore && (await A.page.evaluate(() => !window.__quire.sync.hasUnsaved)), 'finding sent an op');
 });
 
@@ -150,8 +151,8 @@ await step('Ctrl+H, Replace all: one op, both people see every match replaced, t
   await shot(A.page, 'writer-tools-replace');
   await A.page.click('.qe-find button:has-text("Replace all")');
   await synced(A.page);
-  assert(JSON.stringify(await contents(A.page)) === JSON.stringify(REPLACED), `A: ${JSON.stringify(await contents(A.page))}`);
-  await until(async () => JSON.stringify(await contents(B.page)) === JSON.stringify(REPLACED), { what: 'the replacements on B' });
+  assert(stableJSON(await contents(A.page)) === stableJSON(REPLACED), `A: ${JSON.stringify(await contents(A.page))}`);
+  await until(async () => stableJSON(await contents(B.page)) === stableJSON(REPLACED), { what: 'the replacements on B' });
   assert((await rev(A.page)) === revBefore + 1, `Replace all took ${(await rev(A.page)) - revBefore} ops`);
   assert((await findCount(A.page)) === 'No results', `count after: ${await findCount(A.page)}`);
 });
@@ -163,8 +164,8 @@ await step('Escape goes back to the text; one Ctrl+Z brings every original back,
   assert((await painted(A.page)).all === 0, 'highlights left after closing');
   await A.page.keyboard.press('Control+z');
   await synced(A.page);
-  assert(JSON.stringify(await contents(A.page)) === JSON.stringify(ORIGINAL), `A after undo: ${JSON.stringify(await contents(A.page))}`);
-  await until(async () => JSON.stringify(await contents(B.page)) === JSON.stringify(ORIGINAL), { what: 'the originals on B' });
+  assert(stableJSON(await contents(A.page)) === stableJSON(ORIGINAL), `A after undo: ${JSON.stringify(await contents(A.page))}`);
+  await until(async () => stableJSON(await contents(B.page)) === stableJSON(ORIGINAL), { what: 'the originals on B' });
 });
 
 await step('the count follows the other person\'s typing', async () => {

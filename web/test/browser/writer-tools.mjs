@@ -261,7 +261,7 @@ await step('Print: the ⋯ menu calls window.print(); print media shows the text
   await A.page.keyboard.press('Control+f');
   await until(() => visible(A.page, '.qe-find'), { what: 'the find bar' });
   await A.page.emulateMedia({ media: 'print' });
-  for (const sel of ['.ql-toolbar', '.qe-footer', '.qe-outline', '.qe-find', '.qe-meta']) {
+  for (const sel of ['.ql-toolbar', '.qe-footer', '.qe-outline', '.qe-find', '.qe-meta', '.topbar']) {
     assert(!(await visible(A.page, sel)), `${sel} is shown in print`);
   }
   assert(await visible(A.page, '.ql-editor h2'), 'the text is not shown in print');

@@ -12,15 +12,16 @@ import { writerKeyText } from '../editor/writer-keys.js';
 
 let seq = 0;
 
-// Quill's history module: Ctrl+Z, Ctrl+Shift+Z (and Ctrl+Y off a Mac); its
-// keyboard module turns "- ", "* ", "1. " and "[ ] " into lists.
-function quillShortcuts(mac) {
+// Quill's history module: Ctrl+Z, Ctrl+Shift+Z (and Ctrl+Y where
+// navigator.platform says Windows, its own test); its keyboard module turns
+// "- ", "* ", "1. " and "[ ] " into lists.
+function quillShortcuts(mac, windows) {
   const mod = mac ? '⌘' : 'Ctrl+';
   const shift = mac ? '⌘⇧' : 'Ctrl+Shift+';
   return {
     history: [
       { name: 'Undo', keys: `${mod}Z` },
-      { name: 'Redo', keys: mac ? `${shift}Z` : `${shift}Z or Ctrl+Y` },
+      { name: 'Redo', keys: windows ? `${shift}Z or Ctrl+Y` : `${shift}Z` },
     ],
     lists: [
       { name: 'Bulleted list', keys: '- or * then Space' },
@@ -36,8 +37,8 @@ function markdownName(format) {
 }
 
 // [{ title, rows: [{ name, keys }] }]
-export function shortcutSections({ mac = false } = {}) {
-  const quill = quillShortcuts(mac);
+export function shortcutSections({ mac = false, windows = false } = {}) {
+  const quill = quillShortcuts(mac, windows);
   const markdown = markdownMarkers().map(([marker, format]) => ({
     name: markdownName(format),
     keys: marker === '```' ? '``` then Space or Enter' : `${marker} then Space`,
@@ -59,10 +60,10 @@ export function shortcutSections({ mac = false } = {}) {
   ];
 }
 
-export function createShortcutsHelp({ root, quill, mac }) {
+export function createShortcutsHelp({ root, quill, mac, windows }) {
   const uid = `qe-keys-${++seq}`;
   const closeButton = h('button', { type: 'button', class: 'qe-icon-btn', 'aria-label': 'Close', text: '×' });
-  const sections = shortcutSections({ mac }).map(({ title, rows }) => h('section', { class: 'qe-keys-section' },
+  const sections = shortcutSections({ mac, windows }).map(({ title, rows }) => h('section', { class: 'qe-keys-section' },
     h('h3', { text: title }),
     h('dl', { class: 'qe-keys-list' }, rows.map(({ name, keys }) => h('div', { class: 'qe-keys-row' },
       h('dt', { text: name }), h('dd', {}, h('kbd', { text: keys })))))));

@@ -25,7 +25,7 @@ export function installWriterTools({ page, quill, canWrite, flash, storage }) {
   const find = createFindBar({ root: page.root, quill, canWrite, flash, keyText });
   const outline = createOutline({ root: page.root, parent: page.body, toggle: outlineButton, quill, storage });
   const wordCount = createWordCount(counts, quill);
-  const help = createShortcutsHelp({ root: page.root, quill, mac });
+  const help = createShortcutsHelp({ root: page.root, quill, mac, windows: /Win/i.test(navigator.platform) });
   helpButton.addEventListener('click', () => help.open());
 
   const actions = {

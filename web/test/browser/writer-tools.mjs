@@ -7,9 +7,11 @@
 //   replace: Ctrl+H, Replace all is one op (the revision moves by one) and
 //     both people see every match replaced, the bold one still bold; Escape
 //     goes back to the text, one Ctrl+Z brings every original back for both;
-//     the count follows the other person's typing;
+//     the count follows the other person's typing; Replace changes the
+//     current match only and is undone alone;
 //   outline: the other person adds a heading ("## " + text) and it appears in
-//     A's outline, indented; a click puts A's caret at its start;
+//     A's outline, indented; a click puts A's caret at its start; hidden or
+//     shown, it stays so after a reload;
 //   word count: the document's and the selection's ("1 of N words");
 //   shortcuts help: Ctrl+/ opens a labelled dialog listing the toolbar,
 //     Markdown and find keys; Escape closes it and focus goes back;
@@ -180,6 +182,24 @@ await step('the count follows the other person\'s typing', async () => {
   await synced(B.page);
 });
 
+await step('Replace changes the current match only, moves to the next, and is undone alone', async () => {
+  await A.page.evaluate(() => window.__quire.quill.setSelection(0, 0, 'user'));
+  await A.page.keyboard.press('Control+h');
+  await until(() => visible(A.page, '.qe-replace-row'), { what: 'the replace row' });
+  await A.page.fill('.qe-find-input[aria-label="Find"]', 'cat');
+  await A.page.fill('.qe-replace-input', 'dog');
+  await until(async () => (await findCount(A.page)) === '1 of 4', { what: '"1 of 4"' });
+  await A.page.click('.qe-find button:has-text("Replace"):not(:has-text("all"))');
+  await until(async () => (await findCount(A.page)) === '1 of 3', { what: '"1 of 3" after one Replace' });
+  assert((await text(A.page)).startsWith('Notes on dogs\nThe cat sat'), `after Replace: ${JSON.stringify(await text(A.page))}`);
+  assert((await painted(A.page)).currentText === 'cat', 'the current match is not the next "cat"');
+  await A.page.keyboard.press('Escape');
+  await A.page.keyboard.press('Control+z');
+  await synced(A.page);
+  assert(stableJSON(await contents(A.page)) === stableJSON(ORIGINAL), `after undo: ${JSON.stringify(await contents(A.page))}`);
+  await until(async () => stableJSON(await contents(B.page)) === stableJSON(ORIGINAL), { what: 'the original on B' });
+});
+
 await step('the outline: B adds "## Second part" and A\'s outline shows it, indented; a click puts A\'s caret there', async () => {
   let items = await outlineItems(A.page);
   assert(items.length === 1 && items[0].text === 'Notes on cats', `outline before: ${JSON.stringify(items)}`);
@@ -208,6 +228,21 @@ await step('the outline: B adds "## Second part" and A\'s outline shows it, inde
   assert(where.index === where.expected && where.length === 0, `caret ${JSON.stringify(where)}`);
   assert(await inEditor(A.page), 'focus is not in the text after the outline click');
   await shot(A.page, 'writer-tools-outline');
+});
+
+await step('hidden with its button, the outline stays hidden after a reload; shown again, it stays shown', async () => {
+  await A.page.click('.qe-outline-toggle');
+  await until(async () => !(await visible(A.page, '.qe-outline')), { what: 'the outline hidden' });
+  assert(await A.page.getAttribute('.qe-outline-toggle', 'aria-expanded') === 'false', 'the button does not say it is hidden');
+  await A.page.reload();
+  await loaded(A.page);
+  assert(!(await visible(A.page, '.qe-outline')), 'the outline came back after a reload');
+  await A.page.click('.qe-outline-toggle');
+  await until(() => visible(A.page, '.qe-outline'), { what: 'the outline shown' });
+  await A.page.reload();
+  await loaded(A.page);
+  assert(await visible(A.page, '.qe-outline'), 'the outline is hidden after a reload');
+  await until(async () => (await outlineItems(A.page)).length === 2, { what: 'the headings after the reload' });
 });
 
 await step('word count: the document\'s, and "1 of N words" for a selected word', async () => {

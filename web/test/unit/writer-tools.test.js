@@ -131,5 +131,7 @@ test('the help dialog\'s rows: every toolbar shortcut, every Markdown marker, th
     assert.ok(has('Find and replace', writerKeyText('replace', { mac })));
     assert.ok(has('Keyboard shortcuts', writerKeyText('help', { mac })));
     assert.ok(has('Undo', mac ? '⌘Z' : 'Ctrl+Z'));
+    assert.ok(has('Redo', mac ? '⌘⇧Z' : 'Ctrl+Shift+Z'), 'Ctrl+Y is bound on Windows only');
   }
+  assert.ok(shortcutSections({ windows: true }).flatMap((s) => s.rows).some((r) => r.name === 'Redo' && r.keys === 'Ctrl+Shift+Z or Ctrl+Y'));
 });

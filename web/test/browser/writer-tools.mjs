@@ -98,11 +98,14 @@ const shareAs = async (who, role) => {
   assert(res.ok(), `share ${res.status()}: ${await res.text()}`);
 };
 
-await step('two people open one document with a heading, a bold word and "cat" four times', async () => {
+await step('two people open one document with a heading, a bold word and "cat" four times (the empty outline says so first)', async () => {
   await shareAs(B, 'editor');
   await A.page.goto(docUrl);
   await loaded(A.page);
+  assert(await visible(A.page, '.qe-outline-empty'), 'no empty outline text');
+  assert((await A.page.locator('.qe-outline-empty').textContent()) === 'Headings you add appear here', 'the empty outline\'s text');
   await A.page.evaluate((ops) => window.__quire.quill.setContents(ops, 'user'), ORIGINAL);
+  await until(async () => !(await visible(A.page, '.qe-outline-empty')), { what: 'the empty text gone' });
   await synced(A.page);
   await B.page.goto(docUrl);
   await loaded(B.page);

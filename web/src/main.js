@@ -24,6 +24,7 @@ import { createApi } from './api.js';
 import { installLogoutGuard } from './ui/logout-guard.js';
 import { announceRestore } from './ui/restored-notice.js';
 import { installImages } from './editor/images.js';
+import { installWriterTools } from './ui/writer-tools.js';
 
 const WRITERS = new Set(['owner', 'editor']);
 
@@ -98,7 +99,9 @@ export async function boot(root) {
     root, button: page.menu, docId, api, title: currentTitle, flash, canWrite: () => !sync.readOnly,
   });
 
-  installImages(quill, { docId, canEdit: () => !sync.readOnly, flash, progressParent: page.body });
+  installImages(quill, { docId, canEdit: () => !sync.readOnly, flash, progressParent: page.footer });
+  // Find and replace, outline, word count, shortcuts help (issue 16).
+  const tools = installWriterTools({ page, quill, canWrite: () => !sync.readOnly, flash, storage: local.storage });
 
   const editorHooks = bindQuill({
     quill,
@@ -177,7 +180,7 @@ export async function boot(root) {
 
   sync.start();
   announceRestore(flash);
-  const parts = { quill, client: sync.ot, sync, share, shareDialog, menu, store, toasts, version: 1 };
+  const parts = { quill, client: sync.ot, sync, share, shareDialog, menu, store, toasts, tools, version: 1 };
   // The browser tests' handle on the page (kill the socket, read the OT
   // state). Only in their build (build.mjs): a page must not hand any
   // script its session's internals.

@@ -16,6 +16,9 @@ const BLOCKS = {
   '```': { 'code-block': true },
 };
 
+// [[marker, line format]] for the shortcuts help.
+export const markdownMarkers = () => Object.entries(BLOCKS);
+
 export function blockFormatFor(marker) {
   return Object.hasOwn(BLOCKS, marker) ? BLOCKS[marker] : null;
 }

@@ -66,6 +66,14 @@ export function describeControl(format, value, { mac = false } = {}) {
   return { name: control.name, title: shortcut ? `${control.name} (${shortcut})` : control.name };
 }
 
+// [{ name, keys }] of every control that has a keyboard shortcut, in
+// toolbar order: the shortcuts help lists them from this same table.
+export function controlShortcuts({ mac = false } = {}) {
+  return Object.values(CONTROLS)
+    .filter((c) => c.mod || c.keys)
+    .map((c) => ({ name: c.name, keys: shortcutText(c, mac) }));
+}
+
 export const headingChoiceName = (value) => HEADING_CHOICES[value ?? ''] ?? `Heading ${value}`;
 
 // Names and tooltips on the toolbar Quill built in `container` (a

@@ -1,5 +1,7 @@
 // The editor's "⋯" menu (issue 7): Version history, Name current version…
-// (editors and the owner), Download as Text / HTML / Markdown. A WAI-ARIA
+// (editors and the owner), Download as Text / HTML / Markdown, Print (the
+// browser's, with the print style sheet of editor.css; its "Save as PDF" is
+// Quire's PDF). A WAI-ARIA
 // menu button: Enter, Space or ArrowDown opens it on the first item, arrows
 // and Home/End move, Esc closes and gives focus back to the button.
 
@@ -26,8 +28,10 @@ export function createDocMenu({ root, button, docId, api, title, flash, canWrite
   const nameVersion = item('Name current version…', { 'data-action': 'name-version', 'data-writer': true }, () => nameDialog.open());
   const downloads = Object.entries(FORMATS).map(([format, f]) => item(`Download as ${f.label}`,
     { 'data-action': `download-${format}` }, () => download(format)));
+  const print = item('Print or save as PDF…', { 'data-action': 'print' }, () => window.print());
   const menu = h('div', { class: 'qe-menu', role: 'menu', id: uid, 'aria-label': 'Document', hidden: true },
-    history, nameVersion, h('div', { class: 'qe-menu-sep', role: 'separator' }), ...downloads);
+    history, nameVersion, h('div', { class: 'qe-menu-sep', role: 'separator' }), ...downloads,
+    h('div', { class: 'qe-menu-sep', role: 'separator' }), print);
   button.setAttribute('aria-haspopup', 'menu');
   button.setAttribute('aria-expanded', 'false');
   button.setAttribute('aria-controls', uid);

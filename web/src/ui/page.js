@@ -1,6 +1,7 @@
 // The page inside the server's <main id="quire-editor">: header (home link,
 // title, presence, status, share, the ⋯ menu), the access banner, the Quill
-// toolbar and editor. Returns the parts the other modules fill.
+// toolbar and editor (the outline goes beside it), and the status bar at the
+// bottom (ui/writer-tools.js fills it). Returns the parts the other modules fill.
 
 import { h } from './dom.js';
 
@@ -12,7 +13,7 @@ export function buildPage(root) {
   const presence = h('span', { class: 'qe-presence' });
   const status = h('span', { class: 'qe-status', role: 'status', 'aria-live': 'polite' });
   const share = h('button', { class: 'qe-share', type: 'button', 'data-quire-share': true, text: 'Share' });
-  const menu = h('button', { class: 'qe-menu-btn', type: 'button', 'aria-label': 'Document menu', title: 'Version history, downloads', text: '⋯' });
+  const menu = h('button', { class: 'qe-menu-btn', type: 'button', 'aria-label': 'Document menu', title: 'Version history, downloads, print', text: '⋯' });
   const header = h('header', { class: 'qe-header' },
     h('a', { class: 'qe-home', href: '/', 'aria-label': 'Quire: all documents', title: 'All documents', text: 'Quire' }),
     title,
@@ -21,7 +22,8 @@ export function buildPage(root) {
   const access = h('div', { class: 'qe-access', role: 'alert' });
   const editor = h('div', { class: 'qe-editor' });
   const body = h('div', { class: 'qe-body' }, editor);
-  root.replaceChildren(header, access, body);
+  const footer = h('div', { class: 'qe-footer' });
+  root.replaceChildren(header, access, body, footer);
   root.classList.add('qe-root');
-  return { root, header, access, title, presence, status, share, menu, editor, body };
+  return { root, header, access, title, presence, status, share, menu, editor, body, footer };
 }

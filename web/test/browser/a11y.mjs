@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // An automated accessibility audit (axe-core) of the pages people use, against the REAL binary (QUIRE_URL),
 // issue 19 item 5: the log-in and sign-up pages, the dashboard with documents, the editor with text in it
-// (and with the heading picker, the link box, the ⋯ menu and the list of people open), the editor with the
+// (and with the heading picker, the link box, the ⋯ menu, the list of people, the find and replace bar and
+// the keyboard shortcuts open), the editor with the
 // Share dialog open, and the history page with a named version and its changes; the dashboard, the editor,
 // the Share dialog and history again at 390 px. A violation whose impact is "serious" or "critical" fails its
 // check and is printed with its rule, help text and the selectors of the nodes; lesser ones are printed as
@@ -143,6 +144,20 @@ await check('editor with the heading picker open, and with the link box open', a
   await ann.page.click('.ql-toolbar button.ql-link');
   await until(() => ann.page.isVisible('.qe-link-pop .qe-link-input'), { what: 'the link editor' });
   await audit(ann.page, 'editor-link-box');
+  await ann.page.keyboard.press('Escape');
+});
+
+await check('editor with the find and replace bar open, and with the keyboard shortcuts open (issue 16)', async () => {
+  await openEditor(ann.page);
+  await ann.page.click('.ql-editor p');
+  await ann.page.keyboard.press('Control+h');
+  await until(() => ann.page.isVisible('.qe-replace-row'), { what: 'the find and replace bar' });
+  await ann.page.keyboard.type('Day');
+  await audit(ann.page, 'editor-find');
+  await ann.page.keyboard.press('Escape');
+  await ann.page.keyboard.press('Control+/');
+  await until(() => ann.page.isVisible('.qe-keys-dialog'), { what: 'the keyboard shortcuts' });
+  await audit(ann.page, 'editor-shortcuts');
   await ann.page.keyboard.press('Escape');
 });
 

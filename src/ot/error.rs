@@ -50,6 +50,8 @@ pub enum OtError {
     NullOnInsert { index: usize, key: String },
     #[error("component {index}: link must be an http, https or mailto URL")]
     BadLink { index: usize },
+    #[error("component {index}: a table row id is up to 32 letters, digits and dashes")]
+    BadTableRow { index: usize },
     #[error("the change is empty")]
     EmptyChange,
     #[error("the change spans {base} units but the document has {doc}")]
@@ -89,6 +91,7 @@ impl OtError {
             OtError::AttributeTooLarge { .. } => "attribute_too_large",
             OtError::NullOnInsert { .. } => "null_on_insert",
             OtError::BadLink { .. } => "bad_link",
+            OtError::BadTableRow { .. } => "bad_table_row",
             OtError::EmptyChange => "empty_change",
             OtError::BaseTooLong { .. } => "base_too_long",
             OtError::SplitSurrogate { .. } => "split_surrogate",

@@ -321,7 +321,15 @@ mod tests {
     #[test]
     fn editor_formats_parse() {
         let limits = OtLimits::default();
-        for format in ["bold", "italic", "link", "header", "list", "code-block", "table"] {
+        for format in [
+            "bold",
+            "italic",
+            "link",
+            "header",
+            "list",
+            "code-block",
+            "table",
+        ] {
             assert!(limits.allowed_formats.contains(format), "{format}");
         }
     }

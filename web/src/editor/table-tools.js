@@ -55,23 +55,25 @@ function inTable(quill, range) {
 // Small grid icons in Quill's icon style (ql-stroke, ql-fill), so the snow
 // theme and the dark theme colour them like the others: a 3×3 grid with the
 // affected row or column filled, and a plus (add) or a cross (delete).
-const GRID = '<rect class="ql-stroke" x="2.5" y="3.5" width="13" height="11" rx="1"/>'
-  + '<line class="ql-stroke ql-thin" x1="2.5" y1="7.5" x2="15.5" y2="7.5"/>'
-  + '<line class="ql-stroke ql-thin" x1="2.5" y1="11" x2="15.5" y2="11"/>'
-  + '<line class="ql-stroke ql-thin" x1="7" y1="3.5" x2="7" y2="14.5"/>'
-  + '<line class="ql-stroke ql-thin" x1="11" y1="3.5" x2="11" y2="14.5"/>';
+const GRID = '<rect class="ql-stroke" x="1.5" y="5.5" width="11" height="11" rx="1"/>'
+  + '<line class="ql-stroke ql-thin" x1="1.5" y1="9.5" x2="12.5" y2="9.5"/>'
+  + '<line class="ql-stroke ql-thin" x1="1.5" y1="13" x2="12.5" y2="13"/>'
+  + '<line class="ql-stroke ql-thin" x1="5.5" y1="5.5" x2="5.5" y2="16.5"/>'
+  + '<line class="ql-stroke ql-thin" x1="9" y1="5.5" x2="9" y2="16.5"/>';
+const shade = (x, y, width, height) => `<rect class="ql-fill" x="${x}" y="${y}" width="${width}" height="${height}"/>`;
 const FILL = {
-  top: '<rect class="ql-fill ql-transparent" x="3" y="4" width="12" height="3.5"/>',
-  bottom: '<rect class="ql-fill ql-transparent" x="3" y="11" width="12" height="3"/>',
-  left: '<rect class="ql-fill ql-transparent" x="3" y="4" width="4" height="10"/>',
-  right: '<rect class="ql-fill ql-transparent" x="11" y="4" width="4" height="10"/>',
-  middle: '<rect class="ql-fill ql-transparent" x="3" y="7.5" width="12" height="3.5"/>',
-  column: '<rect class="ql-fill ql-transparent" x="7" y="4" width="4" height="10"/>',
-  all: '<rect class="ql-fill ql-transparent" x="3" y="4" width="12" height="10"/>',
+  top: shade(2, 6, 10, 3.5),
+  bottom: shade(2, 13, 10, 3),
+  middle: shade(2, 9.5, 10, 3.5),
+  left: shade(2, 6, 3.5, 10),
+  right: shade(9, 6, 3, 10),
+  column: shade(5.5, 6, 3.5, 10),
+  all: shade(2, 6, 10, 10),
 };
-const PLUS = '<line class="ql-stroke" x1="14" y1="0.5" x2="14" y2="5.5"/><line class="ql-stroke" x1="11.5" y1="3" x2="16.5" y2="3"/>';
-const CROSS = '<line class="ql-stroke" x1="12" y1="0.8" x2="16.5" y2="5.3"/><line class="ql-stroke" x1="16.5" y1="0.8" x2="12" y2="5.3"/>';
-const icon = (fill, sign) => `<svg viewBox="0 0 18 18" aria-hidden="true">${GRID}${FILL[fill]}${sign}</svg>`;
+// Above the grid's right corner, clear of it.
+const PLUS = '<line class="ql-stroke" x1="14.5" y1="0.5" x2="14.5" y2="6.5"/><line class="ql-stroke" x1="11.5" y1="3.5" x2="17.5" y2="3.5"/>';
+const CROSS = '<line class="ql-stroke" x1="12.5" y1="1.5" x2="16.5" y2="5.5"/><line class="ql-stroke" x1="16.5" y1="1.5" x2="12.5" y2="5.5"/>';
+const icon = (fill, sign) => `<svg viewBox="0 0 18 18" aria-hidden="true">${FILL[fill]}${GRID}${sign}</svg>`;
 const ICONS = {
   'table-row-above': icon('top', PLUS),
   'table-row-below': icon('bottom', PLUS),
@@ -112,7 +114,10 @@ export function installTableTools(quill, container, { mac = false } = {}) {
     });
     group.appendChild(button);
   }
-  container.appendChild(group);
+  // Right after "Insert table", where the eye already is.
+  const after = container.querySelector('.ql-table')?.closest('.ql-formats');
+  if (after) after.after(group);
+  else container.appendChild(group);
 
   function showIfInTable(range = quill.getSelection()) {
     if (!range) return;

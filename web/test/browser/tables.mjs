@@ -86,7 +86,7 @@ await step('A types into the cells (Tab moves to the next one, Ctrl+B makes one 
   const type = async (...cells) => {
     for (const [i, cell] of cells.entries()) {
       if (i > 0) await A.page.keyboard.press('Tab');
-      if (cell.bold) {
+      if (typeof cell === 'object') {
         await A.page.keyboard.press('Control+b');
         await A.page.keyboard.type(cell.bold);
         await A.page.keyboard.press('Control+b');
@@ -114,7 +114,11 @@ await step('A adds a row below and a column to the right with the table buttons'
     return shape.every((r) => r.length === 4) && shape;
   }, { what: 'a fourth column' });
   assert(rows.length === 4, `A's table is ${describe(rows)}`);
+  // Quill leaves the caret in its cell; Tab goes on to the new column's.
+  await A.page.keyboard.press('Tab');
   await A.page.keyboard.type('new');
+  const after = await tableShape(A.page);
+  assert(after[2][3] === 'new', `"new" went elsewhere: ${describe(after)}`);
   await synced(A.page);
 });
 
@@ -146,14 +150,17 @@ await step('A deletes a column from the keyboard (the button, Enter); both conve
   assert(new Set(ids).size === 4, `four rows, four ids: ${ids}`);
 });
 
-await step('screenshots of the table, light and dark', async () => {
-  await A.page.evaluate(() => window.__quire.quill.setSelection(3, 0, 'user'));
+await step('screenshots of the table, light and dark, with the table buttons', async () => {
+  // The caret in "Qty": the table buttons show after "Insert table".
+  await A.page.evaluate(() => window.__quire.quill.setSelection(window.__quire.quill.getText().indexOf('Qty') + 1, 0, 'user'));
+  await until(() => toolsShown(A.page), { what: 'the table buttons' });
   await shot(A.page, 'tables-editor-1100');
   await A.page.locator('.ql-editor table').screenshot({ path: path.join(SHOTS, 'tables-table-light.png') });
   await A.page.emulateMedia({ colorScheme: 'dark' });
   const border = await A.page.evaluate(() => getComputedStyle(document.querySelector('.ql-editor td')).borderTopColor);
   assert(border !== 'rgb(0, 0, 0)', `dark cells keep black borders: ${border}`);
   await A.page.locator('.ql-editor table').screenshot({ path: path.join(SHOTS, 'tables-table-dark.png') });
+  await shot(A.page, 'tables-editor-dark-1100');
   await A.page.emulateMedia({ colorScheme: 'light' });
 });
 

@@ -1,20 +1,33 @@
 //! HTML export: a clean, standalone, escaped document. Headings, paragraphs, quotes, `<pre><code>` for code
 //! blocks (consecutive lines merged), nested `<ul>` / `<ol>` / `<ul class="checklist">` lists, and inline
 //! `<strong> <em> <u> <s> <code> <a href>` (links only for http, https and mailto). Empty lines are `<br>`.
+//! A table is `<table><tbody>` with a `<tr>` per row and a `<td>` per cell, as Quill's getSemanticHTML
+//! writes it; a page with a table gets a few lines of CSS so that its cells have borders.
 
 use super::inline::{self, Event, Mark};
-use super::model::{Block, Image, Line, ListKind, groups, lines_of};
+use super::model::{Block, Image, Line, ListKind, groups, lines_of, rows};
 use crate::ot::Delta;
 
 /// The whole page for a document titled `title`.
 pub fn export(delta: &Delta, title: &str) -> String {
     let mut out = String::from("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str(&format!("<title>{}</title>\n", escape(title)));
+    let lines = lines_of(delta);
+    if lines
+        .iter()
+        .any(|line| matches!(line.block, Block::Cell(_)))
+    {
+        out.push_str(TABLE_STYLE);
+    }
     out.push_str("</head>\n<body>\n");
-    out.push_str(&body(&lines_of(delta)));
+    out.push_str(&body(&lines));
     out.push_str("</body>\n</html>\n");
     out
 }
+
+/// A page without CSS draws a table with no lines at all; these are the editor's (collapsed borders, padding).
+const TABLE_STYLE: &str = "<style>\ntable { border-collapse: collapse; }\n\
+td { border: 1px solid #999; padding: 4px 8px; vertical-align: top; }\n</style>\n";
 
 /// The document's blocks without the page around them, for showing inside another page (a version preview).
 pub fn fragment(delta: &Delta) -> String {
@@ -34,6 +47,7 @@ pub fn body(lines: &[Line]) -> String {
             Block::Quote => write_quote(&mut out, group),
             Block::Code(language) => write_code(&mut out, group, language.as_deref()),
             Block::List(..) => write_list(&mut out, group),
+            Block::Cell(_) => write_table(&mut out, group),
         }
     }
     out
@@ -58,6 +72,26 @@ fn write_code(out: &mut String, group: &[Line], language: Option<&str>) {
         out.push('\n');
     }
     out.push_str("</code></pre>\n");
+}
+
+/// Each row as it is: a row shorter than the others (which only a hand-made Delta has; the editor pads them)
+/// stays short rather than gaining cells the document does not hold.
+fn write_table(out: &mut String, table: &[Line]) {
+    out.push_str("<table>\n<tbody>\n");
+    for row in rows(table) {
+        out.push_str("<tr>\n");
+        for cell in row {
+            // An empty cell is empty, as Quill writes it: a table cell has its height without a `<br>`.
+            let content = if cell.is_empty() {
+                String::new()
+            } else {
+                inline_html(cell)
+            };
+            out.push_str(&format!("<td>{content}</td>\n"));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,9 @@
 //! HTML import for what the export writes (and the common tags around it): `<p>`, `<h1>`-`<h6>`,
 //! `<blockquote>`, `<pre>`, nested `<ul>` / `<ol>` (check lists by `data-checked`, Quill's `data-list`, or a
-//! checkbox), `<br>`, inline `<strong>`/`<b>`, `<em>`/`<i>`, `<u>`, `<s>`/`<del>`, `<code>`, `<a href>`, and
-//! `<img>` (its URL as written, alt text and pixel width; the caller decides what an image URL may be).
-//! Other tags are transparent. Whitespace that holds a line break is source formatting: it reads as one
+//! checkbox), `<table>` (each `<td>` or `<th>` a cell, each `<tr>` a row with a fresh id, short rows padded),
+//! `<br>`, inline `<strong>`/`<b>`, `<em>`/`<i>`, `<u>`, `<s>`/`<del>`, `<code>`, `<a href>`, and `<img>` (its URL
+//! as written, alt text and pixel width; the caller decides what an image URL may be).
+//! Other tags are transparent, and so is every block inside a cell (a cell is one line of inline text). Whitespace that holds a line break is source formatting: it reads as one
 //! space inside text and as nothing between blocks; other spaces are kept, and a no-break space is a space,
 //! so exported text comes back exact.
 //! The tokens are a WHATWG tokenizer's (`html_tokens`); the tree is this reader's, tolerant as browsers are
@@ -12,7 +13,7 @@
 use super::html_tokens::{Token, tokens};
 use super::model::{
     Block, Image, Line, ListKind, MAX_INDENT, MarkCounts, Marks, Span, code_lines, delta_of,
-    push_image, push_span, safe_link,
+    push_image, push_span, row_id, safe_link,
 };
 use crate::ot::Delta;
 
@@ -56,6 +57,20 @@ enum Kind {
     Pre,
     List(ListKind),
     Item(ListKind),
+    Table,
+    /// A `<tr>` and the id its cells carry.
+    Row(String),
+    Cell,
+}
+
+impl Kind {
+    /// Elements that hold blocks but are no line themselves.
+    fn is_container(&self) -> bool {
+        matches!(
+            self,
+            Kind::Container | Kind::List(_) | Kind::Table | Kind::Row(_)
+        )
+    }
 }
 
 struct Frame {
@@ -81,6 +96,8 @@ struct Reader {
     /// The last token was `<pre>`: a newline right after it is not content.
     pre_fresh: bool,
     title: String,
+    /// How many table rows the document has had: the next row's id.
+    rows: usize,
 }
 
 /// What may stand in a `<head>` (the spec's "in head" insertion mode); any other start tag, or text that is
@@ -104,12 +121,6 @@ const CONTAINERS: &[&str] = &[
     "footer",
     "nav",
     "aside",
-    "table",
-    "tbody",
-    "thead",
-    "tr",
-    "td",
-    "th",
     "dl",
     "dt",
     "dd",
@@ -117,7 +128,11 @@ const CONTAINERS: &[&str] = &[
     "figcaption",
     "address",
     "body",
+    "caption",
 ];
+
+/// The tags that make a table's structure, which still count inside a cell (a table nested in a cell).
+const TABLE_TAGS: &[&str] = &["table", "thead", "tbody", "tfoot", "tr", "td", "th"];
 
 impl Reader {
     fn token(&mut self, token: Token) {
@@ -149,7 +164,7 @@ impl Reader {
                     .map(str::to_string),
             ),
             "code" if self.code.is_some() => self.code_language(attrs),
-            "pre" if self.frames.len() < MAX_FRAMES => {
+            "pre" if self.frames.len() < MAX_FRAMES && self.cell_at().is_none() => {
                 self.open(name, Kind::Pre);
                 self.code = Some((None, String::new()));
                 self.code_language(attrs);
@@ -177,7 +192,7 @@ impl Reader {
             _ => {
                 if let Some(count) = self.counts.for_tag(name) {
                     *count = count.saturating_sub(1);
-                } else if let Some(at) = self.frames.iter().rposition(|f| f.tag == name) {
+                } else if let Some(at) = self.frame_closed_by(name) {
                     while self.frames.len() > at {
                         self.close_frame();
                     }
@@ -186,7 +201,48 @@ impl Reader {
         }
     }
 
+    /// The open element an end tag closes. In a cell, the blocks were transparent, so only the table's own
+    /// tags reach past the cell (a stray `</div>` must not close the `<div>` the table is in).
+    fn frame_closed_by(&self, name: &str) -> Option<usize> {
+        let floor = match self.cell_at() {
+            Some(cell) if !TABLE_TAGS.contains(&name) => cell + 1,
+            _ => 0,
+        };
+        self.frames[floor..]
+            .iter()
+            .rposition(|f| f.tag == name)
+            .map(|at| floor + at)
+    }
+
+    /// The innermost open cell, if the reader is in one.
+    fn cell_at(&self) -> Option<usize> {
+        self.frames.iter().rposition(|f| f.kind == Kind::Cell)
+    }
+
+    /// The innermost open table, and whether a row is open in it.
+    fn in_table(&self) -> Option<bool> {
+        self.frames.iter().rev().find_map(|f| match f.kind {
+            Kind::Table => Some(false),
+            Kind::Row(_) => Some(true),
+            _ => None,
+        })
+    }
+
     fn block_kind(&mut self, name: &str, attrs: &[(String, String)]) -> Option<Kind> {
+        if let Some(kind) = self.table_kind(name) {
+            return kind;
+        }
+        let kind = self.other_block_kind(name, attrs)?;
+        if self.cell_at().is_some() {
+            // Inline text only: headings, lists, quotes and paragraphs in a cell are dropped, their text kept,
+            // with a space where one block ended and the next began.
+            self.pending_space = !self.spans.is_empty();
+            return None;
+        }
+        Some(kind)
+    }
+
+    fn other_block_kind(&mut self, name: &str, attrs: &[(String, String)]) -> Option<Kind> {
         Some(match name {
             "p" => Kind::Text,
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
@@ -198,6 +254,25 @@ impl Reader {
             _ if CONTAINERS.contains(&name) => Kind::Container,
             _ => return None,
         })
+    }
+
+    /// `Some(kind)` for a table's tags: the structure inside a table, and nothing (transparent) outside one,
+    /// as a browser drops a `<td>` that is in no table.
+    fn table_kind(&mut self, name: &str) -> Option<Option<Kind>> {
+        let kind = match (name, self.in_table()) {
+            ("table", _) => Kind::Table,
+            ("thead" | "tbody" | "tfoot", Some(_)) => Kind::Container,
+            ("tr", Some(_)) => self.new_row(),
+            ("td" | "th", Some(_)) => Kind::Cell,
+            ("thead" | "tbody" | "tfoot" | "tr" | "td" | "th", None) => return Some(None),
+            _ => return None,
+        };
+        Some(Some(kind))
+    }
+
+    fn new_row(&mut self) -> Kind {
+        self.rows += 1;
+        Kind::Row(row_id(self.rows))
     }
 
     fn item_kind(&self, attrs: &[(String, String)]) -> ListKind {
@@ -239,9 +314,19 @@ impl Reader {
         if implied {
             self.close_frame();
         }
+        self.close_implied_by_table(&kind);
+        // A cell straight in a `<table>` or `<tbody>` is in a row of its own, as a browser makes one.
+        if kind == Kind::Cell && self.in_table() == Some(false) {
+            let row = self.new_row();
+            self.push_frame("tr".into(), row);
+        }
         if !self.spans.is_empty() || self.explicit_empty {
             self.flush();
         }
+        self.push_frame(tag, kind);
+    }
+
+    fn push_frame(&mut self, tag: String, kind: Kind) {
         if let Some(parent) = self.frames.last_mut() {
             parent.child_block = true;
         }
@@ -253,18 +338,34 @@ impl Reader {
         });
     }
 
+    /// An unclosed `<td>` ends at the next cell or row, and an unclosed `<tr>` at the next row, as in a browser.
+    fn close_implied_by_table(&mut self, kind: &Kind) {
+        let ends = |open: &Kind| match kind {
+            Kind::Cell => *open == Kind::Cell,
+            Kind::Row(_) => matches!(open, Kind::Cell | Kind::Row(_)),
+            _ => false,
+        };
+        while self.frames.last().is_some_and(|f| ends(&f.kind)) {
+            self.close_frame();
+        }
+    }
+
     fn close_frame(&mut self) {
         let Some(frame) = self.frames.last() else {
             return;
         };
-        let makes_line = !matches!(frame.kind, Kind::Container | Kind::List(_) | Kind::Pre);
+        let makes_line = !frame.kind.is_container() && frame.kind != Kind::Pre;
         let bare = makes_line && self.lines.len() == frame.start_len && !frame.child_block;
+        let table_start = (frame.kind == Kind::Table).then_some(frame.start_len);
         if frame.kind == Kind::Pre {
             self.end_pre();
         } else if !self.spans.is_empty() || self.explicit_empty || bare {
             self.flush();
         }
         self.frames.pop();
+        if let Some(start) = table_start {
+            pad_table(&mut self.lines, start);
+        }
     }
 
     /// The code's text can still hold the `\r` of a character reference such as `&#13;`: `code_lines` makes
@@ -317,10 +418,10 @@ impl Reader {
             code.push_str(text);
             return;
         }
-        let between_blocks = matches!(
-            self.frames.last().map(|f| &f.kind),
-            None | Some(Kind::Container | Kind::List(_) | Kind::Quote)
-        );
+        let between_blocks = self
+            .frames
+            .last()
+            .is_none_or(|f| f.kind.is_container() || f.kind == Kind::Quote);
         if between_blocks && self.spans.is_empty() && text.trim().is_empty() {
             return;
         }
@@ -392,6 +493,9 @@ impl Reader {
     fn line_break(&mut self) {
         if let Some((_, code)) = &mut self.code {
             code.push('\n');
+        } else if self.cell_at().is_some() {
+            // A cell is one line.
+            self.pending_space = !self.spans.is_empty();
         } else if self.spans.is_empty() {
             self.explicit_empty = true;
         } else {
@@ -400,6 +504,17 @@ impl Reader {
     }
 
     fn block(&self) -> Block {
+        if let Some(cell) = self.cell_at() {
+            let row = self.frames[..cell]
+                .iter()
+                .rev()
+                .find_map(|f| match &f.kind {
+                    Kind::Row(id) => Some(id.clone()),
+                    _ => None,
+                });
+            // A cell always opens inside a row (`open` makes one where the page has none).
+            return Block::Cell(row.unwrap_or_else(|| row_id(self.rows)));
+        }
         let header = self.frames.iter().rev().find_map(|f| match f.kind {
             Kind::Header(level) => Some(level),
             _ => None,
@@ -436,6 +551,30 @@ impl Reader {
         self.lines.push(line);
         self.pending_space = false;
         self.explicit_empty = false;
+    }
+}
+
+/// Gives every row of the table that starts at `lines[start]` as many cells as its widest row, as Quill's
+/// table module balances a table: a ragged table from elsewhere becomes a grid.
+fn pad_table(lines: &mut Vec<Line>, start: usize) {
+    // (index after the row's last cell, row id, cells) of each row, in order.
+    let mut rows: Vec<(usize, String, usize)> = Vec::new();
+    for (at, line) in lines.iter().enumerate().skip(start) {
+        let Block::Cell(id) = &line.block else {
+            continue;
+        };
+        match rows.last_mut() {
+            Some((end, last, cells)) if last == id && *end == at => {
+                *end = at + 1;
+                *cells += 1;
+            }
+            _ => rows.push((at + 1, id.clone(), 1)),
+        }
+    }
+    let widest = rows.iter().map(|row| row.2).max().unwrap_or(0);
+    for (end, id, cells) in rows.into_iter().rev() {
+        let padding = (cells..widest).map(|_| Line::new(Block::Cell(id.clone())));
+        lines.splice(end..end, padding);
     }
 }
 

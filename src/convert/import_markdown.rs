@@ -1,6 +1,6 @@
 //! Markdown import with pulldown-cmark (CommonMark, the reference-tested parser behind rustdoc and mdBook,
-//! plus GFM strikethrough and task lists): every paragraph, heading, list item, quote paragraph and code
-//! line becomes a line of the document. Inline `<u>`, `<strong>`, `<em>`, `<s>`, `<code>` and `<br>` are
+//! plus GFM strikethrough, task lists and tables): every paragraph, heading, list item, quote paragraph, code
+//! line and table cell becomes a line of the document. Inline `<u>`, `<strong>`, `<em>`, `<s>`, `<code>` and `<br>` are
 //! understood; other HTML blocks go through the HTML importer; images become image embeds with their alt text
 //! and URL as written (the caller decides what an image URL may be).
 
@@ -9,7 +9,7 @@ use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, LinkType, Options, Pars
 use super::import_html;
 use super::model::{
     Block, Image, Line, ListKind, MAX_INDENT, MarkCounts, Marks, Span, code_lines, delta_of,
-    line_endings_as_spaces, push_image, push_span, safe_link,
+    line_endings_as_spaces, push_image, push_span, row_id, safe_link,
 };
 use crate::ot::Delta;
 
@@ -19,7 +19,8 @@ pub fn import(text: &str) -> Delta {
 
 /// The document lines of a Markdown text.
 pub fn lines(text: &str) -> Vec<Line> {
-    let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let options =
+        Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | Options::ENABLE_TABLES;
     let mut reader = Reader::default();
     for event in Parser::new_ext(text, options) {
         reader.event(event);
@@ -52,6 +53,9 @@ struct Reader {
     explicit_empty: bool,
     /// The image being read: its text events are its alt text.
     image: Option<Image>,
+    /// The id of the table row being read, and how many rows the document has had.
+    row: Option<String>,
+    rows: usize,
 }
 
 impl Reader {
@@ -116,6 +120,11 @@ impl Reader {
                 has_line: false,
                 nested: false,
             }),
+            // GFM pads short rows with empty cells and drops extra ones, so every row is as wide as the header.
+            Tag::TableHead | Tag::TableRow => {
+                self.rows += 1;
+                self.row = Some(row_id(self.rows));
+            }
             Tag::Emphasis => self.counts.italic += 1,
             Tag::Strong => self.counts.bold += 1,
             Tag::Strikethrough => self.counts.strike += 1,
@@ -167,6 +176,8 @@ impl Reader {
                 }
                 self.items.pop();
             }
+            TagEnd::TableCell => self.flush(),
+            TagEnd::TableHead | TagEnd::TableRow => self.row = None,
             TagEnd::Emphasis => self.counts.italic = self.counts.italic.saturating_sub(1),
             TagEnd::Strong => self.counts.bold = self.counts.bold.saturating_sub(1),
             TagEnd::Strikethrough => self.counts.strike = self.counts.strike.saturating_sub(1),
@@ -206,6 +217,9 @@ impl Reader {
 
     /// The format of the line being read.
     fn block(&self) -> Block {
+        if let Some(row) = &self.row {
+            return Block::Cell(row.clone());
+        }
         if let Some(level) = self.heading {
             return Block::Header(level);
         }
@@ -245,7 +259,10 @@ impl Reader {
 
     /// `<br>` or a hard break: a new line of the same kind, or on an empty line, a sign that it is there.
     fn line_break(&mut self) {
-        if self.spans.is_empty() {
+        if self.row.is_some() {
+            // A cell is one line.
+            self.text(" ");
+        } else if self.spans.is_empty() {
             self.explicit_empty = true;
         } else {
             self.flush();

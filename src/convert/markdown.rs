@@ -1,12 +1,15 @@
 //! Markdown export (CommonMark plus GFM strikethrough and task lists): `#` headings, `**bold**`, `*italic*`,
 //! `~~strike~~`, `` `code` ``, `[links](url)`, `<u>underline</u>` (Markdown has none), `-` / `1.` lists nested
-//! by indent, `- [ ]` / `- [x]` check lists, `>` quotes and fenced code blocks. Text is escaped so that reading
+//! by indent, `- [ ]` / `- [x]` check lists, `>` quotes, fenced code blocks and GFM tables (the first row is
+//! the header, every row as wide as the widest, `|` escaped in cells). Text is escaped so that reading
 //! the output back gives the same document; each line is checked by reading it back, and a line whose
 //! delimiters would not parse as meant is written with `<strong>`-style tags instead.
 
 use super::import_markdown;
 use super::inline::{self, Event, Mark};
-use super::model::{Block, Line, ListKind, Marks, Span, groups, lines_of, push_span};
+use super::model::{
+    Block, Line, ListKind, Marks, Span, column_count, groups, lines_of, push_span, rows,
+};
 use crate::ot::Delta;
 
 pub fn export(delta: &Delta) -> String {
@@ -36,7 +39,47 @@ fn write_group(group: &[Line]) -> String {
         }
         Block::Code(language) => write_code(group, language.as_deref()),
         Block::List(..) => write_list(group),
+        Block::Cell(_) => write_table(group),
     }
+}
+
+/// A GFM table. Markdown has no table without a header, so the first row is it; an empty cell is empty (a
+/// `<br>` would read back as a space), and short rows get empty cells, as GFM itself pads them.
+fn write_table(table: &[Line]) -> String {
+    let columns = column_count(table);
+    let mut out = String::new();
+    for (index, row) in rows(table).into_iter().enumerate() {
+        let mut cells: Vec<String> = row.iter().map(cell_markdown).collect();
+        cells.resize(columns, String::new());
+        out.push_str(&table_row(&cells));
+        if index == 0 {
+            out.push_str(&table_row(&vec!["---".to_string(); columns]));
+        }
+    }
+    out
+}
+
+fn table_row(cells: &[String]) -> String {
+    let padded: Vec<String> = cells
+        .iter()
+        .map(|cell| {
+            if cell.is_empty() {
+                " ".into()
+            } else {
+                format!(" {cell} ")
+            }
+        })
+        .collect();
+    format!("|{}|\n", padded.join("|"))
+}
+
+/// A cell's inline Markdown with every `|` escaped: GFM splits a row at each unescaped pipe before it reads
+/// any inline syntax, code spans included, and takes `\|` back as `|` there too.
+fn cell_markdown(cell: &Line) -> String {
+    if cell.is_empty() {
+        return String::new();
+    }
+    inline_markdown(&cell.spans).replace('|', "\\|")
 }
 
 /// A line's inline Markdown; an empty line is `<br>`, which the importer reads as "this line is empty".

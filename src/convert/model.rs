@@ -94,6 +94,9 @@ pub enum Block {
     Quote,
     /// A code-block line and its language, if one other than plain was chosen.
     Code(Option<String>),
+    /// A table cell, with its row's id (Quill's `table` format): consecutive cells with one id are a row,
+    /// consecutive rows a table.
+    Cell(String),
 }
 
 /// One line of the document.
@@ -124,7 +127,7 @@ impl Line {
 }
 
 /// The lines split into the groups one element holds: a quote, a code block of one language, a list (all
-/// its levels), or a single paragraph or heading.
+/// its levels), a table (all its rows), or a single paragraph or heading.
 pub fn groups(lines: &[Line]) -> Vec<&[Line]> {
     let mut res = Vec::new();
     let mut rest = lines;
@@ -142,7 +145,9 @@ pub fn groups(lines: &[Line]) -> Vec<&[Line]> {
 
 fn same_group(first: &Block, next: &Block) -> bool {
     match (first, next) {
-        (Block::Quote, Block::Quote) | (Block::List(..), Block::List(..)) => true,
+        (Block::Quote, Block::Quote)
+        | (Block::List(..), Block::List(..))
+        | (Block::Cell(_), Block::Cell(_)) => true,
         (Block::Code(a), Block::Code(b)) => a == b,
         _ => false,
     }
@@ -189,6 +194,24 @@ pub fn code_lines(text: &str, language: Option<&str>) -> Vec<Line> {
             line
         })
         .collect()
+}
+
+/// A table's rows: runs of consecutive cells with the same row id.
+pub fn rows(table: &[Line]) -> Vec<&[Line]> {
+    table
+        .chunk_by(|a, b| matches!((&a.block, &b.block), (Block::Cell(x), Block::Cell(y)) if x == y))
+        .collect()
+}
+
+/// The most cells a row of `table` has: what every row is padded to, as Quill's table module does.
+pub fn column_count(table: &[Line]) -> usize {
+    rows(table).iter().map(|row| row.len()).max().unwrap_or(0)
+}
+
+/// The row id an importer gives its `n`th row (from 1): unique within the document it builds, and of the
+/// shape the server's op checks accept (Quill's own ids are `row-` and four random characters).
+pub fn row_id(n: usize) -> String {
+    format!("row-{n}")
 }
 
 /// Appends text with marks, merging with the last span when the marks are the same.
@@ -303,6 +326,9 @@ fn block_of(attributes: &Attributes) -> Block {
             .filter(|lang| *lang != "plain" && !lang.is_empty());
         return Block::Code(language.map(str::to_string));
     }
+    if let Some(row) = attributes.get("table").and_then(Value::as_str) {
+        return Block::Cell(row.to_string());
+    }
     if let Some(level) = number(attributes.get("header")) {
         return Block::Header(level.min(3) as u8);
     }
@@ -397,6 +423,9 @@ fn block_attributes(block: &Block) -> Option<Attributes> {
         Block::Code(language) => {
             let value = language.as_ref().map_or(Value::Bool(true), |l| json!(l));
             attributes.insert("code-block".into(), value);
+        }
+        Block::Cell(row) => {
+            attributes.insert("table".into(), json!(row));
         }
     }
     Some(attributes)

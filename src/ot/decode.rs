@@ -79,7 +79,7 @@ static EDITOR_FORMATS: LazyLock<EditorFormats> = LazyLock::new(|| {
 /// Validates and canonicalizes a change from a client: exactly one action per component,
 /// counts in 1..=2^53-1, non-empty insert text without `\r`, allowed embeds of bounded size,
 /// no embed-change retains, non-empty bounded attributes on the allow-list with `null` only on
-/// retain, safe links. The result is rebuilt with `push` and `chop` and is never empty.
+/// retain, safe links, well-formed table row ids. The result is rebuilt with `push` and `chop` and is never empty.
 ///
 /// Lone surrogates cannot reach this point: a Rust `String` cannot hold them, and serde_json
 /// refuses `"\ud83d"` when parsing the message.
@@ -280,6 +280,9 @@ fn decode_attributes(
         if key == "link" && !value.is_null() && !is_safe_link(value) {
             return Err(OtError::BadLink { index });
         }
+        if key == "table" && !value.is_null() && !is_table_row_id(value) {
+            return Err(OtError::BadTableRow { index });
+        }
         check_embed_attribute(index, key, value)?;
         res.insert(key.clone(), normalized_numbers(value));
     }
@@ -298,6 +301,20 @@ fn is_safe_link(value: &Value) -> bool {
     ["http", "https", "mailto"]
         .iter()
         .any(|allowed| scheme.eq_ignore_ascii_case(allowed))
+}
+
+/// The longest row id a `table` line may carry; Quill makes `row-` and four characters.
+const MAX_TABLE_ROW_ID: usize = 32;
+
+/// A table cell's line carries its row's id, which Quill writes into the page as the cell's
+/// `data-row` attribute and compares to group cells into rows: a short string of letters,
+/// digits and dashes keeps anything else (markup, huge values, `true`) out of that attribute.
+fn is_table_row_id(value: &Value) -> bool {
+    let Value::String(id) = value else {
+        return false;
+    };
+    (1..=MAX_TABLE_ROW_ID).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// Size of `value` serialized as compact JSON, without building the string.
@@ -355,7 +372,15 @@ mod tests {
     #[test]
     fn editor_formats_parse() {
         let limits = OtLimits::default();
-        for format in ["bold", "italic", "link", "header", "list", "code-block"] {
+        for format in [
+            "bold",
+            "italic",
+            "link",
+            "header",
+            "list",
+            "code-block",
+            "table",
+        ] {
             assert!(limits.allowed_formats.contains(format), "{format}");
         }
     }

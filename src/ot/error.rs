@@ -58,6 +58,8 @@ pub enum OtError {
         key: String,
         expected: &'static str,
     },
+    #[error("component {index}: a table row id is up to 32 letters, digits and dashes")]
+    BadTableRow { index: usize },
     #[error("the change is empty")]
     EmptyChange,
     #[error("the change spans {base} units but the document has {doc}")]
@@ -99,6 +101,7 @@ impl OtError {
             OtError::BadLink { .. } => "bad_link",
             OtError::BadImage { .. } => "bad_image",
             OtError::BadFormatValue { .. } => "bad_format_value",
+            OtError::BadTableRow { .. } => "bad_table_row",
             OtError::EmptyChange => "empty_change",
             OtError::BaseTooLong { .. } => "base_too_long",
             OtError::SplitSurrogate { .. } => "split_surrogate",

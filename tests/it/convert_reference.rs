@@ -31,6 +31,8 @@ enum Kind {
     Quote,
     /// A code line and its language (`plain` is none).
     Code(Option<String>),
+    /// A table cell and the number of its row in the table, from 0.
+    Cell(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -79,6 +81,7 @@ impl fmt::Display for Block {
             Kind::Item(kind) => write!(f, "li {kind:?} depth {}", self.depth)?,
             Kind::Quote => write!(f, "quote")?,
             Kind::Code(language) => write!(f, "code {}", language.as_deref().unwrap_or("-"))?,
+            Kind::Cell(row) => write!(f, "cell of row {row}")?,
         }
         for class in &self.classes {
             write!(f, " .{class}")?;
@@ -159,6 +162,8 @@ struct Reader {
     /// Inside `<blockquote>`, and whether it holds `<p>`s (Quire, Markdown) or its text directly (Quill).
     quote: Option<bool>,
     pre: Option<(Option<String>, String)>,
+    /// In a table: the number of the row being read (`None` before its first `<tr>`).
+    table: Option<Option<usize>>,
     head: bool,
     nbsp_collapses: bool,
 }
@@ -287,6 +292,20 @@ impl Reader {
                 };
                 self.open(Kind::Item(kind), attrs);
             }
+            "table" => {
+                assert!(self.table.is_none(), "nested tables");
+                self.close();
+                self.table = Some(None);
+            }
+            "thead" | "tbody" => assert!(self.table.is_some(), "<{name}> outside a table"),
+            "tr" => {
+                let row = self.table.as_mut().expect("<tr> in a table");
+                *row = Some(row.map_or(0, |n| n + 1));
+            }
+            "td" | "th" => {
+                let row = self.table.flatten().expect("a cell in a row");
+                self.open(Kind::Cell(row), attrs);
+            }
             // A GFM task list item's box.
             "input" if attr(attrs, "type") == Some("checkbox") => {
                 let checked = attr(attrs, "checked").is_some();
@@ -346,7 +365,8 @@ impl Reader {
         }
         match name {
             "p" if self.in_item() => {}
-            "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "li" => self.close(),
+            "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "li" | "td" | "th" => self.close(),
+            "table" => self.table = None,
             "blockquote" => {
                 // In Quill's form the quote's own block holds the text; in the others its `<p>`s closed theirs.
                 let quill_form = self.quote.take() == Some(false);
@@ -401,17 +421,38 @@ impl Reader {
     }
 }
 
+/// The number of each cell's row in its table (rows are runs of one row id), `None` for other lines.
+fn row_numbers(lines: &[Line]) -> Vec<Option<usize>> {
+    let mut res: Vec<Option<usize>> = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        let model::Block::Cell(id) = &line.block else {
+            res.push(None);
+            continue;
+        };
+        let row = match (at.checked_sub(1).map(|prev| &lines[prev].block), res.last()) {
+            (Some(model::Block::Cell(prev)), Some(Some(n))) if prev == id => *n,
+            (Some(model::Block::Cell(_)), Some(Some(n))) => n + 1,
+            _ => 0,
+        };
+        res.push(Some(row));
+    }
+    res
+}
+
 /// The blocks of Quire's own model of a document: what its importers read.
 fn blocks_of_lines(lines: &[Line]) -> Vec<Block> {
+    let rows = row_numbers(lines);
     lines
         .iter()
-        .map(|line| {
+        .zip(rows)
+        .map(|(line, row)| {
             let (kind, depth) = match &line.block {
                 model::Block::Paragraph => (Kind::Paragraph, 0),
                 model::Block::Header(level) => (Kind::Heading(*level), 0),
                 model::Block::List(kind, depth) => (Kind::Item(*kind), usize::from(*depth)),
                 model::Block::Quote => (Kind::Quote, 0),
                 model::Block::Code(language) => (Kind::Code(language.clone()), 0),
+                model::Block::Cell(_) => (Kind::Cell(row.unwrap_or(0)), 0),
             };
             let runs = line
                 .spans
@@ -568,7 +609,7 @@ fn html_export_shows_what_quills_semantic_html_shows() {
     assert_all_same(mismatches, cases.len());
 }
 
-/// CommonMark with the two GFM extensions Quire's Markdown uses (strikethrough, task lists), raw HTML on (the
+/// CommonMark with the three GFM extensions Quire's Markdown uses (strikethrough, task lists, tables), raw HTML on (the
 /// export writes `<u>`, `<em>` and `<br>`), as markdown-rs renders it.
 fn commonmark(input: &str) -> String {
     let options = markdown::Options {
@@ -576,6 +617,7 @@ fn commonmark(input: &str) -> String {
             constructs: markdown::Constructs {
                 gfm_strikethrough: true,
                 gfm_task_list_item: true,
+                gfm_table: true,
                 ..markdown::Constructs::default()
             },
             ..markdown::ParseOptions::default()
@@ -694,6 +736,14 @@ const COMMONMARK_INPUTS: &[(&str, &str)] = &[
         "- item with [link](https://a.test/) and `code`\n",
     ),
     ("unicode", "café 日本語 😀 **👩‍👩‍👧**\n"),
+    (
+        "gfm table",
+        "| Item | **Qty** |\n| :--- | ---: |\n| `a \\| b` | [link](https://a.test/) |\n|  | *em* |\n",
+    ),
+    (
+        "ragged gfm table",
+        "before\n\n| a | b |\n|---|---|\n| c |\n| d | e | f |\n\nafter\n",
+    ),
 ];
 
 /// Inputs Quire's model cannot hold as CommonMark means them, and what it does instead. Each must still differ

@@ -228,6 +228,38 @@ fn links_must_be_http_https_or_mailto() {
 }
 
 #[test]
+fn table_rows_are_short_ids_of_letters_digits_and_dashes() {
+    for bad in [
+        json!("row 1"),
+        json!("row-<b>"),
+        json!("\"><script>"),
+        json!(""),
+        json!("r".repeat(33)),
+        json!("row-é"),
+        json!(7),
+        json!(true),
+        json!({"id": "row-1"}),
+    ] {
+        assert_eq!(
+            code(json!([{"insert": "\n", "attributes": {"table": bad}}])),
+            "bad_table_row"
+        );
+        assert_eq!(
+            code(json!([{"retain": 1, "attributes": {"table": bad}}])),
+            "bad_table_row"
+        );
+    }
+    for good in ["row-ab12", "row-1", "Row-X-9", &"r".repeat(32)] {
+        assert!(
+            decode(json!([{"insert": "\n", "attributes": {"table": good}}])).is_ok(),
+            "{good}"
+        );
+    }
+    // Taking a line out of its table.
+    assert!(decode(json!([{"retain": 1, "attributes": {"table": null}}])).is_ok());
+}
+
+#[test]
 fn limits_on_size() {
     let too_many: Vec<Value> = (0..10_001).map(|_| json!({"insert": "x"})).collect();
     let err = decode(Value::Array(too_many)).unwrap_err();
@@ -268,6 +300,7 @@ fn every_error_has_a_stable_code() {
         OtError::BaseTooLong { base: 2, doc: 1 },
         OtError::DocTooLarge { len: 2, max: 1 },
         OtError::Malformed("x".into()),
+        OtError::BadTableRow { index: 0 },
     ];
     for err in samples {
         assert!(!err.code().is_empty());

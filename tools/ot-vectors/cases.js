@@ -177,21 +177,108 @@ function results(input) {
   };
 }
 
+// Tables as Quill's table module writes them: each cell is a line whose "\n" carries
+// { table: rowId }, a row is consecutive cells with one id. The ops are the module's:
+// typing in a cell, a row inserted (as many "\n" as columns, with a new id), a column
+// deleted (one cell of every row), a cell moved to another row or out of the table.
+const ROW_IDS = ['row-ab12', 'row-x9z0', 'row-1', 'row-2', 'row-q7', 'row-zzzz'];
+
+function tableDoc(r) {
+  const doc = new Delta();
+  if (r.chance(0.5)) doc.insert(word(r).replace(/\n/g, ' ')).insert('\n');
+  const rows = 1 + r.int(3);
+  const columns = 1 + r.int(3);
+  for (let row = 0; row < rows; row++) {
+    const id = ROW_IDS[row];
+    for (let col = 0; col < columns; col++) {
+      if (r.chance(0.7)) doc.insert(word(r).replace(/\n/g, ' '), attrs(r, false));
+      doc.insert('\n', { table: id });
+    }
+  }
+  return r.chance(0.6) ? doc.insert('\n') : doc;
+}
+
+// The "\n" of every cell line of `doc`: [offset, row id].
+function cellEnds(doc) {
+  const ends = [];
+  let at = 0;
+  for (const op of doc.ops) {
+    const len = typeof op.insert === 'string' ? op.insert.length : 1;
+    if (op.insert === '\n' && op.attributes && op.attributes.table) ends.push([at, op.attributes.table]);
+    at += len;
+  }
+  return ends;
+}
+
+function tableOp(r, doc) {
+  const ends = cellEnds(doc);
+  if (ends.length === 0) return randomOp(r, doc);
+  const roll = r.int(5);
+  const [end, id] = r.pick(ends);
+  if (roll === 0) {
+    // A new row before the row of `end`, as wide as that row.
+    const row = ends.filter(([, other]) => other === id);
+    const start = row[0][0] - (row[0][0] > 0 ? lineLength(doc, row[0][0]) : 0);
+    return new Delta().retain(start).insert('\n'.repeat(row.length), { table: r.pick(ROW_IDS) }).chop();
+  }
+  if (roll === 1) return deleteColumn(doc, ends, r.int(3));
+  if (roll === 2) return new Delta().retain(end).retain(1, { table: r.chance(0.3) ? null : r.pick(ROW_IDS) });
+  if (roll === 3) return new Delta().retain(end).insert(word(r).replace(/\n/g, ' '), attrs(r, false));
+  return randomOp(r, doc);
+}
+
+// How many units of text stand before the "\n" at `end` on its line.
+function lineLength(doc, end) {
+  const text = doc.ops.map((op) => (typeof op.insert === 'string' ? op.insert : ' ')).join('');
+  return end - (text.lastIndexOf('\n', end - 1) + 1);
+}
+
+// Deletes the cell at `column` of every row that has one: its text and its "\n".
+function deleteColumn(doc, ends, column) {
+  const d = new Delta();
+  let at = 0;
+  let rowId = null;
+  let col = 0;
+  for (const [end, id] of ends) {
+    col = id === rowId ? col + 1 : 0;
+    rowId = id;
+    if (col !== column) continue;
+    const start = end - lineLength(doc, end);
+    d.retain(start - at).delete(end + 1 - start);
+    at = end + 1;
+  }
+  return d.chop();
+}
+
+function makeTableCase(r, id) {
+  const doc = tableDoc(r);
+  const a = tableOp(r, doc);
+  const b = tableOp(r, doc);
+  const c = tableOp(r, doc.compose(a));
+  const x = attrs(r, true, ['table', 'bold']);
+  const y = attrs(r, true, ['table', 'header']);
+  return JSON.parse(JSON.stringify({ id, family: 'table', doc: doc.ops, a: a.ops, b: b.ops, c: c.ops, x: x || null, y: y || null }));
+}
+
 // `count` cases from `seed`: mostly random, plus families that try every cut of a document.
-function* generate(seed, count) {
+// The last `tables` cases are tables, from a stream of their own, so that the others stay as
+// they were before tables existed.
+function* generate(seed, count, tables = 0) {
   const r = rng(seed);
   let id = 0;
-  while (id < count) {
+  while (id < count - tables) {
     if (r.chance(0.2)) {
       const doc = randomDoc(r);
       const cuts = boundaries(doc);
-      for (let k = 0; k < cuts.length && id < count; k++) {
+      for (let k = 0; k < cuts.length && id < count - tables; k++) {
         yield makeCase(r, id++, 'cut', doc, opAtCut(r, doc, k));
       }
     } else {
       yield makeCase(r, id++, 'random');
     }
   }
+  const t = rng(seed + 1);
+  while (id < count) yield makeTableCase(t, id++);
 }
 
 module.exports = { rng, generate, results, boundaries };

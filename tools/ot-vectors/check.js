@@ -8,7 +8,7 @@ const { render, OUT } = require('./generate');
 const file = process.argv[2] || OUT;
 const committed = zlib.gunzipSync(fs.readFileSync(file)).toString('utf8').split('\n');
 const header = JSON.parse(committed[0]);
-const fresh = render(header.seed, header.count).split('\n');
+const fresh = render(header.seed, header.count, header.tables ?? 0).split('\n');
 let bad = 0;
 for (let i = 0; i < Math.max(committed.length, fresh.length); i++) {
   if (committed[i] !== fresh[i]) {

@@ -72,6 +72,15 @@ const CASES = [
   ['header-4', [text('Four'), nl({ header: 4 })]],
   ['indent-on-paragraph', [text('indented'), nl({ indent: 1 })]],
   ['align-is-not-a-format', [text('centred'), nl({ align: 'center' })]],
+  ['table', [text('Before'), nl(),
+    text('Item'), nl({ table: 'row-a1' }), text('Qty', { bold: true }), nl({ table: 'row-a1' }),
+    text('Apples', { link: 'https://example.com/' }), nl({ table: 'row-b2' }), text('3 '), text('ripe', { italic: true }),
+    nl({ table: 'row-b2' }),
+    text('after'), nl()]],
+  ['table-empty-cells', [text('a'), nl({ table: 'row-1' }), nl({ table: 'row-1' }), nl({ table: 'row-2' }),
+    text('  spaced  '), nl({ table: 'row-2' })]],
+  ['table-then-list', [text('x'), nl({ table: 'row-x' }), text('y'), nl({ table: 'row-x' }), text('item'),
+    nl({ list: 'bullet' })]],
 ];
 
 function setUpDom() {

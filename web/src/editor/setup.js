@@ -1,6 +1,7 @@
 // Quill configuration: the formats of web/src/formats.json (shared with the
 // server's validation, so the editor can never produce an op the server
-// rejects, P9), a toolbar built from the same list (toolbar.js), safe links,
+// rejects, P9), a toolbar built from the same list (toolbar.js), Quill's
+// table module with its row and column controls (table-tools.js), safe links,
 // undo of my own edits only (P10); images go through uploads (images.js),
 // never into the document as base64.
 
@@ -13,6 +14,7 @@ import { normalizeLink } from './links.js';
 import { toolbarGroups, labelToolbar, isMacPlatform } from './toolbar.js';
 import { installLinkEditor, linkEditorBindings } from './link-editor.js';
 import { markdownBindings } from './markdown-shortcuts.js';
+import { insertTable, installTableTools } from './table-tools.js';
 
 class SafeLink extends Link {
   static PROTOCOL_WHITELIST = ['http', 'https', 'mailto'];
@@ -43,12 +45,18 @@ export const ALLOWED_FORMATS = [...FORMATS.inline, ...FORMATS.line, ...FORMATS.e
 
 export function createQuill(container, { toolbar } = {}) {
   register();
+  const tables = ALLOWED_FORMATS.includes('table');
   const quill = new Quill(container, {
     theme: 'snow',
     formats: ALLOWED_FORMATS,
     placeholder: 'Start writing…',
     modules: {
-      toolbar: { container: toolbar ?? toolbarGroups(ALLOWED_FORMATS) },
+      toolbar: {
+        container: toolbar ?? toolbarGroups(ALLOWED_FORMATS),
+        handlers: { table: () => insertTable(quill) },
+      },
+      // Its blots (table, row, body, container) come with the "table" format.
+      table: tables,
       history: { userOnly: true, delay: 500, maxStack: 500 },
       keyboard: { bindings: { ...wholeCharacterBindings(), ...linkEditorBindings(), ...markdownBindings() } },
       cursors: { transformOnTextChange: false, selectionChangeSource: null, hideDelayMs: 2500 },
@@ -63,7 +71,10 @@ export function createQuill(container, { toolbar } = {}) {
     },
   });
   // The same test as Quill's keyboard module, so the tooltips name the key it binds.
-  labelToolbar(quill.getModule('toolbar')?.container, { mac: isMacPlatform(navigator.platform) });
+  const mac = isMacPlatform(navigator.platform);
+  const toolbarContainer = quill.getModule('toolbar')?.container;
+  labelToolbar(toolbarContainer, { mac });
+  if (tables) installTableTools(quill, toolbarContainer, { mac });
   installLinkEditor(quill);
   return quill;
 }

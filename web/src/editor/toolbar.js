@@ -15,6 +15,7 @@ const GROUPS = [
   [{ list: 'bullet' }, { list: 'ordered' }, { list: 'check' }],
   [{ indent: '-1' }, { indent: '+1' }],
   ['blockquote', 'code-block'],
+  ['table'],
 ];
 
 // Every control is dropped unless its format is in `allowed`; "clear
@@ -43,6 +44,16 @@ const CONTROLS = {
   'indent:+1': { name: 'Increase indent', keys: 'Tab in a list' },
   blockquote: { name: 'Quote' },
   'code-block': { name: 'Code block' },
+  // A 3×3 table (table-tools.js); the button looks pressed while the caret is in one.
+  table: { name: 'Insert table' },
+  // The table group that shows while the caret is in a table (table-tools.js).
+  'table-row-above': { name: 'Insert row above' },
+  'table-row-below': { name: 'Insert row below' },
+  'table-column-left': { name: 'Insert column left' },
+  'table-column-right': { name: 'Insert column right' },
+  'table-delete-row': { name: 'Delete row' },
+  'table-delete-column': { name: 'Delete column' },
+  'table-delete': { name: 'Delete table' },
   clean: { name: 'Clear formatting' },
 };
 

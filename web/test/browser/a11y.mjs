@@ -197,6 +197,17 @@ await check('history page with a version, and its changes; 390 px too', async ()
   await ann.page.setViewportSize(DESKTOP);
 });
 
+await check('editor with a table (imported from Markdown) and its row and column buttons showing', async () => {
+  const { id } = await ann.api('POST', '/api/docs/import?title=Budget', '| Item | Cost |\n|---|---|\n| Tent | **120** |\n', {
+    'Content-Type': 'text/markdown; charset=utf-8',
+  });
+  await ann.page.goto(`${base}/d/${id}`);
+  await loaded(ann.page);
+  await ann.page.click('.ql-editor td');
+  await until(() => ann.page.evaluate(() => document.querySelector('.qe-table-tools')?.hidden === false), { what: 'the table buttons' });
+  await audit(ann.page, 'editor-table');
+});
+
 // ---- the toolbar: tooltips and spoken names ---------------------------------------
 
 await check('every toolbar control has a tooltip and a human name; the two code controls differ', async () => {

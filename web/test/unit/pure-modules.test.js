@@ -106,7 +106,7 @@ test('ws URL from page-relative and redirect URLs', () => {
 test('formats.json: the list Quill and the server share has the issue\'s formats, and images with width and alt', () => {
   const f = JSON.parse(fs.readFileSync(new URL('../../src/formats.json', import.meta.url)));
   assert.deepEqual([...f.inline].sort(), ['bold', 'code', 'italic', 'link', 'strike', 'underline']);
-  assert.deepEqual([...f.line].sort(), ['blockquote', 'code-block', 'header', 'indent', 'list']);
+  assert.deepEqual([...f.line].sort(), ['blockquote', 'code-block', 'header', 'indent', 'list', 'table']);
   assert.deepEqual(f.embeds, ['image']);
   assert.deepEqual([...f.embed_attributes].sort(), ['alt', 'width']);
 });

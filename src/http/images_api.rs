@@ -108,15 +108,15 @@ pub async fn accept_image(
     let content_type = image_type(bytes)?;
     let hash = hex_sha256(bytes);
     let used = u64::try_from(state.store.image_bytes_uploaded_by(&user.id).await?).unwrap_or(0);
-    let linked_already = state.store.document_links_image(doc_id, &hash).await?;
-    if !linked_already && used.saturating_add(bytes.len() as u64) > limits.image_quota_bytes {
+    let counted_already = state.store.uploaded_image(&user.id, &hash).await?;
+    if !counted_already && used.saturating_add(bytes.len() as u64) > limits.image_quota_bytes {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "quota_exceeded",
             format!(
-                "your images take {} MB of the {} MB you may upload; remove some from your documents first",
-                used / 1_000_000,
-                limits.image_quota_bytes / 1_000_000
+                "your images take {} of the {} you may upload; remove some from your documents first",
+                size_text(used),
+                size_text(limits.image_quota_bytes)
             ),
         ));
     }
@@ -162,6 +162,15 @@ pub fn is_image_hash(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// Bytes as people read them: `850 bytes`, `12 KB`, `10 MB`.
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{} KB", bytes / 1_000),
+        _ => format!("{} MB", bytes / 1_000_000),
+    }
+}
+
 fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -173,9 +182,6 @@ fn too_large(max: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "too_large",
-        format!(
-            "images may be at most {} MB here",
-            max.div_ceil(1_000_000).max(1)
-        ),
+        format!("images may be at most {} here", size_text(max as u64)),
     )
 }

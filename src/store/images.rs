@@ -87,6 +87,18 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// Whether this person uploaded the image already (to any document that still links it): the quota counts it once.
+    pub async fn uploaded_image(&self, user_id: &str, hash: &str) -> StoreResult<bool> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM document_images WHERE uploaded_by = $1 AND hash = $2",
+        )
+        .bind(user_id)
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// Links an image that is stored already to another document (an import that names it).
     pub async fn link_image(&self, doc_id: &str, hash: &str, user_id: &str) -> StoreResult<()> {
         sqlx::query(

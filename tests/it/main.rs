@@ -27,6 +27,7 @@ mod sharing_live; // issue 6: sharing changes reach open sockets: removal, role 
 mod sharing_links; // hello after an access change, explicit roles beat links, anonymous guests
 mod convert; // issue 7: export and import (text, Markdown, HTML), golden files, the import route, quire compact and doctor
 mod convert_tables; // issue 16: tables in HTML, Markdown and text, round trips, ragged and odd tables from elsewhere
+mod images; // issue 16: uploads (types by content, SVG, limits, quota, roles), serving to members only, exports and imports with images, pruning
 mod convert_reference; // issue 18: HTML export against Quill's getSemanticHTML, Markdown against markdown-rs (CommonMark)
 mod bench_smoke; // issue 8: the quire-bench load generator, a few seconds against a spawned server and its echo fixture
 mod limits; // issue 17: quotas per user and per document (documents, named versions, versions per minute)

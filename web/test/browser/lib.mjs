@@ -45,10 +45,12 @@ export async function until(fn, { timeout = 10000, every = 50, what = 'condition
 }
 
 // Collect console errors and CSP violations: either fails the test.
-export function watchErrors(page, label, errors) {
+// `allow`: patterns of errors the test provokes on purpose (a refused upload's status).
+export function watchErrors(page, label, errors, { allow = [] } = {}) {
   page.on('console', (m) => {
     // Failed socket handshakes are expected: the tests cut the network.
     if (m.type() !== 'error' || /WebSocket connection to|ERR_INTERNET_DISCONNECTED/.test(m.text())) return;
+    if (allow.some((pattern) => pattern.test(m.text()))) return;
     if (/favicon/.test(m.location()?.url ?? '') || /favicon/.test(m.text())) return;
     errors.push(`${label}: ${m.text()} ${m.location()?.url ?? ''}`);
   });

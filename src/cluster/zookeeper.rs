@@ -275,8 +275,13 @@ impl Membership {
                     if state.is_terminated() {
                         return format!("{state}");
                     }
-                    // Disconnected / SyncConnected: the session lives on; nothing moves.
-                    tracing::warn!(%state, "ZooKeeper connection state");
+                    // Disconnected / SyncConnected: the session lives on; nothing moves. A lost connection is
+                    // worth a warning (membership changes go unseen meanwhile); getting it back is not.
+                    if state == zk::SessionState::SyncConnected {
+                        tracing::info!(%state, "ZooKeeper connection state");
+                    } else {
+                        tracing::warn!(%state, "ZooKeeper connection state");
+                    }
                 }
                 event = &mut change => {
                     if event.event_type == zk::EventType::Session && event.session_state.is_terminated() {

@@ -3,7 +3,8 @@
 //!
 //! Every converter goes through one model ([`model::Line`]: formatted spans plus the line's block format), so
 //! exporting and importing agree on what each format of `web/src/formats.json` becomes. What the formats cannot
-//! say is left out: indent on lines that are not list items, and embeds (none are registered).
+//! say is left out: indent on lines that are not list items, and embeds other than images. Images keep their URL as
+//! written; the HTTP layer (`http::image_refs`) decides what an image URL becomes on the way out and in.
 
 mod html;
 mod html_tokens;

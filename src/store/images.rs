@@ -114,10 +114,10 @@ impl Store {
         Ok(())
     }
 
-    /// The bytes of the distinct images this person uploaded to documents that still link them: the quota's count.
+    /// The bytes of the distinct images this person uploaded to documents that still link them: the quota's count. (PostgreSQL sums into NUMERIC, hence the cast.)
     pub async fn image_bytes_uploaded_by(&self, user_id: &str) -> StoreResult<i64> {
         let row = sqlx::query(
-            "SELECT COALESCE(SUM(size), 0) AS total FROM images \
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS total FROM images \
              WHERE hash IN (SELECT hash FROM document_images WHERE uploaded_by = $1)",
         )
         .bind(user_id)

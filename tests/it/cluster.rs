@@ -453,6 +453,38 @@ async fn sharing_and_history_made_on_any_node_reach_the_owners_hub() {
     )
     .await;
     assert_eq!(status, 200, "restoring through {other}: {restored}");
+    // An image uploaded through one node is served, byte for byte, by every node (it lives in the database).
+    let http = crate::support::client();
+    let image = [crate::images::PNG.as_slice(), b"cluster"].concat();
+    let uploaded: serde_json::Value = http
+        .post(format!("{other}/api/docs/{doc}/images"))
+        .bearer_auth(&ann)
+        .body(image.clone())
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("upload JSON");
+    let path = uploaded["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("upload: {uploaded}"))
+        .to_string();
+    for node in &cluster.nodes {
+        let served = http
+            .get(format!("{}{path}", node.url))
+            .bearer_auth(&bob)
+            .send()
+            .await
+            .expect("GET image");
+        assert_eq!(served.status(), 200, "{} serves the image", node.id);
+        assert_eq!(
+            served.bytes().await.unwrap().as_ref(),
+            image.as_slice(),
+            "{}",
+            node.id
+        );
+    }
     let op = socket.recv_kind("op").await;
     assert_eq!(
         op["user"]["name"], "ann",

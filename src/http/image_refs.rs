@@ -20,18 +20,30 @@ enum Replacement {
     Text(Option<String>),
 }
 
-/// The document with its images inside (HTML export): each image this document links becomes a data URL.
+/// The most image bytes one HTML export carries inside it; later images are linked, so a document of many large
+/// images cannot make one download hold gigabytes in memory.
+const MAX_INLINED_BYTES: usize = 64 << 20;
+
+/// The document with its images inside (HTML export): each image this document links becomes a data URL, up to
+/// `MAX_INLINED_BYTES`; the rest link to this server.
 pub async fn inline_images(
     state: &AppState,
     doc_id: &str,
     delta: &Delta,
 ) -> Result<Delta, ApiError> {
     let mut found = HashMap::new();
+    let mut inlined = 0usize;
     for src in image_sources(delta) {
         let Some(hash) = own_image(&src).map(|(_, hash)| hash.to_string()) else {
             continue;
         };
         if let Some(image) = state.store.document_image(doc_id, &hash).await? {
+            inlined += image.bytes.len();
+            if inlined > MAX_INLINED_BYTES {
+                let url = format!("{}{src}", state.config.public_url.trim_end_matches('/'));
+                found.insert(src, Replacement::Image(url));
+                continue;
+            }
             let data = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
             let url = format!("data:{};base64,{data}", image.content_type);
             found.insert(src, Replacement::Image(url));

@@ -209,6 +209,27 @@ impl AdminForm for ActionForm {
     }
 }
 
+/// Why an admin form was not acted on.
+enum Refused {
+    /// Not an administrator: the ordinary 404 page.
+    Hidden,
+    Unreadable,
+    Csrf,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::Hidden => PageError::page_not_found().into_response(),
+            Refused::Unreadable => {
+                PageError::new(StatusCode::BAD_REQUEST, "This form could not be read.")
+                    .into_response()
+            }
+            Refused::Csrf => csrf_refused(),
+        }
+    }
+}
+
 /// Checks, in this order, that the caller is an administrator (else 404, before the body is even looked at: a 415
 /// or a 422 would tell that the address exists), that the form could be read (else 400) and its CSRF token (else
 /// 403).
@@ -216,15 +237,13 @@ fn admin_form<T: AdminForm>(
     state: &AppState,
     caller: &PageCaller,
     form: Result<Form<T>, FormRejection>,
-) -> Result<(Authed, T), Response> {
-    let admin = admin_only(state, caller).map_err(IntoResponse::into_response)?;
+) -> Result<(Authed, T), Refused> {
+    let admin = admin_only(state, caller).map_err(|_| Refused::Hidden)?;
     let Ok(Form(form)) = form else {
-        return Err(
-            PageError::new(StatusCode::BAD_REQUEST, "This form could not be read.").into_response(),
-        );
+        return Err(Refused::Unreadable);
     };
     if !session::form_csrf_ok(&caller.csrf, form.csrf()) {
-        return Err(csrf_refused());
+        return Err(Refused::Csrf);
     }
     Ok((admin, form))
 }
@@ -237,7 +256,7 @@ async fn disable(
 ) -> Response {
     let admin = match admin_form(&state, &caller, form) {
         Ok((admin, _)) => admin,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     if admin.user.id == id {
         return PageError::new(
@@ -257,7 +276,7 @@ async fn enable(
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Response {
     if let Err(refused) = admin_form(&state, &caller, form) {
-        return refused;
+        return refused.into_response();
     }
     set_disabled(&state, &id, false).await
 }
@@ -301,7 +320,7 @@ async fn invite(
 ) -> Result<Response, PageError> {
     let (admin, form) = match admin_form(&state, &caller, form) {
         Ok(checked) => checked,
-        Err(refused) => return Ok(refused),
+        Err(refused) => return Ok(refused.into_response()),
     };
     let email = form.email.trim().to_lowercase();
     let outcome = if auth::valid_email(&email) {

@@ -125,6 +125,9 @@ fn element_text(html: &str, id: &str) -> String {
     html[open_end..close].trim().to_string()
 }
 
+/// A method, a path and the form fields to post (none: no body).
+type RouteCall<'a> = (Method, String, Vec<(&'a str, &'a str)>);
+
 /// Every admin route and a method it does not take, posted by `http` with `csrf` as a browser would.
 async fn every_admin_route(
     server: &TestServer,
@@ -134,7 +137,7 @@ async fn every_admin_route(
 ) -> Vec<(String, u16, String)> {
     let disable = format!("/admin/users/{}/disable", victim.id);
     let enable = format!("/admin/users/{}/enable", victim.id);
-    let requests: Vec<(Method, String, Vec<(&str, &str)>)> = vec![
+    let requests: Vec<RouteCall> = vec![
         (Method::GET, "/admin".into(), vec![]),
         (Method::GET, "/admin?q=a".into(), vec![]),
         (Method::GET, "/admin?q=%25&offset=nonsense".into(), vec![]),

@@ -56,6 +56,8 @@ struct HomePage {
     csrf: String,
     user_name: String,
     user_email: String,
+    /// Whether the header links to the admin page.
+    is_admin: bool,
     /// Guests cannot create or import documents: no buttons for them.
     can_create: bool,
     script_version: String,
@@ -144,6 +146,7 @@ async fn home(
     Ok(HomePage {
         csrf: caller.csrf.0,
         can_create: !authed.user.guest,
+        is_admin: super::accounts::is_admin(&state, &authed.user),
         user_name: authed.user.name,
         user_email: authed.user.email,
         script_version: assets::version("dashboard.js"),

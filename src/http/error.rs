@@ -5,7 +5,7 @@ use askama::Template;
 use axum::{
     Json,
     body::Body,
-    extract::{Request, rejection::JsonRejection},
+    extract::{Request, State, rejection::JsonRejection},
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
     response::{Html, IntoResponse, Response},
@@ -211,6 +211,8 @@ struct ErrorPage<'a> {
     /// Empty when nobody is signed in: the header then offers to log in.
     user_name: &'a str,
     user_email: &'a str,
+    /// Whether the header links to the admin page.
+    is_admin: bool,
     heading: &'a str,
     message: &'a str,
     /// Where to come back to after switching account (a log-out, then a log-in as someone else).
@@ -229,6 +231,7 @@ impl IntoResponse for PageError {
             csrf: "",
             user_name: "",
             user_email: "",
+            is_admin: false,
             heading: &parts.heading,
             message: &parts.message,
             here: "/",
@@ -246,7 +249,11 @@ impl IntoResponse for PageError {
 /// Renders every error page with the app's header for whoever asked: their name and the log-out form, or a
 /// log-in link; a signed-in person who finds nothing (or nothing they may see) is offered to switch account (log out, log in
 /// as someone else, and come back here).
-pub async fn with_header(request: Request, next: Next) -> Response {
+pub async fn with_header(
+    State(state): State<super::AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let authed = request
         .extensions()
         .get::<Authed>()
@@ -265,6 +272,9 @@ pub async fn with_header(request: Request, next: Next) -> Response {
         csrf: csrf.as_deref().unwrap_or_default(),
         user_name: authed.as_ref().map_or("", |user| user.name.as_str()),
         user_email: authed.as_ref().map_or("", |user| user.email.as_str()),
+        is_admin: authed
+            .as_ref()
+            .is_some_and(|user| super::accounts::is_admin(&state, user)),
         heading: &parts.heading,
         message: &parts.message,
         here: &here,

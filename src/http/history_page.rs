@@ -56,6 +56,8 @@ struct HistoryPage {
     pages_script: String,
     user_name: String,
     user_email: String,
+    /// Whether the header links to the admin page.
+    is_admin: bool,
     doc_id: String,
     title: String,
     every: u64,
@@ -137,6 +139,7 @@ async fn history(
     Ok(HistoryPage {
         csrf: caller.csrf.0,
         pages_script: assets::version("pages.js"),
+        is_admin: super::accounts::is_admin(&state, &authed.user),
         user_name: authed.user.name,
         user_email: authed.user.email,
         doc_id: doc.id,

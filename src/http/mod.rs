@@ -1,6 +1,7 @@
 //! The only module that knows axum: the router, pages, JSON API, WebSocket and embedded assets.
 
 mod accounts;
+mod admin;
 mod address_limits;
 mod assets;
 mod auth_api;
@@ -132,6 +133,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(dashboard::routes())
+        .merge(admin::routes())
         .merge(auth_api::routes())
         .merge(docs_api::routes())
         .merge(sharing_api::routes())
@@ -144,7 +146,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics::render_with_token))
         .fallback(not_found)
-        .layer(middleware::from_fn(error::with_header))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            error::with_header,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             reads::track_writes,

@@ -67,6 +67,8 @@ struct DocumentPage {
     user_name: String,
     /// For the header with the log-out form (templates/header.html), which the editor's log-out guard watches.
     user_email: String,
+    /// Whether the header links to the admin page.
+    is_admin: bool,
     role: &'static str,
     editor_js_version: String,
     editor_css_version: String,
@@ -330,6 +332,7 @@ async fn document_page(
         csrf: caller.csrf.0,
         doc_id: doc.id,
         title: doc.title,
+        is_admin: super::accounts::is_admin(&state, &authed.user),
         user_id: authed.user.id,
         user_name: authed.user.name,
         user_email: authed.user.email,

@@ -25,9 +25,9 @@ pub struct ApiToken {
     pub last_used_at: Option<i64>,
 }
 
-const USER_COLUMNS: &str = "id, email, name, password_hash, disabled, created_at, guest";
+pub(super) const USER_COLUMNS: &str = "id, email, name, password_hash, disabled, created_at, guest";
 
-fn user_from_row(row: &sqlx::any::AnyRow) -> StoreResult<User> {
+pub(super) fn user_from_row(row: &sqlx::any::AnyRow) -> StoreResult<User> {
     Ok(User {
         id: row.try_get("id")?,
         email: row.try_get("email")?,

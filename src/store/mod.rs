@@ -9,6 +9,7 @@ mod fence;
 mod group_commit;
 mod images;
 mod operations;
+mod overview;
 mod peers;
 mod primary;
 mod replicas;

@@ -1,5 +1,6 @@
 //! The only module that knows axum: the router, pages, JSON API, WebSocket and embedded assets.
 
+mod account_page;
 mod accounts;
 mod address_limits;
 mod assets;
@@ -132,6 +133,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(dashboard::routes())
+        .merge(account_page::routes())
         .merge(auth_api::routes())
         .merge(docs_api::routes())
         .merge(sharing_api::routes())

@@ -47,3 +47,4 @@ mod restore; // issue 18: restoring while others type, and the history page's re
 mod exports; // issue 18: every export format and alias by owner, viewer and guest; unknown formats, strangers
 mod dashboard_forms; // issue 18: the dashboard's form actions with the page's CSRF token and without it
 mod pages_errors; // issue 19: the 404 page for missing and forbidden documents, wrong password focus, taken e-mail
+mod account_page; // issue 15: the account page: name, password, sessions and API tokens, CSRF, escaping

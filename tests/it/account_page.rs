@@ -399,3 +399,66 @@ async fn strangers_log_in_first_and_names_are_checked_and_escaped() {
     assert_eq!(me["name"], "Ann <b>B</b>", "trimmed");
     server.stop().await;
 }
+
+/// A guest who joined by link has no password and may hold no tokens nor rename themselves (their name says they
+/// are a guest): the page shows only their sessions, and the forms refuse them with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_sees_only_their_sessions() {
+    let server = TestServer::start_with(&[("sharing.anonymous_links", "true")]).await;
+    let owner = TestUser::signup(&server, "Owner").await;
+    let doc = new_document(&server, &owner).await;
+    let link: Value = owner
+        .post_json(
+            &server,
+            &format!("/api/docs/{doc}/links"),
+            json!({"role": "viewer"}),
+        )
+        .await;
+    let url = link["url"].as_str().expect("link url");
+    let guest = client();
+    let csrf = form_csrf(&get_text(&guest, url).await);
+    let joined = post_form(
+        &guest,
+        &format!("{url}/guest"),
+        &[("csrf", &csrf), ("name", "Gus")],
+    )
+    .await;
+    assert_eq!(joined.url().path(), format!("/d/{doc}"));
+
+    let page = get_text(&guest, server.url("/account")).await;
+    assert!(page.contains("This session"), "{page}");
+    for absent in ["/account/password", "/account/name", "/account/tokens"] {
+        assert!(!page.contains(absent), "a guest's page offers {absent}");
+    }
+    for (path, fields) in [
+        ("/account/name", vec![("name", "Not a guest")]),
+        ("/account/tokens", vec![("name", "guest token")]),
+        (
+            "/account/password",
+            vec![
+                ("current_password", ""),
+                ("new_password", "guest password"),
+                ("repeat_password", "guest password"),
+            ],
+        ),
+    ] {
+        let mut pairs = fields.clone();
+        pairs.push(("csrf", &csrf));
+        let (status, _, page) = submit(&server, &guest, path, &pairs).await;
+        assert_eq!(status, 403, "{path}: {page}");
+        assert!(
+            page.contains("Guests who joined through a link cannot"),
+            "{path}: {page}"
+        );
+    }
+    let me: Value = guest
+        .get(server.url("/api/me"))
+        .send()
+        .await
+        .expect("GET /api/me")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(me["name"], "Gus (guest)");
+    server.stop().await;
+}

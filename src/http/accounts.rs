@@ -1,4 +1,5 @@
-//! Sign-up, log-in and log-out, shared by the HTML pages and the JSON API so both enforce the same rules.
+//! Sign-up, log-in, log-out and password changes, shared by the HTML pages and the JSON API so both enforce the
+//! same rules.
 
 use std::{sync::LazyLock, time::Duration};
 
@@ -95,10 +96,19 @@ fn check_signup_fields(email: &str, name: &str, password: &str) -> Result<(), Ap
     if !auth::valid_email(email) {
         return Err(ApiError::bad_request("enter a valid e-mail address"));
     }
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request("enter a name of 1 to 100 characters"));
-    }
+    check_name(name)?;
     check_password_rules(password)
+}
+
+/// A person's name, already trimmed: what sign-up and the account page accept. Control characters would let a
+/// name break lines in lists and logs.
+pub fn check_name(name: &str) -> Result<(), ApiError> {
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "enter a name of 1 to 100 characters, without control characters",
+        ));
+    }
+    Ok(())
 }
 
 pub fn check_password_rules(password: &str) -> Result<(), ApiError> {
@@ -187,6 +197,58 @@ pub async fn log_in(
     state.throttle.succeeded(&email, address, attempt);
     let token = start_session(state, &user).await?;
     Ok((user, token))
+}
+
+/// What the account page's password form sends.
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+    pub repeated: String,
+}
+
+/// Changes the caller's password after checking the current one (throttled like a log-in, on the account's e-mail
+/// and the caller's address, so a borrowed session cannot guess it). Every other session ends and the API tokens
+/// are revoked; `keep_session`, the one that asked, stays signed in. Nothing changes on any error.
+pub async fn change_password(
+    state: &AppState,
+    user: &User,
+    change: PasswordChange,
+    keep_session: Option<&str>,
+    address: &str,
+) -> Result<(), ApiError> {
+    require_account(user, "set a password")?;
+    if change.new != change.repeated {
+        return Err(ApiError::bad_request("the two new passwords differ"));
+    }
+    check_password_rules(&change.new)?;
+    let attempt = state.throttle.begin(&user.email, address).map_err(|wait| {
+        ApiError::rate_limited("too many wrong passwords; try again later", wait)
+    })?;
+    // Read again: the hash in the request's `User` may predate a change made meanwhile by another session.
+    let stored_hash = state
+        .store
+        .user_by_id(&user.id)
+        .await?
+        .map(|fresh| fresh.password_hash)
+        .unwrap_or_else(|| DUMMY_HASH.clone());
+    let current = change.current;
+    let matches = argon2_work(state, move || auth::verify_password(&current, &stored_hash)).await?;
+    if !matches {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_password",
+            "the current password is wrong",
+        ));
+    }
+    state.throttle.succeeded(&user.email, address, attempt);
+    let new_hash = hash_in_background(state, change.new).await?;
+    state
+        .store
+        .change_password(&user.id, &new_hash, keep_session)
+        .await?;
+    // Sockets opened with the ended sessions or the revoked tokens close now, as after a log-out.
+    state.connections.credentials_changed(&user.id);
+    Ok(())
 }
 
 /// A guest account for a share-link visitor: no password at all (`auth::NO_PASSWORD`), so it can never log in

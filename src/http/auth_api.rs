@@ -16,7 +16,10 @@ use super::{
     error::ApiError,
     session::{self, ApiUser, ClientAddr},
 };
-use crate::{auth, store::User};
+use crate::{
+    auth,
+    store::{ApiToken, User},
+};
 
 /// `Json<T>` whose rejections are our JSON errors.
 #[derive(Debug, FromRequest)]
@@ -90,9 +93,21 @@ async fn create_token(
     ApiUser(authed): ApiUser,
     ApiJson(input): ApiJson<NewToken>,
 ) -> Result<Response, ApiError> {
-    accounts::require_account(&authed.user, "create API tokens")?;
-    let name = input.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    let (token, secret) = new_api_token(&state, &authed.user, &input.name).await?;
+    let body = json!({"id": token.id, "name": token.name, "created_at": token.created_at, "token": secret});
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Makes a personal API token named `name` (trimmed); returns it and its secret, which is never stored and so can
+/// be shown only this once. Shared with the account page.
+pub(super) async fn new_api_token(
+    state: &AppState,
+    user: &User,
+    name: &str,
+) -> Result<(ApiToken, String), ApiError> {
+    accounts::require_account(user, "create API tokens")?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
             "name the token (1 to 100 characters)",
         ));
@@ -102,13 +117,12 @@ async fn create_token(
         .store
         .create_api_token(
             &auth::random_id(16),
-            &authed.user.id,
+            &user.id,
             name,
             &auth::token_hash(&secret),
         )
         .await?;
-    let body = json!({"id": token.id, "name": token.name, "created_at": token.created_at, "token": secret});
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok((token, secret))
 }
 
 async fn list_tokens(
@@ -130,9 +144,20 @@ async fn revoke_token(
     ApiUser(authed): ApiUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.store.revoke_api_token(&authed.user.id, &id).await? {
-        state.connections.credentials_changed(&authed.user.id);
-        Ok(StatusCode::NO_CONTENT)
+    revoke_api_token(&state, &authed.user, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes one of the user's tokens and closes the sockets opened with it (404 when it is not theirs or already
+/// revoked). Shared with the account page.
+pub(super) async fn revoke_api_token(
+    state: &AppState,
+    user: &User,
+    id: &str,
+) -> Result<(), ApiError> {
+    if state.store.revoke_api_token(&user.id, id).await? {
+        state.connections.credentials_changed(&user.id);
+        Ok(())
     } else {
         Err(ApiError::not_found())
     }

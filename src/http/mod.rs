@@ -1,5 +1,6 @@
 //! The only module that knows axum: the router, pages, JSON API, WebSocket and embedded assets.
 
+mod account_page;
 mod accounts;
 mod admin;
 mod address_limits;
@@ -134,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(dashboard::routes())
         .merge(admin::routes())
+        .merge(account_page::routes())
         .merge(auth_api::routes())
         .merge(docs_api::routes())
         .merge(sharing_api::routes())

@@ -255,7 +255,7 @@ fn page_error(err: ApiError) -> PageError {
 }
 
 /// API messages are lowercase fragments; pages show sentences.
-fn sentence(message: &str) -> String {
+pub(super) fn sentence(message: &str) -> String {
     let mut chars = message.chars();
     match chars.next() {
         Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),

@@ -25,6 +25,15 @@ pub struct ApiToken {
     pub last_used_at: Option<i64>,
 }
 
+/// One unexpired session of a user, as the account page lists it. The hash only tells "this session" apart;
+/// it never leaves the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub token_hash: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
 pub(super) const USER_COLUMNS: &str = "id, email, name, password_hash, disabled, created_at, guest";
 
 pub(super) fn user_from_row(row: &sqlx::any::AnyRow) -> StoreResult<User> {
@@ -118,6 +127,72 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(res.rows_affected() == 1)
+    }
+
+    /// Renames a user; false when no such user.
+    pub async fn set_user_name(&self, user_id: &str, name: &str) -> StoreResult<bool> {
+        let res = sqlx::query("UPDATE users SET name = $1 WHERE id = $2")
+            .bind(name)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// A password change by its owner: replaces the hash, ends every session but `keep_session` (the one that made
+    /// the change stays signed in) and revokes the API tokens, as `set_password` does, in one transaction.
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        keep_session: Option<&str>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        delete_other_sessions(&mut *tx, user_id, keep_session).await?;
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Ends every session of the user except `keep_session`; returns how many ended.
+    pub async fn end_other_sessions(
+        &self,
+        user_id: &str,
+        keep_session: Option<&str>,
+    ) -> StoreResult<u64> {
+        delete_other_sessions(&self.pool, user_id, keep_session).await
+    }
+
+    /// The user's unexpired sessions, newest first.
+    pub async fn sessions_of(&self, user_id: &str) -> StoreResult<Vec<SessionInfo>> {
+        let rows = sqlx::query(
+            "SELECT token_hash, created_at, expires_at FROM sessions \
+             WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, token_hash",
+        )
+        .bind(user_id)
+        .bind(now_ms())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SessionInfo {
+                    token_hash: row.try_get("token_hash")?,
+                    created_at: row.try_get("created_at")?,
+                    expires_at: row.try_get("expires_at")?,
+                })
+            })
+            .collect()
     }
 
     /// Disables (or re-enables) an account; disabling also ends its sessions.
@@ -364,4 +439,19 @@ async fn insert_user<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
     .await
     .map_err(|err| conflict_on_unique(err, "email already registered"))?;
     Ok(())
+}
+
+/// Deletes the user's sessions but `keep_session` (all of them when `None`). Runs on the pool or in a transaction.
+async fn delete_other_sessions<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
+    executor: E,
+    user_id: &str,
+    keep_session: Option<&str>,
+) -> StoreResult<u64> {
+    // An empty string is no token hash (those are 64 hex digits), so `None` keeps nothing.
+    let res = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user_id)
+        .bind(keep_session.unwrap_or(""))
+        .execute(executor)
+        .await?;
+    Ok(res.rows_affected())
 }

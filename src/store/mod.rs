@@ -29,7 +29,7 @@ use sqlx::{
     migrate::Migrator,
 };
 
-pub use accounts::{ApiToken, User};
+pub use accounts::{ApiToken, SessionInfo, User};
 pub use copy::TABLES;
 pub use documents::{DocMeta, DocScope, Role};
 pub use fence::{Fence, Owner};

@@ -30,6 +30,7 @@ macro_rules! both_backends {
 both_backends!(
     users,
     sessions,
+    the_account_pages_session_changes,
     api_tokens,
     invitations_are_used_with_the_account_they_make,
     documents_and_roles,
@@ -330,6 +331,95 @@ async fn sessions(store: Store) {
         None,
         "a new password ends sessions"
     );
+}
+
+/// What the account page asks of the store (issue 15): a person's sessions, ending the others, a password change
+/// that keeps the session that made it, and a new name.
+async fn the_account_pages_session_changes(store: Store) {
+    user(&store, "ann").await;
+    user(&store, "bob").await;
+    let later = now_ms() + 60_000;
+    for hash in ["ann-1", "ann-2", "ann-3"] {
+        store.create_session(hash, "ann", later).await.unwrap();
+    }
+    store
+        .create_session("ann-old", "ann", now_ms() - 1)
+        .await
+        .unwrap();
+    store.create_session("bob-1", "bob", later).await.unwrap();
+    let mut listed: Vec<String> = store
+        .sessions_of("ann")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|session| session.token_hash)
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        ["ann-1", "ann-2", "ann-3"],
+        "unexpired and hers only"
+    );
+
+    assert_eq!(
+        store
+            .end_other_sessions("ann", Some("ann-2"))
+            .await
+            .unwrap(),
+        3
+    );
+    let kept: Vec<String> = store
+        .sessions_of("ann")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|session| session.token_hash)
+        .collect();
+    assert_eq!(kept, ["ann-2"]);
+    assert!(
+        store.session_user("bob-1").await.unwrap().is_some(),
+        "not Bob's"
+    );
+
+    store.create_session("ann-4", "ann", later).await.unwrap();
+    let token = store
+        .create_api_token("t1", "ann", "script", "token-hash")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .change_password("ann", "$new", Some("ann-4"))
+            .await
+            .unwrap()
+    );
+    assert!(store.session_user("ann-2").await.unwrap().is_none());
+    assert!(store.session_user("ann-4").await.unwrap().is_some(), "kept");
+    assert!(
+        !store.api_token_valid("token-hash").await.unwrap(),
+        "{token:?} revoked"
+    );
+    assert_eq!(
+        store
+            .user_by_id("ann")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "$new"
+    );
+
+    assert_eq!(
+        store.end_other_sessions("ann", None).await.unwrap(),
+        1,
+        "None keeps none"
+    );
+    assert!(store.sessions_of("ann").await.unwrap().is_empty());
+    assert!(store.set_user_name("ann", "Ann B").await.unwrap());
+    assert_eq!(
+        store.user_by_id("ann").await.unwrap().unwrap().name,
+        "Ann B"
+    );
+    assert!(!store.set_user_name("nobody", "X").await.unwrap());
 }
 
 async fn api_tokens(store: Store) {

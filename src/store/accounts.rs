@@ -108,25 +108,7 @@ impl Store {
     /// Replaces the password hash, ends every session of the user and revokes their API tokens (whoever knew the
     /// old password may have made one). Returns false when no such user.
     pub async fn set_password(&self, user_id: &str, password_hash: &str) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        let res = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(password_hash)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now_ms())
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(res.rows_affected() == 1)
+        self.change_password(user_id, password_hash, None).await
     }
 
     /// Renames a user; false when no such user.
@@ -139,8 +121,8 @@ impl Store {
         Ok(res.rows_affected() == 1)
     }
 
-    /// A password change by its owner: replaces the hash, ends every session but `keep_session` (the one that made
-    /// the change stays signed in) and revokes the API tokens, as `set_password` does, in one transaction.
+    /// A password change: replaces the hash, ends every session but `keep_session` (the one that made the change
+    /// stays signed in; `None` ends them all) and revokes the API tokens, in one transaction.
     pub async fn change_password(
         &self,
         user_id: &str,

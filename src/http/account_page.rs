@@ -12,13 +12,14 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    AppState,
+    AppState, account_deletion,
     accounts::{self, PasswordChange},
     assets, auth_api,
     dates::{Moment, relative_time},
     error::{ApiError, PageError},
     pages::{CsrfForm, csrf_refused, sentence},
     session::{self, Authed, ClientAddr, PageCaller},
+    user_agents,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -29,11 +30,16 @@ pub fn routes() -> Router<AppState> {
         .route("/account/sessions/end-others", post(end_other_sessions))
         .route("/account/tokens", post(create_token))
         .route("/account/tokens/{id}/revoke", post(revoke_token))
+        .route("/account/delete", post(account_deletion::delete_account))
 }
 
 struct SessionRow {
     signed_in: Moment,
     expires: Moment,
+    /// "Firefox on Linux", from the browser's latest request; "Not used since signing in" before any.
+    device: String,
+    /// Where and when it was last used: "just now from 192.0.2.7".
+    last_active: Option<String>,
     /// The session this page was loaded with.
     current: bool,
 }
@@ -69,6 +75,10 @@ struct AccountPage {
     sessions: Vec<SessionRow>,
     other_sessions: usize,
     tokens: Vec<TokenRow>,
+    /// An account signed in without a password confirms its deletion with its e-mail instead.
+    has_password: bool,
+    /// How many documents the person owns, trash included: what the delete form asks about.
+    owned_documents: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +119,7 @@ async fn account_page(
     csrf: String,
 ) -> Result<AccountPage, PageError> {
     let user = &authed.user;
+    let now = crate::store::now_ms();
     let sessions: Vec<SessionRow> = state
         .store
         .sessions_of(&user.id)
@@ -118,9 +129,15 @@ async fn account_page(
             current: authed.session_hash.as_deref() == Some(session.token_hash.as_str()),
             signed_in: Moment::from_unix_ms(session.created_at),
             expires: Moment::from_unix_ms(session.expires_at),
+            device: session.last_use.as_ref().map_or_else(
+                || "Not used since signing in".to_owned(),
+                |last| user_agents::describe(&last.user_agent),
+            ),
+            last_active: session
+                .last_use
+                .map(|last| format!("{} from {}", relative_time(now - last.at), last.address)),
         })
         .collect();
-    let now = crate::store::now_ms();
     let tokens = state
         .store
         .list_api_tokens(&user.id)
@@ -146,6 +163,8 @@ async fn account_page(
         other_sessions: sessions.iter().filter(|session| !session.current).count(),
         sessions,
         tokens,
+        has_password: user.password_hash != crate::auth::NO_PASSWORD,
+        owned_documents: state.store.count_owned_documents(&user.id).await?,
     })
 }
 
@@ -174,7 +193,7 @@ where
     }
 }
 
-async fn refused(
+pub(super) async fn refused(
     state: &AppState,
     authed: &Authed,
     csrf: String,

@@ -206,8 +206,7 @@ pub struct PasswordChange {
     pub repeated: String,
 }
 
-/// Changes the caller's password after checking the current one (throttled like a log-in, on the account's e-mail
-/// and the caller's address, so a borrowed session cannot guess it). Every other session ends and the API tokens
+/// Changes the caller's password after checking the current one (`check_current_password`). Every other session ends and the API tokens
 /// are revoked; `keep_session`, the one that asked, stays signed in. Nothing changes on any error.
 pub async fn change_password(
     state: &AppState,
@@ -221,6 +220,26 @@ pub async fn change_password(
         return Err(ApiError::bad_request("the two new passwords differ"));
     }
     check_password_rules(&change.new)?;
+    check_current_password(state, user, change.current, address).await?;
+    let new_hash = hash_in_background(state, change.new).await?;
+    state
+        .store
+        .change_password(&user.id, &new_hash, keep_session)
+        .await?;
+    // Sockets opened with the ended sessions or the revoked tokens close now, as after a log-out.
+    state.connections.credentials_changed(&user.id);
+    Ok(())
+}
+
+/// Checks a signed-in person's current password before a change that needs it (a new password, deleting the
+/// account): throttled like a log-in, on the account's e-mail and the caller's address, so a borrowed session cannot
+/// guess it.
+pub async fn check_current_password(
+    state: &AppState,
+    user: &User,
+    password: String,
+    address: &str,
+) -> Result<(), ApiError> {
     let attempt = state.throttle.begin(&user.email, address).map_err(|wait| {
         ApiError::rate_limited("too many wrong passwords; try again later", wait)
     })?;
@@ -231,8 +250,10 @@ pub async fn change_password(
         .await?
         .map(|fresh| fresh.password_hash)
         .unwrap_or_else(|| DUMMY_HASH.clone());
-    let current = change.current;
-    let matches = argon2_work(state, move || auth::verify_password(&current, &stored_hash)).await?;
+    let matches = argon2_work(state, move || {
+        auth::verify_password(&password, &stored_hash)
+    })
+    .await?;
     if !matches {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -241,13 +262,6 @@ pub async fn change_password(
         ));
     }
     state.throttle.succeeded(&user.email, address, attempt);
-    let new_hash = hash_in_background(state, change.new).await?;
-    state
-        .store
-        .change_password(&user.id, &new_hash, keep_session)
-        .await?;
-    // Sockets opened with the ended sessions or the revoked tokens close now, as after a log-out.
-    state.connections.credentials_changed(&user.id);
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! The only module that knows axum: the router, pages, JSON API, WebSocket and embedded assets.
 
+mod account_deletion;
 mod account_page;
 mod accounts;
 mod admin;
@@ -23,6 +24,7 @@ mod reads;
 mod serve;
 mod session;
 mod sharing_api;
+mod user_agents;
 mod ws;
 
 use std::sync::Arc;

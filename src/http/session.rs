@@ -10,7 +10,11 @@ use axum::{
 use subtle::ConstantTimeEq;
 
 use super::{AppState, client_addr::ClientIp, error::ApiError};
-use crate::{auth, config::Config, store::User};
+use crate::{
+    auth,
+    config::Config,
+    store::{SessionUse, USER_AGENT_MAX, User},
+};
 
 pub const SESSION_COOKIE: &str = "quire_session";
 pub const CSRF_COOKIE: &str = "quire_csrf";
@@ -71,10 +75,15 @@ pub async fn session_layer(
     }
     let csrf_cookie = cookie(request.headers(), CSRF_COOKIE).map(str::to_owned);
     let csrf = csrf_cookie.clone().unwrap_or_else(auth::new_token);
-    let resolved = match resolve_caller(&state, request.headers()).await {
-        Ok(resolved) => resolved,
-        Err(err) => return err.into_response(),
-    };
+    let address = request
+        .extensions()
+        .get::<ClientIp>()
+        .map(|ip| ip.0.to_string());
+    let resolved =
+        match resolve_caller(&state, request.headers(), address.unwrap_or_default()).await {
+            Ok(resolved) => resolved,
+            Err(err) => return err.into_response(),
+        };
     if let Some((authed, _)) = &resolved
         && authed.session_hash.is_some()
         && request.uri().path().starts_with("/api/")
@@ -111,6 +120,7 @@ pub async fn session_layer(
 async fn resolve_caller(
     state: &AppState,
     headers: &HeaderMap,
+    address: String,
 ) -> Result<Option<(Authed, Option<String>)>, ApiError> {
     if let Some(token) = bearer(headers) {
         let hash = auth::token_hash(token);
@@ -130,26 +140,38 @@ async fn resolve_caller(
         return Ok(None);
     };
     let hash = auth::token_hash(token);
-    let Some((user, expires_at)) = state.store.session_user(&hash).await? else {
+    let Some((user, session)) = state.store.session_user(&hash).await? else {
         return Ok(None);
     };
+    let now = crate::store::now_ms();
+    let this_use = SessionUse {
+        at: now,
+        address,
+        user_agent: user_agent(headers),
+    };
     let ttl_ms = ttl_ms(state);
-    // Renewal is a write; a caller whose session is still valid is served even when it fails (a full disk, a
-    // database refusing writes), and renewal is tried again on the next request.
-    let renew = if expires_at - crate::store::now_ms() < ttl_ms / 2 {
+    let renew = session.expires_at - now < ttl_ms / 2;
+    let renewed = if renew || worth_recording(session.last_use.as_ref(), &this_use) {
+        let expires_at = if renew {
+            now + ttl_ms
+        } else {
+            session.expires_at
+        };
+        // A write; a caller whose session is still valid is served even when it fails (a full disk, a database
+        // refusing writes), and it is tried again on the next request.
         match state
             .store
-            .renew_session(&hash, crate::store::now_ms() + ttl_ms)
+            .touch_session(&hash, &this_use, expires_at)
             .await
         {
-            Ok(_) => Some(token.to_owned()),
+            Ok(()) => renew,
             Err(err) => {
-                tracing::warn!(%err, "cannot renew a session");
-                None
+                tracing::warn!(%err, "cannot record a session's use");
+                false
             }
         }
     } else {
-        None
+        false
     };
     Ok(Some((
         Authed {
@@ -157,8 +179,38 @@ async fn resolve_caller(
             session_hash: Some(hash),
             api_token_hash: None,
         },
-        renew,
+        renewed.then(|| token.to_owned()),
     )))
+}
+
+/// How stale a session's "last active" may get before a request writes it again: a write per request would cost
+/// every page view a database write, for a list that shows minutes at best.
+const LAST_USE_EVERY_MS: i64 = 5 * 60 * 1000;
+
+/// Whether this request tells the account page something new: the first use, another address or browser, or the
+/// last record older than `LAST_USE_EVERY_MS`.
+fn worth_recording(last: Option<&SessionUse>, this: &SessionUse) -> bool {
+    match last {
+        None => true,
+        Some(last) => {
+            this.at - last.at >= LAST_USE_EVERY_MS
+                || last.address != this.address
+                || last.user_agent != this.user_agent
+        }
+    }
+}
+
+/// The request's `User-Agent`, cut (at a character boundary) to what a session row keeps.
+fn user_agent(headers: &HeaderMap) -> String {
+    let text = headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let mut end = text.len().min(USER_AGENT_MAX);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
 }
 
 /// Cookie-authenticated API writes must prove they come from our pages: a matching X-CSRF-Token header,

@@ -32,6 +32,39 @@ pub struct SessionInfo {
     pub token_hash: String,
     pub created_at: i64,
     pub expires_at: i64,
+    /// Where and when it was last used; `None` until its first request after the log-in.
+    pub last_use: Option<SessionUse>,
+}
+
+/// A session's latest request, as `touch_session` records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUse {
+    pub at: i64,
+    /// The client address (`ClientIp`, so behind a trusted proxy the forwarded one).
+    pub address: String,
+    /// The browser's `User-Agent`, cut to `USER_AGENT_MAX` bytes.
+    pub user_agent: String,
+}
+
+/// An unexpired session of an enabled user, as each request resolves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSession {
+    pub expires_at: i64,
+    pub last_use: Option<SessionUse>,
+}
+
+/// What a `User-Agent` may occupy in a session row: enough to tell browsers apart, not a place to store a megabyte.
+pub const USER_AGENT_MAX: usize = 300;
+
+fn session_use_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Option<SessionUse>> {
+    let Some(at) = row.try_get::<Option<i64>, _>("last_seen_at")? else {
+        return Ok(None);
+    };
+    Ok(Some(SessionUse {
+        at,
+        address: row.try_get("last_address")?,
+        user_agent: row.try_get("user_agent")?,
+    }))
 }
 
 pub(super) const USER_COLUMNS: &str = "id, email, name, password_hash, disabled, created_at, guest";
@@ -159,7 +192,7 @@ impl Store {
     /// The user's unexpired sessions, newest first.
     pub async fn sessions_of(&self, user_id: &str) -> StoreResult<Vec<SessionInfo>> {
         let rows = sqlx::query(
-            "SELECT token_hash, created_at, expires_at FROM sessions \
+            "SELECT token_hash, created_at, expires_at, last_seen_at, last_address, user_agent FROM sessions \
              WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, token_hash",
         )
         .bind(user_id)
@@ -172,6 +205,7 @@ impl Store {
                     token_hash: row.try_get("token_hash")?,
                     created_at: row.try_get("created_at")?,
                     expires_at: row.try_get("expires_at")?,
+                    last_use: session_use_from_row(row)?,
                 })
             })
             .collect()
@@ -211,9 +245,10 @@ impl Store {
         Ok(())
     }
 
-    /// The enabled user behind an unexpired session, with the session's expiry.
-    pub async fn session_user(&self, token_hash: &str) -> StoreResult<Option<(User, i64)>> {
-        let sql = "SELECT u.id, u.email, u.name, u.password_hash, u.disabled, u.created_at, u.guest, s.expires_at \
+    /// The enabled user behind an unexpired session, with the session's expiry and latest use.
+    pub async fn session_user(&self, token_hash: &str) -> StoreResult<Option<(User, LiveSession)>> {
+        let sql = "SELECT u.id, u.email, u.name, u.password_hash, u.disabled, u.created_at, u.guest, s.expires_at, \
+                   s.last_seen_at, s.last_address, s.user_agent \
                    FROM sessions s JOIN users u ON u.id = s.user_id \
                    WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0";
         let row = sqlx::query(sql)
@@ -221,18 +256,34 @@ impl Store {
             .bind(now_ms())
             .fetch_optional(&self.pool)
             .await?;
-        match row {
-            Some(row) => Ok(Some((user_from_row(&row)?, row.try_get("expires_at")?))),
-            None => Ok(None),
-        }
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let session = LiveSession {
+            expires_at: row.try_get("expires_at")?,
+            last_use: session_use_from_row(&row)?,
+        };
+        Ok(Some((user_from_row(&row)?, session)))
     }
 
-    pub async fn renew_session(&self, token_hash: &str, expires_at: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE sessions SET expires_at = $1 WHERE token_hash = $2")
-            .bind(expires_at)
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
+    /// Records a session's latest use and sets its expiry (renewed, or as it was).
+    pub async fn touch_session(
+        &self,
+        token_hash: &str,
+        last_use: &SessionUse,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = $1, last_address = $2, user_agent = $3, expires_at = $4 \
+             WHERE token_hash = $5",
+        )
+        .bind(last_use.at)
+        .bind(&last_use.address)
+        .bind(&last_use.user_agent)
+        .bind(expires_at)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

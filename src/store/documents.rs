@@ -206,26 +206,10 @@ impl Store {
     /// Deletes a document with its log, versions, members and links.
     pub async fn delete_document(&self, doc_id: &str) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        for table in [
-            "operations",
-            "document_versions",
-            "document_members",
-            "share_links",
-            "document_images",
-        ] {
-            let sql = format!("DELETE FROM {table} WHERE doc_id = $1");
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(doc_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let res = sqlx::query("DELETE FROM documents WHERE id = $1")
-            .bind(doc_id)
-            .execute(&mut *tx)
-            .await?;
+        let deleted = delete_document_in(&mut tx, doc_id).await?;
         tx.commit().await?;
         self.delete_unlinked_images().await?;
-        Ok(res.rows_affected() == 1)
+        Ok(deleted)
     }
 
     pub async fn set_editors_can_share(&self, doc_id: &str, allowed: bool) -> StoreResult<()> {
@@ -257,6 +241,32 @@ impl Store {
         .await?;
         Ok(res.rows_affected() == 1)
     }
+}
+
+/// Deletes a document and every row that hangs on it, inside the caller's transaction; the images it alone
+/// linked are left for `delete_unlinked_images` after the commit.
+pub(super) async fn delete_document_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    doc_id: &str,
+) -> StoreResult<bool> {
+    for table in [
+        "operations",
+        "document_versions",
+        "document_members",
+        "share_links",
+        "document_images",
+    ] {
+        let sql = format!("DELETE FROM {table} WHERE doc_id = $1");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(doc_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let res = sqlx::query("DELETE FROM documents WHERE id = $1")
+        .bind(doc_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(res.rows_affected() == 1)
 }
 
 /// A LIKE pattern matching titles that contain `filter`, with `!` escaping the wildcards.

@@ -1,6 +1,7 @@
 //! The only module that speaks SQL: one `Store` over SQLite (the default) or PostgreSQL, through sqlx's `Any` driver.
 //! Values crossing this boundary are plain Rust types; times are Unix epoch milliseconds.
 
+mod account_deletion;
 mod accounts;
 mod checkpoint;
 mod copy;
@@ -29,7 +30,8 @@ use sqlx::{
     migrate::Migrator,
 };
 
-pub use accounts::{ApiToken, SessionInfo, User};
+pub use account_deletion::OwnedDocuments;
+pub use accounts::{ApiToken, LiveSession, SessionInfo, SessionUse, USER_AGENT_MAX, User};
 pub use copy::TABLES;
 pub use documents::{DocMeta, DocScope, Role};
 pub use fence::{Fence, Owner};

@@ -427,7 +427,12 @@ async fn a_guest_sees_only_their_sessions() {
 
     let page = get_text(&guest, server.url("/account")).await;
     assert!(page.contains("This session"), "{page}");
-    for absent in ["/account/password", "/account/name", "/account/tokens"] {
+    for absent in [
+        "/account/password",
+        "/account/name",
+        "/account/tokens",
+        "/account/delete",
+    ] {
         assert!(!page.contains(absent), "a guest's page offers {absent}");
     }
     for (path, fields) in [
@@ -440,6 +445,10 @@ async fn a_guest_sees_only_their_sessions() {
                 ("new_password", "guest password"),
                 ("repeat_password", "guest password"),
             ],
+        ),
+        (
+            "/account/delete",
+            vec![("documents", "delete"), ("confirm", "")],
         ),
     ] {
         let mut pairs = fields.clone();

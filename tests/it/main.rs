@@ -48,4 +48,5 @@ mod exports; // issue 18: every export format and alias by owner, viewer and gue
 mod dashboard_forms; // issue 18: the dashboard's form actions with the page's CSRF token and without it
 mod pages_errors; // issue 19: the 404 page for missing and forbidden documents, wrong password focus, taken e-mail
 mod admin_page; // issue 15: the admin page: hidden from non-admins, users search, disable and enable, invitations, counts
+mod account_deletion;
 mod account_page; // issue 15: the account page: name, password, sessions and API tokens, CSRF, escaping

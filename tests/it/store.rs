@@ -4,7 +4,10 @@ use std::future::Future;
 
 use quire::{
     config::{DatabaseUrl, SyncMode},
-    store::{DocScope, GroupCommitter, NewOp, NewVersion, Role, Store, StoreError, User, now_ms},
+    store::{
+        DocScope, GroupCommitter, NewOp, NewVersion, OwnedDocuments, Role, SessionUse, Store,
+        StoreError, User, now_ms,
+    },
 };
 
 use crate::support::TestPg;
@@ -31,6 +34,7 @@ both_backends!(
     users,
     sessions,
     the_account_pages_session_changes,
+    deleting_an_account_hands_over_or_deletes_its_documents,
     api_tokens,
     invitations_are_used_with_the_account_they_make,
     documents_and_roles,
@@ -294,26 +298,39 @@ async fn sessions(store: Store) {
         .create_session("expired", "ann", now_ms() - 1)
         .await
         .unwrap();
-    let (found, expires_at) = store
+    let (found, session) = store
         .session_user("live")
         .await
         .unwrap()
         .expect("live session");
-    assert_eq!((found.id.as_str(), expires_at), ("ann", later));
+    assert_eq!((found.id.as_str(), session.expires_at), ("ann", later));
+    assert_eq!(session.last_use, None, "not used since created");
     assert_eq!(
         store.session_user("expired").await.unwrap(),
         None,
         "expiry is respected"
     );
     assert_eq!(store.session_user("unknown").await.unwrap(), None);
-    store.renew_session("expired", later + 1).await.unwrap();
+    let last_use = SessionUse {
+        at: now_ms(),
+        address: "192.0.2.7".into(),
+        user_agent: "Firefox/133.0".into(),
+    };
+    store
+        .touch_session("expired", &last_use, later + 1)
+        .await
+        .unwrap();
+    let (_, renewed) = store.session_user("expired").await.unwrap().unwrap();
+    assert_eq!(renewed.expires_at, later + 1, "renewed");
     assert_eq!(
-        store
-            .session_user("expired")
-            .await
-            .unwrap()
-            .map(|(_, at)| at),
-        Some(later + 1)
+        renewed.last_use.as_ref(),
+        Some(&last_use),
+        "its use recorded"
+    );
+    assert_eq!(
+        store.sessions_of("ann").await.unwrap()[0].last_use.as_ref(),
+        Some(&last_use),
+        "the account page lists it"
     );
     store.delete_session("live").await.unwrap();
     assert_eq!(store.session_user("live").await.unwrap(), None);
@@ -331,6 +348,77 @@ async fn sessions(store: Store) {
         None,
         "a new password ends sessions"
     );
+}
+
+/// Deleting an account (issue 15): its documents all change owner or are all deleted, its sessions and memberships
+/// go, and the other people's memberships stay.
+async fn deleting_an_account_hands_over_or_deletes_its_documents(store: Store) {
+    for id in ["ann", "bob", "cat", "dan"] {
+        user(&store, id).await;
+    }
+    for doc in ["d1", "d2"] {
+        store.create_document(doc, "Plans", "ann").await.unwrap();
+    }
+    store.trash_document("d2").await.unwrap();
+    store.set_member("d1", "bob", Role::Viewer).await.unwrap();
+    store.set_member("d1", "cat", Role::Editor).await.unwrap();
+    store.create_document("d3", "Dan's", "dan").await.unwrap();
+    store.set_member("d3", "ann", Role::Editor).await.unwrap();
+    store.set_member("d3", "cat", Role::Viewer).await.unwrap();
+    store
+        .create_session("ann-1", "ann", now_ms() + 60_000)
+        .await
+        .unwrap();
+
+    let owned = store
+        .delete_account("ann", OwnedDocuments::TransferTo("bob"))
+        .await
+        .unwrap();
+    assert_eq!(owned, Some(vec!["d1".to_string(), "d2".to_string()]));
+    assert_eq!(store.user_by_id("ann").await.unwrap(), None);
+    assert_eq!(store.session_user("ann-1").await.unwrap(), None);
+    for doc in ["d1", "d2"] {
+        let meta = store.document(doc).await.unwrap().expect("kept");
+        assert_eq!(meta.owner_id, "bob", "{doc}");
+        assert_eq!(store.role_of(doc, "bob").await.unwrap(), Some(Role::Owner));
+    }
+    let d1: Vec<(String, Role)> = store
+        .members("d1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|member| (member.user_id, member.role))
+        .collect();
+    assert_eq!(
+        d1,
+        [("cat".to_string(), Role::Editor)],
+        "Bob is no more a viewer"
+    );
+    let d3: Vec<String> = store
+        .members("d3")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|member| member.user_id)
+        .collect();
+    assert_eq!(d3, ["cat"], "Ann left what was shared with her");
+
+    let owned = store
+        .delete_account("dan", OwnedDocuments::Delete)
+        .await
+        .unwrap();
+    assert_eq!(owned, Some(vec!["d3".to_string()]));
+    assert_eq!(store.document("d3").await.unwrap(), None);
+    assert_eq!(store.role_of("d3", "cat").await.unwrap(), None);
+    assert_eq!(
+        store
+            .delete_account("dan", OwnedDocuments::Delete)
+            .await
+            .unwrap(),
+        None,
+        "no such account"
+    );
+    assert!(store.user_by_id("bob").await.unwrap().is_some());
 }
 
 /// What the account page asks of the store (issue 15): a person's sessions, ending the others, a password change

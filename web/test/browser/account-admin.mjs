@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The account page and the admin page as people use them (issue 15), in Chromium against a server of its own:
 //   - Ann signs up on the sign-up page and logs in on a second browser; on /account she changes her name (the
 //     header follows), fails to change her password with a wrong current one (a clear error, nothing changed),
@@ -100,19 +99,21 @@ async function newDocument(ctx, title) {
 }
 
 // Opens the document in the editor and waits until it says "Saved" (connected, in sync). `socket.closed` turns
-// true when the editor's document socket closes: seen by the browser itself (page.on('websocket')), so it holds
-// whatever the editor's code does.
+// true once every document socket the page opened has closed: seen by the browser itself (page.on('websocket')),
+// so it holds whatever the editor's code does, a reconnect included.
 async function openEditor(page, docId) {
-  const socket = { opened: 0, closed: false };
+  let opened = 0;
+  let open = 0;
   page.on('websocket', (ws) => {
     if (!ws.url().includes(`/api/docs/${docId}/ws`)) return;
-    socket.opened++;
-    ws.on('close', () => { socket.closed = true; });
+    opened++;
+    open++;
+    ws.on('close', () => { open--; });
   });
   await page.goto(`${base}/d/${docId}`);
   await until(async () => (await page.locator('.qe-status').getAttribute('data-kind')) === 'saved', { what: 'the editor saved and connected' });
-  assert(socket.opened === 1, `${socket.opened} document sockets opened`);
-  return socket;
+  assert(open >= 1, `${open} document sockets open`);
+  return { get closed() { return opened > 0 && open === 0; } };
 }
 
 // What the editor's status line says once its socket was closed for an ended session or a disabled account.
@@ -138,14 +139,19 @@ async function changePassword(page, current, next) {
 
 const noticeText = async (page) => (await page.locator('#account-notice').textContent()).trim();
 
-// A document socket from node authenticated by an API token, as a script would open it; resolves once welcomed.
+// A document socket from node authenticated by an API token, as a script would open it. The returned state says
+// whether it was welcomed, closed, or refused at the upgrade (and with which status).
 function tokenSocket(docId, token) {
   const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/api/docs/${docId}/ws`, {
     headers: { Authorization: `Bearer ${token}` },
   });
   const state = { ws, closed: false, welcomed: false, refusedWith: null };
   ws.on('close', () => { state.closed = true; });
-  ws.on('unexpected-response', (_req, res) => { state.refusedWith = res.statusCode; state.closed = true; });
+  ws.on('unexpected-response', (req, res) => {
+    state.refusedWith = res.statusCode;
+    state.closed = true;
+    req.destroy(); // with this listener, ws leaves the refused request open
+  });
   ws.on('error', () => { state.closed = true; });
   ws.on('open', () => ws.send(JSON.stringify({ t: 'hello', proto: 1, client: `node-${randomBytes(16).toString('hex')}`, rev: null })));
   ws.on('message', (data) => {

@@ -8,10 +8,11 @@
 //     socket and makes its API calls 401;
 //   - the administrator (auth.admins) finds Bob on /admin and disables him: Bob's editor socket closes, his next
 //     page is the log-in page, where he is refused; enabled again, he logs in. Bob, no admin, gets a 404 there;
+//   - Bob deletes his account from /account, giving his documents to Ann: he is signed out, she owns them;
 //   - no console errors but those the test provokes (a refused form's status, Bob's 404 and refused log-in).
 //
 //   QUIRE_BIN=../target/debug/quire node test/browser/account-admin.mjs   (QUIRE_BIN: default target/debug/quire)
-// Screenshots: target/e2e/account.png, account-phone.png, admin.png. Prints "N passed, M failed"; exit 1 on failure.
+// Screenshots: target/e2e/account.png, account-phone.png, admin.png, account-delete.png. Prints "N passed, M failed"; exit 1 on failure.
 
 import WebSocket from 'ws';
 import { randomBytes } from 'node:crypto';
@@ -231,6 +232,10 @@ try {
     assert(await rows.count() === 2, `${await rows.count()} sessions listed`);
     assert(await page.locator('#sessions .this-session').count() === 1, 'not exactly one "This session"');
     assert(await page.locator('#sessions tr.current-session .this-session').textContent() === 'This session', 'the mark is not on the current row');
+    // Both browsers have made a request since signing in: each row names the browser and where it was last active.
+    for (const text of await rows.allTextContents()) {
+      assert(/Chrome on Linux/.test(text) && /just now from 127\.0\.0\.1/.test(text), `a session row says: ${text}`);
+    }
     const endOthers = page.locator('#end-other-sessions');
     assert((await endOthers.textContent()).trim() === 'Sign out other sessions (1)', await endOthers.textContent());
     await submit(page, endOthers);
@@ -324,6 +329,24 @@ try {
     }
     assert(await userRow(page, ADMIN.email).getByRole('button').count() === 0, 'the admin can disable herself');
     await shot(page, 'admin');
+  });
+
+  await step('Bob deletes his account and gives his documents to Ann: she owns them, he is signed out', async () => {
+    const { page } = bob;
+    await page.goto(`${base}/account`);
+    const form = section(page, 'Delete account');
+    await form.getByLabel('Give them to another person').check();
+    await form.getByLabel('Their e-mail').fill(ANN.email);
+    await form.getByLabel(/Your password, to confirm/).fill(BOB.password);
+    await shot(page, 'account-delete');
+    await submit(page, form.getByRole('button', { name: 'Delete my account' }));
+    const said = (await page.locator('#account-deleted').textContent()).replace(/\s+/g, ' ');
+    assert(/Your account was deleted/.test(said) && /now belongs to Ann Marsh/.test(said), `after deleting: ${said}`);
+    assert(await landsOnLogIn(page, '/'), 'Bob is still signed in');
+    await ann1.page.goto(`${base}/`);
+    assert(await ann1.page.getByText('Bob’s draft').count() > 0, 'Bob’s document is not on Ann’s dashboard');
+    await ada.page.goto(`${base}/admin`);
+    assert(await userRow(ada.page, BOB.email).count() === 0, 'the admin page still lists Bob');
   });
 
   await step('no console errors', async () => {

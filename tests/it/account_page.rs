@@ -38,6 +38,32 @@ async fn me_status(server: &TestServer, browser: &Client) -> u16 {
         .as_u16()
 }
 
+/// GET /api/me as `browser` gets it.
+async fn me(server: &TestServer, browser: &Client) -> Value {
+    let response = browser.get(server.url("/api/me")).send().await;
+    response.expect("GET /api/me").json().await.expect("JSON")
+}
+
+/// GET /api/me's status with an API token: 200 while it holds, 401 after.
+async fn bearer_status(server: &TestServer, token: &str) -> u16 {
+    let response = client()
+        .get(server.url("/api/me"))
+        .bearer_auth(token)
+        .send()
+        .await;
+    response.expect("GET /api/me").status().as_u16()
+}
+
+/// The person's API tokens, as GET /api/tokens lists them.
+async fn tokens(server: &TestServer, user: &TestUser) -> Value {
+    let response = user.http.get(server.url("/api/tokens")).send().await;
+    response
+        .expect("GET /api/tokens")
+        .json()
+        .await
+        .expect("JSON")
+}
+
 /// The `csrf` field of the account page as `browser` gets it.
 async fn page_csrf(server: &TestServer, browser: &Client) -> String {
     form_csrf(&get_text(browser, server.url("/account")).await)
@@ -226,24 +252,9 @@ async fn a_token_is_shown_once_and_revoking_it_closes_its_sockets() {
     assert!(again.contains("nightly export"), "listed: {again}");
     assert!(!again.contains(&secret), "the secret is shown only once");
 
-    let bearer = client();
-    let me = |bearer: &Client| {
-        bearer
-            .get(server.url("/api/me"))
-            .bearer_auth(&secret)
-            .send()
-    };
-    assert_eq!(me(&bearer).await.expect("GET /api/me").status(), 200);
+    assert_eq!(bearer_status(&server, &secret).await, 200);
     let mut socket = socket_with_token(&server, &doc, &secret).await;
-    let listed: Value = ann
-        .http
-        .get(server.url("/api/tokens"))
-        .send()
-        .await
-        .expect("GET /api/tokens")
-        .json()
-        .await
-        .expect("JSON");
+    let listed = tokens(&server, &ann).await;
     let id = listed["tokens"][0]["id"].as_str().expect("token id");
 
     let revoke = format!("/account/tokens/{id}/revoke");
@@ -251,7 +262,7 @@ async fn a_token_is_shown_once_and_revoking_it_closes_its_sockets() {
     assert_eq!((status, path.as_str()), (200, "/account"), "{page}");
     assert!(page.contains("The token was revoked."), "{page}");
     assert!(!page.contains("nightly export"), "{page}");
-    assert_eq!(me(&bearer).await.expect("GET /api/me").status(), 401);
+    assert_eq!(bearer_status(&server, &secret).await, 401);
     assert!(
         socket.closed_within(AT_ONCE).await,
         "the revoked token's socket stays open"
@@ -266,15 +277,7 @@ async fn every_account_form_needs_the_pages_csrf_token_and_changes_nothing_witho
     let eve = TestUser::signup(&server, "Eve").await;
     let (other, _) = second_browser(&server, &ann).await;
     let token = ann.api_token(&server).await;
-    let listed: Value = ann
-        .http
-        .get(server.url("/api/tokens"))
-        .send()
-        .await
-        .expect("GET /api/tokens")
-        .json()
-        .await
-        .expect("JSON");
+    let listed = tokens(&server, &ann).await;
     let token_id = listed["tokens"][0]["id"].as_str().expect("id").to_string();
     let revoke = format!("/account/tokens/{token_id}/revoke");
     let password = ann.password.as_str();
@@ -304,15 +307,7 @@ async fn every_account_form_needs_the_pages_csrf_token_and_changes_nothing_witho
         }
     }
 
-    let me: Value = ann
-        .http
-        .get(server.url("/api/me"))
-        .send()
-        .await
-        .expect("GET /api/me")
-        .json()
-        .await
-        .expect("JSON");
+    let me = me(&server, &ann.http).await;
     assert_eq!(me["name"], "Ann", "the name is unchanged");
     assert!(
         logs_in(&server, &ann.email, password).await,
@@ -324,22 +319,8 @@ async fn every_account_form_needs_the_pages_csrf_token_and_changes_nothing_witho
         200,
         "the other session holds"
     );
-    let bearer = client()
-        .get(server.url("/api/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("GET /api/me");
-    assert_eq!(bearer.status(), 200, "the token holds");
-    let listed: Value = ann
-        .http
-        .get(server.url("/api/tokens"))
-        .send()
-        .await
-        .expect("GET /api/tokens")
-        .json()
-        .await
-        .expect("JSON");
+    assert_eq!(bearer_status(&server, &token).await, 200, "the token holds");
+    let listed = tokens(&server, &ann).await;
     assert_eq!(listed["tokens"].as_array().expect("tokens").len(), 1);
     server.stop().await;
 }
@@ -387,15 +368,7 @@ async fn strangers_log_in_first_and_names_are_checked_and_escaped() {
     assert_eq!((status, path.as_str()), (200, "/account"));
     assert!(page.contains("Your name was changed."), "{page}");
     assert!(page.contains("Ann &#60;b&#62;B&#60;/b&#62;"), "{page}");
-    let me: Value = ann
-        .http
-        .get(server.url("/api/me"))
-        .send()
-        .await
-        .expect("GET /api/me")
-        .json()
-        .await
-        .expect("JSON");
+    let me = me(&server, &ann.http).await;
     assert_eq!(me["name"], "Ann <b>B</b>", "trimmed");
     server.stop().await;
 }
@@ -460,14 +433,7 @@ async fn a_guest_sees_only_their_sessions() {
             "{path}: {page}"
         );
     }
-    let me: Value = guest
-        .get(server.url("/api/me"))
-        .send()
-        .await
-        .expect("GET /api/me")
-        .json()
-        .await
-        .expect("JSON");
+    let me = me(&server, &guest).await;
     assert_eq!(me["name"], "Gus (guest)");
     server.stop().await;
 }

@@ -8,6 +8,7 @@ pub mod convert;
 pub mod protocol;
 pub mod store;
 pub mod auth;
+pub mod mail;
 pub mod cluster;
 pub mod hub;
 pub mod http;

@@ -13,6 +13,7 @@ mod overview;
 mod peers;
 mod primary;
 mod replicas;
+mod resets;
 mod sharing;
 mod sqlite_writer;
 mod versions;

@@ -927,7 +927,7 @@ fn validate_mail(raw: &RawMail) -> Result<Option<MailConfig>, ConfigError> {
         (user, password) => Some((user.to_string(), password.to_string())),
     };
     let from = raw.from.trim();
-    if from.parse::<lettre::message::Mailbox>().is_err() {
+    if !crate::mail::is_mailbox(from) {
         return Err(bad(
             "mail.from",
             format!("{:?}", raw.from),

@@ -134,6 +134,12 @@ impl On {
     }
 }
 
+/// Whether the text is an address lettre can send from or to, such as `docs@example.com` or
+/// `Quire <docs@example.com>` (for `config`, which checks `mail.from` before anything starts).
+pub fn is_mailbox(text: &str) -> bool {
+    text.parse::<Mailbox>().is_ok()
+}
+
 /// A message's words: its subject and plain-text body.
 pub trait MailText: Send + Sync {
     fn subject(&self) -> String;

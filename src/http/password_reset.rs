@@ -173,7 +173,7 @@ fn in_words(lifetime: std::time::Duration) -> String {
     let minutes = lifetime.as_secs() / 60;
     let (count, unit) = match minutes {
         0 => (lifetime.as_secs(), "second"),
-        _ if minutes % 60 == 0 => (minutes / 60, "hour"),
+        _ if minutes.is_multiple_of(60) => (minutes / 60, "hour"),
         _ => (minutes, "minute"),
     };
     format!("{count} {unit}{}", if count == 1 { "" } else { "s" })

@@ -11,8 +11,8 @@ use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValu
 
 use crate::hub_client::{TestSocket, client_id};
 use crate::support::{
-    Received, SmtpSink, TestServer, TestUser, client, cookie_value, form_csrf, get_text, post_form,
-    post_login,
+    Backend, Received, SmtpSink, TestServer, TestUser, client, cookie_value, form_csrf, get_text,
+    post_form, post_login,
 };
 
 /// How long a message may take to arrive.
@@ -23,11 +23,19 @@ const QUIET: Duration = Duration::from_millis(800);
 const AT_ONCE: Duration = Duration::from_secs(2);
 
 async fn start_with_mail(sink: &SmtpSink, extra: &[(&str, &str)]) -> TestServer {
+    start_with_mail_on(Backend::Sqlite, sink, extra).await
+}
+
+async fn start_with_mail_on(
+    backend: Backend,
+    sink: &SmtpSink,
+    extra: &[(&str, &str)],
+) -> TestServer {
     let flags = sink.flags();
     let mut all: Vec<(&str, &str)> = flags.iter().map(|(k, v)| (*k, v.as_str())).collect();
     all.push(("limits.recheck_every", "1h"));
     all.extend_from_slice(extra);
-    TestServer::start_with(&all).await
+    TestServer::start_on(backend, &all).await
 }
 
 /// Another browser of the person, signed in with the JSON log-in; returns it and its session cookie's value.
@@ -139,10 +147,16 @@ fn reset_link(server: &TestServer, message: &Received) -> String {
         .unwrap_or_else(|| panic!("no reset link in {}", message.data))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_link_is_mailed_works_once_and_ends_every_session_and_token() {
+// The reset's SQL (a migration of its own, the one-use update in a transaction with the password change) runs
+// on both databases.
+crate::on_both_backends!(
+    a_reset_link_is_mailed_works_once_and_ends_every_session_and_token,
+    an_expired_link_is_refused_and_changes_nothing,
+);
+
+async fn a_reset_link_is_mailed_works_once_and_ends_every_session_and_token(backend: Backend) {
     let sink = SmtpSink::start().await;
-    let server = start_with_mail(&sink, &[]).await;
+    let server = start_with_mail_on(backend, &sink, &[]).await;
     let ann = TestUser::signup(&server, "Ann").await;
     let doc = new_document(&server, &ann, "Notes").await;
     let (other, other_session) = second_browser(&server, &ann.email, &ann.password).await;
@@ -158,7 +172,7 @@ async fn a_reset_link_is_mailed_works_once_and_ends_every_session_and_token() {
     assert!(page.contains("If an account exists"), "{page}");
 
     let message = sink.next(ARRIVES).await.expect("the reset e-mail arrives");
-    assert_eq!(message.to, [ann.email.clone()]);
+    assert_eq!(message.to, [ann.email.as_str()]);
     assert_eq!(message.from, "quire@example.test");
     assert_eq!(message.subject(), "Reset your Quire password");
     let link = reset_link(&server, &message);
@@ -254,7 +268,7 @@ async fn the_forgot_form_answers_the_same_for_an_unknown_address_and_sends_nothi
     );
     assert_eq!(
         sink.next(ARRIVES).await.expect("Ann's e-mail").to,
-        [ann.email.clone()]
+        [ann.email.as_str()]
     );
 
     let (status, page) = ask_for_reset(&server, "not an address").await;
@@ -273,10 +287,9 @@ async fn the_forgot_form_answers_the_same_for_an_unknown_address_and_sends_nothi
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_expired_link_is_refused_and_changes_nothing() {
+async fn an_expired_link_is_refused_and_changes_nothing(backend: Backend) {
     let sink = SmtpSink::start().await;
-    let server = start_with_mail(&sink, &[("mail.reset_lifetime", "1s")]).await;
+    let server = start_with_mail_on(backend, &sink, &[("mail.reset_lifetime", "1s")]).await;
     let ann = TestUser::signup(&server, "Ann").await;
     ask_for_reset(&server, &ann.email).await;
     let message = sink.next(ARRIVES).await.expect("the reset e-mail");
@@ -381,7 +394,7 @@ async fn the_admin_page_mails_resets_and_invitations() {
         "{page}"
     );
     let message = sink.next(ARRIVES).await.expect("the reset e-mail");
-    assert_eq!(message.to, [ann.email.clone()]);
+    assert_eq!(message.to, [ann.email.as_str()]);
     let link = reset_link(&server, &message);
     let (status, path, _) = use_reset_link(&server, &link, "reset by boss", "reset by boss").await;
     assert_eq!((status, path.as_str()), (200, "/"));
@@ -417,7 +430,7 @@ async fn the_admin_page_mails_resets_and_invitations() {
         "no link to copy when it was mailed"
     );
     let message = sink.next(ARRIVES).await.expect("the invitation");
-    assert_eq!(message.to, [newbie.clone()]);
+    assert_eq!(message.to, [newbie.as_str()]);
     assert!(
         message.subject().contains("Boss invites you"),
         "{}",
@@ -463,7 +476,7 @@ async fn sharing_mails_a_notice_to_a_person_and_an_invitation_to_an_address_with
     let (status, body) = share(&server, &ann, &doc, &bob.email, "editor").await;
     assert_eq!(status, 200, "{body}");
     let notice = sink.next(ARRIVES).await.expect("the notice");
-    assert_eq!(notice.to, [bob.email.clone()]);
+    assert_eq!(notice.to, [bob.email.as_str()]);
     assert_eq!(notice.subject(), "Ann shared \"Plans\" with you");
     assert_eq!(
         notice.link_starting("http").as_deref(),
@@ -486,7 +499,7 @@ async fn sharing_mails_a_notice_to_a_person_and_an_invitation_to_an_address_with
             .contains("we e-mailed them an invitation")
     );
     let invitation = sink.next(ARRIVES).await.expect("the invitation");
-    assert_eq!(invitation.to, [stranger.clone()]);
+    assert_eq!(invitation.to, [stranger.as_str()]);
     assert!(
         invitation
             .subject()

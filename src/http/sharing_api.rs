@@ -195,7 +195,8 @@ async fn find_person(
                 return Err(share_mail::invited_by_mail(who));
             }
             err.message.push_str(
-                "; send them this invitation link, then share again once they have signed up",
+                "; e-mail is off on this server, so send them this invitation link yourself, then share again \
+                 once they have signed up",
             );
             err = err.with_detail("invite_url", url);
         }
@@ -209,7 +210,8 @@ async fn find_person(
             return Err(share_mail::invited_by_mail(who));
         }
         SignupPolicy::Open => err.message.push_str(&format!(
-            "; ask them to sign up at {}/signup",
+            "; {}ask them to sign up at {}/signup, then share again",
+            if mail_on { "" } else { "e-mail is off on this server, so " },
             state.config.public_url
         )),
         SignupPolicy::Closed => err.message.push_str(

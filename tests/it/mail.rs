@@ -568,6 +568,11 @@ async fn with_mail_off_nothing_is_sent_and_the_pages_offer_links_to_copy() {
     let doc = new_document(&server, &admin, "Plans").await;
     let (status, body) = share(&server, &admin, &doc, &unique_email("stranger"), "viewer").await;
     assert_eq!(status, 404);
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("e-mail is off on this server"),
+        "{message}"
+    );
     let url = body["error"]["invite_url"]
         .as_str()
         .expect("a link to copy");

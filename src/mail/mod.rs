@@ -84,6 +84,8 @@ impl Mailer {
         // request for several of them.
         match tokio::time::timeout(on.timeout, on.transport.send(message)).await {
             Ok(Ok(_)) => Ok(()),
+            // lettre's per-command timeout and ours say the same thing.
+            Ok(Err(err)) if err.is_timeout() => Err(MailError::Timeout(on.timeout)),
             Ok(Err(err)) => Err(MailError::Smtp(err.to_string())),
             Err(_) => Err(MailError::Timeout(on.timeout)),
         }

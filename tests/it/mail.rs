@@ -271,6 +271,16 @@ async fn the_forgot_form_answers_the_same_for_an_unknown_address_and_sends_nothi
         [ann.email.as_str()]
     );
 
+    // A few a minute per address, whoever asks: the form cannot flood someone's inbox.
+    for _ in 0..6 {
+        ask_for_reset(&server, &ann.email).await;
+    }
+    let mut arrived = 0;
+    while sink.next(QUIET).await.is_some() {
+        arrived += 1;
+    }
+    assert_eq!(arrived, 4, "five a minute, one of them used above");
+
     let (status, page) = ask_for_reset(&server, "not an address").await;
     assert_eq!(status, 400, "{page}");
     let browser = client();
@@ -643,5 +653,50 @@ async fn a_dead_mail_server_gives_a_clear_error_and_changes_nothing() {
     let (status, page) = ask_for_reset(&server, &ann.email).await;
     assert_eq!(status, 200, "the forgot form answers as always: {page}");
     assert_eq!(login_status(&server, &ann.email, &ann.password).await, 200);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_mail_server_holds_a_request_no_longer_than_the_timeout() {
+    // Accepts connections and never says a word, as a hung server would.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            open.push(stream);
+        }
+    });
+    let boss = unique_email("boss");
+    let flags = [
+        ("mail.enabled", "true"),
+        ("mail.host", "127.0.0.1"),
+        ("mail.port", port.as_str()),
+        ("mail.tls", "none"),
+        ("mail.from", "quire@example.test"),
+        ("mail.timeout", "1s"),
+        ("auth.admins", boss.as_str()),
+        ("auth.signup", "invite"),
+    ];
+    let server = TestServer::start_with(&flags).await;
+    let admin = admin_on(&server, &boss).await;
+    let csrf = form_csrf(&get_text(&admin.http, server.url("/admin")).await);
+    let newbie = unique_email("newbie");
+    let started = std::time::Instant::now();
+    let (status, _, page) = submit(
+        &server,
+        &admin.http,
+        "/admin/invite",
+        &[("csrf", &csrf), ("email", &newbie)],
+    )
+    .await;
+    assert_eq!(status, 502, "{page}");
+    assert!(page.contains("did not answer within"), "{page}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "held for {:?}",
+        started.elapsed()
+    );
+    held.abort();
     server.stop().await;
 }

@@ -95,19 +95,27 @@ async fn forgot_submit(
     if let Some(user) = resettable(&state, &email).await?
         && state.mail_quota.try_take(&format!("reset:{email}")).is_ok()
     {
-        let (token, text) = new_reset(&state, &user).await.map_err(page_error)?;
-        let store = state.store.clone();
-        let mailer = state.mailer.clone();
-        tokio::spawn(async move {
-            if let Err(err) = mailer.send(&user.email, &text).await {
-                tracing::warn!(%err, "cannot send e-mail: a password reset");
-                // Nobody will receive this link, so nothing should keep it.
-                let _ = store.delete_password_reset(&auth::token_hash(&token)).await;
-            }
-        });
+        // The link is made and sent after the answer, so that an account costs the request no more time than
+        // an unknown address does.
+        tokio::spawn(mail_reset_link(state.clone(), user));
     }
     page.sent = true;
     Ok(page.into_response())
+}
+
+/// The background half of "Forgot your password?": a failure is logged, and leaves no link behind.
+async fn mail_reset_link(state: AppState, user: User) {
+    let (token, text) = match new_reset(&state, &user).await {
+        Ok(made) => made,
+        Err(err) => return tracing::warn!(err = %err.message, "cannot make a password reset"),
+    };
+    if let Err(err) = state.mailer.send(&user.email, &text).await {
+        tracing::warn!(%err, "cannot send e-mail: a password reset");
+        let _ = state
+            .store
+            .delete_password_reset(&auth::token_hash(&token))
+            .await;
+    }
 }
 
 /// An enabled account with a password: guests have none to reset.

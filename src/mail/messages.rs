@@ -95,6 +95,24 @@ impl MailText for SharedWithYou {
     }
 }
 
+/// `quire mail-test`: proof that the settings work.
+pub struct TestMessage {
+    pub public_url: String,
+}
+
+impl MailText for TestMessage {
+    fn subject(&self) -> String {
+        "Quire test message".into()
+    }
+
+    fn body(&self) -> String {
+        format!(
+            "Hello,\n\nThis message comes from the Quire server at {}: its e-mail settings work.\n",
+            self.public_url
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

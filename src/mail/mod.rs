@@ -14,7 +14,7 @@ use lettre::{
     },
 };
 
-pub use messages::{Invitation, PasswordReset, SharedWithYou};
+pub use messages::{Invitation, PasswordReset, SharedWithYou, TestMessage};
 
 use crate::config::{MailConfig, MailTls};
 

@@ -700,3 +700,46 @@ async fn a_silent_mail_server_holds_a_request_no_longer_than_the_timeout() {
     held.abort();
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quire_mail_test_sends_one_message_or_says_why_not() {
+    let sink = SmtpSink::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data").display().to_string();
+    let mut args = vec!["--data-dir".to_string(), data];
+    for (key, value) in sink.flags() {
+        args.extend(["--set".to_string(), format!("{key}={value}")]);
+    }
+    let run = async |extra: &[&str]| {
+        let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+        all.extend_from_slice(extra);
+        crate::support::run_quire(dir.path(), &all, &[], "").await
+    };
+
+    let output = run(&["mail-test", "ann@example.test"]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("sent a test message to ann@example.test"),
+        "{stdout}"
+    );
+    let message = sink.next(ARRIVES).await.expect("the test message");
+    assert_eq!(message.to, ["ann@example.test"]);
+    assert_eq!(message.subject(), "Quire test message");
+
+    let output = run(&[
+        "--set",
+        "mail.enabled=false",
+        "mail-test",
+        "ann@example.test",
+    ])
+    .await;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("e-mail is off"), "{stderr}");
+    sink.expect_nothing(QUIET).await;
+}

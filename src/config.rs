@@ -19,6 +19,21 @@ pub struct RawConfig {
     pub log: RawLog,
     pub metrics: RawMetrics,
     pub cluster: RawCluster,
+    pub mail: RawMail,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawMail {
+    pub enabled: bool,
+    pub host: String,
+    pub port: i64,
+    pub tls: String,
+    pub username: String,
+    pub password: String,
+    pub from: String,
+    pub timeout: String,
+    pub reset_lifetime: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -218,7 +233,23 @@ impl Default for RawConfig {
                 session_timeout: "4s".into(),
                 virtual_nodes: 128,
             },
+            mail: RawMail {
+                enabled: false,
+                host: String::new(),
+                port: 587,
+                tls: "starttls".into(),
+                username: String::new(),
+                password: String::new(),
+                from: String::new(),
+                timeout: "10s".into(),
+                reset_lifetime: "1h".into(),
+            },
         }
+    }
+}
+impl Default for RawMail {
+    fn default() -> Self {
+        RawConfig::default().mail
     }
 }
 impl Default for RawServer {
@@ -312,6 +343,8 @@ pub struct Config {
     pub log_level: String,
     /// `None`: one node on its own (the default); nothing of the cluster runs and ZooKeeper is never contacted.
     pub cluster: Option<ClusterConfig>,
+    /// `None`: e-mail is off (the default); pages then offer links to copy instead of sending them.
+    pub mail: Option<MailConfig>,
     /// Test-only: the hub transforms with the wrong priority, so tests can prove the convergence check can fail.
     /// Never read from the file or environment; only the hidden `--testing-wrong-priority` flag sets it.
     pub testing_wrong_priority: bool,
@@ -376,6 +409,32 @@ pub struct ClusterConfig {
     pub secret: String,
     pub session_timeout: Duration,
     pub virtual_nodes: u32,
+}
+
+/// Sending e-mail through an SMTP server (`[mail]`): password resets, invitations, share notifications.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: MailTls,
+    /// `None`: the server takes mail without authentication (a local relay).
+    pub credentials: Option<(String, String)>,
+    /// The sender, e.g. `Quire <docs@example.com>`, already checked to parse as a mailbox.
+    pub from: String,
+    /// The longest a request waits for the SMTP server before it tells the person sending failed.
+    pub timeout: Duration,
+    /// How long a password-reset link works.
+    pub reset_lifetime: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailTls {
+    /// Plain text: only for a relay on this machine or a trusted network.
+    None,
+    /// Plain connection upgraded with STARTTLS, which is required (submission, usually port 587).
+    Starttls,
+    /// TLS from the first byte (implicit TLS, usually port 465).
+    Tls,
 }
 
 /// Snapshots (compaction) and how much of the operation log is kept.
@@ -668,6 +727,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         idle_grace: duration("history.idle_grace", &raw.history.idle_grace)?,
     };
     let cluster = validate_cluster(&raw.cluster, &database, &public_url)?;
+    let mail = validate_mail(&raw.mail)?;
     let log_level = raw.log.level.clone();
     if tracing_level_ok(&log_level).is_none() {
         return Err(bad(
@@ -703,6 +763,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         guests_per_minute: positive("sharing.guests_per_minute", raw.sharing.guests_per_minute)?,
         log_level,
         cluster,
+        mail,
         testing_wrong_priority: false,
         testing_ack_before_commit: false,
     })
@@ -809,6 +870,86 @@ fn validate_cluster(
         session_timeout,
         virtual_nodes,
     }))
+}
+
+fn validate_mail(raw: &RawMail) -> Result<Option<MailConfig>, ConfigError> {
+    if !raw.enabled {
+        return Ok(None);
+    }
+    let host = raw.host.trim();
+    if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == '/' || c == ':') {
+        return Err(bad(
+            "mail.host",
+            format!("{:?}", raw.host),
+            "the SMTP server's host name, such as smtp.example.com (the port goes in mail.port)",
+        ));
+    }
+    let port = u16::try_from(raw.port)
+        .ok()
+        .filter(|port| *port > 0)
+        .ok_or_else(|| {
+            bad(
+                "mail.port",
+                raw.port,
+                "a port from 1 to 65535, usually 587 or 465",
+            )
+        })?;
+    let tls = match raw.tls.as_str() {
+        "none" => MailTls::None,
+        "starttls" => MailTls::Starttls,
+        "tls" => MailTls::Tls,
+        other => return Err(bad("mail.tls", other, "\"starttls\", \"tls\" or \"none\"")),
+    };
+    let credentials = match (raw.username.trim(), raw.password.as_str()) {
+        ("", "") => None,
+        ("", _) => {
+            return Err(bad(
+                "mail.username",
+                "\"\"",
+                "the SMTP user that goes with mail.password",
+            ));
+        }
+        (_, "") => {
+            return Err(bad(
+                "mail.password",
+                "\"\"",
+                "the password of mail.username",
+            ));
+        }
+        // A password sent in the clear could be read on the way to anything but this machine.
+        (_, _) if tls == MailTls::None && !is_loopback_host(host) => {
+            return Err(bad(
+                "mail.tls",
+                "none with a password",
+                "\"starttls\" or \"tls\" when mail.username is set (\"none\" sends the password in the clear)",
+            ));
+        }
+        (user, password) => Some((user.to_string(), password.to_string())),
+    };
+    let from = raw.from.trim();
+    if !crate::mail::is_mailbox(from) {
+        return Err(bad(
+            "mail.from",
+            format!("{:?}", raw.from),
+            "the sender's address, such as docs@example.com or \"Quire <docs@example.com>\"",
+        ));
+    }
+    Ok(Some(MailConfig {
+        host: host.to_string(),
+        port,
+        tls,
+        credentials,
+        from: from.to_string(),
+        timeout: duration("mail.timeout", &raw.timeout)?,
+        reset_lifetime: duration("mail.reset_lifetime", &raw.reset_lifetime)?,
+    }))
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn validate_replicas(
@@ -1069,6 +1210,73 @@ mod tests {
         assert!(err.expected.contains("10000"), "{}", err.expected);
         let off = load_with("[server]\ncoalesce_us_per_person = 0\n", &[], &[]).unwrap();
         assert!(off.coalesce_per_person.is_zero());
+    }
+
+    const MAIL_ON: &str = "[mail]\nenabled = true\nhost = \"smtp.example.com\"\nfrom = \"Quire <docs@example.com>\"\n";
+
+    #[test]
+    fn mail_is_off_by_default_and_on_with_a_host_and_sender() {
+        assert!(load(&Sources::default()).unwrap().mail.is_none());
+        let on = load_with(MAIL_ON, &[], &[]).unwrap().mail.unwrap();
+        assert_eq!(
+            (on.host.as_str(), on.port, on.tls),
+            ("smtp.example.com", 587, MailTls::Starttls)
+        );
+        assert_eq!(on.credentials, None);
+        assert_eq!(on.reset_lifetime, Duration::from_secs(3600));
+        let env = [
+            ("QUIRE_MAIL__USERNAME", "quire"),
+            ("QUIRE_MAIL__PASSWORD", "s3cret"),
+        ];
+        let with_login = load_with(MAIL_ON, &env, &[]).unwrap().mail.unwrap();
+        assert_eq!(
+            with_login.credentials,
+            Some(("quire".into(), "s3cret".into()))
+        );
+    }
+
+    #[test]
+    fn bad_mail_settings_name_the_key() {
+        let key_of = |flags: &[(&str, &str)]| load_with(MAIL_ON, &[], flags).unwrap_err().key;
+        assert_eq!(key_of(&[("mail.host", "")]), "mail.host");
+        assert_eq!(
+            key_of(&[("mail.host", "smtp.example.com:587")]),
+            "mail.host"
+        );
+        assert_eq!(key_of(&[("mail.port", "0")]), "mail.port");
+        assert_eq!(key_of(&[("mail.port", "70000")]), "mail.port");
+        assert_eq!(key_of(&[("mail.tls", "ssl")]), "mail.tls");
+        assert_eq!(key_of(&[("mail.from", "")]), "mail.from");
+        assert_eq!(key_of(&[("mail.from", "not an address")]), "mail.from");
+        assert_eq!(key_of(&[("mail.password", "s3cret")]), "mail.username");
+        assert_eq!(key_of(&[("mail.username", "quire")]), "mail.password");
+        assert_eq!(key_of(&[("mail.timeout", "soon")]), "mail.timeout");
+        assert_eq!(
+            key_of(&[("mail.reset_lifetime", "0s")]),
+            "mail.reset_lifetime"
+        );
+        let clear = [
+            ("mail.tls", "none"),
+            ("mail.username", "q"),
+            ("mail.password", "p"),
+        ];
+        let err = load_with(MAIL_ON, &[], &clear).unwrap_err();
+        assert_eq!(err.key, "mail.tls");
+        assert!(err.expected.contains("clear"), "{}", err.expected);
+        let local = [
+            ("mail.host", "127.0.0.1"),
+            ("mail.tls", "none"),
+            ("mail.username", "q"),
+            ("mail.password", "p"),
+        ];
+        assert!(
+            load_with(MAIL_ON, &[], &local).is_ok(),
+            "a relay on this machine may take a password in the clear"
+        );
+        assert!(
+            load_with("[mail]\nhost = \"\"\n", &[], &[]).is_ok(),
+            "off: nothing is checked"
+        );
     }
 
     #[test]

@@ -44,6 +44,7 @@ fn main() -> ExitCode {
             Command::Cluster(command) => cli::cluster(&config, command).await,
             Command::Db(command) => cli::db(&config, command).await,
             Command::Backup { path } => cli::backup(&config, &path).await,
+            Command::MailTest { address } => cli::mail_test(&config, &address).await,
         }
     });
     match res {

@@ -84,7 +84,12 @@ pub async fn run(
         tokio::spawn(hubs.clone().serve_peers());
     }
     let writer = hubs.clone();
-    let state = http::AppState::new(config.clone(), store.clone(), hubs, cluster, registry);
+    let mailer = crate::mail::Mailer::new(config.mail.as_ref()).map_err(|err| {
+        let host = config.mail.as_ref().map_or("", |mail| mail.host.as_str());
+        crate::config::ConfigError::unusable("mail.host", host, err)
+    })?;
+    let state = http::AppState::new(config.clone(), store.clone(), hubs, cluster, registry)
+        .with_mailer(mailer);
     let metrics_listener = match config.metrics_listen {
         Some(addr) => Some(TcpListener::bind(addr).await?),
         None => None,

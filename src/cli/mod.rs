@@ -95,6 +95,11 @@ pub enum Command {
         /// A new file.
         path: PathBuf,
     },
+    /// Send a test message to ADDRESS through the `[mail]` settings, to check them before anyone relies on them.
+    MailTest {
+        /// Where to send it.
+        address: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +233,23 @@ pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 pub use cluster::cluster;
 pub use db::{backup, db};
+
+/// `quire mail-test ADDRESS`: one message through the configured SMTP server; the error says why it did not leave.
+pub async fn mail_test(config: &Config, address: &str) -> anyhow::Result<()> {
+    let settings = config.mail.as_ref().ok_or_else(|| {
+        anyhow::anyhow!("e-mail is off: set [mail] enabled = true and its host and from")
+    })?;
+    let mailer = crate::mail::Mailer::new(Some(settings))?;
+    let text = crate::mail::TestMessage {
+        public_url: config.public_url.clone(),
+    };
+    mailer.send(address, &text).await?;
+    println!(
+        "sent a test message to {address} through {}:{}",
+        settings.host, settings.port
+    );
+    Ok(())
+}
 
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     let store = open_store(config).await?;

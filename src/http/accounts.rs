@@ -125,7 +125,10 @@ pub fn check_password_rules(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn hash_in_background(state: &AppState, password: String) -> Result<String, ApiError> {
+pub(super) async fn hash_in_background(
+    state: &AppState,
+    password: String,
+) -> Result<String, ApiError> {
     argon2_work(state, move || auth::hash_password(&password))
         .await?
         .map_err(ApiError::internal)
@@ -302,7 +305,7 @@ pub fn require_account(user: &User, what: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn start_session(state: &AppState, user: &User) -> Result<String, ApiError> {
+pub(super) async fn start_session(state: &AppState, user: &User) -> Result<String, ApiError> {
     let token = auth::new_token();
     let ttl_ms = i64::try_from(state.config.auth.session_ttl.as_millis()).unwrap_or(i64::MAX / 2);
     let expires_at = crate::store::now_ms().saturating_add(ttl_ms);

@@ -90,7 +90,10 @@ pub fn spawn_cleanup(limits: &Arc<AddressLimits>) {
 fn kind_of(method: &Method, path: &str) -> Option<Kind> {
     let post = method == Method::POST;
     match path {
-        "/api/auth/signup" | "/api/auth/login" | "/signup" | "/login" if post => Some(Kind::Auth),
+        "/api/auth/signup" | "/api/auth/login" | "/signup" | "/login" | "/forgot" if post => {
+            Some(Kind::Auth)
+        }
+        _ if post && path.starts_with("/reset/") => Some(Kind::Auth),
         _ if post && path.starts_with("/s/") && path.ends_with("/guest") => Some(Kind::Auth),
         "/api/docs/import" if post => Some(Kind::Import),
         _ if path.starts_with("/api/") => Some(Kind::Api),

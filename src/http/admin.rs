@@ -21,10 +21,11 @@ use super::{
     accounts::is_admin,
     dates::Moment,
     error::PageError,
-    pages::csrf_refused,
+    pages::{csrf_refused, sentence},
+    password_reset::{mail_failed, send_reset_link},
     session::{self, Authed, PageCaller},
 };
-use crate::{auth, config::SignupPolicy};
+use crate::{auth, config::SignupPolicy, mail::Invitation};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", hidden(get(page)))
         .route("/admin/users/{id}/disable", hidden(post(disable)))
         .route("/admin/users/{id}/enable", hidden(post(enable)))
+        .route("/admin/users/{id}/reset", hidden(post(reset_password)))
         .route("/admin/invite", hidden(post(invite)))
 }
 
@@ -79,6 +81,10 @@ struct AdminPage {
     next_offset: Option<i64>,
     invite: Option<NewInvite>,
     invite_error: Option<String>,
+    /// What the last action did ("Sent ... to ..."), or why it failed.
+    notice: Option<String>,
+    action_error: Option<String>,
+    mail_on: bool,
     signup_policy: &'static str,
     admins: Vec<String>,
     user_count: i64,
@@ -103,14 +109,21 @@ async fn page(
     let admin = admin_only(&state, &caller)?;
     // A malformed offset shows the first page: a 400 before the check above would tell that the page exists.
     let query = query.map(|Query(query)| query).unwrap_or_default();
-    let page = render(&state, admin, caller.csrf.0, query, InviteOutcome::None).await?;
+    let page = render(&state, admin, caller.csrf.0, query, Outcome::None).await?;
     Ok(page.into_response())
 }
 
-enum InviteOutcome {
+/// What the page reports about the action that led to it.
+enum Outcome {
     None,
+    /// An invitation link to copy (e-mail is off).
     Made(NewInvite),
+    /// An invitation that could not be made, with why.
     Refused(String),
+    /// Something done, in a sentence.
+    Done(String),
+    /// Something that failed (the mail server), in a sentence; nothing changed.
+    Failed(String),
 }
 
 async fn render(
@@ -118,7 +131,7 @@ async fn render(
     admin: Authed,
     csrf: String,
     query: AdminQuery,
-    invite: InviteOutcome,
+    outcome: Outcome,
 ) -> Result<AdminPage, PageError> {
     let filter = query.q.unwrap_or_default().trim().to_string();
     let offset = query.offset.unwrap_or(0).max(0);
@@ -142,11 +155,14 @@ async fn render(
         })
         .collect();
     let database_bytes = state.store.database_bytes().await?;
-    let (invite, invite_error) = match invite {
-        InviteOutcome::None => (None, None),
-        InviteOutcome::Made(made) => (Some(made), None),
-        InviteOutcome::Refused(why) => (None, Some(why)),
-    };
+    let (mut invite, mut invite_error, mut notice, mut action_error) = (None, None, None, None);
+    match outcome {
+        Outcome::None => {}
+        Outcome::Made(made) => invite = Some(made),
+        Outcome::Refused(why) => invite_error = Some(why),
+        Outcome::Done(what) => notice = Some(what),
+        Outcome::Failed(why) => action_error = Some(why),
+    }
     Ok(AdminPage {
         csrf,
         user_name: admin.user.name,
@@ -158,6 +174,9 @@ async fn render(
         next_offset: has_more.then_some(offset + PAGE_SIZE),
         invite,
         invite_error,
+        notice,
+        action_error,
+        mail_on: state.mailer.is_on(),
         signup_policy: signup_policy_name(state.config.auth.signup),
         admins: state.config.auth.admins.clone(),
         user_count: state.store.count_users().await?,
@@ -311,8 +330,8 @@ impl AdminForm for InviteForm {
     }
 }
 
-/// Creates an invitation as `quire user invite` does and shows the page with its link: e-mail is not configured,
-/// so the administrator copies the link to the person.
+/// Creates an invitation as `quire user invite` does. With e-mail on it is sent to the address (and withdrawn if
+/// sending fails, so that nothing changes); with e-mail off the page shows its link for the administrator to copy.
 async fn invite(
     State(state): State<AppState>,
     caller: PageCaller,
@@ -325,19 +344,72 @@ async fn invite(
     let email = form.email.trim().to_lowercase();
     let outcome = if auth::valid_email(&email) {
         let token = auth::new_token();
+        let token_hash = auth::token_hash(&token);
         state
             .store
-            .create_invite(&auth::token_hash(&token), &email, Some(&admin.user.id))
+            .create_invite(&token_hash, &email, Some(&admin.user.id))
             .await?;
-        InviteOutcome::Made(NewInvite {
-            link: format!("{}/signup?invite={token}", state.config.public_url),
-            email,
-        })
+        let link = format!("{}/signup?invite={token}", state.config.public_url);
+        if state.mailer.is_on() {
+            let text = Invitation {
+                inviter: admin.user.name.clone(),
+                document: None,
+                link,
+            };
+            match state.mailer.send(&email, &text).await {
+                Ok(()) => Outcome::Done(format!("Sent an invitation to {email}.")),
+                Err(err) => {
+                    state.store.delete_invite(&token_hash).await?;
+                    Outcome::Failed(sentence(&mail_failed(err).message))
+                }
+            }
+        } else {
+            Outcome::Made(NewInvite { link, email })
+        }
     } else {
-        InviteOutcome::Refused(format!("Not a valid e-mail address: {}", form.email.trim()))
+        Outcome::Refused(format!("Not a valid e-mail address: {}", form.email.trim()))
     };
     let page = render(&state, admin, caller.csrf.0, AdminQuery::default(), outcome).await?;
-    Ok(page.into_response())
+    Ok(with_status(page))
+}
+
+/// The page after an action: 502 when the mail server failed it, so that scripts see the failure too.
+fn with_status(page: AdminPage) -> Response {
+    let status = match page.action_error {
+        Some(_) => StatusCode::BAD_GATEWAY,
+        None => StatusCode::OK,
+    };
+    (status, page).into_response()
+}
+
+/// E-mails the account a password-reset link (the one "Forgot your password?" sends), and says whether it left.
+async fn reset_password(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Path(id): Path<String>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Result<Response, PageError> {
+    let admin = match admin_form(&state, &caller, form) {
+        Ok((admin, _)) => admin,
+        Err(refused) => return Ok(refused.into_response()),
+    };
+    if !state.mailer.is_on() {
+        return Err(PageError::new(
+            StatusCode::CONFLICT,
+            "E-mail is off on this server: reset the password with `quire user reset-password` instead.",
+        ));
+    }
+    let user = state
+        .store
+        .user_by_id(&id)
+        .await?
+        .ok_or_else(PageError::page_not_found)?;
+    let outcome = match send_reset_link(&state, &user).await {
+        Ok(()) => Outcome::Done(format!("Sent a password-reset link to {}.", user.email)),
+        Err(err) => Outcome::Failed(sentence(&err.message)),
+    };
+    let page = render(&state, admin, caller.csrf.0, AdminQuery::default(), outcome).await?;
+    Ok(with_status(page))
 }
 
 #[cfg(test)]

@@ -19,10 +19,12 @@ mod image_refs;
 mod images_api;
 mod metrics;
 mod pages;
+mod password_reset;
 mod rate;
 mod reads;
 mod serve;
 mod session;
+mod share_mail;
 mod sharing_api;
 mod user_agents;
 mod ws;
@@ -46,7 +48,8 @@ use tower_http::{
 };
 
 use crate::{
-    auth::LoginThrottle, cluster::Cluster, config::Config, hub::Hubs, ot::OtLimits, store::Store,
+    auth::LoginThrottle, cluster::Cluster, config::Config, hub::Hubs, mail::Mailer, ot::OtLimits,
+    store::Store,
 };
 
 pub use error::ApiError;
@@ -76,6 +79,11 @@ pub struct AppState {
     read_routing: Arc<reads::ReadRouting>,
     /// This node's membership, on a cluster node (`cluster.enabled`).
     pub cluster: Option<Cluster>,
+    /// Outgoing e-mail, or off (`[mail]`).
+    pub mailer: Arc<Mailer>,
+    /// E-mails a minute per key: "Forgot your password?" per address asked for (`reset:EMAIL`), so that nobody can
+    /// flood someone's inbox, and invitations per sharer (`invite:USER`).
+    mail_quota: Arc<rate::KeyedBuckets>,
 }
 
 impl AppState {
@@ -113,9 +121,20 @@ impl AppState {
             http_metrics: Arc::new(http_metrics),
             read_routing: Arc::new(read_routing),
             cluster,
+            mailer: Arc::new(Mailer::off()),
+            mail_quota: Arc::new(rate::KeyedBuckets::per_minute(MAILS_PER_MINUTE)),
         }
     }
+
+    /// Sends e-mail through `mailer` (the state starts with e-mail off).
+    pub fn with_mailer(mut self, mailer: Mailer) -> AppState {
+        self.mailer = Arc::new(mailer);
+        self
+    }
 }
+
+/// E-mails a minute per key of `AppState::mail_quota`.
+const MAILS_PER_MINUTE: u32 = 5;
 
 fn ot_limits(limits: &crate::config::Limits) -> OtLimits {
     OtLimits {
@@ -138,6 +157,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard::routes())
         .merge(admin::routes())
         .merge(account_page::routes())
+        .merge(password_reset::routes())
         .merge(auth_api::routes())
         .merge(docs_api::routes())
         .merge(sharing_api::routes())

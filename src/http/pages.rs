@@ -42,6 +42,8 @@ struct LoginPage {
     signup_open: bool,
     /// After a wrong password the e-mail is kept and the password field has the focus.
     focus_password: bool,
+    /// E-mail is on: the page offers "Forgot your password?".
+    mail_on: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -136,6 +138,7 @@ async fn login_page(
         next: safe_next(query.next.as_deref()),
         signup_open: state.config.auth.signup != SignupPolicy::Closed,
         focus_password: false,
+        mail_on: state.mailer.is_on(),
     }
     .into_response()
 }
@@ -177,6 +180,7 @@ async fn login_submit(
                 email: form.email,
                 next,
                 signup_open: state.config.auth.signup != SignupPolicy::Closed,
+                mail_on: state.mailer.is_on(),
             };
             (err.status, page).into_response()
         }
@@ -468,7 +472,7 @@ fn guest_page(
 }
 
 /// What a link's role lets its visitors do with the document, for the pages that offer to join.
-fn role_verb(role: Role) -> &'static str {
+pub(super) fn role_verb(role: Role) -> &'static str {
     match role {
         Role::Owner | Role::Editor => "edit",
         Role::Commenter => "comment on",

@@ -18,6 +18,7 @@ use super::{
     docs_api::require_role,
     error::ApiError,
     session::ApiUser,
+    share_mail,
 };
 use crate::{
     auth,
@@ -114,7 +115,7 @@ async fn put_member(
             "only the owner (or editors, when allowed) can share this document",
         ));
     }
-    let person = find_person(&state, &authed.user, &who).await?;
+    let person = find_person(&state, &authed.user, &doc, &who).await?;
     if person.id == doc.owner_id {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -146,8 +147,12 @@ async fn put_member(
             .set_role(&id, &doc.owner_id, Some(Role::Editor))
             .await;
     } else {
+        let had_access = state.store.role_of(&id, &person.id).await?.is_some();
         state.store.set_member(&id, &person.id, role).await?;
         state.hubs.set_role(&id, &person.id, Some(role)).await;
+        if !had_access {
+            share_mail::notify_shared(&state, &authed.user, &doc, &person, role);
+        }
     }
     Ok(Json(
         json!({"id": person.id, "email": person.email, "name": person.name, "role": role.as_str()}),
@@ -156,8 +161,14 @@ async fn put_member(
 
 /// A person by user id or e-mail. An e-mail without an account is a clear 404 saying how they can get one. Sharing
 /// never creates more accounts than `auth.signup` allows: with "invite", only an administrator's share makes an
-/// invitation (its link is in the error, for the sharer to pass on); with "closed", nobody's does.
-async fn find_person(state: &AppState, sharer: &User, who: &str) -> Result<User, ApiError> {
+/// invitation; with "closed", nobody's does. With e-mail on, the invitation (or, with "open", a link to sign up)
+/// is e-mailed to them; with it off, the invitation's link is in the error, for the sharer to pass on.
+async fn find_person(
+    state: &AppState,
+    sharer: &User,
+    doc: &DocMeta,
+    who: &str,
+) -> Result<User, ApiError> {
     if let Some(user) = existing_person(state, who).await? {
         return Ok(user);
     }
@@ -166,16 +177,26 @@ async fn find_person(state: &AppState, sharer: &User, who: &str) -> Result<User,
         "no_account",
         format!("{who} has no account on this server yet"),
     );
+    let mail_on = state.mailer.is_on();
     match state.config.auth.signup {
         SignupPolicy::Invite if auth::valid_email(who) && is_admin(state, sharer) => {
             let token = auth::new_token();
+            let token_hash = auth::token_hash(&token);
             state
                 .store
-                .create_invite(&auth::token_hash(&token), who, Some(&sharer.id))
+                .create_invite(&token_hash, who, Some(&sharer.id))
                 .await?;
             let url = format!("{}/signup?invite={token}", state.config.public_url);
+            if mail_on {
+                if let Err(failed) = share_mail::invite_by_mail(state, sharer, doc, who, url).await {
+                    state.store.delete_invite(&token_hash).await?;
+                    return Err(failed);
+                }
+                return Err(share_mail::invited_by_mail(who));
+            }
             err.message.push_str(
-                "; send them this invitation link, then share again once they have signed up",
+                "; e-mail is off on this server, so send them this invitation link yourself, then share again \
+                 once they have signed up",
             );
             err = err.with_detail("invite_url", url);
         }
@@ -183,8 +204,14 @@ async fn find_person(state: &AppState, sharer: &User, who: &str) -> Result<User,
             "; sign-up here is by invitation: ask an administrator to invite them, then share again",
         ),
         SignupPolicy::Invite => {}
+        SignupPolicy::Open if mail_on && auth::valid_email(who) => {
+            let url = format!("{}/signup", state.config.public_url);
+            share_mail::invite_by_mail(state, sharer, doc, who, url).await?;
+            return Err(share_mail::invited_by_mail(who));
+        }
         SignupPolicy::Open => err.message.push_str(&format!(
-            "; ask them to sign up at {}/signup",
+            "; {}ask them to sign up at {}/signup, then share again",
+            if mail_on { "" } else { "e-mail is off on this server, so " },
             state.config.public_url
         )),
         SignupPolicy::Closed => err.message.push_str(

@@ -163,21 +163,9 @@ impl Store {
         keep_session: Option<&str>,
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        let res = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(password_hash)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        delete_other_sessions(&mut *tx, user_id, keep_session).await?;
-        sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now_ms())
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+        let changed = replace_password(&mut tx, user_id, password_hash, keep_session).await?;
         tx.commit().await?;
-        Ok(res.rows_affected() == 1)
+        Ok(changed)
     }
 
     /// Ends every session of the user except `keep_session`; returns how many ended.
@@ -408,6 +396,15 @@ impl Store {
         Ok(())
     }
 
+    /// Withdraws an invitation whose e-mail could not be sent, so that a failed send leaves nothing behind.
+    pub async fn delete_invite(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM invites WHERE token_hash = $1 AND used_at IS NULL")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// True when the token hash is an unused invitation for this e-mail.
     pub async fn invite_usable(&self, token_hash: &str, email: &str) -> StoreResult<bool> {
         let row = sqlx::query(
@@ -472,6 +469,28 @@ async fn insert_user<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
     .await
     .map_err(|err| conflict_on_unique(err, "email already registered"))?;
     Ok(())
+}
+
+/// The statements of a password change, in the caller's transaction: the new hash, every session but
+/// `keep_session` ended, every API token revoked. False when no such user.
+pub(super) async fn replace_password(
+    conn: &mut sqlx::AnyConnection,
+    user_id: &str,
+    password_hash: &str,
+    keep_session: Option<&str>,
+) -> StoreResult<bool> {
+    let res = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    delete_other_sessions(&mut *conn, user_id, keep_session).await?;
+    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now_ms())
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(res.rows_affected() == 1)
 }
 
 /// Deletes the user's sessions but `keep_session` (all of them when `None`). Runs on the pool or in a transaction.

@@ -8,11 +8,12 @@ use sqlx::{Row, any::AnyRow};
 use super::{Backend, Store, StoreError, StoreResult};
 
 /// Every table, parents before children (foreign keys), with its primary key.
-pub const TABLES: [(&str, &[&str]); 11] = [
+pub const TABLES: [(&str, &[&str]); 12] = [
     ("users", &["id"]),
     ("sessions", &["token_hash"]),
     ("api_tokens", &["id"]),
     ("invites", &["token_hash"]),
+    ("password_resets", &["token_hash"]),
     ("documents", &["id"]),
     ("document_members", &["doc_id", "user_id"]),
     ("share_links", &["id"]),

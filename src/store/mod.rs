@@ -14,6 +14,7 @@ mod overview;
 mod peers;
 mod primary;
 mod replicas;
+mod resets;
 mod sharing;
 mod sqlite_writer;
 mod versions;

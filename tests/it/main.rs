@@ -50,3 +50,4 @@ mod pages_errors; // issue 19: the 404 page for missing and forbidden documents,
 mod admin_page; // issue 15: the admin page: hidden from non-admins, users search, disable and enable, invitations, counts
 mod account_deletion;
 mod account_page; // issue 15: the account page: name, password, sessions and API tokens, CSRF, escaping
+mod mail; // issue 15, e-mail: password reset by link, admin reset and invitations, share notices, mail off, a dead SMTP server

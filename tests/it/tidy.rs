@@ -134,6 +134,20 @@ fn only_http_knows_axum_and_hyper() {
 }
 
 #[test]
+fn only_mail_knows_lettre() {
+    let problems: Vec<String> = rust_files("src")
+        .into_iter()
+        .filter(|(path, _)| !path.starts_with("src/mail/"))
+        .flat_map(|(path, text)| {
+            mentions(&text, "lettre")
+                .into_iter()
+                .map(move |line| format!("{path}:{line}"))
+        })
+        .collect();
+    assert_no_problems("lettre outside src/mail/", problems);
+}
+
+#[test]
 fn only_cluster_zookeeper_knows_zookeeper() {
     let problems = rust_files("src")
         .into_iter()

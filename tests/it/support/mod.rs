@@ -9,6 +9,7 @@ mod http;
 mod pg;
 mod process;
 mod server;
+mod smtp;
 mod user;
 mod zk;
 
@@ -20,5 +21,6 @@ pub use http::{
 pub use pg::{TestPg, require_services};
 pub use process::{SpawnedQuire, output_within, quire_bin, quire_command, run_quire};
 pub use server::{Backend, TestServer};
+pub use smtp::{Received, SmtpSink};
 pub use user::{TestUser, client};
 pub use zk::{TestZk, zookeeper_installed};

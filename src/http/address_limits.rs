@@ -92,6 +92,8 @@ fn kind_of(method: &Method, path: &str) -> Option<Kind> {
     match path {
         "/api/auth/signup" | "/api/auth/login" | "/signup" | "/login" if post => Some(Kind::Auth),
         _ if post && path.starts_with("/s/") && path.ends_with("/guest") => Some(Kind::Auth),
+        // Each start writes a row and each callback asks the provider: counted like log-ins.
+        _ if path.starts_with("/auth/oidc/") => Some(Kind::Auth),
         "/api/docs/import" if post => Some(Kind::Import),
         _ if path.starts_with("/api/") => Some(Kind::Api),
         _ => None,

@@ -17,6 +17,8 @@ mod history_page;
 mod image_refs;
 mod images_api;
 mod metrics;
+mod oidc;
+mod oidc_accounts;
 mod pages;
 mod rate;
 mod reads;
@@ -44,7 +46,12 @@ use tower_http::{
 };
 
 use crate::{
-    auth::LoginThrottle, cluster::Cluster, config::Config, hub::Hubs, ot::OtLimits, store::Store,
+    auth::{LoginThrottle, oidc::OidcClients},
+    cluster::Cluster,
+    config::Config,
+    hub::Hubs,
+    ot::OtLimits,
+    store::Store,
 };
 
 pub use error::ApiError;
@@ -74,6 +81,8 @@ pub struct AppState {
     read_routing: Arc<reads::ReadRouting>,
     /// This node's membership, on a cluster node (`cluster.enabled`).
     pub cluster: Option<Cluster>,
+    /// The single sign-on providers' discovery documents, fetched on first use.
+    oidc: Arc<OidcClients>,
 }
 
 impl AppState {
@@ -111,6 +120,7 @@ impl AppState {
             http_metrics: Arc::new(http_metrics),
             read_routing: Arc::new(read_routing),
             cluster,
+            oidc: Arc::new(OidcClients::new()),
         }
     }
 }
@@ -137,6 +147,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(account_page::routes())
         .merge(auth_api::routes())
+        .merge(oidc::routes())
         .merge(docs_api::routes())
         .merge(sharing_api::routes())
         .merge(history_api::routes())

@@ -42,6 +42,28 @@ struct LoginPage {
     signup_open: bool,
     /// After a wrong password the e-mail is kept and the password field has the focus.
     focus_password: bool,
+    /// `auth.password`: without it the page shows only the single sign-on buttons.
+    password: bool,
+    providers: Vec<SsoButton>,
+}
+
+/// A "Sign in with …" button: `/auth/oidc/{id}/start`.
+struct SsoButton {
+    id: String,
+    display_name: String,
+}
+
+fn sso_buttons(state: &AppState) -> Vec<SsoButton> {
+    state
+        .config
+        .auth
+        .oidc
+        .iter()
+        .map(|provider| SsoButton {
+            id: provider.id.clone(),
+            display_name: provider.display_name.clone(),
+        })
+        .collect()
 }
 
 #[derive(Template, WebTemplate)]
@@ -55,6 +77,8 @@ struct SignupPage {
     closed: bool,
     /// The e-mail has an account already: the error offers to log in with it instead.
     email_taken: bool,
+    password: bool,
+    providers: Vec<SsoButton>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -86,7 +110,7 @@ pub(super) fn csrf_refused() -> Response {
 /// Only same-site paths, so a crafted link cannot bounce a fresh log-in to another site. `next` arrives decoded;
 /// browsers drop tabs and newlines from a URL and read `\\` as `/`, so `/%09/evil.com` would become `//evil.com`,
 /// another host: any control character, whitespace or backslash makes it `/`.
-fn safe_next(next: Option<&str>) -> String {
+pub(super) fn safe_next(next: Option<&str>) -> String {
     let same_site = |path: &str| {
         path.starts_with('/')
             && !path.starts_with("//")
@@ -136,6 +160,8 @@ async fn login_page(
         next: safe_next(query.next.as_deref()),
         signup_open: state.config.auth.signup != SignupPolicy::Closed,
         focus_password: false,
+        password: state.config.auth.password,
+        providers: sso_buttons(&state),
     }
     .into_response()
 }
@@ -177,6 +203,8 @@ async fn login_submit(
                 email: form.email,
                 next,
                 signup_open: state.config.auth.signup != SignupPolicy::Closed,
+                password: state.config.auth.password,
+                providers: sso_buttons(&state),
             };
             (err.status, page).into_response()
         }
@@ -199,6 +227,8 @@ async fn signup_page(
         invite: query.invite.unwrap_or_default(),
         closed: state.config.auth.signup == SignupPolicy::Closed,
         email_taken: false,
+        password: state.config.auth.password,
+        providers: sso_buttons(&state),
     }
     .into_response()
 }
@@ -243,6 +273,8 @@ async fn signup_submit(
                 name: form.name,
                 invite: form.invite,
                 closed: state.config.auth.signup == SignupPolicy::Closed,
+                password: state.config.auth.password,
+                providers: sso_buttons(&state),
             };
             (err.status, page).into_response()
         }

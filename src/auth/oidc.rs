@@ -69,6 +69,12 @@ impl std::fmt::Debug for OidcClients {
     }
 }
 
+impl Default for OidcClients {
+    fn default() -> Self {
+        OidcClients::new()
+    }
+}
+
 impl OidcClients {
     pub fn new() -> OidcClients {
         let http = reqwest::Client::builder()

@@ -66,6 +66,15 @@ impl TestServer {
 
     /// Starts on `backend`: for PostgreSQL, a throwaway instance first, which lives as long as the server.
     pub async fn start_on(backend: Backend, flags: &[(&str, &str)]) -> TestServer {
+        TestServer::start_on_with_file(backend, None, flags).await
+    }
+
+    /// `start_on` with a configuration file under the flags (see `start_with_file`).
+    pub async fn start_on_with_file(
+        backend: Backend,
+        file: Option<&str>,
+        flags: &[(&str, &str)],
+    ) -> TestServer {
         let pg = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => Some(
@@ -78,7 +87,7 @@ impl TestServer {
         if let Some(pg) = &pg {
             all.push(("database.url", &pg.url));
         }
-        let mut server = TestServer::start_fresh(None, &all).await;
+        let mut server = TestServer::start_fresh(file, &all).await;
         server.pg = pg;
         server
     }

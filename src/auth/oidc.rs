@@ -56,17 +56,12 @@ pub struct VerifiedClaims {
 }
 
 /// Discovery documents by provider id, shared by every request.
+#[derive(Debug)]
 pub struct OidcClients {
     /// An error when no HTTP client could be built (no TLS roots): then every sign-in says the provider is
     /// unreachable, and password log-in still works.
     http: Result<reqwest::Client, String>,
     discovered: Mutex<HashMap<String, (Instant, Arc<CoreProviderMetadata>)>>,
-}
-
-impl std::fmt::Debug for OidcClients {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OidcClients")
-    }
 }
 
 impl Default for OidcClients {

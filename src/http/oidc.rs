@@ -145,6 +145,12 @@ async fn finish(
         })?;
     if let Some(error) = query.error {
         tracing::info!(provider = %provider.id, %error, "the provider sent back an error");
+        // RFC 6749 error codes are short ASCII words; anything else is not shown.
+        let error: String = error
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(40)
+            .collect();
         return Err(refused(
             StatusCode::FORBIDDEN,
             format!(

@@ -26,10 +26,7 @@ pub async fn account_for(
     }
     let email = verified_email(provider, claims)?;
     if let Some(user) = state.store.user_by_email(email).await? {
-        let user = usable(user)?;
-        state.store.link_oidc(identity, &user.id).await?;
-        tracing::info!(user = %user.id, provider = %provider.id, "linked an account to single sign-on");
-        return Ok(user);
+        return link(state, provider, identity, usable(user)?).await;
     }
     if !provider.create_accounts {
         return Err(refused(
@@ -40,6 +37,27 @@ pub async fn account_for(
         ));
     }
     create(state, identity, email, claims).await
+}
+
+/// Links the identity to an account that had none from this provider's person.
+async fn link(
+    state: &AppState,
+    provider: &OidcProvider,
+    identity: Identity<'_>,
+    user: User,
+) -> Result<User, PageError> {
+    match state.store.link_oidc(identity, &user.id).await {
+        Ok(()) => {
+            tracing::info!(user = %user.id, provider = %provider.id, "linked an account to single sign-on");
+            Ok(user)
+        }
+        // A sign-in at the same moment linked the identity first: its account is the one.
+        Err(StoreError::Conflict(_)) => match state.store.oidc_user(identity).await? {
+            Some(linked) => usable(linked),
+            None => Err(PageError::internal("an identity link vanished")),
+        },
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// With `allowed_domains`, only a verified e-mail in one of them may sign in, whatever account it leads to.

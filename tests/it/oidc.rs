@@ -256,6 +256,27 @@ async fn a_wrong_state_is_refused() {
 }
 
 #[tokio::test]
+async fn a_sign_in_the_provider_declined_is_refused() {
+    let issuer = TestIssuer::start().await;
+    let server = server_for(&issuer, "create_accounts = true", &[]).await;
+    issuer.next_login(NextLogin::person("sub-ann", "ann@example.com"));
+    let http = browser();
+    let callback = callback_url(&http, &server, "/").await;
+    let (before, state) = callback.split_once("code=").unwrap();
+    let state = state.split_once('&').unwrap().1;
+    let declined = format!("{before}error=access_denied<b>&{state}");
+    let response = http.get(&declined).send().await.unwrap();
+    assert_refused(
+        &http,
+        &server,
+        response,
+        403,
+        "Test IdP did not sign you in (it answered “access_denied",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn a_token_signed_with_a_key_not_in_the_jwks_is_refused() {
     let issuer = TestIssuer::start().await;
     let server = server_for(&issuer, "create_accounts = true", &[]).await;

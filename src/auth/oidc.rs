@@ -1,4 +1,5 @@
-//! The OpenID Connect relying party: each provider's discovery document (fetched on first use and cached), the
+//! The OpenID Connect relying party: each provider's discovery document (fetched on first use and cached, and
+//! again when an ID token is signed with a key it lacks), the
 //! authorization URL with PKCE, `state` and `nonce`, and the code exchange whose ID token openidconnect checks
 //! (signature against the provider's published keys, issuer, audience, expiry, nonce). Quire's only requests to
 //! another server; it knows nothing of our routes or cookies.
@@ -10,8 +11,9 @@ use std::{
 };
 
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse,
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl,
+    Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
+    TokenResponse,
     core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata},
     reqwest,
 };
@@ -21,6 +23,9 @@ use crate::config::OidcProvider;
 /// How long a discovery document (and the signing keys in it) is trusted before it is fetched again, so that a
 /// provider's key rotation reaches us without a restart.
 const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
+/// An ID token whose signature fails makes us fetch the provider's keys again (it may have rotated them), but at
+/// most once in this time, so that forged tokens cannot make us hammer the provider.
+const KEY_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
 /// A provider that does not answer within this time counts as down: the person gets a page, not a hung tab.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -61,7 +66,16 @@ pub struct OidcClients {
     /// An error when no HTTP client could be built (no TLS roots): then every sign-in says the provider is
     /// unreachable, and password log-in still works.
     http: Result<reqwest::Client, String>,
-    discovered: Mutex<HashMap<String, (Instant, Arc<CoreProviderMetadata>)>>,
+    discovered: Mutex<HashMap<String, Discovered>>,
+}
+
+/// One provider's discovery document (with its signing keys) as cached.
+#[derive(Debug, Clone)]
+struct Discovered {
+    fetched: Instant,
+    metadata: Arc<CoreProviderMetadata>,
+    /// Fetched because an ID token's signature failed against the keys cached before.
+    for_keys: bool,
 }
 
 impl Default for OidcClients {
@@ -97,7 +111,7 @@ impl OidcClients {
         redirect_url: &str,
     ) -> Result<Authorization, OidcError> {
         let metadata = self.metadata(provider).await?;
-        let client = client(provider, &metadata, redirect_url)?;
+        let client = relying_party(provider, &metadata, redirect_url)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client.authorize_url(
             CoreAuthenticationFlow::AuthorizationCode,
@@ -127,7 +141,7 @@ impl OidcClients {
         nonce: &str,
     ) -> Result<VerifiedClaims, OidcError> {
         let metadata = self.metadata(provider).await?;
-        let client = client(provider, &metadata, redirect_url)?;
+        let client = relying_party(provider, &metadata, redirect_url)?;
         let request = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|err| OidcError::Unavailable(err.to_string()))?;
@@ -139,9 +153,20 @@ impl OidcClients {
         let id_token = response
             .id_token()
             .ok_or_else(|| OidcError::BadToken("no ID token in the answer".into()))?;
-        let claims = id_token
-            .claims(&client.id_token_verifier(), &Nonce::new(nonce.to_string()))
-            .map_err(|err| OidcError::BadToken(err.to_string()))?;
+        let nonce = Nonce::new(nonce.to_string());
+        let claims = match id_token.claims(&client.id_token_verifier(), &nonce) {
+            Err(ClaimsVerificationError::SignatureVerification(_))
+                if self.may_refetch_keys(&provider.id) =>
+            {
+                // Signed with a key we have not seen: the provider may have rotated its keys since we cached
+                // them. Check once more against the keys it publishes now.
+                let fresh = self.discover(provider, true).await?;
+                let fresh_client = relying_party(provider, &fresh, redirect_url)?;
+                id_token.claims(&fresh_client.id_token_verifier(), &nonce)
+            }
+            checked => checked,
+        }
+        .map_err(|err| OidcError::BadToken(err.to_string()))?;
         let name = claims
             .name()
             .and_then(|names| names.get(None))
@@ -171,26 +196,43 @@ impl OidcClients {
         if let Some(metadata) = self.cached(&provider.id) {
             return Ok(metadata);
         }
+        self.discover(provider, false).await
+    }
+
+    async fn discover(
+        &self,
+        provider: &OidcProvider,
+        for_keys: bool,
+    ) -> Result<Arc<CoreProviderMetadata>, OidcError> {
         let issuer = IssuerUrl::new(provider.issuer.clone())
             .map_err(|err| OidcError::Unavailable(err.to_string()))?;
         let metadata = CoreProviderMetadata::discover_async(issuer, self.http()?)
             .await
             .map_err(|err| OidcError::Unavailable(error_chain(&err)))?;
         let metadata = Arc::new(metadata);
-        self.lock()
-            .insert(provider.id.clone(), (Instant::now(), metadata.clone()));
+        let discovered = Discovered {
+            fetched: Instant::now(),
+            metadata: metadata.clone(),
+            for_keys,
+        };
+        self.lock().insert(provider.id.clone(), discovered);
         Ok(metadata)
     }
 
     fn cached(&self, provider_id: &str) -> Option<Arc<CoreProviderMetadata>> {
         let discovered = self.lock();
-        let (fetched, metadata) = discovered.get(provider_id)?;
-        (fetched.elapsed() < DISCOVERY_TTL).then(|| metadata.clone())
+        let entry = discovered.get(provider_id)?;
+        (entry.fetched.elapsed() < DISCOVERY_TTL).then(|| entry.metadata.clone())
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<CoreProviderMetadata>)>> {
+    /// False while the cached keys were themselves fetched for a failed signature less than a minute ago.
+    fn may_refetch_keys(&self, provider_id: &str) -> bool {
+        self.lock()
+            .get(provider_id)
+            .is_none_or(|entry| !entry.for_keys || entry.fetched.elapsed() >= KEY_REFETCH_INTERVAL)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Discovered>> {
         // The map holds only complete entries, so one left by a panicking thread is still sound.
         self.discovered
             .lock()
@@ -198,7 +240,7 @@ impl OidcClients {
     }
 }
 
-fn client(
+fn relying_party(
     provider: &OidcProvider,
     metadata: &CoreProviderMetadata,
     redirect_url: &str,

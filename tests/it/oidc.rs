@@ -297,6 +297,26 @@ async fn a_token_signed_with_a_key_not_in_the_jwks_is_refused() {
 }
 
 #[tokio::test]
+async fn a_provider_that_rotates_its_keys_is_followed() {
+    let issuer = TestIssuer::start().await;
+    let server = server_for(&issuer, "create_accounts = true", &[]).await;
+    issuer.next_login(NextLogin::person("sub-ann", "ann@example.com"));
+    assert_eq!(
+        sign_in(&browser(), &server).await.status(),
+        303,
+        "keys now cached"
+    );
+    issuer.rotate_keys();
+    let http = browser();
+    assert_eq!(
+        sign_in(&http, &server).await.status(),
+        303,
+        "the new key is fetched"
+    );
+    assert!(me(&http, &server).await.is_some());
+}
+
+#[tokio::test]
 async fn an_expired_token_is_refused() {
     let issuer = TestIssuer::start().await;
     let server = server_for(&issuer, "create_accounts = true", &[]).await;

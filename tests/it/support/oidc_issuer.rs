@@ -7,7 +7,10 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use axum::{
@@ -83,6 +86,26 @@ struct Issuer {
     used_codes: Mutex<HashSet<String>>,
     key: CoreRsaPrivateSigningKey,
     rogue: CoreRsaPrivateSigningKey,
+    /// The keys swapped: the rogue key is published and signs, the other one forges.
+    rotated: AtomicBool,
+}
+
+impl Issuer {
+    fn published_key(&self) -> &CoreRsaPrivateSigningKey {
+        if self.rotated.load(Ordering::Relaxed) {
+            &self.rogue
+        } else {
+            &self.key
+        }
+    }
+
+    fn unpublished_key(&self) -> &CoreRsaPrivateSigningKey {
+        if self.rotated.load(Ordering::Relaxed) {
+            &self.key
+        } else {
+            &self.rogue
+        }
+    }
 }
 
 pub struct TestIssuer {
@@ -105,6 +128,7 @@ impl TestIssuer {
             used_codes: Mutex::default(),
             key: signing_key(ISSUER_KEY),
             rogue: signing_key(ROGUE_KEY),
+            rotated: AtomicBool::new(false),
         });
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -121,6 +145,11 @@ impl TestIssuer {
     /// The person (and the flaw) the next sign-in gets.
     pub fn next_login(&self, login: NextLogin) {
         *self.issuer.next.lock().unwrap() = login;
+    }
+
+    /// Rotates the signing key, as providers do now and then: a new one is published and signs from now on.
+    pub fn rotate_keys(&self) {
+        self.issuer.rotated.fetch_xor(true, Ordering::Relaxed);
     }
 
     /// The `[[auth.oidc]]` table for this issuer, with `extra` lines appended.
@@ -164,7 +193,7 @@ async fn discovery(State(issuer): State<Arc<Issuer>>) -> Response {
 
 async fn jwks(State(issuer): State<Arc<Issuer>>) -> Response {
     Json(CoreJsonWebKeySet::new(vec![
-        issuer.key.as_verification_key(),
+        issuer.published_key().as_verification_key(),
     ]))
     .into_response()
 }
@@ -275,9 +304,9 @@ fn id_token(issuer: &Issuer, grant: &Grant) -> CoreIdToken {
     )
     .set_nonce(Some(Nonce::new(nonce)));
     let key = if login.rogue_signature {
-        &issuer.rogue
+        issuer.unpublished_key()
     } else {
-        &issuer.key
+        issuer.published_key()
     };
     CoreIdToken::new(
         claims,

@@ -110,6 +110,40 @@ pub struct RawAuth {
     pub session_ttl: String,
     pub login_max_failures: i64,
     pub login_window: String,
+    /// Password log-in and sign-up; `false` leaves only the `oidc` providers.
+    pub password: bool,
+    /// OpenID Connect providers, `[[auth.oidc]]` in the file.
+    pub oidc: Vec<RawOidcProvider>,
+}
+
+/// One `[[auth.oidc]]` table. Every key has a default so that a missing one is named by `validate_oidc`, not by
+/// the TOML reader.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawOidcProvider {
+    pub id: String,
+    pub display_name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scopes: Vec<String>,
+    pub allowed_domains: Vec<String>,
+    pub create_accounts: bool,
+}
+
+impl Default for RawOidcProvider {
+    fn default() -> Self {
+        RawOidcProvider {
+            id: String::new(),
+            display_name: String::new(),
+            issuer: String::new(),
+            client_id: String::new(),
+            client_secret: String::new(),
+            scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
+            allowed_domains: Vec::new(),
+            create_accounts: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -174,6 +208,8 @@ impl Default for RawConfig {
                 session_ttl: "30d".into(),
                 login_max_failures: 5,
                 login_window: "15m".into(),
+                password: true,
+                oidc: Vec::new(),
             },
             limits: RawLimits {
                 max_message_bytes: 1 << 20,
@@ -392,6 +428,43 @@ pub struct AuthConfig {
     pub login_window: Duration,
     /// Set the `Secure` cookie flag (public_url is https).
     pub secure_cookies: bool,
+    /// Password log-in and sign-up are on (`auth.password`); when off, only the OIDC providers sign people in.
+    pub password: bool,
+    pub oidc: Vec<OidcProvider>,
+}
+
+/// An OpenID Connect provider people may sign in with (`[[auth.oidc]]`).
+#[derive(Clone)]
+pub struct OidcProvider {
+    /// Short and URL-safe: `/auth/oidc/{id}/start`.
+    pub id: String,
+    /// On the button: "Sign in with {display_name}".
+    pub display_name: String,
+    /// Exactly as the provider's `iss` claim says it (some end in a slash).
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Always holds `openid`.
+    pub scopes: Vec<String>,
+    /// Lower-cased domains a verified e-mail must be in; empty allows any.
+    pub allowed_domains: Vec<String>,
+    /// A first sign-in with an unknown verified e-mail creates an account; otherwise it is refused.
+    pub create_accounts: bool,
+}
+
+/// By hand, so that the client secret never reaches a log line.
+impl std::fmt::Debug for OidcProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcProvider")
+            .field("id", &self.id)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("scopes", &self.scopes)
+            .field("allowed_domains", &self.allowed_domains)
+            .field("create_accounts", &self.create_accounts)
+            .finish()
+    }
 }
 
 /// Membership in a cluster of nodes over one PostgreSQL (`[cluster]`, see docs/cluster.md).
@@ -1031,7 +1104,140 @@ fn validate_auth(raw: &RawAuth, secure_cookies: bool) -> Result<AuthConfig, Conf
         login_max_failures: positive("auth.login_max_failures", raw.login_max_failures)?,
         login_window: duration("auth.login_window", &raw.login_window)?,
         secure_cookies,
+        password: raw.password,
+        oidc: validate_oidc_providers(&raw.oidc, raw.password)?,
     })
+}
+
+fn validate_oidc_providers(
+    raw: &[RawOidcProvider],
+    password: bool,
+) -> Result<Vec<OidcProvider>, ConfigError> {
+    if !password && raw.is_empty() {
+        return Err(bad(
+            "auth.password",
+            "false",
+            "true, unless at least one [[auth.oidc]] provider is configured (nobody could sign in)",
+        ));
+    }
+    let mut providers: Vec<OidcProvider> = Vec::new();
+    for entry in raw {
+        let provider = validate_oidc(entry)?;
+        if providers.iter().any(|seen| seen.id == provider.id) {
+            return Err(bad(
+                "auth.oidc.id",
+                &provider.id,
+                "an id used by one provider only",
+            ));
+        }
+        providers.push(provider);
+    }
+    Ok(providers)
+}
+
+fn validate_oidc(raw: &RawOidcProvider) -> Result<OidcProvider, ConfigError> {
+    let id = raw.id.trim();
+    let id_ok = (1..=32).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !id_ok {
+        return Err(bad(
+            "auth.oidc.id",
+            id,
+            "1 to 32 lower-case letters, digits, - or _ (it goes in URLs)",
+        ));
+    }
+    let key = |name: &str| format!("auth.oidc.{name} (provider {id})");
+    let display_name = raw.display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 60 {
+        return Err(bad(
+            &key("display_name"),
+            display_name,
+            "a name of 1 to 60 characters for the button",
+        ));
+    }
+    let issuer = validate_issuer(&key("issuer"), raw.issuer.trim())?;
+    for (name, value) in [
+        ("client_id", &raw.client_id),
+        ("client_secret", &raw.client_secret),
+    ] {
+        if value.trim().is_empty() {
+            return Err(bad(
+                &key(name),
+                "\"\"",
+                "the value the provider gave when Quire was registered",
+            ));
+        }
+    }
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in &raw.scopes {
+        let scope = scope.trim();
+        if scope.is_empty() || scope.contains(char::is_whitespace) {
+            return Err(bad(
+                &key("scopes"),
+                scope,
+                "scope names without spaces, e.g. [\"openid\", \"email\", \"profile\"]",
+            ));
+        }
+        if !scopes.iter().any(|seen| seen == scope) {
+            scopes.push(scope.to_string());
+        }
+    }
+    if !scopes.iter().any(|scope| scope == "openid") {
+        return Err(bad(
+            &key("scopes"),
+            scopes.join(" "),
+            "a list that includes \"openid\"",
+        ));
+    }
+    let mut allowed_domains = Vec::new();
+    for domain in &raw.allowed_domains {
+        let domain = domain.trim().trim_start_matches('@').to_lowercase();
+        if domain.is_empty() || !domain.contains('.') || domain.contains(['@', '/', ' ']) {
+            return Err(bad(
+                &key("allowed_domains"),
+                &domain,
+                "domains such as example.com ([] allows any)",
+            ));
+        }
+        allowed_domains.push(domain);
+    }
+    Ok(OidcProvider {
+        id: id.to_string(),
+        display_name: display_name.to_string(),
+        issuer,
+        client_id: raw.client_id.trim().to_string(),
+        client_secret: raw.client_secret.trim().to_string(),
+        scopes,
+        allowed_domains,
+        create_accounts: raw.create_accounts,
+    })
+}
+
+/// An https URL; plain http only on this machine (a provider on loopback, for development and tests), because the
+/// ID token's keys come from it.
+fn validate_issuer(key: &str, issuer: &str) -> Result<String, ConfigError> {
+    let expected =
+        "the provider's issuer URL, https://... (http:// only for 127.0.0.1, [::1] or localhost)";
+    let rest = if let Some(rest) = issuer.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = issuer.strip_prefix("http://") {
+        let host = rest.split('/').next().unwrap_or("");
+        let host = host.rsplit_once(':').map_or(host, |(host, _port)| host);
+        if !["127.0.0.1", "[::1]", "localhost"].contains(&host) {
+            return Err(bad(key, issuer, expected));
+        }
+        rest
+    } else {
+        return Err(bad(key, issuer, expected));
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || issuer.contains(['?', '#', ' ']) {
+        return Err(bad(key, issuer, expected));
+    }
+    // Kept exactly as written: some providers' `iss` ends in a slash, and the ID token must match it to the byte.
+    Ok(issuer.to_string())
 }
 
 fn validate_limits(raw: &RawLimits) -> Result<Limits, ConfigError> {
@@ -1284,5 +1490,69 @@ mod tests {
         let env = [("QUIRE_AUTH__ADMINS", "Ann@Example.com, bob@example.com")];
         let config = load_with("", &env, &[]).unwrap();
         assert_eq!(config.auth.admins, ["ann@example.com", "bob@example.com"]);
+    }
+
+    const KEYCLOAK: &str = "[[auth.oidc]]\nid = \"keycloak\"\ndisplay_name = \"Company SSO\"\n\
+                            issuer = \"https://sso.example.com/realms/staff\"\nclient_id = \"quire\"\n\
+                            client_secret = \"s3cret\"\n";
+
+    #[test]
+    fn an_oidc_provider_gets_default_scopes_and_matches_existing_accounts_only() {
+        let config = load_with(KEYCLOAK, &[], &[]).unwrap();
+        let [provider] = config.auth.oidc.as_slice() else {
+            panic!("one provider: {:?}", config.auth.oidc);
+        };
+        assert_eq!(provider.id, "keycloak");
+        assert_eq!(provider.issuer, "https://sso.example.com/realms/staff");
+        assert_eq!(provider.scopes, ["openid", "email", "profile"]);
+        assert!(provider.allowed_domains.is_empty());
+        assert!(!provider.create_accounts);
+        assert!(config.auth.password, "passwords stay on by default");
+        assert!(
+            !format!("{provider:?}").contains("s3cret"),
+            "the secret is not logged"
+        );
+    }
+
+    #[test]
+    fn oidc_providers_are_checked_key_by_key() {
+        let with = |extra: &str| load_with(&format!("{KEYCLOAK}{extra}\n"), &[], &[]);
+        let err = with("scopes = [\"email\"]").unwrap_err();
+        assert!(err.key.starts_with("auth.oidc.scopes"), "{err}");
+        assert!(err.expected.contains("openid"), "{err}");
+        let err = with("allowed_domains = [\"not a domain\"]").unwrap_err();
+        assert!(err.key.starts_with("auth.oidc.allowed_domains"), "{err}");
+        let domains = with("allowed_domains = [\"@Example.COM\"]").unwrap();
+        assert_eq!(domains.auth.oidc[0].allowed_domains, ["example.com"]);
+        let err = with("colour = \"blue\"").unwrap_err();
+        assert!(
+            err.expected.contains("colour"),
+            "unknown keys are named: {err}"
+        );
+
+        let replaced = |from: &str, to: &str| load_with(&KEYCLOAK.replace(from, to), &[], &[]);
+        let err = replaced("keycloak", "Key Cloak").unwrap_err();
+        assert_eq!(err.key, "auth.oidc.id");
+        let err = replaced("s3cret", "").unwrap_err();
+        assert!(err.key.starts_with("auth.oidc.client_secret"), "{err}");
+        let err = replaced("https://sso.example.com", "http://sso.example.com").unwrap_err();
+        assert!(err.key.starts_with("auth.oidc.issuer"), "{err}");
+        assert!(err.expected.contains("https"), "{err}");
+        let loopback = replaced("https://sso.example.com", "http://127.0.0.1:9000").unwrap();
+        assert_eq!(
+            loopback.auth.oidc[0].issuer,
+            "http://127.0.0.1:9000/realms/staff"
+        );
+        let err = load_with(&format!("{KEYCLOAK}{KEYCLOAK}"), &[], &[]).unwrap_err();
+        assert_eq!(err.key, "auth.oidc.id", "two providers with one id");
+    }
+
+    #[test]
+    fn turning_passwords_off_needs_a_provider() {
+        let err = load_with("[auth]\npassword = false\n", &[], &[]).unwrap_err();
+        assert_eq!(err.key, "auth.password");
+        assert!(err.expected.contains("[[auth.oidc]]"), "{err}");
+        let file = format!("[auth]\npassword = false\n{KEYCLOAK}");
+        assert!(!load_with(&file, &[], &[]).unwrap().auth.password);
     }
 }

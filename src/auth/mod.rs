@@ -1,6 +1,8 @@
-//! Authentication primitives: argon2id passwords, random tokens stored as hashes, and log-in throttling.
-//! Knows nothing of HTTP; the `http` module decides where tokens travel.
+//! Authentication primitives: argon2id passwords, random tokens stored as hashes, log-in throttling, and the
+//! OpenID Connect relying party (`oidc`).
+//! Serves no HTTP (`oidc` only calls providers); the `http` module decides where tokens travel.
 
+pub mod oidc;
 pub mod ticket;
 mod throttle;
 

@@ -32,6 +32,7 @@ pub struct LoginInput {
 /// before the invitation (with `auth.signup = "invite"`) is used, and it is used in the same transaction that creates
 /// the user, so a sign-up that fails keeps its invitation.
 pub async fn sign_up(state: &AppState, input: SignupInput) -> Result<(User, String), ApiError> {
+    require_password_login(state)?;
     let email = input.email.trim().to_lowercase();
     let name = input.name.trim().to_string();
     let invite_hash = signup_invite(state, input.invite.as_deref())?;
@@ -71,6 +72,29 @@ pub async fn sign_up(state: &AppState, input: SignupInput) -> Result<(User, Stri
     };
     let token = start_session(state, &user).await?;
     Ok((user, token))
+}
+
+/// With `auth.password = false`, people sign in only through the single sign-on providers: password log-ins and
+/// sign-ups are refused before anything is looked up.
+fn require_password_login(state: &AppState) -> Result<(), ApiError> {
+    if state.config.auth.password {
+        return Ok(());
+    }
+    let names: Vec<&str> = state
+        .config
+        .auth
+        .oidc
+        .iter()
+        .map(|provider| provider.display_name.as_str())
+        .collect();
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "password_disabled",
+        format!(
+            "passwords are turned off on this server; sign in with {}",
+            names.join(" or ")
+        ),
+    ))
 }
 
 /// What `auth.signup` asks of a sign-up: nothing ("open"), an invitation, whose token hash this returns ("invite"),
@@ -172,6 +196,7 @@ pub async fn log_in(
     input: LoginInput,
     address: &str,
 ) -> Result<(User, String), ApiError> {
+    require_password_login(state)?;
     let email = input.email.trim().to_lowercase();
     let attempt = state
         .throttle

@@ -95,6 +95,9 @@ fn kind_of(method: &Method, path: &str) -> Option<Kind> {
         }
         _ if post && path.starts_with("/reset/") => Some(Kind::Auth),
         _ if post && path.starts_with("/s/") && path.ends_with("/guest") => Some(Kind::Auth),
+        // Each start writes a row and leads to a callback that asks the provider: counted like a log-in. The
+        // callback is not counted again, as it does nothing without a start's row.
+        _ if path.starts_with("/auth/oidc/") && path.ends_with("/start") => Some(Kind::Auth),
         "/api/docs/import" if post => Some(Kind::Import),
         _ if path.starts_with("/api/") => Some(Kind::Api),
         _ => None,
@@ -141,6 +144,11 @@ mod tests {
         );
         assert_eq!(kind_of(&Method::POST, "/api/auth/signup"), Some(Kind::Auth));
         assert_eq!(kind_of(&Method::POST, "/s/abc/guest"), Some(Kind::Auth));
+        assert_eq!(
+            kind_of(&Method::GET, "/auth/oidc/keycloak/start"),
+            Some(Kind::Auth)
+        );
+        assert_eq!(kind_of(&Method::GET, "/auth/oidc/keycloak/callback"), None);
         assert_eq!(
             kind_of(&Method::POST, "/api/docs/import"),
             Some(Kind::Import)

@@ -18,6 +18,8 @@ mod history_page;
 mod image_refs;
 mod images_api;
 mod metrics;
+mod oidc;
+mod oidc_accounts;
 mod pages;
 mod password_reset;
 mod rate;
@@ -48,7 +50,12 @@ use tower_http::{
 };
 
 use crate::{
-    auth::LoginThrottle, cluster::Cluster, config::Config, hub::Hubs, mail::Mailer, ot::OtLimits,
+    auth::{LoginThrottle, oidc::OidcClients},
+    cluster::Cluster,
+    config::Config,
+    hub::Hubs,
+    mail::Mailer,
+    ot::OtLimits,
     store::Store,
 };
 
@@ -84,6 +91,8 @@ pub struct AppState {
     /// E-mails a minute per key: "Forgot your password?" per address asked for (`reset:EMAIL`), so that nobody can
     /// flood someone's inbox, and invitations per sharer (`invite:USER`).
     mail_quota: Arc<rate::KeyedBuckets>,
+    /// The single sign-on providers' discovery documents, fetched on first use.
+    oidc: Arc<OidcClients>,
 }
 
 impl AppState {
@@ -123,6 +132,7 @@ impl AppState {
             cluster,
             mailer: Arc::new(Mailer::off()),
             mail_quota: Arc::new(rate::KeyedBuckets::per_minute(MAILS_PER_MINUTE)),
+            oidc: Arc::new(OidcClients::new()),
         }
     }
 
@@ -159,6 +169,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account_page::routes())
         .merge(password_reset::routes())
         .merge(auth_api::routes())
+        .merge(oidc::routes())
         .merge(docs_api::routes())
         .merge(sharing_api::routes())
         .merge(history_api::routes())

@@ -44,6 +44,28 @@ struct LoginPage {
     focus_password: bool,
     /// E-mail is on: the page offers "Forgot your password?".
     mail_on: bool,
+    /// `auth.password`: without it the page shows only the single sign-on buttons.
+    password: bool,
+    providers: Vec<SsoButton>,
+}
+
+/// A "Sign in with …" button: `/auth/oidc/{id}/start`.
+struct SsoButton {
+    id: String,
+    display_name: String,
+}
+
+fn sso_buttons(state: &AppState) -> Vec<SsoButton> {
+    state
+        .config
+        .auth
+        .oidc
+        .iter()
+        .map(|provider| SsoButton {
+            id: provider.id.clone(),
+            display_name: provider.display_name.clone(),
+        })
+        .collect()
 }
 
 #[derive(Template, WebTemplate)]
@@ -57,6 +79,8 @@ struct SignupPage {
     closed: bool,
     /// The e-mail has an account already: the error offers to log in with it instead.
     email_taken: bool,
+    password: bool,
+    providers: Vec<SsoButton>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -88,7 +112,7 @@ pub(super) fn csrf_refused() -> Response {
 /// Only same-site paths, so a crafted link cannot bounce a fresh log-in to another site. `next` arrives decoded;
 /// browsers drop tabs and newlines from a URL and read `\\` as `/`, so `/%09/evil.com` would become `//evil.com`,
 /// another host: any control character, whitespace or backslash makes it `/`.
-fn safe_next(next: Option<&str>) -> String {
+pub(super) fn safe_next(next: Option<&str>) -> String {
     let same_site = |path: &str| {
         path.starts_with('/')
             && !path.starts_with("//")
@@ -139,6 +163,8 @@ async fn login_page(
         signup_open: state.config.auth.signup != SignupPolicy::Closed,
         focus_password: false,
         mail_on: state.mailer.is_on(),
+        password: state.config.auth.password,
+        providers: sso_buttons(&state),
     }
     .into_response()
 }
@@ -181,6 +207,8 @@ async fn login_submit(
                 next,
                 signup_open: state.config.auth.signup != SignupPolicy::Closed,
                 mail_on: state.mailer.is_on(),
+                password: state.config.auth.password,
+                providers: sso_buttons(&state),
             };
             (err.status, page).into_response()
         }
@@ -203,6 +231,8 @@ async fn signup_page(
         invite: query.invite.unwrap_or_default(),
         closed: state.config.auth.signup == SignupPolicy::Closed,
         email_taken: false,
+        password: state.config.auth.password,
+        providers: sso_buttons(&state),
     }
     .into_response()
 }
@@ -247,6 +277,8 @@ async fn signup_submit(
                 name: form.name,
                 invite: form.invite,
                 closed: state.config.auth.signup == SignupPolicy::Closed,
+                password: state.config.auth.password,
+                providers: sso_buttons(&state),
             };
             (err.status, page).into_response()
         }

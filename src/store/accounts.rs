@@ -448,7 +448,7 @@ impl Store {
 }
 
 /// Inserts a user; `Conflict` when the e-mail (compared lower-cased) is taken. Runs on the pool or in a transaction.
-async fn insert_user<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
+pub(super) async fn insert_user<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
     executor: E,
     id: &str,
     email: &str,

@@ -51,3 +51,4 @@ mod admin_page; // issue 15: the admin page: hidden from non-admins, users searc
 mod account_deletion;
 mod account_page; // issue 15: the account page: name, password, sessions and API tokens, CSRF, escaping
 mod mail; // issue 15, e-mail: password reset by link, admin reset and invitations, share notices, mail off, a dead SMTP server
+mod oidc; // issue 15: OpenID Connect single sign-on against a test provider on loopback: accounts, links, refusals

@@ -1,11 +1,12 @@
 //! The test harness: the real server in-process on a loopback port, signed-up users, a throwaway PostgreSQL
-//! and ZooKeeper, the real `quire` binary as a child process, and clusters of them. Every integration test module builds on these.
+//! and ZooKeeper, an OpenID Connect provider, the real `quire` binary as a child process, and clusters of them. Every integration test module builds on these.
 
 // Not every test module uses every helper.
 #![allow(dead_code, unused_imports)]
 
 mod cluster;
 mod http;
+mod oidc_issuer;
 mod pg;
 mod process;
 mod server;
@@ -18,6 +19,7 @@ pub use http::{
     cookie_value, expect_json_error, form_body, form_csrf, get_text, metric, post_form, post_login,
     set_cookies,
 };
+pub use oidc_issuer::{NextLogin, TestIssuer};
 pub use pg::{TestPg, require_services};
 pub use process::{SpawnedQuire, output_within, quire_bin, quire_command, run_quire};
 pub use server::{Backend, TestServer};

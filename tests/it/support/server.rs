@@ -66,6 +66,15 @@ impl TestServer {
 
     /// Starts on `backend`: for PostgreSQL, a throwaway instance first, which lives as long as the server.
     pub async fn start_on(backend: Backend, flags: &[(&str, &str)]) -> TestServer {
+        TestServer::start_on_with_file(backend, None, flags).await
+    }
+
+    /// `start_on` with a configuration file under the flags (see `start_with_file`).
+    pub async fn start_on_with_file(
+        backend: Backend,
+        file: Option<&str>,
+        flags: &[(&str, &str)],
+    ) -> TestServer {
         let pg = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => Some(
@@ -78,21 +87,27 @@ impl TestServer {
         if let Some(pg) = &pg {
             all.push(("database.url", &pg.url));
         }
-        let mut server = TestServer::start_fresh(&all).await;
+        let mut server = TestServer::start_fresh(file, &all).await;
         server.pg = pg;
         server
+    }
+
+    /// Starts on SQLite with a configuration file (for what flags cannot say, such as `[[auth.oidc]]` tables),
+    /// then `flags` over it.
+    pub async fn start_with_file(toml: &str, flags: &[(&str, &str)]) -> TestServer {
+        TestServer::start_fresh(Some(toml), flags).await
     }
 
     /// Starts on this PostgreSQL (e.g. a durable one that a test will crash), which lives as long as the server.
     pub async fn start_with_pg(pg: TestPg, flags: &[(&str, &str)]) -> TestServer {
         let mut all: Vec<(&str, &str)> = flags.to_vec();
         all.push(("database.url", &pg.url));
-        let mut server = TestServer::start_fresh(&all).await;
+        let mut server = TestServer::start_fresh(None, &all).await;
         server.pg = Some(pg);
         server
     }
 
-    async fn start_fresh(flags: &[(&str, &str)]) -> TestServer {
+    async fn start_fresh(file: Option<&str>, flags: &[(&str, &str)]) -> TestServer {
         let dir = tempfile::Builder::new()
             .prefix("quire-test-")
             .tempdir()
@@ -101,7 +116,7 @@ impl TestServer {
             .await
             .expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
-        let config = test_config(&dir, addr, flags);
+        let config = test_config(&dir, addr, file, flags);
         let (shutdown, signal) = oneshot::channel::<()>();
         let task = tokio::spawn(quire::server::run(config.clone(), listener, async move {
             let _ = signal.await;
@@ -200,9 +215,14 @@ impl Drop for TestServer {
     }
 }
 
-/// Defaults, then the test's own listen address and data directory, then the caller's overrides.
+/// Defaults, then the test's file if any, then the test's own listen address and data directory, then the caller's overrides.
 /// The process environment is deliberately not read, so `QUIRE_*` variables cannot leak into tests.
-fn test_config(dir: &TempDir, addr: SocketAddr, flags: &[(&str, &str)]) -> Config {
+fn test_config(
+    dir: &TempDir,
+    addr: SocketAddr,
+    file: Option<&str>,
+    flags: &[(&str, &str)],
+) -> Config {
     let mut all = vec![
         ("server.listen".to_string(), addr.to_string()),
         (
@@ -225,7 +245,7 @@ fn test_config(dir: &TempDir, addr: SocketAddr, flags: &[(&str, &str)]) -> Confi
             .map(|(key, value)| (key.to_string(), value.to_string())),
     );
     let sources = Sources {
-        file: None,
+        file: file.map(|text| ("test.toml".into(), text.to_string())),
         env: Vec::new(),
         flags: all,
     };

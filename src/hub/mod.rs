@@ -1,6 +1,7 @@
 //! The real-time hub: one task per open document owns its state; connections talk to it through `HubMsg`.
 //! `Hubs` finds or starts the task for a document. Nothing here knows axum or SQL.
 
+mod anchor;
 mod compact;
 mod load;
 mod metrics;
@@ -20,6 +21,7 @@ use std::{
 
 use tokio::sync::{mpsc, oneshot};
 
+pub use anchor::{Anchor, move_anchor};
 pub use load::load_content;
 pub use metrics::HubMetrics;
 pub use restore::replace_op;

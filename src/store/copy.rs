@@ -8,7 +8,7 @@ use sqlx::{Row, any::AnyRow};
 use super::{Backend, Store, StoreError, StoreResult};
 
 /// Every table, parents before children (foreign keys), with its primary key.
-pub const TABLES: [(&str, &[&str]); 11] = [
+pub const TABLES: [(&str, &[&str]); 13] = [
     ("users", &["id"]),
     ("sessions", &["token_hash"]),
     ("api_tokens", &["id"]),
@@ -20,6 +20,8 @@ pub const TABLES: [(&str, &[&str]); 11] = [
     ("operations", &["doc_id", "rev"]),
     ("images", &["hash"]),
     ("document_images", &["doc_id", "hash"]),
+    ("comment_threads", &["id"]),
+    ("comment_messages", &["id"]),
 ];
 
 /// Rows per page: with a dozen columns, far below both databases' limits on parameters.

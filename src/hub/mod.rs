@@ -2,6 +2,7 @@
 //! `Hubs` finds or starts the task for a document. Nothing here knows axum or SQL.
 
 mod anchor;
+mod comments;
 mod compact;
 mod load;
 mod metrics;
@@ -22,6 +23,9 @@ use std::{
 use tokio::sync::{mpsc, oneshot};
 
 pub use anchor::{Anchor, move_anchor};
+pub use comments::{
+    Actor, CommentAction, CommentDone, CommentError, MAX_BODY_CHARS, MAX_MESSAGES, MAX_THREADS,
+};
 pub use load::load_content;
 pub use metrics::HubMetrics;
 pub use restore::replace_op;
@@ -30,7 +34,7 @@ pub use state::{Committed, DocState, SubmitOutcome, WindowLimit, clamp_selection
 use crate::{
     config::Limits,
     ot::Delta,
-    protocol::{Selection, UserInfo},
+    protocol::{ErrorCode, Selection, ThreadWire, UserInfo},
     store::{Fence, GroupCommitter, Role, Store},
 };
 
@@ -88,6 +92,12 @@ pub enum HubMsg {
         user_id: String,
         reply: oneshot::Sender<Result<String, String>>,
     },
+    /// A comment action, from a session or the JSON API (issue 14).
+    Comment(Box<CommentRequest>),
+    /// Every comment thread with its messages, anchors at the answered revision (head).
+    ListComments {
+        reply: oneshot::Sender<Result<(u64, Vec<ThreadWire>), CommentError>>,
+    },
     /// Turn the document into `content` with one ordinary op by `user`; answers the op's base revision.
     /// (`user` is boxed to keep every message, and so each mailbox's slots, small.)
     Restore {
@@ -98,6 +108,25 @@ pub enum HubMsg {
 }
 
 #[derive(Debug)]
+pub struct CommentRequest {
+    pub from: CommentFrom,
+    pub action: CommentAction,
+    /// The JSON API waits for the outcome; a session hears it as a `comment` or `error` frame.
+    pub reply: Option<oneshot::Sender<Result<CommentDone, CommentError>>>,
+}
+
+/// Where a comment action comes from: a session (whose role and user the hub knows, and whose `ref` is echoed), or
+/// the JSON API (checked at the edge; the role is read again for each request).
+#[derive(Debug)]
+pub enum CommentFrom {
+    Session {
+        conn: ConnId,
+        reference: Option<String>,
+    },
+    Api(Actor),
+}
+
+#[derive(Debug)]
 pub struct Join {
     pub conn: ConnId,
     pub client: String,
@@ -105,6 +134,8 @@ pub struct Join {
     pub rev: Option<u64>,
     pub user: UserInfo,
     pub role: Role,
+    /// The client asked for comments (`hello.comments`): the `comments` frame after the join, `comment` events.
+    pub comments: bool,
     /// The connection's bounded FIFO outbound queue for what happens after the join. When it is full the hub
     /// drops the connection.
     pub out: mpsc::Sender<Frame>,
@@ -416,6 +447,63 @@ impl Hubs {
             answer,
         )
         .await
+    }
+
+    /// Applies a comment action through the document's hub (started if need be, as for named versions), so that it
+    /// is ordered exactly with the ops and heard by everyone connected.
+    pub async fn comment(
+        &self,
+        doc_id: &str,
+        actor: Actor,
+        action: CommentAction,
+    ) -> Result<CommentDone, CommentError> {
+        self.require_local(doc_id)?;
+        let (reply, answer) = oneshot::channel();
+        let request = CommentRequest {
+            from: CommentFrom::Api(actor),
+            action,
+            reply: Some(reply),
+        };
+        self.ask_comments(doc_id, HubMsg::Comment(Box::new(request)), answer)
+            .await
+    }
+
+    /// Every thread of the document with its messages, anchors at the answered revision.
+    pub async fn list_comments(
+        &self,
+        doc_id: &str,
+    ) -> Result<(u64, Vec<ThreadWire>), CommentError> {
+        self.require_local(doc_id)?;
+        let (reply, answer) = oneshot::channel();
+        self.ask_comments(doc_id, HubMsg::ListComments { reply }, answer)
+            .await
+    }
+
+    /// Comments are served by the node that runs the document's hub (no peer messages for them yet).
+    fn require_local(&self, doc_id: &str) -> Result<(), CommentError> {
+        match self.owns(doc_id) {
+            true => Ok(()),
+            false => Err(CommentError {
+                code: ErrorCode::Internal,
+                msg: "this document is served by another node of the cluster; ask it there".into(),
+            }),
+        }
+    }
+
+    async fn ask_comments<T>(
+        &self,
+        doc_id: &str,
+        msg: HubMsg,
+        answer: oneshot::Receiver<Result<T, CommentError>>,
+    ) -> Result<T, CommentError> {
+        let closing = || CommentError {
+            code: ErrorCode::Internal,
+            msg: "the document is closing; try again".into(),
+        };
+        if self.mailbox(doc_id).send(msg).await.is_err() {
+            return Err(closing());
+        }
+        answer.await.unwrap_or_else(|_| Err(closing()))
     }
 
     async fn ask<T>(

@@ -265,7 +265,8 @@ impl Store {
         Ok(res.rows_affected() == 1)
     }
 
-    /// Writes moved anchors back, in one transaction.
+    /// Writes moved anchors back, in one transaction. A stored anchor never moves back to an older revision (a
+    /// slow background compaction finishing after a newer one), whose ops may already be pruned.
     pub async fn save_comment_anchors(
         &self,
         anchors: &[(String, StoredAnchor)],
@@ -277,7 +278,7 @@ impl Store {
         for (thread_id, anchor) in anchors {
             sqlx::query(
                 "UPDATE comment_threads SET anchor_start = $1, anchor_end = $2, anchor_rev = $3, orphaned = $4 \
-                 WHERE id = $5",
+                 WHERE id = $5 AND anchor_rev <= $3",
             )
             .bind(anchor.start)
             .bind(anchor.end)

@@ -11,11 +11,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    AppState, auth_api::ApiJson, docs_api::require_role, error::ApiError, session::ApiUser,
+    AppState,
+    auth_api::ApiJson,
+    docs_api::{export_response, require_role},
+    error::ApiError,
+    session::ApiUser,
 };
 use crate::{
+    convert::{self, footnotes::Footnote},
     hub::{Actor, CommentAction, CommentDone, CommentError},
-    protocol::ErrorCode,
+    protocol::{ErrorCode, ThreadWire},
     store::{Role, User},
 };
 
@@ -174,4 +179,52 @@ fn api_error(err: CommentError) -> ApiError {
         other => other.as_str(),
     };
     ApiError::new(status, code, err.msg)
+}
+
+/// The HTML export with every thread as a footnote: a marker after each range and the threads at the end. The
+/// threads and the content are read separately from the hub, so they are read again until both are at one revision.
+pub async fn html_with_comments(
+    state: &AppState,
+    doc_id: &str,
+    title: &str,
+) -> Result<axum::response::Response, ApiError> {
+    let mut tries = 0;
+    loop {
+        let (rev, threads) = state.hubs.list_comments(doc_id).await.map_err(api_error)?;
+        let (head, document) = state.hubs.content(doc_id).await?;
+        tries += 1;
+        if head == rev || tries == 5 {
+            let notes: Vec<Footnote> = threads
+                .iter()
+                .map(|thread| footnote(thread, head == rev))
+                .collect();
+            let marked = convert::footnotes::with_markers(&document, &notes);
+            return export_response(state, doc_id, &marked, convert::Format::Html, title, &notes)
+                .await;
+        }
+    }
+}
+
+/// A thread as a footnote; `placed`: its anchor is at the content's revision, so it gets a marker.
+fn footnote(thread: &ThreadWire, placed: bool) -> Footnote {
+    let messages = thread
+        .messages
+        .iter()
+        .flatten()
+        .filter(|message| !message.deleted)
+        .map(|message| {
+            let author = message
+                .author
+                .name
+                .clone()
+                .unwrap_or_else(|| "someone".into());
+            (author, message.body.clone())
+        })
+        .collect();
+    Footnote {
+        end: (placed && !thread.orphaned).then_some(thread.end),
+        quote: thread.quote.clone(),
+        messages,
+        resolved: thread.resolved,
+    }
 }

@@ -1073,3 +1073,116 @@ async fn everyone_with_the_document_open_hears_of_each_change_and_a_deleted_docu
     assert_eq!(store.comment_threads(&doc).await.expect("threads"), vec![]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn restoring_an_older_version_moves_anchors_like_any_edit() {
+    let server = TestServer::start().await;
+    let owner = person(&server, "Owner").await;
+    let doc = create_doc(&server.base, &owner.token, "restore").await;
+    let mut socket = TestSocket::connect(&server.addr.to_string(), &doc, &owner.token).await;
+    socket.hello(&client_id("o"), None).await;
+    socket
+        .send(json!({"t": "op", "rev": 0, "seq": 1, "op": [{"insert": "Hello world"}]}))
+        .await;
+    socket.recv_kind("ack").await;
+    let versions = server.url(&format!("/api/docs/{doc}/versions"));
+    let (status, named) = api(
+        Method::POST,
+        &versions,
+        &owner.token,
+        Some(json!({"name": "before"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{named}");
+    socket
+        .send(json!({"t": "op", "rev": 1, "seq": 2, "op": [{"retain": 11}, {"insert": " and goodbye"}]}))
+        .await;
+    socket.recv_kind("ack").await;
+    let url = server.url(&format!("/api/docs/{doc}/comments"));
+    for (start, end) in [(0, 5), (16, 23)] {
+        let (status, body) = api(
+            Method::POST,
+            &url,
+            &owner.token,
+            Some(json!({"start": start, "end": end, "body": "c"})),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let restore = server.url(&format!(
+        "/api/docs/{doc}/versions/{}/restore",
+        named["id"].as_str().expect("id")
+    ));
+    assert_eq!(api(Method::POST, &restore, &owner.token, None).await.0, 200);
+    let listing = comments(&server, &doc, &owner.token).await;
+    let threads = listing["threads"].as_array().expect("threads");
+    let by_quote: HashMap<&str, &Value> = threads
+        .iter()
+        .map(|t| (t["quote"].as_str().expect("quote"), t))
+        .collect();
+    assert_eq!(
+        (
+            by_quote["Hello"]["start"].as_u64(),
+            by_quote["Hello"]["end"].as_u64()
+        ),
+        (Some(0), Some(5))
+    );
+    assert_eq!(by_quote["Hello"]["orphaned"], false);
+    assert_eq!(
+        by_quote["goodbye"]["orphaned"], true,
+        "its text is not in the restored version"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_html_export_can_carry_comments_as_footnotes_and_markdown_leaves_them_out() {
+    let server = TestServer::start().await;
+    let owner = person(&server, "Owner").await;
+    let doc = create_doc(&server.base, &owner.token, "export").await;
+    let mut socket = TestSocket::connect(&server.addr.to_string(), &doc, &owner.token).await;
+    socket.hello(&client_id("o"), None).await;
+    socket
+        .send(json!({"t": "op", "rev": 0, "seq": 1, "op": [{"insert": "Hello <world>"}]}))
+        .await;
+    socket.recv_kind("ack").await;
+    let url = server.url(&format!("/api/docs/{doc}/comments"));
+    let body = json!({"start": 0, "end": 5, "body": "a <b>greeting</b>"});
+    assert_eq!(
+        api(Method::POST, &url, &owner.token, Some(body)).await.0,
+        201
+    );
+    let export = |query: &str| {
+        let url = server.url(&format!("/api/docs/{doc}/content?{query}"));
+        let token = owner.token.clone();
+        async move {
+            crate::support::client()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("export")
+                .text()
+                .await
+                .expect("text")
+        }
+    };
+    let with = export("format=html&comments=1").await;
+    assert!(with.contains("Hello[1] &lt;world&gt;"), "{with}");
+    assert!(with.contains("<li id=\"comment-1\">"), "{with}");
+    assert!(
+        with.contains("<strong>Owner</strong>: a &lt;b&gt;greeting&lt;/b&gt;"),
+        "{with}"
+    );
+    let without = export("format=html").await;
+    assert!(
+        !without.contains("[1]") && !without.contains("comment-1"),
+        "{without}"
+    );
+    let markdown = export("format=markdown&comments=1").await;
+    assert!(
+        !markdown.contains("greeting") && !markdown.contains("[1]"),
+        "{markdown}"
+    );
+    server.stop().await;
+}

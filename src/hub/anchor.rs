@@ -113,6 +113,36 @@ mod tests {
         assert_eq!(move_anchor(&replace_b, range(1, 3)), range(2, 3));
     }
 
+    /// What every committed op costs the hub per open thread: run with `cargo test --lib anchor_cost -- --ignored
+    /// --nocapture` (a debug build: an optimized one is several times faster).
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn anchor_cost() {
+        let anchors: Vec<Anchor> = (0..100).map(|i| range(i * 50, i * 50 + 20)).collect();
+        let ops: Vec<Delta> = (0..1000u64)
+            .map(|i| Delta::new().retain(i * 5 % 5000, None).insert("a", None))
+            .collect();
+        let started = std::time::Instant::now();
+        let mut moved = anchors.clone();
+        for op in &ops {
+            for anchor in &mut moved {
+                *anchor = move_anchor(op, *anchor);
+            }
+        }
+        let per_op = started.elapsed() / ops.len() as u32;
+        let mut document =
+            crate::ot::Document::from_delta(&Delta::new().insert("x".repeat(5000) + "\n", None))
+                .unwrap();
+        let started = std::time::Instant::now();
+        for op in &ops {
+            document.apply(op, u64::MAX).unwrap();
+        }
+        let apply = started.elapsed() / ops.len() as u32;
+        println!(
+            "moving 100 anchors: {per_op:?} per op; applying the op to a 5,000-unit document: {apply:?}"
+        );
+    }
+
     /// The independent model: each character is an id; an insert into a gap of the base document joins the
     /// anchor when the characters on both sides of the gap are in it; deleted characters leave it.
     fn model(len: usize, anchor: (usize, usize), op: &[(u8, usize)]) -> Option<(u64, u64)> {

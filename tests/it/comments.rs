@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::{
     cluster_client::{account, api, create_doc},
     hub_client::{SimClient, TestSocket, client_id, delta},
-    support::{TestServer, TestUser},
+    support::{Backend, TestServer, TestUser},
 };
 
 /// Rates high enough that the run is never limited, and compaction that prunes all it may every few ops.
@@ -274,9 +274,15 @@ fn random_edit(rng: &mut StdRng, len: u64) -> Delta {
     }
 }
 
-#[tokio::test]
-async fn anchors_follow_random_edits_on_every_client_through_compaction_and_a_restart() {
-    let server = TestServer::start_with(&FLAGS).await;
+crate::on_both_backends!(
+    anchors_follow_random_edits_on_every_client_through_compaction_and_a_restart,
+    anchors_are_written_back_when_the_hub_exits,
+);
+
+async fn anchors_follow_random_edits_on_every_client_through_compaction_and_a_restart(
+    backend: Backend,
+) {
+    let server = TestServer::start_on(backend, &FLAGS).await;
     let owner = person(&server, "Owner").await;
     let doc = create_doc(&server.base, &owner.token, "comments").await;
     let (ed, cy, vi) = (
@@ -1183,6 +1189,66 @@ async fn the_html_export_can_carry_comments_as_footnotes_and_markdown_leaves_the
     assert!(
         !markdown.contains("greeting") && !markdown.contains("[1]"),
         "{markdown}"
+    );
+    server.stop().await;
+}
+
+/// The hub writes every anchor back at head when the last person leaves (so the log behind it can go), and a
+/// restart then needs no op to place them.
+async fn anchors_are_written_back_when_the_hub_exits(backend: Backend) {
+    let server = TestServer::start_on(backend, &[("history.idle_grace", "1s")]).await;
+    let owner = person(&server, "Owner").await;
+    let doc = create_doc(&server.base, &owner.token, "exit").await;
+    let mut socket = TestSocket::connect(&server.addr.to_string(), &doc, &owner.token).await;
+    socket.hello(&client_id("o"), None).await;
+    socket
+        .send(json!({"t": "op", "rev": 0, "seq": 1, "op": [{"insert": "one two three"}]}))
+        .await;
+    socket.recv_kind("ack").await;
+    socket
+        .send(
+            json!({"t": "comment_new", "ref": "r", "rev": 1, "start": 4, "end": 7, "body": "two?"}),
+        )
+        .await;
+    socket.recv_kind("comment").await;
+    for (seq, op) in [
+        (2, json!([{"insert": "zero "}])),
+        (3, json!([{"retain": 9}, {"insert": "2 "}])),
+        (4, json!([{"retain": 5}, {"delete": 4}])),
+    ] {
+        socket
+            .send(json!({"t": "op", "rev": seq - 1, "seq": seq, "op": op}))
+            .await;
+        socket.recv_kind("ack").await;
+    }
+    drop(socket);
+    let store = server.store().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let stored = loop {
+        let thread = store
+            .comment_threads(&doc)
+            .await
+            .expect("threads")
+            .remove(0);
+        if thread.anchor.rev == 4 {
+            break thread.anchor;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the anchor was not written back: {thread:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // "zero 2 two three": the comment is on "two", after the "2 " typed at its start.
+    assert_eq!((stored.start, stored.end, stored.orphaned), (7, 10, false));
+    let server = server.restart().await;
+    let listing = comments(&server, &doc, &owner.token).await;
+    assert_eq!(
+        (
+            &listing["threads"][0]["start"],
+            &listing["threads"][0]["end"]
+        ),
+        (&json!(7), &json!(10))
     );
     server.stop().await;
 }

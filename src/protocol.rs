@@ -355,14 +355,25 @@ pub fn decode_client_msg(text: &str) -> Result<ClientMsg, Rejection> {
         Ok(msg) => return Ok(msg),
         Err(err) => err,
     };
-    if let Some(patched) = replace_surrogate_escapes(text)
-        && let Ok(ClientMsg::Op(op)) = serde_json::from_str::<ClientMsg>(&patched)
-    {
-        return Err(Rejection {
-            code: ErrorCode::BadOp,
-            msg: "insert text holds a lone surrogate".into(),
-            seq: Some(op.seq),
-        });
+    if let Some(patched) = replace_surrogate_escapes(text) {
+        match serde_json::from_str::<ClientMsg>(&patched) {
+            Ok(ClientMsg::Op(op)) => {
+                return Err(Rejection {
+                    code: ErrorCode::BadOp,
+                    msg: "insert text holds a lone surrogate".into(),
+                    seq: Some(op.seq),
+                });
+            }
+            // A comment with such text (a split emoji pasted into it) is refused, not the connection.
+            Ok(ClientMsg::Hello(_) | ClientMsg::Presence(_) | ClientMsg::Ping(_)) | Err(_) => {}
+            Ok(_) => {
+                return Err(Rejection {
+                    code: ErrorCode::BadComment,
+                    msg: "the comment holds a lone surrogate".into(),
+                    seq: None,
+                });
+            }
+        }
     }
     Err(Rejection {
         code: ErrorCode::BadMessage,

@@ -572,7 +572,9 @@ impl Conn {
                 fatal(sink, ErrorCode::BadMessage, "hello was already received").await;
                 false
             }
-            Err(rejection) if rejection.code == ErrorCode::BadOp => {
+            Err(rejection)
+                if matches!(rejection.code, ErrorCode::BadOp | ErrorCode::BadComment) =>
+            {
                 self.state.hubs.metrics().error(rejection.code.as_str());
                 send_error(sink, rejection.code, &rejection.msg, rejection.seq)
                     .await

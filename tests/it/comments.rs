@@ -621,6 +621,16 @@ async fn bad_comment_messages_get_clear_errors_and_change_nothing() {
         assert_eq!(answer["ref"], frame["ref"], "{answer}");
         assert_eq!(answer["fatal"], false);
     }
+    // A lone surrogate in a comment's text is refused like any bad comment; the socket stays open.
+    socket
+        .send_text(r#"{"t":"comment_new","rev":1,"start":0,"end":1,"body":"x\ud800"}"#)
+        .await;
+    let answer = socket.recv_kind("error").await;
+    assert_eq!(
+        (&answer["code"], &answer["fatal"]),
+        (&json!("bad_comment"), &json!(false)),
+        "{answer}"
+    );
     let url = server.url(&format!("/api/docs/{doc}/comments"));
     let (status, body) = api(
         Method::POST,

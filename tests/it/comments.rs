@@ -674,15 +674,18 @@ enum Who {
     /// Came through a commenter share link.
     LinkCommenter,
     Stranger,
+    /// No valid credential (an unknown token).
+    SignedOut,
 }
 
-const EVERYONE: [Who; 6] = [
+const EVERYONE: [Who; 7] = [
     Who::Owner,
     Who::Editor,
     Who::Commenter,
     Who::Viewer,
     Who::LinkCommenter,
     Who::Stranger,
+    Who::SignedOut,
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -720,7 +723,7 @@ fn allowed(who: Who, act: Act) -> bool {
     );
     let edits = matches!(who, Who::Owner | Who::Editor);
     match act {
-        Act::Read => who != Who::Stranger,
+        Act::Read => !matches!(who, Who::Stranger | Who::SignedOut),
         Act::Open | Act::Reply | Act::EditOwn | Act::DeleteOwn | Act::ResolveOwnThread => comments,
         Act::EditOthers | Act::DeleteOthers => false,
         Act::ResolveOthersThread | Act::ReopenOthersThread => edits,
@@ -743,6 +746,7 @@ fn label(who: Who) -> &'static str {
         Who::Viewer => "viewer",
         Who::LinkCommenter => "link",
         Who::Stranger => "stranger",
+        Who::SignedOut => "signed out",
     }
 }
 
@@ -763,6 +767,7 @@ async fn cast() -> Cast {
         tokens.insert(label(who), member.token);
     }
     tokens.insert("stranger", person(&server, "Stranger").await.token);
+    tokens.insert("signed out", "not-a-token".into());
     let (status, link) = api(
         Method::POST,
         &server.url(&format!("/api/docs/{doc}/links")),
@@ -901,6 +906,7 @@ async fn every_comment_action_by_every_role_over_http() {
             let after = cast.listing().await;
             match (who, allowed(who, act)) {
                 (Who::Stranger, _) => assert_eq!(status, 404, "{cell}"),
+                (Who::SignedOut, _) => assert_eq!(status, 401, "{cell}"),
                 (_, true) => {
                     assert!(matches!(status, 200 | 201), "{cell}");
                     assert!(
@@ -927,12 +933,12 @@ async fn every_comment_action_by_every_role_over_the_websocket() {
     let addr = cast.server.addr.to_string();
     for who in EVERYONE {
         let token = &cast.tokens[label(who)];
-        if who == Who::Stranger {
+        if matches!(who, Who::Stranger | Who::SignedOut) {
             assert!(
                 crate::hub_client::try_connect(&addr, &cast.doc, token)
                     .await
                     .is_none(),
-                "a stranger's upgrade is refused (404)"
+                "{who:?}: the upgrade is refused (404 or 401)"
             );
             continue;
         }

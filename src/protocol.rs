@@ -189,6 +189,11 @@ impl ErrorCode {
         )
     }
 
+    /// The code named `code` (the inverse of `as_str`).
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ALL_CODES.into_iter().find(|known| known.as_str() == code)
+    }
+
     pub fn from_wire(code: &str) -> ErrorCode {
         match code {
             "too_large" => ErrorCode::TooLarge,
@@ -196,6 +201,22 @@ impl ErrorCode {
         }
     }
 }
+
+const ALL_CODES: [ErrorCode; 13] = [
+    ErrorCode::BadMessage,
+    ErrorCode::UnsupportedProto,
+    ErrorCode::Unauthorized,
+    ErrorCode::Forbidden,
+    ErrorCode::BadOp,
+    ErrorCode::TooLarge,
+    ErrorCode::RevInFuture,
+    ErrorCode::RevTooOld,
+    ErrorCode::StaleSeq,
+    ErrorCode::RateLimited,
+    ErrorCode::Internal,
+    ErrorCode::BadComment,
+    ErrorCode::NotFound,
+];
 
 /// An `error` frame.
 pub fn error_frame(code: ErrorCode, msg: &str, seq: Option<u64>) -> String {
@@ -247,14 +268,15 @@ pub fn presence_frame(client: &str, user: &UserInfo, rev: u64, sel: Option<Selec
 }
 
 /// Who a comment or message is by, or who resolved a thread (`id: null`: the account was deleted).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonRef {
     pub id: Option<String>,
     pub name: Option<String>,
 }
 
 /// A comment thread as clients see it, its anchor `[start, end)` at the revision of the frame that carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// (Deserialize: a node of a cluster reads it back from the document's owner, see `hub/peers.rs`.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreadWire {
     pub id: String,
     pub author: PersonRef,
@@ -266,11 +288,11 @@ pub struct ThreadWire {
     pub resolved_by: Option<PersonRef>,
     pub resolved_at: Option<i64>,
     pub created_at: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<MessageWire>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageWire {
     pub id: String,
     pub author: PersonRef,

@@ -17,6 +17,17 @@ pub const MAX_MESSAGES: i64 = 200;
 /// The quote kept of a thread's text, in UTF-16 units.
 pub const MAX_QUOTE_UNITS: u64 = 1_000;
 
+/// Every `event` of a `comment` frame.
+pub const EVENTS: [&str; 7] = [
+    "created",
+    "replied",
+    "edited",
+    "message_deleted",
+    "thread_deleted",
+    "resolved",
+    "reopened",
+];
+
 /// What someone asks to do with the document's comments.
 #[derive(Debug, Clone)]
 pub enum CommentAction {

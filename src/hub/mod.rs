@@ -6,6 +6,7 @@ mod comments;
 mod compact;
 mod load;
 mod metrics;
+mod peer_comments;
 mod peers;
 mod restore;
 mod state;
@@ -457,7 +458,18 @@ impl Hubs {
         actor: Actor,
         action: CommentAction,
     ) -> Result<CommentDone, CommentError> {
-        self.require_local(doc_id)?;
+        if let Some(peers) = self.inner.peers.as_ref().filter(|_| !self.owns(doc_id)) {
+            return self.remote_comment(peers, doc_id, actor, action).await;
+        }
+        self.local_comment(doc_id, actor, action).await
+    }
+
+    async fn local_comment(
+        &self,
+        doc_id: &str,
+        actor: Actor,
+        action: CommentAction,
+    ) -> Result<CommentDone, CommentError> {
         let (reply, answer) = oneshot::channel();
         let request = CommentRequest {
             from: CommentFrom::Api(actor),
@@ -473,21 +485,19 @@ impl Hubs {
         &self,
         doc_id: &str,
     ) -> Result<(u64, Vec<ThreadWire>), CommentError> {
-        self.require_local(doc_id)?;
+        if let Some(peers) = self.inner.peers.as_ref().filter(|_| !self.owns(doc_id)) {
+            return self.remote_list_comments(peers, doc_id).await;
+        }
+        self.local_list_comments(doc_id).await
+    }
+
+    async fn local_list_comments(
+        &self,
+        doc_id: &str,
+    ) -> Result<(u64, Vec<ThreadWire>), CommentError> {
         let (reply, answer) = oneshot::channel();
         self.ask_comments(doc_id, HubMsg::ListComments { reply }, answer)
             .await
-    }
-
-    /// Comments are served by the node that runs the document's hub (no peer messages for them yet).
-    fn require_local(&self, doc_id: &str) -> Result<(), CommentError> {
-        match self.owns(doc_id) {
-            true => Ok(()),
-            false => Err(CommentError {
-                code: ErrorCode::Internal,
-                msg: "this document is served by another node of the cluster; ask it there".into(),
-            }),
-        }
     }
 
     async fn ask_comments<T>(

@@ -14,7 +14,72 @@ pub enum ClientMsg {
     Op(OpMsg),
     Presence(PresenceMsg),
     Ping(Ping),
+    #[serde(rename = "comment_new")]
+    CommentNew(CommentNewMsg),
+    #[serde(rename = "comment_reply")]
+    CommentReply(CommentThreadBody),
+    #[serde(rename = "comment_edit")]
+    CommentEdit(CommentMessageBody),
+    #[serde(rename = "comment_delete")]
+    CommentDelete(CommentMessageRef),
+    #[serde(rename = "comment_resolve")]
+    CommentResolve(CommentThreadRef),
+    #[serde(rename = "comment_reopen")]
+    CommentReopen(CommentThreadRef),
 }
+
+/// `comment_new`: open a thread on `[start, end)` of the document at `rev` (docs/protocol-notes.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentNewMsg {
+    #[serde(default, rename = "ref")]
+    pub reference: Option<String>,
+    pub rev: u64,
+    pub start: u64,
+    pub end: u64,
+    pub body: String,
+}
+
+/// `comment_reply`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentThreadBody {
+    #[serde(default, rename = "ref")]
+    pub reference: Option<String>,
+    pub thread: String,
+    pub body: String,
+}
+
+/// `comment_edit`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentMessageBody {
+    #[serde(default, rename = "ref")]
+    pub reference: Option<String>,
+    pub message: String,
+    pub body: String,
+}
+
+/// `comment_delete`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentMessageRef {
+    #[serde(default, rename = "ref")]
+    pub reference: Option<String>,
+    pub message: String,
+}
+
+/// `comment_resolve` and `comment_reopen`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentThreadRef {
+    #[serde(default, rename = "ref")]
+    pub reference: Option<String>,
+    pub thread: String,
+}
+
+/// The longest `ref` a client may attach to a comment message; it is echoed back.
+pub const MAX_COMMENT_REF_CHARS: usize = 64;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +89,9 @@ pub struct Hello {
     pub rev: Option<u64>,
     #[serde(default)]
     pub user: Option<HelloUser>,
+    /// A Quire addition: `true` asks for the `comments` frame after the join and the `comment` events.
+    #[serde(default)]
+    pub comments: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -88,6 +156,10 @@ pub enum ErrorCode {
     StaleSeq,
     RateLimited,
     Internal,
+    /// A comment message that cannot be applied: empty body, bad anchor, over a count limit.
+    BadComment,
+    /// No such comment thread or message in this document.
+    NotFound,
 }
 
 impl ErrorCode {
@@ -104,6 +176,8 @@ impl ErrorCode {
             ErrorCode::StaleSeq => "stale_seq",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
+            ErrorCode::BadComment => "bad_comment",
+            ErrorCode::NotFound => "not_found",
         }
     }
 
@@ -115,6 +189,11 @@ impl ErrorCode {
         )
     }
 
+    /// The code named `code` (the inverse of `as_str`).
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ALL_CODES.into_iter().find(|known| known.as_str() == code)
+    }
+
     pub fn from_wire(code: &str) -> ErrorCode {
         match code {
             "too_large" => ErrorCode::TooLarge,
@@ -122,6 +201,22 @@ impl ErrorCode {
         }
     }
 }
+
+const ALL_CODES: [ErrorCode; 13] = [
+    ErrorCode::BadMessage,
+    ErrorCode::UnsupportedProto,
+    ErrorCode::Unauthorized,
+    ErrorCode::Forbidden,
+    ErrorCode::BadOp,
+    ErrorCode::TooLarge,
+    ErrorCode::RevInFuture,
+    ErrorCode::RevTooOld,
+    ErrorCode::StaleSeq,
+    ErrorCode::RateLimited,
+    ErrorCode::Internal,
+    ErrorCode::BadComment,
+    ErrorCode::NotFound,
+];
 
 /// An `error` frame.
 pub fn error_frame(code: ErrorCode, msg: &str, seq: Option<u64>) -> String {
@@ -172,6 +267,71 @@ pub fn presence_frame(client: &str, user: &UserInfo, rev: u64, sel: Option<Selec
         .to_string()
 }
 
+/// Who a comment or message is by, or who resolved a thread (`id: null`: the account was deleted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRef {
+    pub id: Option<String>,
+    pub name: Option<String>,
+}
+
+/// A comment thread as clients see it, its anchor `[start, end)` at the revision of the frame that carries it.
+/// (Deserialize: a node of a cluster reads it back from the document's owner, see `hub/peers.rs`.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadWire {
+    pub id: String,
+    pub author: PersonRef,
+    pub start: u64,
+    pub end: u64,
+    pub quote: String,
+    pub orphaned: bool,
+    pub resolved: bool,
+    pub resolved_by: Option<PersonRef>,
+    pub resolved_at: Option<i64>,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<MessageWire>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageWire {
+    pub id: String,
+    pub author: PersonRef,
+    pub body: String,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted: bool,
+}
+
+/// Every thread of the document, with messages, anchors at `rev` (sent after `welcome` to clients that asked).
+pub fn comments_frame(rev: u64, threads: &[ThreadWire]) -> String {
+    serde_json::json!({"t": "comments", "rev": rev, "threads": threads}).to_string()
+}
+
+/// One change to a thread; `reference` is the `ref` of the client message that caused it, for its sender only.
+pub fn comment_frame(
+    event: &str,
+    rev: u64,
+    thread: &ThreadWire,
+    message: Option<&MessageWire>,
+    reference: Option<&str>,
+) -> String {
+    let mut frame = serde_json::json!({"t": "comment", "event": event, "rev": rev, "thread": thread, "message": message});
+    if let Some(reference) = reference {
+        frame["ref"] = reference.into();
+    }
+    frame.to_string()
+}
+
+/// An `error` about a comment message, carrying its `ref`.
+pub fn comment_error_frame(code: ErrorCode, msg: &str, reference: Option<&str>) -> String {
+    let mut frame =
+        serde_json::json!({"t": "error", "code": code.as_str(), "msg": msg, "fatal": false});
+    if let Some(reference) = reference {
+        frame["ref"] = reference.into();
+    }
+    frame.to_string()
+}
+
 /// The limits announced in `welcome`, in the names clients read.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -217,14 +377,25 @@ pub fn decode_client_msg(text: &str) -> Result<ClientMsg, Rejection> {
         Ok(msg) => return Ok(msg),
         Err(err) => err,
     };
-    if let Some(patched) = replace_surrogate_escapes(text)
-        && let Ok(ClientMsg::Op(op)) = serde_json::from_str::<ClientMsg>(&patched)
-    {
-        return Err(Rejection {
-            code: ErrorCode::BadOp,
-            msg: "insert text holds a lone surrogate".into(),
-            seq: Some(op.seq),
-        });
+    if let Some(patched) = replace_surrogate_escapes(text) {
+        match serde_json::from_str::<ClientMsg>(&patched) {
+            Ok(ClientMsg::Op(op)) => {
+                return Err(Rejection {
+                    code: ErrorCode::BadOp,
+                    msg: "insert text holds a lone surrogate".into(),
+                    seq: Some(op.seq),
+                });
+            }
+            // A comment with such text (a split emoji pasted into it) is refused, not the connection.
+            Ok(ClientMsg::Hello(_) | ClientMsg::Presence(_) | ClientMsg::Ping(_)) | Err(_) => {}
+            Ok(_) => {
+                return Err(Rejection {
+                    code: ErrorCode::BadComment,
+                    msg: "the comment holds a lone surrogate".into(),
+                    seq: None,
+                });
+            }
+        }
     }
     Err(Rejection {
         code: ErrorCode::BadMessage,

@@ -6,6 +6,7 @@
 //! say is left out: indent on lines that are not list items, and embeds other than images. Images keep their URL as
 //! written; the HTTP layer (`http::image_refs`) decides what an image URL becomes on the way out and in.
 
+pub mod footnotes;
 mod html;
 mod html_tokens;
 mod import_html;

@@ -305,6 +305,8 @@ async fn delete_forever(
 #[derive(Debug, Deserialize)]
 pub struct ContentQuery {
     pub format: Option<String>,
+    /// `1` or `true`: the HTML export carries the comment threads as footnotes (other formats leave them out).
+    pub comments: Option<String>,
 }
 
 /// The current content: `delta` (the default) as JSON `{rev, ops}`, or `text`, `markdown` or `html`.
@@ -319,8 +321,15 @@ async fn content(
     let (rev, delta) = state.hubs.content(&id).await?;
     match format {
         None => Ok(Json(json!({"rev": rev, "ops": delta})).into_response()),
-        Some(format) => export_response(&state, &id, &delta, format, &doc.title).await,
+        Some(convert::Format::Html) if wants_comments(&query) => {
+            super::comments_api::html_with_comments(&state, &id, &doc.title).await
+        }
+        Some(format) => export_response(&state, &id, &delta, format, &doc.title, &[]).await,
     }
+}
+
+fn wants_comments(query: &ContentQuery) -> bool {
+    matches!(query.comments.as_deref(), Some("1" | "true"))
 }
 
 /// `?format=`: `None` for a Delta as JSON (also when absent), else an export format.
@@ -341,13 +350,18 @@ pub async fn export_response(
     delta: &crate::ot::Delta,
     format: convert::Format,
     title: &str,
+    notes: &[convert::footnotes::Footnote],
 ) -> Result<Response, ApiError> {
     let delta = match format {
         convert::Format::Html => image_refs::inline_images(state, doc_id, delta).await?,
         convert::Format::Markdown => image_refs::absolute_images(&state.config.public_url, delta),
         convert::Format::Text => delta.clone(),
     };
-    let mut response = convert::export(&delta, format, title).into_response();
+    let mut page = convert::export(&delta, format, title);
+    if format == convert::Format::Html && !notes.is_empty() {
+        page = convert::footnotes::add_section(&page, notes);
+    }
+    let mut response = page.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.media_type()),

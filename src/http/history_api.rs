@@ -129,7 +129,7 @@ async fn read(
     let (doc, _) = require_role(&state, &authed.user, &id, Role::Viewer).await?;
     let (meta, delta) = version_content(&state, &id, &version, written).await?;
     if let Some(format) = format {
-        return export_response(&state, &id, &delta, format, &doc.title).await;
+        return export_response(&state, &id, &delta, format, &doc.title, &[]).await;
     }
     let mut body = version_json(&meta, &HashMap::new());
     body["ops"] = serde_json::to_value(&delta).map_err(ApiError::internal)?;

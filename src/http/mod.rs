@@ -8,6 +8,7 @@ mod address_limits;
 mod assets;
 mod auth_api;
 mod client_addr;
+mod comments_api;
 mod conn_limit;
 mod dashboard;
 mod dates;
@@ -30,6 +31,7 @@ mod share_mail;
 mod sharing_api;
 mod user_agents;
 mod ws;
+mod ws_comments;
 
 use std::sync::Arc;
 
@@ -173,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .merge(docs_api::routes())
         .merge(sharing_api::routes())
         .merge(history_api::routes())
+        .merge(comments_api::routes())
         .merge(history_page::routes())
         .merge(images_api::routes(state.config.limits.max_image_bytes))
         .route("/api/docs/{id}/ws", get(ws::upgrade))

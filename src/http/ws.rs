@@ -21,11 +21,14 @@ use super::{
     error::ApiError,
     rate::TokenBucket,
     session::{self, Authed, Credential},
+    ws_comments::{self, COMMENTS_BURST, COMMENTS_PER_SECOND},
 };
 use crate::{
     auth::ticket::{TICKET_TTL_MS, Ticket, TicketCredential},
     cluster::Route,
-    hub::{self, ConnId, Frame, HubMsg, Join, JoinResult},
+    hub::{
+        self, CommentAction, CommentFrom, CommentRequest, ConnId, Frame, HubMsg, Join, JoinResult,
+    },
     ot,
     protocol::{self, ClientMsg, ErrorCode, Hello, UserInfo},
     store::Role,
@@ -281,6 +284,7 @@ struct Conn {
     mailbox: mpsc::Sender<HubMsg>,
     ops_budget: TokenBucket,
     presence_budget: TokenBucket,
+    comment_budget: TokenBucket,
 }
 
 type Stream = futures::stream::SplitStream<WebSocket>;
@@ -379,6 +383,7 @@ async fn join(
             rev: hello.rev,
             user: user.clone(),
             role,
+            comments: hello.comments,
             out: out.clone(),
             reply,
         })
@@ -425,6 +430,7 @@ async fn join(
         mailbox: state.hubs.mailbox(&doc_id),
         ops_budget: TokenBucket::new(limits.ops_per_second, limits.ops_burst),
         presence_budget: TokenBucket::new(limits.presence_per_second, limits.presence_burst),
+        comment_budget: TokenBucket::new(COMMENTS_PER_SECOND, COMMENTS_BURST),
         state: state.clone(),
         doc_id,
     };
@@ -551,11 +557,24 @@ impl Conn {
                 .send(Message::Text(protocol::pong_frame(ping.id).into()))
                 .await
                 .is_ok(),
+            Ok(
+                msg @ (ClientMsg::CommentNew(_)
+                | ClientMsg::CommentReply(_)
+                | ClientMsg::CommentEdit(_)
+                | ClientMsg::CommentDelete(_)
+                | ClientMsg::CommentResolve(_)
+                | ClientMsg::CommentReopen(_)),
+            ) => match ws_comments::comment_action(msg) {
+                Some((reference, action)) => self.comment(sink, reference, action).await,
+                None => true,
+            },
             Ok(ClientMsg::Hello(_)) => {
                 fatal(sink, ErrorCode::BadMessage, "hello was already received").await;
                 false
             }
-            Err(rejection) if rejection.code == ErrorCode::BadOp => {
+            Err(rejection)
+                if matches!(rejection.code, ErrorCode::BadOp | ErrorCode::BadComment) =>
+            {
                 self.state.hubs.metrics().error(rejection.code.as_str());
                 send_error(sink, rejection.code, &rejection.msg, rejection.seq)
                     .await
@@ -566,6 +585,40 @@ impl Conn {
                 false
             }
         }
+    }
+
+    /// A comment message: its `ref` and the budget are checked here, the rest by the hub, which answers.
+    async fn comment(
+        &mut self,
+        sink: &mut Sink,
+        reference: Option<String>,
+        action: CommentAction,
+    ) -> bool {
+        let refused = if !ws_comments::ref_is_valid(reference.as_deref()) {
+            Some((ErrorCode::BadComment, "ref is longer than 64 characters"))
+        } else if !self.comment_budget.try_take() {
+            Some((ErrorCode::RateLimited, "too many comment messages"))
+        } else {
+            None
+        };
+        if let Some((code, msg)) = refused {
+            self.state.hubs.metrics().error(code.as_str());
+            let reference = reference.filter(|_| code != ErrorCode::BadComment);
+            let frame = protocol::comment_error_frame(code, msg, reference.as_deref());
+            return sink.send(Message::Text(frame.into())).await.is_ok();
+        }
+        let request = CommentRequest {
+            from: CommentFrom::Session {
+                conn: self.id,
+                reference,
+            },
+            action,
+            reply: None,
+        };
+        self.mailbox
+            .send(HubMsg::Comment(Box::new(request)))
+            .await
+            .is_ok()
     }
 
     /// PROTOCOL.md step 2 happens here, off the hub: validate and canonicalize, then hand over.

@@ -4,12 +4,14 @@
 use std::time::{Duration, Instant};
 
 use super::HubMetrics;
-use crate::store::{NewVersion, Store, StoreResult, now_ms};
+use crate::store::{NewVersion, Store, StoreResult, StoredAnchor, now_ms};
 
 /// A version to write, captured by the hub so the write itself can run off its hot path.
 #[derive(Debug)]
 pub struct Job {
     pub version: NewVersion,
+    /// Every comment anchor at the version's revision: written before the log is pruned behind it.
+    pub anchors: Vec<(String, StoredAnchor)>,
     /// Ops below this revision may be pruned (if also old enough).
     pub prune_below: u64,
     pub keep_age: Duration,
@@ -23,11 +25,14 @@ pub struct Job {
 /// How long an uploaded image stays linked to its document before any version or op must mention it.
 pub const IMAGE_GRACE_MS: i64 = 60 * 60 * 1000;
 
-/// Writes the version (making it current), then prunes; returns the number of ops pruned.
+/// Writes the version (making it current) and the comment anchors at its revision, then prunes; returns the number
+/// of ops pruned.
 pub async fn run(store: &Store, metrics: &HubMetrics, job: Job) -> StoreResult<u64> {
     let started = Instant::now();
     store.write_version(&job.version).await?;
     metrics.versions_written.inc();
+    // Before pruning: an anchor must never be stored at a revision whose ops are gone (`prune_ops` checks too).
+    store.save_comment_anchors(&job.anchors).await?;
     let (below, older_than) = prune_range(store, &job).await?;
     let pruned = store
         .prune_ops(&job.version.doc_id, below, older_than)

@@ -1,9 +1,12 @@
 //! The real-time hub: one task per open document owns its state; connections talk to it through `HubMsg`.
 //! `Hubs` finds or starts the task for a document. Nothing here knows axum or SQL.
 
+mod anchor;
+mod comments;
 mod compact;
 mod load;
 mod metrics;
+mod peer_comments;
 mod peers;
 mod restore;
 mod state;
@@ -20,6 +23,10 @@ use std::{
 
 use tokio::sync::{mpsc, oneshot};
 
+pub use anchor::{Anchor, move_anchor};
+pub use comments::{
+    Actor, CommentAction, CommentDone, CommentError, MAX_BODY_CHARS, MAX_MESSAGES, MAX_THREADS,
+};
 pub use load::load_content;
 pub use metrics::HubMetrics;
 pub use restore::replace_op;
@@ -28,7 +35,7 @@ pub use state::{Committed, DocState, SubmitOutcome, WindowLimit, clamp_selection
 use crate::{
     config::Limits,
     ot::Delta,
-    protocol::{Selection, UserInfo},
+    protocol::{ErrorCode, Selection, ThreadWire, UserInfo},
     store::{Fence, GroupCommitter, Role, Store},
 };
 
@@ -86,6 +93,12 @@ pub enum HubMsg {
         user_id: String,
         reply: oneshot::Sender<Result<String, String>>,
     },
+    /// A comment action, from a session or the JSON API (issue 14).
+    Comment(Box<CommentRequest>),
+    /// Every comment thread with its messages, anchors at the answered revision (head).
+    ListComments {
+        reply: oneshot::Sender<Result<(u64, Vec<ThreadWire>), CommentError>>,
+    },
     /// Turn the document into `content` with one ordinary op by `user`; answers the op's base revision.
     /// (`user` is boxed to keep every message, and so each mailbox's slots, small.)
     Restore {
@@ -96,6 +109,25 @@ pub enum HubMsg {
 }
 
 #[derive(Debug)]
+pub struct CommentRequest {
+    pub from: CommentFrom,
+    pub action: CommentAction,
+    /// The JSON API waits for the outcome; a session hears it as a `comment` or `error` frame.
+    pub reply: Option<oneshot::Sender<Result<CommentDone, CommentError>>>,
+}
+
+/// Where a comment action comes from: a session (whose role and user the hub knows, and whose `ref` is echoed), or
+/// the JSON API (checked at the edge; the role is read again for each request).
+#[derive(Debug)]
+pub enum CommentFrom {
+    Session {
+        conn: ConnId,
+        reference: Option<String>,
+    },
+    Api(Actor),
+}
+
+#[derive(Debug)]
 pub struct Join {
     pub conn: ConnId,
     pub client: String,
@@ -103,6 +135,8 @@ pub struct Join {
     pub rev: Option<u64>,
     pub user: UserInfo,
     pub role: Role,
+    /// The client asked for comments (`hello.comments`): the `comments` frame after the join, `comment` events.
+    pub comments: bool,
     /// The connection's bounded FIFO outbound queue for what happens after the join. When it is full the hub
     /// drops the connection.
     pub out: mpsc::Sender<Frame>,
@@ -414,6 +448,72 @@ impl Hubs {
             answer,
         )
         .await
+    }
+
+    /// Applies a comment action through the document's hub (started if need be, as for named versions), so that it
+    /// is ordered exactly with the ops and heard by everyone connected.
+    pub async fn comment(
+        &self,
+        doc_id: &str,
+        actor: Actor,
+        action: CommentAction,
+    ) -> Result<CommentDone, CommentError> {
+        if let Some(peers) = self.inner.peers.as_ref().filter(|_| !self.owns(doc_id)) {
+            return self.remote_comment(peers, doc_id, actor, action).await;
+        }
+        self.local_comment(doc_id, actor, action).await
+    }
+
+    async fn local_comment(
+        &self,
+        doc_id: &str,
+        actor: Actor,
+        action: CommentAction,
+    ) -> Result<CommentDone, CommentError> {
+        let (reply, answer) = oneshot::channel();
+        let request = CommentRequest {
+            from: CommentFrom::Api(actor),
+            action,
+            reply: Some(reply),
+        };
+        self.ask_comments(doc_id, HubMsg::Comment(Box::new(request)), answer)
+            .await
+    }
+
+    /// Every thread of the document with its messages, anchors at the answered revision.
+    pub async fn list_comments(
+        &self,
+        doc_id: &str,
+    ) -> Result<(u64, Vec<ThreadWire>), CommentError> {
+        if let Some(peers) = self.inner.peers.as_ref().filter(|_| !self.owns(doc_id)) {
+            return self.remote_list_comments(peers, doc_id).await;
+        }
+        self.local_list_comments(doc_id).await
+    }
+
+    async fn local_list_comments(
+        &self,
+        doc_id: &str,
+    ) -> Result<(u64, Vec<ThreadWire>), CommentError> {
+        let (reply, answer) = oneshot::channel();
+        self.ask_comments(doc_id, HubMsg::ListComments { reply }, answer)
+            .await
+    }
+
+    async fn ask_comments<T>(
+        &self,
+        doc_id: &str,
+        msg: HubMsg,
+        answer: oneshot::Receiver<Result<T, CommentError>>,
+    ) -> Result<T, CommentError> {
+        let closing = || CommentError {
+            code: ErrorCode::Internal,
+            msg: "the document is closing; try again".into(),
+        };
+        if self.mailbox(doc_id).send(msg).await.is_err() {
+            return Err(closing());
+        }
+        answer.await.unwrap_or_else(|_| Err(closing()))
     }
 
     async fn ask<T>(

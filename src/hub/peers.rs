@@ -18,7 +18,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use super::Hubs;
+use super::{
+    Hubs,
+    comments::{Actor, CommentAction, CommentDone, CommentError},
+    peer_comments::{self, PeerAction},
+};
 use crate::{
     ot::Delta,
     protocol::UserInfo,
@@ -50,6 +54,17 @@ enum PeerMsg {
         doc: String,
         version: String,
         user: Person,
+    },
+    Comment {
+        ask: Ask,
+        doc: String,
+        user: String,
+        role: String,
+        action: PeerAction,
+    },
+    ListComments {
+        ask: Ask,
+        doc: String,
     },
     Answer {
         to: String,
@@ -178,6 +193,39 @@ impl Hubs {
             .ok_or_else(|| "a malformed answer from the document's node".into())
     }
 
+    pub(super) async fn remote_comment(
+        &self,
+        peers: &Peers,
+        doc_id: &str,
+        actor: Actor,
+        action: CommentAction,
+    ) -> Result<CommentDone, CommentError> {
+        let answer = self
+            .ask_owner(peers, |ask| PeerMsg::Comment {
+                ask,
+                doc: doc_id.to_string(),
+                user: actor.user_id,
+                role: actor.role.as_str().to_string(),
+                action: action.into(),
+            })
+            .await;
+        peer_comments::decode_done(answer)
+    }
+
+    pub(super) async fn remote_list_comments(
+        &self,
+        peers: &Peers,
+        doc_id: &str,
+    ) -> Result<(u64, Vec<super::ThreadWire>), CommentError> {
+        let answer = self
+            .ask_owner(peers, |ask| PeerMsg::ListComments {
+                ask,
+                doc: doc_id.to_string(),
+            })
+            .await;
+        peer_comments::decode_listing(answer)
+    }
+
     async fn ask_owner(
         &self,
         peers: &Peers,
@@ -292,6 +340,32 @@ impl Hubs {
                         Err(err) => Err(err),
                     };
                     self.answer(ask, result).await;
+                }
+            }
+            PeerMsg::Comment {
+                ask,
+                doc,
+                user,
+                role,
+                action,
+            } => {
+                if self.owns(&doc) {
+                    let result = match peer_comments::actor(user, &role) {
+                        Some(actor) => self.local_comment(&doc, actor, action.into()).await,
+                        None => Err(CommentError {
+                            code: crate::protocol::ErrorCode::Internal,
+                            msg: "a malformed request from another node".into(),
+                        }),
+                    };
+                    self.answer(ask, Ok(peer_comments::encode_done(result)))
+                        .await;
+                }
+            }
+            PeerMsg::ListComments { ask, doc } => {
+                if self.owns(&doc) {
+                    let result = self.local_list_comments(&doc).await;
+                    self.answer(ask, Ok(peer_comments::encode_listing(result)))
+                        .await;
                 }
             }
             PeerMsg::Answer { to, id, result } => {

@@ -10,8 +10,12 @@ use std::{
 use tokio::sync::mpsc;
 
 use super::{
-    Committed, ConnId, DocState, Frame, HubMsg, Hubs, Join, JoinResult, SubmitOutcome, WindowLimit,
-    clamp_selection, compact, load::load_state, move_selection, replace_op,
+    CommentFrom, CommentRequest, Committed, ConnId, DocState, Frame, HubMsg, Hubs, Join,
+    JoinResult, SubmitOutcome, WindowLimit, clamp_selection,
+    comments::{Actor, CommentDone, CommentError, Comments, Ctx},
+    compact,
+    load::load_state,
+    move_selection, replace_op,
 };
 use crate::{
     ot::Delta,
@@ -29,12 +33,16 @@ struct Session {
     role: Role,
     out: mpsc::Sender<Frame>,
     sel: Option<Selection>,
+    /// Asked for comment frames (`hello.comments`).
+    comments: bool,
 }
 
 /// Frames to deliver once the round's ops are durable, in the order they were produced.
 enum Effect {
     To(ConnId, Frame),
     AllBut(ConnId, Frame),
+    /// To every session that asked for comments, but one.
+    CommentersBut(ConnId, Frame),
     /// The session lost access: after the frames queued for it before this, it leaves (its socket closes).
     Close(ConnId),
 }
@@ -63,6 +71,8 @@ struct Hub {
     snapshot_cache: Option<(u64, Arc<str>)>,
     /// On a cluster node, this hub's claim on the document; every commit is conditional on it.
     fence: Option<Fence>,
+    /// The comment threads, anchors at head.
+    comments: Comments,
 }
 
 pub(super) async fn run(
@@ -100,6 +110,14 @@ pub(super) async fn run(
             return;
         }
     };
+    let comments = match Box::pin(Comments::load(&hubs.inner.store, &doc_id, &state)).await {
+        Ok(comments) => comments,
+        Err(err) => {
+            tracing::error!(%doc_id, %err, "cannot load comments");
+            close_mailbox(&hubs, &doc_id, &me, &mut mailbox, JoinResult::Failed);
+            return;
+        }
+    };
     state.limit_transforms(config.limits.max_transform_ops);
     if config.wrong_priority {
         state.use_wrong_priority();
@@ -120,6 +138,7 @@ pub(super) async fn run(
         me: me.clone(),
         snapshot_cache: None,
         fence,
+        comments,
     };
     loop {
         let first = if hub.sessions.is_empty() {
@@ -245,9 +264,25 @@ impl Hub {
             HubMsg::Join(join) => {
                 // A joiner must see only durable state, so commit what is pending first.
                 self.flush().await;
-                if !self.stopped {
-                    self.join(*join);
+                if self.stopped {
+                    return;
                 }
+                let listing = match join.comments {
+                    true => {
+                        match Box::pin(self.comments.list(&self.hubs.inner.store, &self.doc_id))
+                            .await
+                        {
+                            Ok(threads) => Some(threads),
+                            Err(err) => {
+                                tracing::error!(doc_id = %self.doc_id, %err, "cannot read comments");
+                                let _ = join.reply.send(JoinResult::Failed);
+                                return;
+                            }
+                        }
+                    }
+                    false => None,
+                };
+                self.join(*join, listing);
             }
             HubMsg::Submit { conn, rev, seq, op } => self.submit(conn, rev, seq, &op),
             HubMsg::Presence { conn, rev, sel } => self.presence(conn, rev, sel),
@@ -295,6 +330,22 @@ impl Hub {
                     Box::pin(self.write_version_now("named", Some(name), Some(user_id))).await;
                 let _ = reply.send(res);
             }
+            HubMsg::Comment(request) => Box::pin(self.comment(*request)).await,
+            HubMsg::ListComments { reply } => {
+                self.flush().await;
+                if self.stopped {
+                    let _ = reply.send(Err(not_saved()));
+                    return;
+                }
+                let listing =
+                    Box::pin(self.comments.list(&self.hubs.inner.store, &self.doc_id)).await;
+                let _ = reply.send(listing.map(|threads| (self.state.head(), threads)).map_err(
+                    |_| CommentError {
+                        code: ErrorCode::Internal,
+                        msg: "the comments could not be read".into(),
+                    },
+                ));
+            }
             HubMsg::Restore {
                 content,
                 user,
@@ -311,13 +362,14 @@ impl Hub {
         }
     }
 
-    fn join(&mut self, join: Join) {
+    fn join(&mut self, join: Join, comments: Option<Vec<protocol::ThreadWire>>) {
         let Join {
             conn,
             client,
             rev,
             user,
             role,
+            comments: wants_comments,
             out,
             reply,
         } = join;
@@ -361,6 +413,9 @@ impl Hub {
                 )));
             }
         }
+        if let Some(threads) = comments {
+            frames.push(Frame::from(protocol::comments_frame(head, &threads)));
+        }
         self.supersede(&client, conn);
         let user_json = user_json_text(&user);
         self.sessions.insert(
@@ -373,6 +428,7 @@ impl Hub {
                 role,
                 out,
                 sel: None,
+                comments: wants_comments,
             },
         );
         self.hubs.inner.metrics.sessions.inc();
@@ -498,6 +554,7 @@ impl Hub {
         let committed = Committed::new(rev, &op_json, client.clone(), seq, user_json.clone());
         self.state.push_committed(committed);
         self.contributors.insert(author_id.to_string());
+        self.comments.on_commit(&op);
         for other in self.sessions.values_mut() {
             if let Some(sel) = other.sel {
                 let moved = move_selection(&op, sel, other.client == client);
@@ -684,6 +741,16 @@ impl Hub {
                         }
                     }
                 }
+                Effect::CommentersBut(except, frame) => {
+                    for (conn, session) in &self.sessions {
+                        if *conn != except
+                            && session.comments
+                            && session.out.try_send(frame.clone()).is_err()
+                        {
+                            dropped.push(*conn);
+                        }
+                    }
+                }
                 Effect::Close(conn) => closed.push(conn),
             }
         }
@@ -774,6 +841,7 @@ impl Hub {
         let content = self.state.document().to_delta();
         self.bytes_since_version = 0;
         compact::Job {
+            anchors: self.comments.anchors_at(head),
             version: NewVersion {
                 id: crate::auth::random_id(16),
                 doc_id: self.doc_id.clone(),
@@ -853,6 +921,79 @@ impl Hub {
         self.write_version_now("restore", None, Some(user.id))
             .await?;
         Ok(rev)
+    }
+}
+
+impl Hub {
+    /// A comment action: after what is pending is committed (so the anchor's revision is durable), checked, stored,
+    /// then heard by every session that asked for comments; its sender gets it with its `ref`.
+    async fn comment(&mut self, request: CommentRequest) {
+        let CommentRequest {
+            from,
+            action,
+            reply,
+        } = request;
+        self.flush().await;
+        let (conn, reference, actor) = match from {
+            CommentFrom::Session { conn, reference } => {
+                let Some(session) = self.sessions.get(&conn) else {
+                    return;
+                };
+                let actor = Actor {
+                    user_id: session.user.id.clone(),
+                    role: session.role,
+                };
+                (conn, reference, actor)
+            }
+            CommentFrom::Api(actor) => (RESTORE_CONN, None, actor),
+        };
+        let outcome = match self.stopped {
+            true => Err(not_saved()),
+            false => {
+                let ctx = Ctx {
+                    store: &self.hubs.inner.store,
+                    doc_id: &self.doc_id,
+                    state: &self.state,
+                    max_lag: self.hubs.config().limits.max_transform_ops,
+                };
+                self.comments.act(&ctx, &actor, action).await
+            }
+        };
+        match &outcome {
+            Ok(done) => self.announce(conn, reference.as_deref(), done),
+            Err(err) => {
+                self.hubs.inner.metrics.error(err.code.as_str());
+                let frame = protocol::comment_error_frame(err.code, &err.msg, reference.as_deref());
+                self.effects.push(Effect::To(conn, Frame::from(frame)));
+            }
+        }
+        self.deliver();
+        if let Some(reply) = reply {
+            let _ = reply.send(outcome);
+        }
+    }
+
+    fn announce(&mut self, conn: ConnId, reference: Option<&str>, done: &CommentDone) {
+        let frame = |reference| {
+            Frame::from(protocol::comment_frame(
+                done.event,
+                done.rev,
+                &done.thread,
+                done.message.as_ref(),
+                reference,
+            ))
+        };
+        if conn != RESTORE_CONN {
+            self.effects.push(Effect::To(conn, frame(reference)));
+        }
+        self.effects.push(Effect::CommentersBut(conn, frame(None)));
+    }
+}
+
+fn not_saved() -> CommentError {
+    CommentError {
+        code: ErrorCode::Internal,
+        msg: NOT_SAVED.into(),
     }
 }
 

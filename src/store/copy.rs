@@ -9,7 +9,7 @@ use super::{Backend, Store, StoreError, StoreResult};
 
 /// Every table, parents before children (foreign keys), with its primary key.
 /// `oidc_logins` is left out: its rows are sign-ins in progress, useless minutes later.
-pub const TABLES: [(&str, &[&str]); 13] = [
+pub const TABLES: [(&str, &[&str]); 15] = [
     ("users", &["id"]),
     ("sessions", &["token_hash"]),
     ("api_tokens", &["id"]),
@@ -23,6 +23,8 @@ pub const TABLES: [(&str, &[&str]); 13] = [
     ("operations", &["doc_id", "rev"]),
     ("images", &["hash"]),
     ("document_images", &["doc_id", "hash"]),
+    ("comment_threads", &["id"]),
+    ("comment_messages", &["id"]),
 ];
 
 /// Rows per page: with a dozen columns, far below both databases' limits on parameters.

@@ -250,6 +250,8 @@ pub(super) async fn delete_document_in(
     doc_id: &str,
 ) -> StoreResult<bool> {
     for table in [
+        "comment_messages",
+        "comment_threads",
         "operations",
         "document_versions",
         "document_members",

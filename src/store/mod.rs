@@ -4,6 +4,7 @@
 mod account_deletion;
 mod accounts;
 mod checkpoint;
+mod comments;
 mod copy;
 mod documents;
 mod fence;
@@ -34,6 +35,7 @@ use sqlx::{
 
 pub use account_deletion::OwnedDocuments;
 pub use accounts::{ApiToken, LiveSession, SessionInfo, SessionUse, USER_AGENT_MAX, User};
+pub use comments::{MessageRow, NewThread, StoredAnchor, ThreadRow};
 pub use copy::TABLES;
 pub use documents::{DocMeta, DocScope, Role};
 pub use fence::{Fence, Owner};

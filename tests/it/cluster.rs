@@ -585,3 +585,59 @@ async fn a_node_stopped_on_purpose_hands_its_documents_off_first() {
     // would have left the document unowned that long, and the typist bouncing).
     assert_eq!(typist.sessions, 2, "the typist moved once");
 }
+
+/// Comments made through a node that does not own the document are asked of the owner (issue 14): the answer comes
+/// back through the asking node, and a socket on the owner hears the change live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    any(quire_no_postgres, quire_no_zookeeper),
+    ignore = "PostgreSQL or ZooKeeper is not installed; ./scripts/test installs them"
+)]
+async fn comments_made_on_any_node_go_through_the_owners_hub() {
+    let Some(cluster) = TestCluster::start(&["n1", "n2"], SESSION).await else {
+        return;
+    };
+    let n1 = cluster.node("n1").url.clone();
+    let (ann, _) = account(&n1, "ann").await;
+    let doc = create_doc(&n1, &ann, "commented").await;
+    let owner = ring_of(&["n1", "n2"]).owner(&doc).unwrap().to_string();
+    let other = cluster
+        .nodes
+        .iter()
+        .find(|node| node.id != owner)
+        .unwrap()
+        .url
+        .clone();
+    let mut socket = TestSocket::connect(cluster.node(&owner).addr(), &doc, &ann).await;
+    socket
+        .send(serde_json::json!({"t": "hello", "proto": 1, "client": crate::hub_client::client_id("ann"), "rev": null, "comments": true}))
+        .await;
+    socket.recv_kind("comments").await;
+    socket
+        .send(serde_json::json!({"t": "op", "rev": 0, "seq": 1, "op": [{"insert": "commented text"}]}))
+        .await;
+    socket.recv_kind("ack").await;
+    let url = format!("{other}/api/docs/{doc}/comments");
+    let body = serde_json::json!({"start": 10, "end": 14, "body": "which?"});
+    let (status, created) = api(Method::POST, &url, &ann, Some(body)).await;
+    assert_eq!(status, 201, "commenting through {other}: {created}");
+    assert_eq!(created["thread"]["quote"], "text");
+    let heard = socket.recv_kind("comment").await;
+    assert_eq!(heard["thread"]["id"], created["thread"]["id"], "{heard}");
+    let (status, listing) = api(Method::GET, &url, &ann, None).await;
+    assert_eq!(
+        (status, listing["rev"].as_u64()),
+        (200, Some(1)),
+        "{listing}"
+    );
+    let thread = created["thread"]["id"].as_str().unwrap();
+    let (status, refused) = api(Method::POST, &format!("{url}/nope/resolve"), &ann, None).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (404, Some("not_found")),
+        "the owner's refusal keeps its code: {refused}"
+    );
+    let (status, _) = api(Method::POST, &format!("{url}/{thread}/resolve"), &ann, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(socket.recv_kind("comment").await["event"], "resolved");
+}

@@ -47,6 +47,7 @@ async fn hub_whose_next_commit_fails() -> Round {
             rev: None,
             user: ann(),
             role: Role::Owner,
+            comments: false,
             out: out.clone(),
             reply,
         })

@@ -5,8 +5,8 @@ use std::future::Future;
 use quire::{
     config::{DatabaseUrl, SyncMode},
     store::{
-        DocScope, GroupCommitter, NewOp, NewVersion, OwnedDocuments, Role, SessionUse, Store,
-        StoreError, User, now_ms,
+        DocScope, GroupCommitter, NewOp, NewThread, NewVersion, OwnedDocuments, Role, SessionUse,
+        Store, StoreError, StoredAnchor, User, now_ms,
     },
 };
 
@@ -50,6 +50,7 @@ both_backends!(
     group_commit_refuses_a_moved_head,
     group_committer_isolates_a_conflicting_document,
     reopening_runs_no_migration_twice,
+    comment_threads_messages_and_anchors,
 );
 
 async fn with_sqlite<F: Future<Output = ()>>(body: impl FnOnce(Store) -> F) {
@@ -1235,4 +1236,103 @@ async fn an_install_on_the_previous_migration_upgrades_with_its_versions() {
     assert!(store.delete_document("d1").await.unwrap());
     pool.close().await;
     store.close().await;
+}
+
+fn anchor(start: i64, end: i64, rev: i64) -> StoredAnchor {
+    StoredAnchor {
+        start,
+        end,
+        rev,
+        orphaned: false,
+    }
+}
+
+/// Comments (issue 14): a thread with its first message, replies in order, edit, delete (the last live message
+/// takes the thread), resolve, anchors that never move back to an older revision, a log kept from the lowest
+/// stored anchor, and a deleted document taking its comments.
+async fn comment_threads_messages_and_anchors(store: Store) {
+    ann_with_docs(&store, &["d1"]).await;
+    let batch: Vec<NewOp> = (0..6).map(|rev| op(rev, "c1", rev + 1)).collect();
+    store.append_ops("d1", &batch).await.unwrap();
+    for (id, message) in [("t1", "m1"), ("t2", "m3")] {
+        let thread = NewThread {
+            id,
+            doc_id: "d1",
+            author_id: "ann",
+            anchor: anchor(0, 2, 2),
+            quote: "ab",
+            message_id: message,
+            body: "first",
+            now: 10,
+        };
+        store.insert_comment_thread(thread).await.unwrap();
+    }
+    store
+        .insert_comment_message("m2", "t1", "d1", "ann", "second", 11)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .edit_comment_message("m1", "first!", 12)
+            .await
+            .unwrap()
+    );
+    let messages = store.comment_messages("d1").await.unwrap();
+    let t1: Vec<(&str, &str)> = messages
+        .iter()
+        .filter(|m| m.thread_id == "t1")
+        .map(|m| (m.id.as_str(), m.body.as_str()))
+        .collect();
+    assert_eq!(t1, [("m1", "first!"), ("m2", "second")]);
+    assert_eq!(messages[0].edited_at, Some(12));
+    assert!(
+        !store.delete_comment_message("m1", "t1").await.unwrap(),
+        "m2 is left"
+    );
+    assert!(store.comment_message("m1").await.unwrap().unwrap().deleted);
+    assert!(
+        store
+            .set_comment_resolved("t1", Some(("ann", 20)))
+            .await
+            .unwrap()
+    );
+    let thread = store.comment_thread("t1").await.unwrap().unwrap();
+    assert_eq!(
+        (thread.resolved_at, thread.resolved_by_name.as_deref()),
+        (Some(20), Some("User ann"))
+    );
+    assert_eq!(thread.author_name.as_deref(), Some("User ann"));
+
+    // The log stays from the lowest stored anchor (rev 2), whatever the caller asks.
+    assert_eq!(store.prune_ops("d1", 5, now_ms() + 1).await.unwrap(), 2);
+    store
+        .save_comment_anchors(&[
+            ("t1".into(), anchor(1, 3, 5)),
+            ("t2".into(), anchor(0, 1, 4)),
+        ])
+        .await
+        .unwrap();
+    store
+        .save_comment_anchors(&[("t1".into(), anchor(7, 8, 3))])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.comment_thread("t1").await.unwrap().unwrap().anchor,
+        anchor(1, 3, 5),
+        "a late writer does not move an anchor back"
+    );
+    assert_eq!(
+        store.prune_ops("d1", 6, now_ms() + 1).await.unwrap(),
+        2,
+        "ops below rev 4 go"
+    );
+    assert!(
+        store.delete_comment_message("m3", "t2").await.unwrap(),
+        "its last message takes t2"
+    );
+    assert_eq!(store.comment_threads("d1").await.unwrap().len(), 1);
+    assert_eq!(store.count_comment_threads("d1").await.unwrap(), 1);
+    assert!(store.delete_document("d1").await.unwrap());
+    assert!(store.comment_threads("d1").await.unwrap().is_empty());
+    assert!(store.comment_message("m2").await.unwrap().is_none());
 }

@@ -185,6 +185,31 @@ impl TestServer {
         std::mem::replace(&mut self.dir, placeholder)
     }
 
+    /// Stops the server gracefully and starts it again on the same data directory, database and address: what a
+    /// restart of the process does, with every hub loaded again from the database.
+    pub async fn restart(mut self) -> TestServer {
+        let (pg, config, addr) = (self.pg.take(), self.config.clone(), self.addr);
+        let dir = self.stop_keeping_data().await;
+        let listener = TcpListener::bind(addr)
+            .await
+            .expect("bind the same address again");
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let task = tokio::spawn(quire::server::run(config.clone(), listener, async move {
+            let _ = signal.await;
+        }));
+        let mut server = TestServer {
+            base: format!("http://{addr}"),
+            addr,
+            dir,
+            config,
+            shutdown: Some(shutdown),
+            task: Some(task),
+            pg,
+        };
+        server.wait_until_healthy().await;
+        server
+    }
+
     async fn wait_until_healthy(&mut self) {
         let http = super::client();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

@@ -75,6 +75,8 @@ struct AdminPage {
     user_name: String,
     user_email: String,
     is_admin: bool,
+    /// The script that shows `<time data-local>` in the reader's time zone, as the account page does.
+    pages_script: String,
     query: String,
     users: Vec<UserRow>,
     prev_offset: Option<i64>,
@@ -168,6 +170,7 @@ async fn render(
         user_name: admin.user.name,
         user_email: admin.user.email,
         is_admin: true,
+        pages_script: super::assets::version("pages.js"),
         query: filter,
         users,
         prev_offset: (offset > 0).then(|| (offset - PAGE_SIZE).max(0)),

@@ -219,10 +219,23 @@ trait AdminForm {
     fn csrf(&self) -> &str;
 }
 
+/// A button on a user's row. `q` is the search the list was showing, so that the page after the action shows the
+/// same list (an administrator disabling several accounts found by one search should not have to search again).
 #[derive(Debug, Deserialize)]
 struct ActionForm {
     #[serde(default)]
     csrf: String,
+    #[serde(default)]
+    q: String,
+}
+
+impl ActionForm {
+    fn search(&self) -> AdminQuery {
+        AdminQuery {
+            q: Some(self.q.clone()),
+            offset: None,
+        }
+    }
 }
 
 impl AdminForm for ActionForm {
@@ -276,8 +289,8 @@ async fn disable(
     Path(id): Path<String>,
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Response {
-    let admin = match admin_form(&state, &caller, form) {
-        Ok((admin, _)) => admin,
+    let (admin, form) = match admin_form(&state, &caller, form) {
+        Ok(checked) => checked,
         Err(refused) => return refused.into_response(),
     };
     if admin.user.id == id {
@@ -288,7 +301,7 @@ async fn disable(
         )
         .into_response();
     }
-    set_disabled(&state, &id, true).await
+    set_disabled(&state, &id, true, &form.q).await
 }
 
 async fn enable(
@@ -297,26 +310,38 @@ async fn enable(
     Path(id): Path<String>,
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Response {
-    if let Err(refused) = admin_form(&state, &caller, form) {
-        return refused.into_response();
+    match admin_form(&state, &caller, form) {
+        Ok((_, form)) => set_disabled(&state, &id, false, &form.q).await,
+        Err(refused) => refused.into_response(),
     }
-    set_disabled(&state, &id, false).await
 }
 
 /// Disables or enables the account as `quire user disable|enable` does (disabling ends its sessions), then tells its
 /// open WebSockets on this node to check their credentials at once, so that they close now rather than at the next
 /// periodic recheck (`limits.recheck_every`, which is all that other nodes of a cluster get).
-async fn set_disabled(state: &AppState, user_id: &str, disabled: bool) -> Response {
+async fn set_disabled(state: &AppState, user_id: &str, disabled: bool, search: &str) -> Response {
     match state.store.set_disabled(user_id, disabled).await {
         Ok(true) => {
             if disabled {
                 state.connections.credentials_changed(user_id);
             }
-            Redirect::to("/admin").into_response()
+            Redirect::to(&admin_url(search)).into_response()
         }
         Ok(false) => PageError::page_not_found().into_response(),
         Err(err) => PageError::from(err).into_response(),
     }
+}
+
+/// The admin page showing the accounts that match `search` (all of them when it is blank).
+fn admin_url(search: &str) -> String {
+    let search = search.trim();
+    if search.is_empty() {
+        return "/admin".to_string();
+    }
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", search)
+        .finish();
+    format!("/admin?{query}")
 }
 
 #[derive(Debug, Deserialize)]
@@ -392,8 +417,8 @@ async fn reset_password(
     Path(id): Path<String>,
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let admin = match admin_form(&state, &caller, form) {
-        Ok((admin, _)) => admin,
+    let (admin, form) = match admin_form(&state, &caller, form) {
+        Ok(checked) => checked,
         Err(refused) => return Ok(refused.into_response()),
     };
     if !state.mailer.is_on() {
@@ -411,13 +436,20 @@ async fn reset_password(
         Ok(()) => Outcome::Done(format!("Sent a password-reset link to {}.", user.email)),
         Err(err) => Outcome::Failed(sentence(&err.message)),
     };
-    let page = render(&state, admin, caller.csrf.0, AdminQuery::default(), outcome).await?;
+    let page = render(&state, admin, caller.csrf.0, form.search(), outcome).await?;
     Ok(with_status(page))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::human_bytes;
+    use super::{admin_url, human_bytes};
+
+    #[test]
+    fn the_page_after_an_action_keeps_the_search() {
+        assert_eq!(admin_url(""), "/admin");
+        assert_eq!(admin_url("  "), "/admin");
+        assert_eq!(admin_url("ann&bob @x"), "/admin?q=ann%26bob+%40x");
+    }
 
     #[test]
     fn sizes_read_in_the_largest_fitting_unit() {

@@ -262,6 +262,44 @@ async fn search_matches_part_of_the_email_or_name_and_takes_wildcards_literally(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disable_and_enable_from_a_search_come_back_to_the_same_search() {
+    let (server, admin) = start_with_admin(&[]).await;
+    let found = TestUser::signup(&server, "Searched Sam").await;
+    let other = TestUser::signup(&server, "Other Olga").await;
+    let (_, page) = admin_page(&server, &admin.http, "?q=searched%20sam").await;
+    assert!(
+        page.contains(r#"name="q" value="searched sam""#),
+        "row forms carry the search"
+    );
+
+    for action in ["disable", "enable"] {
+        let url = server.url(&format!("/admin/users/{}/{action}", found.id));
+        let done = post_form(
+            &admin.http,
+            &url,
+            &[("csrf", &admin.csrf), ("q", "searched sam")],
+        )
+        .await;
+        assert_eq!(done.status(), 200, "{action}");
+        assert_eq!(
+            done.url().query(),
+            Some("q=searched+sam"),
+            "{action}: same search"
+        );
+        let page = done.text().await.expect("page");
+        assert!(
+            page.contains(&found.email),
+            "{action}: the account is still listed"
+        );
+        assert!(
+            !page.contains(&other.email),
+            "{action}: the list is still filtered"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disable_ends_sessions_and_closes_sockets_at_once_and_enable_lets_them_back() {
     let (server, admin) = start_with_admin(&[]).await;
     let victim = TestUser::signup(&server, "Vic Victim").await;

@@ -19,53 +19,13 @@
 // Screenshots: target/e2e/feel-*.png (QUIRE_E2E_DIR). Prints "N passed, M
 // failed"; exit 1 on failure.
 
-import { launch, shot, until, contents, statusText, newTestContext, dependentSteps, watchErrors } from './lib.mjs';
+import { shot, until, contents, statusText } from './lib.mjs';
+import { realRun, assert, loaded, synced } from './real-run.mjs';
 
-const base = (process.env.QUIRE_URL ?? '').replace(/\/$/, '');
-if (!base || base === 'fake') {
-  console.log('editor-feel needs the real server: set QUIRE_URL');
-  process.exit(2);
-}
-
-const steps = dependentSteps();
-const { step } = steps;
-const browser = await launch();
-const errors = [];
-const PASSWORD = 'correct horse battery staple';
+const run = await realRun('editor-feel');
+const { base, step, errors, signUp, logIn } = run;
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 860 };
-
-function assert(ok, message) {
-  if (!ok) throw new Error(message);
-}
-
-async function csrfOf(ctx) {
-  const html = await (await ctx.request.get(`${base}/`)).text();
-  return html.match(/name="csrf-token" content="([^"]*)"/)?.[1] ?? '';
-}
-
-async function signUp(name, viewport) {
-  const ctx = await newTestContext(browser, { viewport });
-  const email = `${name.replace(/\W/g, '').toLowerCase()}${Date.now()}@example.test`;
-  const res = await ctx.request.post(`${base}/api/auth/signup`, { data: { email, name, password: PASSWORD } });
-  if (!res.ok()) throw new Error(`signup ${res.status()}: ${await res.text()}`);
-  const page = await ctx.newPage();
-  watchErrors(page, name, errors);
-  return { ctx, page, email, csrf: await csrfOf(ctx) };
-}
-
-// The same person in a browser of their own (another device).
-async function logIn(email, viewport) {
-  const ctx = await newTestContext(browser, { viewport });
-  const res = await ctx.request.post(`${base}/api/auth/login`, { data: { email, password: PASSWORD } });
-  if (!res.ok()) throw new Error(`login ${res.status()}: ${await res.text()}`);
-  const page = await ctx.newPage();
-  watchErrors(page, `${email} (2)`, errors);
-  return { ctx, page };
-}
-
-const loaded = (page) => until(() => page.evaluate(() => window.__quire?.client.rev != null), { what: 'editor loaded' });
-const synced = (page) => until(() => page.evaluate(() => window.__quire.client.isSynchronized && !window.__quire.sync.hasUnsaved), { what: 'synchronized' });
 
 // The popover's box, whether it is shown, and whether all of it is in the window.
 const popover = (page) => page.evaluate(() => {
@@ -319,9 +279,4 @@ await step('dark system setting: the dashboard is dark with light text (AA)', as
   await shot(A.page, 'feel-dark-dashboard-390');
 });
 
-await step('no console errors', async () => {
-  assert(errors.length === 0, errors.join('\n'));
-});
-
-await browser.close();
-process.exit(steps.report());
+await run.finish();

@@ -14,24 +14,13 @@
 // failed"; exit 1 on failure.
 
 import zlib from 'node:zlib';
-import { launch, until, contents, newTestContext, dependentSteps, watchErrors, shot } from './lib.mjs';
+import { until, contents, newTestContext, watchErrors, shot } from './lib.mjs';
 import { realServer } from './targets.mjs';
+import { realRun, assert, synced } from './real-run.mjs';
 
-const base = (process.env.QUIRE_URL ?? '').replace(/\/$/, '');
-if (!base || base === 'fake') {
-  console.log('images needs the real server: set QUIRE_URL');
-  process.exit(2);
-}
-
-const steps = dependentSteps();
-const { step } = steps;
-const browser = await launch();
-const errors = [];
-const target = await realServer(base);
-
-function assert(ok, message) {
-  if (!ok) throw new Error(message);
-}
+const run = await realRun('images');
+const { step, browser, errors } = run;
+const target = await realServer(run.base);
 
 // A real PNG of one colour, w × h pixels.
 function png(w, h, [r, g, b]) {
@@ -69,8 +58,6 @@ async function person(name, role) {
 
 const loaded = (page) => until(() => page.evaluate(() => window.__quire?.client.rev != null && window.__quire.quill.root.isConnected),
   { what: 'editor loaded' });
-const synced = (page) => until(() => page.evaluate(() => window.__quire.client.isSynchronized && !window.__quire.sync.hasUnsaved),
-  { what: 'synchronized' });
 // The pictures a reader sees: those loaded from the server, with their size and alt.
 const pictures = (page) => page.evaluate(() => [...document.querySelectorAll('.ql-editor img')].map((img) => ({
   src: img.getAttribute('src'), loaded: img.complete && img.naturalWidth > 0, width: img.getAttribute('width'),
@@ -157,9 +144,4 @@ await step('the viewer has no "Insert image" and no image menu', async () => {
   await shot(A.page, 'images-editor-1100');
 });
 
-await step('no console errors', async () => {
-  assert(errors.length === 0, errors.join('\n'));
-});
-
-await browser.close();
-process.exit(steps.report());
+await run.finish();

@@ -14,24 +14,13 @@
 // failed"; exit 1 on failure.
 
 import path from 'node:path';
-import { launch, until, contents, newTestContext, dependentSteps, watchErrors, SHOTS, shot } from './lib.mjs';
+import { until, contents, newTestContext, watchErrors, SHOTS, shot } from './lib.mjs';
 import { realServer } from './targets.mjs';
+import { realRun, assert, synced } from './real-run.mjs';
 
-const base = (process.env.QUIRE_URL ?? '').replace(/\/$/, '');
-if (!base || base === 'fake') {
-  console.log('tables needs the real server: set QUIRE_URL');
-  process.exit(2);
-}
-
-const steps = dependentSteps();
-const { step } = steps;
-const browser = await launch();
-const errors = [];
-const target = await realServer(base);
-
-function assert(ok, message) {
-  if (!ok) throw new Error(message);
-}
+const run = await realRun('tables');
+const { step, browser, errors } = run;
+const target = await realServer(run.base);
 
 async function person(name, role) {
   const ctx = await newTestContext(browser, { viewport: { width: 1100, height: 800 } });
@@ -43,8 +32,6 @@ async function person(name, role) {
 
 const loaded = (page) => until(() => page.evaluate(() => window.__quire?.client.rev != null && window.__quire.quill.isEnabled()),
   { what: 'editor loaded' });
-const synced = (page) => until(() => page.evaluate(() => window.__quire.client.isSynchronized && !window.__quire.sync.hasUnsaved),
-  { what: 'synchronized' });
 
 // The table as a reader sees it: each row's cell texts.
 const tableShape = (page) => page.evaluate(() => [...document.querySelectorAll('.ql-editor table tr')]
@@ -164,9 +151,4 @@ await step('screenshots of the table, light and dark, with the table buttons', a
   await A.page.emulateMedia({ colorScheme: 'light' });
 });
 
-await step('no console errors', async () => {
-  assert(errors.length === 0, errors.join('\n'));
-});
-
-await browser.close();
-process.exit(steps.report());
+await run.finish();

@@ -26,44 +26,15 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, shot, until, contents, text, newTestContext, dependentSteps, watchErrors, SHOTS } from './lib.mjs';
+import { shot, until, contents, text, SHOTS } from './lib.mjs';
+import { realRun, assert, loaded, synced } from './real-run.mjs';
 import { stableJSON } from '../lib/same.js';
 
-const base = (process.env.QUIRE_URL ?? '').replace(/\/$/, '');
-if (!base || base === 'fake') {
-  console.log('writer-tools needs the real server: set QUIRE_URL');
-  process.exit(2);
-}
-
-const steps = dependentSteps();
-const { step } = steps;
-const browser = await launch();
-const errors = [];
-const PASSWORD = 'correct horse battery staple';
+const run = await realRun('writer-tools');
+const { base, step, errors } = run;
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
-
-function assert(ok, message) {
-  if (!ok) throw new Error(message);
-}
-
-async function csrfOf(ctx) {
-  const html = await (await ctx.request.get(`${base}/`)).text();
-  return html.match(/name="csrf-token" content="([^"]*)"/)?.[1] ?? '';
-}
-
-async function signUp(name, viewport = DESKTOP) {
-  const ctx = await newTestContext(browser, { viewport });
-  const email = `${name.replace(/\W/g, '').toLowerCase()}${Date.now()}@example.test`;
-  const res = await ctx.request.post(`${base}/api/auth/signup`, { data: { email, name, password: PASSWORD } });
-  if (!res.ok()) throw new Error(`signup ${res.status()}: ${await res.text()}`);
-  const page = await ctx.newPage();
-  watchErrors(page, name, errors);
-  return { ctx, page, email, csrf: await csrfOf(ctx) };
-}
-
-const loaded = (page) => until(() => page.evaluate(() => window.__quire?.client.rev != null), { what: 'editor loaded' });
-const synced = (page) => until(() => page.evaluate(() => window.__quire.client.isSynchronized && !window.__quire.sync.hasUnsaved), { what: 'synchronized' });
+const signUp = (who, viewport = DESKTOP) => run.signUp(who, viewport);
 const rev = (page) => page.evaluate(() => window.__quire.client.rev);
 const findCount = (page) => page.locator('.qe-find-count').textContent();
 const painted = (page) => page.evaluate(() => ({
@@ -356,9 +327,4 @@ await step('dark theme: the find bar and the status bar are dark', async () => {
   await A.page.emulateMedia({ colorScheme: 'light' });
 });
 
-await step('no console errors', async () => {
-  assert(errors.length === 0, errors.join('\n'));
-});
-
-await browser.close();
-process.exit(steps.report());
+await run.finish();

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use reqwest::{Client, Method};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::hub_client::{TestSocket, client_id};
 use crate::support::{TestServer, TestUser, client, form_csrf, get_text, post_form, post_login};
@@ -15,13 +15,6 @@ type Form<'a> = [(&'a str, &'a str)];
 
 /// How soon a socket whose account or document went away must close.
 const AT_ONCE: Duration = Duration::from_secs(2);
-
-async fn new_document(server: &TestServer, user: &TestUser, title: &str) -> String {
-    let doc = user
-        .post_json(server, "/api/docs", json!({ "title": title }))
-        .await;
-    doc["id"].as_str().expect("document id").to_string()
-}
 
 /// Sends a JSON API request as `user` and returns the status.
 async fn api(
@@ -39,19 +32,6 @@ async fn api(
         request = request.json(&body);
     }
     request.send().await.expect(path).status().as_u16()
-}
-
-async fn share(server: &TestServer, owner: &TestUser, doc: &str, with: &TestUser, role: &str) {
-    let path = format!("/api/docs/{doc}/members/{}", with.email);
-    let status = api(
-        server,
-        owner,
-        Method::PUT,
-        &path,
-        Some(json!({ "role": role })),
-    )
-    .await;
-    assert!(status < 300, "sharing {doc} with {}: {status}", with.email);
 }
 
 /// The caller's role on a document (`None` when they cannot see it), from GET /api/docs/{id}.
@@ -123,8 +103,8 @@ async fn documents_can_go_to_another_person_and_the_account_ends_everywhere() {
     let ann = TestUser::signup(&server, "Ann").await;
     let bob = TestUser::signup(&server, "Bob").await;
     let carl = TestUser::signup(&server, "Carl").await;
-    let plans = new_document(&server, &ann, "Plans").await;
-    let trashed = new_document(&server, &ann, "Old notes").await;
+    let plans = ann.new_document(&server, "Plans").await;
+    let trashed = ann.new_document(&server, "Old notes").await;
     let status = api(
         &server,
         &ann,
@@ -134,10 +114,10 @@ async fn documents_can_go_to_another_person_and_the_account_ends_everywhere() {
     )
     .await;
     assert_eq!(status, 204, "trashed");
-    share(&server, &ann, &plans, &bob, "viewer").await;
-    share(&server, &ann, &plans, &carl, "editor").await;
-    let bobs = new_document(&server, &bob, "Bob's").await;
-    share(&server, &bob, &bobs, &ann, "editor").await;
+    ann.share(&server, &plans, &bob.email, "viewer").await;
+    ann.share(&server, &plans, &carl.email, "editor").await;
+    let bobs = bob.new_document(&server, "Bob's").await;
+    bob.share(&server, &bobs, &ann.email, "editor").await;
     let token = ann.api_token(&server).await;
     let mut socket = open_socket(&server, &plans, &token).await;
     let page = get_text(&ann.http, server.url("/account")).await;
@@ -225,8 +205,8 @@ async fn documents_can_be_deleted_with_the_account_and_their_editors_are_told() 
     let server = TestServer::start().await;
     let ann = TestUser::signup(&server, "Ann").await;
     let carl = TestUser::signup(&server, "Carl").await;
-    let plans = new_document(&server, &ann, "Plans").await;
-    share(&server, &ann, &plans, &carl, "editor").await;
+    let plans = ann.new_document(&server, "Plans").await;
+    ann.share(&server, &plans, &carl.email, "editor").await;
     let carls_token = carl.api_token(&server).await;
     let mut carls_socket = open_socket(&server, &plans, &carls_token).await;
 
@@ -261,7 +241,7 @@ async fn a_refused_deletion_changes_nothing() {
     let server = TestServer::start().await;
     let ann = TestUser::signup(&server, "Ann").await;
     let eve = TestUser::signup(&server, "Eve").await;
-    let plans = new_document(&server, &ann, "Plans").await;
+    let plans = ann.new_document(&server, "Plans").await;
     let password = ann.password.as_str();
     let refusals: [(&Form, u16, &str); 4] = [
         (

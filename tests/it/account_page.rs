@@ -6,37 +6,17 @@ use std::time::Duration;
 
 use reqwest::Client;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
 
 use crate::hub_client::{TestSocket, client_id};
 use crate::support::{
-    TestServer, TestUser, client, cookie_value, form_csrf, get_text, post_form, post_login,
+    TestServer, TestUser, client, form_csrf, get_text, me_status, post_form, post_login,
+    second_browser, socket_with_session, submit,
 };
 
 /// How soon a socket whose credential ended must close.
 const AT_ONCE: Duration = Duration::from_secs(1);
 /// How long a socket that must stay open is watched.
 const QUIET: Duration = Duration::from_millis(500);
-
-/// Another browser of the same person, signed in with the JSON log-in; returns it and its session cookie's value.
-async fn second_browser(server: &TestServer, user: &TestUser) -> (Client, String) {
-    let browser = client();
-    let response = post_login(&browser, server, &user.email, &user.password).await;
-    assert_eq!(response.status(), 200, "log-in of {}", user.email);
-    let session = cookie_value(&response, "quire_session").expect("a session cookie");
-    (browser, session)
-}
-
-/// GET /api/me's status for a browser: 200 while its session holds, 401 after.
-async fn me_status(server: &TestServer, browser: &Client) -> u16 {
-    browser
-        .get(server.url("/api/me"))
-        .send()
-        .await
-        .expect("GET /api/me")
-        .status()
-        .as_u16()
-}
 
 /// GET /api/me as `browser` gets it.
 async fn me(server: &TestServer, browser: &Client) -> Value {
@@ -79,41 +59,6 @@ async fn logs_in(server: &TestServer, email: &str, password: &str) -> bool {
     }
 }
 
-/// Posts a form and returns the final status, path and page (redirects followed).
-async fn submit(
-    server: &TestServer,
-    browser: &Client,
-    path: &str,
-    pairs: &[(&str, &str)],
-) -> (u16, String, String) {
-    let response = post_form(browser, &server.url(path), pairs).await;
-    let status = response.status().as_u16();
-    let path = response.url().path().to_string();
-    (status, path, response.text().await.expect("page"))
-}
-
-async fn new_document(server: &TestServer, user: &TestUser) -> String {
-    let doc = user
-        .post_json(server, "/api/docs", json!({"title": "Notes"}))
-        .await;
-    doc["id"].as_str().expect("document id").to_string()
-}
-
-/// Opens the document's socket with a session cookie, as a browser does, and says hello.
-async fn socket_with_session(server: &TestServer, doc: &str, session: &str) -> TestSocket {
-    let mut request = format!("ws://{}/api/docs/{doc}/ws", server.addr)
-        .into_client_request()
-        .expect("request");
-    let cookie = HeaderValue::from_str(&format!("quire_session={session}")).expect("header");
-    request.headers_mut().insert("cookie", cookie);
-    let (ws, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket connect");
-    let mut socket = TestSocket { ws };
-    socket.hello(&client_id("account"), None).await;
-    socket
-}
-
 /// Opens the document's socket with an API token and says hello.
 async fn socket_with_token(server: &TestServer, doc: &str, token: &str) -> TestSocket {
     let mut socket = TestSocket::connect(&server.addr.to_string(), doc, token).await;
@@ -140,7 +85,7 @@ fn password_form<'a>(
 async fn changing_the_password_checks_the_current_one_and_ends_the_other_sessions() {
     let server = TestServer::start().await;
     let ann = TestUser::signup(&server, "Ann").await;
-    let (other, _) = second_browser(&server, &ann).await;
+    let (other, _) = second_browser(&server, &ann.email, &ann.password).await;
     let csrf = page_csrf(&server, &ann.http).await;
     let new_password = "a much better password";
     let wrong = password_form(&csrf, "not my password", new_password, new_password);
@@ -188,11 +133,11 @@ async fn changing_the_password_checks_the_current_one_and_ends_the_other_session
 async fn signing_out_the_other_sessions_ends_them_and_closes_their_sockets() {
     let server = TestServer::start().await;
     let ann = TestUser::signup(&server, "Ann").await;
-    let doc = new_document(&server, &ann).await;
-    let (this, this_session) = second_browser(&server, &ann).await;
-    let (other, other_session) = second_browser(&server, &ann).await;
-    let mut this_socket = socket_with_session(&server, &doc, &this_session).await;
-    let mut other_socket = socket_with_session(&server, &doc, &other_session).await;
+    let doc = ann.new_document(&server, "Notes").await;
+    let (this, this_session) = second_browser(&server, &ann.email, &ann.password).await;
+    let (other, other_session) = second_browser(&server, &ann.email, &ann.password).await;
+    let mut this_socket = socket_with_session(&server, &doc, &this_session, "account").await;
+    let mut other_socket = socket_with_session(&server, &doc, &other_session, "account").await;
 
     let page = get_text(&this, server.url("/account")).await;
     assert_eq!(page.matches("This session").count(), 1, "{page}");
@@ -234,7 +179,7 @@ async fn signing_out_the_other_sessions_ends_them_and_closes_their_sockets() {
 async fn a_token_is_shown_once_and_revoking_it_closes_its_sockets() {
     let server = TestServer::start().await;
     let ann = TestUser::signup(&server, "Ann").await;
-    let doc = new_document(&server, &ann).await;
+    let doc = ann.new_document(&server, "Notes").await;
     let csrf = page_csrf(&server, &ann.http).await;
 
     let (status, _, page) = submit(
@@ -275,7 +220,7 @@ async fn every_account_form_needs_the_pages_csrf_token_and_changes_nothing_witho
     let server = TestServer::start().await;
     let ann = TestUser::signup(&server, "Ann").await;
     let eve = TestUser::signup(&server, "Eve").await;
-    let (other, _) = second_browser(&server, &ann).await;
+    let (other, _) = second_browser(&server, &ann.email, &ann.password).await;
     let token = ann.api_token(&server).await;
     let listed = tokens(&server, &ann).await;
     let token_id = listed["tokens"][0]["id"].as_str().expect("id").to_string();
@@ -379,7 +324,7 @@ async fn strangers_log_in_first_and_names_are_checked_and_escaped() {
 async fn a_guest_sees_only_their_sessions() {
     let server = TestServer::start_with(&[("sharing.anonymous_links", "true")]).await;
     let owner = TestUser::signup(&server, "Owner").await;
-    let doc = new_document(&server, &owner).await;
+    let doc = owner.new_document(&server, "Notes").await;
     let link: Value = owner
         .post_json(
             &server,

@@ -5,12 +5,10 @@
 use std::time::Duration;
 
 use reqwest::{Client, Method};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::hub_client::{TestSocket, client_id};
-use crate::support::{
-    Backend, TestServer, TestUser, client, cookie_value, get_text, post_form, post_login,
-};
+use crate::support::{Backend, TestServer, TestUser, client, get_text, post_form, post_login};
 
 /// Sockets must close because the page told them to, not at the periodic recheck.
 const AT_ONCE: Duration = Duration::from_secs(2);
@@ -20,36 +18,6 @@ fn admin_email() -> String {
         "boss.{}@example.test",
         quire::auth::random_id(8).to_lowercase()
     )
-}
-
-/// Signs up `email` (with an invitation made in the store when `auth.signup = "invite"`).
-async fn signup_as(server: &TestServer, name: &str, email: &str) -> TestUser {
-    let token = quire::auth::new_token();
-    server
-        .store()
-        .await
-        .create_invite(&quire::auth::token_hash(&token), email, None)
-        .await
-        .expect("create invite");
-    let http = client();
-    let password = "admin password 1".to_string();
-    let response = http
-        .post(server.url("/api/auth/signup"))
-        .json(&json!({"email": email, "name": name, "password": password, "invite": token}))
-        .send()
-        .await
-        .expect("sign up");
-    assert_eq!(response.status(), 201, "sign-up of {email}");
-    let csrf = cookie_value(&response, "quire_csrf").expect("csrf cookie");
-    let user: Value = response.json().await.expect("user JSON");
-    TestUser {
-        http,
-        id: user["id"].as_str().expect("id").to_string(),
-        email: email.to_string(),
-        name: name.to_string(),
-        password,
-        csrf,
-    }
 }
 
 async fn start_with_admin(extra: &[(&str, &str)]) -> (TestServer, TestUser) {
@@ -64,22 +32,8 @@ async fn start_with_admin_on(backend: Backend, extra: &[(&str, &str)]) -> (TestS
     ];
     flags.extend_from_slice(extra);
     let server = TestServer::start_on(backend, &flags).await;
-    let admin = signup_as(&server, "Boss", &email).await;
+    let admin = TestUser::signup_invited(&server, "Boss", &email).await;
     (server, admin)
-}
-
-async fn create_doc(user: &TestUser, server: &TestServer, title: &str) -> String {
-    let response = user
-        .http
-        .post(server.url("/api/docs"))
-        .header("X-CSRF-Token", &user.csrf)
-        .json(&json!({ "title": title }))
-        .send()
-        .await
-        .expect("POST /api/docs");
-    assert_eq!(response.status(), 201);
-    let doc: Value = response.json().await.expect("doc JSON");
-    doc["id"].as_str().expect("id").to_string()
 }
 
 async fn me_status(server: &TestServer, user: &TestUser) -> u16 {
@@ -303,7 +257,7 @@ async fn disable_and_enable_from_a_search_come_back_to_the_same_search() {
 async fn disable_ends_sessions_and_closes_sockets_at_once_and_enable_lets_them_back() {
     let (server, admin) = start_with_admin(&[]).await;
     let victim = TestUser::signup(&server, "Vic Victim").await;
-    let doc = create_doc(&victim, &server, "Open while disabled").await;
+    let doc = victim.new_document(&server, "Open while disabled").await;
     let token = victim.api_token(&server).await;
     let mut socket = TestSocket::connect(&server.addr.to_string(), &doc, &token).await;
     socket.hello(&client_id("admin"), None).await;
@@ -414,11 +368,11 @@ async fn an_invitation_from_the_page_lets_that_email_sign_up_under_invite_only()
 
 async fn counts_and_settings_show_what_the_server_holds_and_is_configured_with(backend: Backend) {
     let (server, admin) = start_with_admin_on(backend, &[("auth.signup", "invite")]).await;
-    let ann = signup_as(&server, "Ann", "ann.counts@example.test").await;
-    signup_as(&server, "Ben", "ben.counts@example.test").await;
-    let doc = create_doc(&ann, &server, "one").await;
-    create_doc(&ann, &server, "two").await;
-    create_doc(&admin, &server, "three").await;
+    let ann = TestUser::signup_invited(&server, "Ann", "ann.counts@example.test").await;
+    TestUser::signup_invited(&server, "Ben", "ben.counts@example.test").await;
+    let doc = ann.new_document(&server, "one").await;
+    ann.new_document(&server, "two").await;
+    admin.new_document(&server, "three").await;
     let token = ann.api_token(&server).await;
     let mut socket = TestSocket::connect(&server.addr.to_string(), &doc, &token).await;
     socket.hello(&client_id("count"), None).await;

@@ -57,25 +57,6 @@ async fn get(http: &Client, server: &TestServer, path: &str) -> Response {
     http.get(server.url(path)).send().await.expect("GET")
 }
 
-async fn new_doc(user: &TestUser, server: &TestServer) -> String {
-    let doc = user
-        .post_json(server, "/api/docs", json!({"title": "Pictures"}))
-        .await;
-    doc["id"].as_str().expect("doc id").to_string()
-}
-
-async fn share(owner: &TestUser, server: &TestServer, doc: &str, with: &TestUser, role: &str) {
-    let shared = owner
-        .http
-        .put(server.url(&format!("/api/docs/{doc}/members/{}", with.email)))
-        .header("X-CSRF-Token", &owner.csrf)
-        .json(&json!({"role": role}))
-        .send()
-        .await
-        .expect("share");
-    assert_eq!(shared.status(), 200);
-}
-
 /// Types `ops` into the document as `user` and waits for the ack.
 async fn edit(user: &TestUser, server: &TestServer, doc: &str, ops: Value) {
     let token = user.api_token(server).await;
@@ -102,8 +83,8 @@ async fn everyone_who_sees_the_document_gets_the_image_and_nobody_else_learns_it
     let owner = TestUser::signup(&server, "Owner").await;
     let viewer = TestUser::signup(&server, "Viewer").await;
     let stranger = TestUser::signup(&server, "Stranger").await;
-    let doc = new_doc(&owner, &server).await;
-    share(&owner, &server, &doc, &viewer, "viewer").await;
+    let doc = owner.new_document(&server, "Pictures").await;
+    owner.share(&server, &doc, &viewer.email, "viewer").await;
     let url = uploaded(&owner, &server, &doc, &PNG).await;
     assert!(
         url.starts_with(&format!("/api/docs/{doc}/images/")),
@@ -154,7 +135,7 @@ async fn everyone_who_sees_the_document_gets_the_image_and_nobody_else_learns_it
         .status(),
         404
     );
-    let theirs = new_doc(&stranger, &server).await;
+    let theirs = stranger.new_document(&server, "Pictures").await;
     let hash = url.rsplit('/').next().unwrap();
     let through_theirs = format!("/api/docs/{theirs}/images/{hash}");
     assert_eq!(
@@ -171,9 +152,11 @@ async fn what_is_not_an_acceptable_image_or_not_allowed_is_refused_and_stores_no
     let viewer = TestUser::signup(&server, "Viewer").await;
     let commenter = TestUser::signup(&server, "Commenter").await;
     let stranger = TestUser::signup(&server, "Stranger").await;
-    let doc = new_doc(&owner, &server).await;
-    share(&owner, &server, &doc, &viewer, "viewer").await;
-    share(&owner, &server, &doc, &commenter, "commenter").await;
+    let doc = owner.new_document(&server, "Pictures").await;
+    owner.share(&server, &doc, &viewer.email, "viewer").await;
+    owner
+        .share(&server, &doc, &commenter.email, "commenter")
+        .await;
 
     expect_json_error(
         upload(&viewer, &server, &doc, &PNG, "image/png").await,
@@ -227,8 +210,8 @@ async fn what_is_not_an_acceptable_image_or_not_allowed_is_refused_and_stores_no
 async fn the_quota_counts_each_image_once() {
     let server = TestServer::start_with(&[("limits.image_quota_bytes", "200")]).await;
     let owner = TestUser::signup(&server, "Owner").await;
-    let doc = new_doc(&owner, &server).await;
-    let second = new_doc(&owner, &server).await;
+    let doc = owner.new_document(&server, "Pictures").await;
+    let second = owner.new_document(&server, "Pictures").await;
     let first_url = uploaded(&owner, &server, &doc, &other_png(&[1; 40])).await;
     // The same picture again, here and in another document, costs nothing more.
     assert_eq!(
@@ -252,7 +235,7 @@ async fn exports_carry_the_images_and_imports_keep_only_what_the_importer_may_se
     let server = TestServer::start().await;
     let owner = TestUser::signup(&server, "Owner").await;
     let stranger = TestUser::signup(&server, "Stranger").await;
-    let doc = new_doc(&owner, &server).await;
+    let doc = owner.new_document(&server, "Pictures").await;
     let url = uploaded(&owner, &server, &doc, &PNG).await;
     let hash = url.rsplit('/').next().unwrap().to_string();
     edit(
@@ -370,7 +353,7 @@ async fn exports_carry_the_images_and_imports_keep_only_what_the_importer_may_se
 async fn images_no_version_or_op_uses_are_removed_and_used_ones_stay() {
     let server = TestServer::start().await;
     let owner = TestUser::signup(&server, "Owner").await;
-    let doc = new_doc(&owner, &server).await;
+    let doc = owner.new_document(&server, "Pictures").await;
     let used = uploaded(&owner, &server, &doc, &PNG).await;
     let unused = uploaded(&owner, &server, &doc, &other_png(b"unused")).await;
     edit(&owner, &server, &doc, json!([{"insert": {"image": used}}])).await;

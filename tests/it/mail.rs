@@ -5,14 +5,12 @@
 
 use std::time::Duration;
 
-use reqwest::Client;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
 
 use crate::hub_client::{TestSocket, client_id};
 use crate::support::{
-    Backend, Received, SmtpSink, TestServer, TestUser, client, cookie_value, form_csrf, get_text,
-    post_form, post_login,
+    Backend, Received, SmtpSink, TestServer, TestUser, client, form_csrf, get_text, login_status,
+    me_status, second_browser, socket_with_session, submit,
 };
 
 /// How long a message may take to arrive.
@@ -36,65 +34,6 @@ async fn start_with_mail_on(
     all.push(("limits.recheck_every", "1h"));
     all.extend_from_slice(extra);
     TestServer::start_on(backend, &all).await
-}
-
-/// Another browser of the person, signed in with the JSON log-in; returns it and its session cookie's value.
-async fn second_browser(server: &TestServer, email: &str, password: &str) -> (Client, String) {
-    let browser = client();
-    let response = post_login(&browser, server, email, password).await;
-    assert_eq!(response.status(), 200, "log-in of {email}");
-    let session = cookie_value(&response, "quire_session").expect("session cookie");
-    (browser, session)
-}
-
-async fn me_status(server: &TestServer, browser: &Client) -> u16 {
-    let response = browser
-        .get(server.url("/api/me"))
-        .send()
-        .await
-        .expect("GET /api/me");
-    response.status().as_u16()
-}
-
-async fn login_status(server: &TestServer, email: &str, password: &str) -> u16 {
-    post_login(&client(), server, email, password)
-        .await
-        .status()
-        .as_u16()
-}
-
-async fn new_document(server: &TestServer, user: &TestUser, title: &str) -> String {
-    let doc = user
-        .post_json(server, "/api/docs", json!({ "title": title }))
-        .await;
-    doc["id"].as_str().expect("document id").to_string()
-}
-
-async fn socket_with_session(server: &TestServer, doc: &str, session: &str) -> TestSocket {
-    let mut request = format!("ws://{}/api/docs/{doc}/ws", server.addr)
-        .into_client_request()
-        .expect("request");
-    let cookie = HeaderValue::from_str(&format!("quire_session={session}")).expect("header");
-    request.headers_mut().insert("cookie", cookie);
-    let (ws, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket");
-    let mut socket = TestSocket { ws };
-    socket.hello(&client_id("mail"), None).await;
-    socket
-}
-
-/// Posts a form and returns the final status, path and page (redirects followed).
-async fn submit(
-    server: &TestServer,
-    browser: &Client,
-    path: &str,
-    pairs: &[(&str, &str)],
-) -> (u16, String, String) {
-    let response = post_form(browser, &server.url(path), pairs).await;
-    let status = response.status().as_u16();
-    let path = response.url().path().to_string();
-    (status, path, response.text().await.expect("page"))
 }
 
 /// Fills in "Forgot your password?" for `email` from a fresh browser; returns the answer's status and page.
@@ -158,10 +97,10 @@ async fn a_reset_link_is_mailed_works_once_and_ends_every_session_and_token(back
     let sink = SmtpSink::start().await;
     let server = start_with_mail_on(backend, &sink, &[]).await;
     let ann = TestUser::signup(&server, "Ann").await;
-    let doc = new_document(&server, &ann, "Notes").await;
+    let doc = ann.new_document(&server, "Notes").await;
     let (other, other_session) = second_browser(&server, &ann.email, &ann.password).await;
     let token = ann.api_token(&server).await;
-    let mut session_socket = socket_with_session(&server, &doc, &other_session).await;
+    let mut session_socket = socket_with_session(&server, &doc, &other_session, "mail").await;
     let mut token_socket = TestSocket::connect(&server.addr.to_string(), &doc, &token).await;
     token_socket.hello(&client_id("mail"), None).await;
 
@@ -336,39 +275,6 @@ async fn an_expired_link_is_refused_and_changes_nothing(backend: Backend) {
     server.stop().await;
 }
 
-/// An administrator `Boss` (with `auth.signup = "invite"`), signed up through an invitation made in the store.
-async fn admin_on(server: &TestServer, email: &str) -> TestUser {
-    let token = quire::auth::new_token();
-    let store = server.store().await;
-    store
-        .create_invite(&quire::auth::token_hash(&token), email, None)
-        .await
-        .expect("invite");
-    signup_with_invite(server, "Boss", email, &token).await
-}
-
-async fn signup_with_invite(server: &TestServer, name: &str, email: &str, token: &str) -> TestUser {
-    let http = client();
-    let password = "boss password 1".to_string();
-    let response = http
-        .post(server.url("/api/auth/signup"))
-        .json(&json!({"email": email, "name": name, "password": password, "invite": token}))
-        .send()
-        .await
-        .expect("sign up");
-    assert_eq!(response.status(), 201, "sign-up of {email}");
-    let csrf = cookie_value(&response, "quire_csrf").expect("csrf cookie");
-    let user: Value = response.json().await.expect("user JSON");
-    TestUser {
-        http,
-        id: user["id"].as_str().expect("id").to_string(),
-        email: email.to_string(),
-        name: name.to_string(),
-        password,
-        csrf,
-    }
-}
-
 fn unique_email(who: &str) -> String {
     format!(
         "{who}.{}@example.test",
@@ -381,8 +287,8 @@ async fn the_admin_page_mails_resets_and_invitations() {
     let sink = SmtpSink::start().await;
     let boss = unique_email("boss");
     let server = start_with_mail(&sink, &[("auth.admins", &boss), ("auth.signup", "invite")]).await;
-    let admin = admin_on(&server, &boss).await;
-    let ann = admin_on(&server, &unique_email("ann")).await;
+    let admin = TestUser::signup_invited(&server, "Boss", &boss).await;
+    let ann = TestUser::signup_invited(&server, "Ann", &unique_email("ann")).await;
 
     let page = get_text(&admin.http, server.url("/admin")).await;
     assert!(page.contains("id=\"setting-email\">on<"), "{page}");
@@ -450,7 +356,13 @@ async fn the_admin_page_mails_resets_and_invitations() {
         .link_starting(&server.url("/signup?invite="))
         .expect("a sign-up link");
     let token = link.split("invite=").nth(1).expect("token");
-    signup_with_invite(&server, "Newbie", &newbie, token).await;
+    let signed_up = client()
+        .post(server.url("/api/auth/signup"))
+        .json(&json!({"email": newbie, "name": "Newbie", "password": "newbie password 1", "invite": token}))
+        .send()
+        .await
+        .expect("sign up");
+    assert_eq!(signed_up.status(), 201, "the mailed invitation signs up");
     server.stop().await;
 }
 
@@ -481,7 +393,7 @@ async fn sharing_mails_a_notice_to_a_person_and_an_invitation_to_an_address_with
     let server = start_with_mail(&sink, &[]).await;
     let ann = TestUser::signup(&server, "Ann").await;
     let bob = TestUser::signup(&server, "Bob").await;
-    let doc = new_document(&server, &ann, "Plans").await;
+    let doc = ann.new_document(&server, "Plans").await;
 
     let (status, body) = share(&server, &ann, &doc, &bob.email, "editor").await;
     assert_eq!(status, 200, "{body}");
@@ -540,8 +452,8 @@ async fn with_mail_off_nothing_is_sent_and_the_pages_offer_links_to_copy() {
         ("auth.signup", "invite"),
     ];
     let server = TestServer::start_with(&flags).await;
-    let admin = admin_on(&server, &boss).await;
-    let ann = admin_on(&server, &unique_email("ann")).await;
+    let admin = TestUser::signup_invited(&server, "Boss", &boss).await;
+    let ann = TestUser::signup_invited(&server, "Ann", &unique_email("ann")).await;
 
     let login = get_text(&client(), server.url("/login")).await;
     assert!(!login.contains("/forgot"), "{login}");
@@ -575,7 +487,7 @@ async fn with_mail_off_nothing_is_sent_and_the_pages_offer_links_to_copy() {
     assert!(page.contains("E-mail is off: copy the link"), "{page}");
     assert!(page.contains("id=\"invite-link\""), "{page}");
 
-    let doc = new_document(&server, &admin, "Plans").await;
+    let doc = admin.new_document(&server, "Plans").await;
     let (status, body) = share(&server, &admin, &doc, &unique_email("stranger"), "viewer").await;
     assert_eq!(status, 404);
     let message = body["error"]["message"].as_str().expect("message");
@@ -611,8 +523,8 @@ async fn a_dead_mail_server_gives_a_clear_error_and_changes_nothing() {
         ("auth.signup", "invite"),
     ];
     let server = TestServer::start_with(&flags).await;
-    let admin = admin_on(&server, &boss).await;
-    let ann = admin_on(&server, &unique_email("ann")).await;
+    let admin = TestUser::signup_invited(&server, "Boss", &boss).await;
+    let ann = TestUser::signup_invited(&server, "Ann", &unique_email("ann")).await;
     let page = get_text(&admin.http, server.url("/admin")).await;
     let csrf = form_csrf(&page);
 
@@ -645,7 +557,7 @@ async fn a_dead_mail_server_gives_a_clear_error_and_changes_nothing() {
     assert!(page.contains("could not be sent"), "{page}");
     assert!(!page.contains("id=\"invite-link\""), "{page}");
 
-    let doc = new_document(&server, &admin, "Plans").await;
+    let doc = admin.new_document(&server, "Plans").await;
     let (status, body) = share(&server, &admin, &doc, &newbie, "viewer").await;
     assert_eq!(status, 502, "{body}");
     assert_eq!(body["error"]["code"], "mail_failed");
@@ -679,7 +591,7 @@ async fn a_silent_mail_server_holds_a_request_no_longer_than_the_timeout() {
         ("auth.signup", "invite"),
     ];
     let server = TestServer::start_with(&flags).await;
-    let admin = admin_on(&server, &boss).await;
+    let admin = TestUser::signup_invited(&server, "Boss", &boss).await;
     let csrf = form_csrf(&get_text(&admin.http, server.url("/admin")).await);
     let newbie = unique_email("newbie");
     let started = std::time::Instant::now();

@@ -29,34 +29,6 @@ async fn call(
     request.send().await.expect("API call")
 }
 
-async fn new_doc(server: &TestServer, owner: &TestUser) -> String {
-    let doc: Value = call(
-        server,
-        owner,
-        reqwest::Method::POST,
-        "/api/docs",
-        Some(json!({"title": "Links"})),
-    )
-    .await
-    .json()
-    .await
-    .expect("doc JSON");
-    doc["id"].as_str().expect("id").to_string()
-}
-
-async fn share(server: &TestServer, owner: &TestUser, doc: &str, who: &TestUser, role: &str) {
-    let path = format!("/api/docs/{doc}/members/{}", who.email);
-    let response = call(
-        server,
-        owner,
-        reqwest::Method::PUT,
-        &path,
-        Some(json!({ "role": role })),
-    )
-    .await;
-    assert_eq!(response.status(), 200);
-}
-
 async fn create_link(
     server: &TestServer,
     owner: &TestUser,
@@ -102,8 +74,8 @@ async fn a_member_removed_between_upgrade_and_hello_cannot_edit() {
     let server = TestServer::start().await;
     let owner = TestUser::signup(&server, "Owner").await;
     let editor = TestUser::signup(&server, "Editor").await;
-    let doc = new_doc(&server, &owner).await;
-    share(&server, &owner, &doc, &editor, "editor").await;
+    let doc = owner.new_document(&server, "Links").await;
+    owner.share(&server, &doc, &editor.email, "editor").await;
     let token = editor.api_token(&server).await;
     let mut socket = TestSocket::connect(&server.addr.to_string(), &doc, &token).await;
     let path = format!("/api/docs/{doc}/members/{}", editor.id);
@@ -138,8 +110,8 @@ async fn explicit_members_keep_their_role_whatever_link_they_open() {
     let server = TestServer::start().await;
     let owner = TestUser::signup(&server, "Owner").await;
     let viewer = TestUser::signup(&server, "Viewer").await;
-    let doc = new_doc(&server, &owner).await;
-    share(&server, &owner, &doc, &viewer, "viewer").await;
+    let doc = owner.new_document(&server, "Links").await;
+    owner.share(&server, &doc, &viewer.email, "viewer").await;
     let (link_id, url) = create_link(&server, &owner, &doc, "editor").await;
     let landed = viewer.http.get(&url).send().await.expect("open link");
     assert!(
@@ -174,7 +146,7 @@ async fn opening_a_link_changes_nothing_until_the_visitor_confirms() {
     let server = TestServer::start().await;
     let owner = TestUser::signup(&server, "Owner").await;
     let visitor = TestUser::signup(&server, "Visitor").await;
-    let doc = new_doc(&server, &owner).await;
+    let doc = owner.new_document(&server, "Links").await;
     let (link_id, url) = create_link(&server, &owner, &doc, "commenter").await;
     let page = visitor.http.get(&url).send().await.expect("open link");
     assert_eq!(page.status(), 200);
@@ -243,7 +215,7 @@ async fn opening_a_link_changes_nothing_until_the_visitor_confirms() {
 async fn anonymous_guests_join_by_name_and_never_exceed_the_link() {
     let server = TestServer::start_with(&[("sharing.anonymous_links", "true")]).await;
     let owner = TestUser::signup(&server, "Owner").await;
-    let doc = new_doc(&server, &owner).await;
+    let doc = owner.new_document(&server, "Links").await;
     let (link_id, url) = create_link(&server, &owner, &doc, "viewer").await;
     let guest = client();
     let page = guest.get(&url).send().await.expect("open link");
@@ -297,7 +269,7 @@ async fn anonymous_guests_join_by_name_and_never_exceed_the_link() {
         .await
         .expect("PUT");
     assert_eq!(raise.status(), 403);
-    let stranger_doc = new_doc(&server, &owner).await;
+    let stranger_doc = owner.new_document(&server, "Links").await;
     let other = guest
         .get(server.url(&format!("/api/docs/{stranger_doc}")))
         .send()
@@ -328,7 +300,7 @@ async fn anonymous_guests_join_by_name_and_never_exceed_the_link() {
 async fn without_anonymous_links_guests_must_sign_in() {
     let server = TestServer::start().await;
     let owner = TestUser::signup(&server, "Owner").await;
-    let doc = new_doc(&server, &owner).await;
+    let doc = owner.new_document(&server, "Links").await;
     let (_, url) = create_link(&server, &owner, &doc, "editor").await;
     let guest = client();
     let page = guest.get(&url).send().await.expect("open link");
@@ -374,7 +346,7 @@ async fn joins_racing_a_revocation(server: &TestServer) {
             TestUser::signup(server, &format!("Visitor {n}")).await,
         ));
     }
-    let doc = new_doc(server, &owner).await;
+    let doc = owner.new_document(server, "Links").await;
     let store = server.store().await;
     for round in 0..8u64 {
         let (link_id, url) = create_link(server, &owner, &doc, "editor").await;

@@ -1188,7 +1188,7 @@ async fn an_email_without_an_account_is_a_clear_404() {
     let admin = "ingrid.admin@example.test";
     let server = TestServer::start_with(&[("auth.signup", "invite"), ("auth.admins", admin)]).await;
     let owner = invited_user(&server, "Ingrid Inviter", admin).await;
-    let doc = create_doc(&owner, &server, "invite-only").await;
+    let doc = owner.new_document(&server, "invite-only").await;
     let email = format!(
         "Newbie.{}@Example.test",
         quire::auth::random_id(6).to_lowercase()
@@ -1357,7 +1357,7 @@ async fn only_what_signup_allows_makes_invitations_through_sharing() {
         )
         .await;
         for (sharer, is_admin) in [(&member, false), (&admin, true)] {
-            let doc = create_doc(sharer, &server, "invitations").await;
+            let doc = sharer.new_document(&server, "invitations").await;
             let newcomer = format!(
                 "newcomer.{}@example.test",
                 quire::auth::random_id(6).to_lowercase()
@@ -1413,20 +1413,6 @@ async fn invited_or_added(server: &TestServer, store: &Store, name: &str, email:
         password,
         csrf,
     }
-}
-
-async fn create_doc(owner: &TestUser, server: &TestServer, title: &str) -> String {
-    let response = owner
-        .http
-        .post(server.url("/api/docs"))
-        .header("X-CSRF-Token", &owner.csrf)
-        .json(&json!({ "title": title }))
-        .send()
-        .await
-        .expect("POST /api/docs");
-    assert_eq!(response.status(), 201);
-    let doc: Value = response.json().await.expect("doc JSON");
-    doc["id"].as_str().expect("id").to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

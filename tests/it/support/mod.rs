@@ -4,6 +4,7 @@
 // Not every test module uses every helper.
 #![allow(dead_code, unused_imports)]
 
+mod browser;
 mod cluster;
 mod http;
 mod oidc_issuer;
@@ -14,6 +15,7 @@ mod smtp;
 mod user;
 mod zk;
 
+pub use browser::{login_status, me_status, second_browser, socket_with_session, submit};
 pub use cluster::{Node, TestCluster};
 pub use http::{
     cookie_value, expect_json_error, form_body, form_csrf, get_text, metric, post_form, post_login,

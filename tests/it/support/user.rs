@@ -95,4 +95,68 @@ impl TestUser {
         let token: Value = serde_json::from_str(&body).expect("token JSON");
         token["token"].as_str().expect("token secret").to_string()
     }
+
+    /// Signs up `name` at `email` through an invitation made in the store (for `auth.signup = "invite"`, or to
+    /// choose the address).
+    pub async fn signup_invited(server: &TestServer, name: &str, email: &str) -> TestUser {
+        let token = quire::auth::new_token();
+        server
+            .store()
+            .await
+            .create_invite(&quire::auth::token_hash(&token), email, None)
+            .await
+            .expect("create invite");
+        let http = client();
+        let password = format!(
+            "invited password {}",
+            NEXT_USER.fetch_add(1, Ordering::Relaxed)
+        );
+        let response = http
+            .post(server.url("/api/auth/signup"))
+            .json(&json!({"email": email, "name": name, "password": password, "invite": token}))
+            .send()
+            .await
+            .expect("POST /api/auth/signup");
+        assert_eq!(response.status(), 201, "sign-up of {email}");
+        let csrf = cookie_value(&response, "quire_csrf").expect("csrf cookie");
+        let user: Value = response.json().await.expect("user JSON");
+        TestUser {
+            http,
+            id: user["id"].as_str().expect("id").to_string(),
+            email: email.to_string(),
+            name: name.to_string(),
+            password,
+            csrf,
+        }
+    }
+
+    /// Creates a document titled `title` (POST /api/docs, which must answer 201) and returns its id.
+    pub async fn new_document(&self, server: &TestServer, title: &str) -> String {
+        let response = self
+            .http
+            .post(server.url("/api/docs"))
+            .header("X-CSRF-Token", &self.csrf)
+            .json(&json!({ "title": title }))
+            .send()
+            .await
+            .expect("POST /api/docs");
+        assert_eq!(response.status(), 201, "creating {title}");
+        let doc: Value = response.json().await.expect("document JSON");
+        doc["id"].as_str().expect("document id").to_string()
+    }
+
+    /// Shares `doc` with the account or address `email` as `role` (PUT .../members/{email}, which must answer 200).
+    pub async fn share(&self, server: &TestServer, doc: &str, email: &str, role: &str) {
+        let response = self
+            .http
+            .put(server.url(&format!("/api/docs/{doc}/members/{email}")))
+            .header("X-CSRF-Token", &self.csrf)
+            .json(&json!({ "role": role }))
+            .send()
+            .await
+            .expect("PUT member");
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        assert_eq!(status, 200, "sharing {doc} with {email} as {role}: {body}");
+    }
 }

@@ -1,6 +1,8 @@
 //! The comment threads of an open document: their anchors at head, moved by every committed op, and the comment
 //! actions (open, reply, edit, delete, resolve, reopen) with their permission rules, stored before anyone hears.
 
+use serde::{Deserialize, Serialize};
+
 use super::{Anchor, DocState, move_anchor};
 use crate::{
     ot::Delta,
@@ -28,8 +30,10 @@ pub const EVENTS: [&str; 7] = [
     "reopened",
 ];
 
-/// What someone asks to do with the document's comments.
-#[derive(Debug, Clone)]
+/// What someone asks to do with the document's comments. Serializable because a node of a cluster sends it to the
+/// document's owner over the peer channel (`peer_comments.rs`), tagged by `kind`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CommentAction {
     /// `rev: None`: the range is relative to head.
     New {

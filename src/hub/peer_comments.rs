@@ -52,6 +52,8 @@ pub(super) fn decode_done(answer: Result<Value, String>) -> Result<CommentDone, 
             rev,
             thread,
             message,
+            // The owner's node told them already.
+            notified: Vec::new(),
         }),
         _ => Err(malformed()),
     }

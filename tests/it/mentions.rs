@@ -265,6 +265,19 @@ async fn a_mention_notifies_each_person_newly_mentioned_once_over_the_websocket_
     assert_eq!(items[1]["thread"], thread);
     assert_eq!(items[1]["message"], message.as_str());
     assert_eq!(items[1]["read"], false);
+
+    // A deleted message takes its notification from the list and the count.
+    let path = format!("/api/docs/{doc}/comments/{message}");
+    let (status, body) = call(&server, Method::DELETE, &path, &ann, None).await;
+    assert_eq!(status, 200, "{body}");
+    let after = notifications(&server, &bob).await;
+    let items = after["items"].as_array().map(Vec::len);
+    assert_eq!(
+        (after["unread"].as_i64(), items),
+        (Some(1), Some(1)),
+        "{after}"
+    );
+    assert_eq!(after["items"][0]["by"]["name"], "Cy");
     server.stop().await;
 }
 
@@ -488,6 +501,26 @@ async fn the_people_route_is_for_those_who_may_comment() {
             (200, expected.clone())
         );
     }
+    // A visitor who joined through a commenter link may read the list, but is not on it.
+    let links = format!("/api/docs/{doc}/links");
+    let (status, link) = call(
+        &server,
+        Method::POST,
+        &links,
+        &ann,
+        Some(json!({"role": "commenter"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{link}");
+    let url = link["url"].as_str().expect("url");
+    let guest = who(&server, "Guest").await;
+    let form = get_text(&guest.user.http, url).await;
+    let joined = post_form(&guest.user.http, url, &[("csrf", &form_csrf(&form))]).await;
+    assert_eq!(joined.url().path(), format!("/d/{doc}"));
+    assert_eq!(
+        call(&server, Method::GET, &path, &guest, None).await,
+        (200, expected.clone())
+    );
     let (status, body) = call(&server, Method::GET, &path, &vi, None).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),

@@ -541,7 +541,9 @@ async fn the_dashboard_shows_the_unread_count_and_the_notifications_page_lists_t
 
     let home = get_text(&bob.user.http, server.url("/")).await;
     assert!(
-        home.contains("id=\"notifications-link\""),
+        home.contains(
+            "id=\"notifications-link\" href=\"/notifications\" aria-label=\"Notifications\">"
+        ),
         "the header links to notifications"
     );
     assert!(
@@ -559,7 +561,14 @@ async fn the_dashboard_shows_the_unread_count_and_the_notifications_page_lists_t
     .await;
     open_thread(&server, &doc, &ann, "again @Bob", &[bob.id()]).await;
     let home = get_text(&bob.user.http, server.url("/")).await;
-    assert!(home.contains("aria-label=\"2 unread\">2</span>"), "{home}");
+    assert!(
+        home.contains("aria-label=\"Notifications, 2 unread\">"),
+        "{home}"
+    );
+    assert!(
+        home.contains("id=\"notifications-count\">2</span>"),
+        "{home}"
+    );
 
     let page = get_text(&bob.user.http, server.url("/notifications")).await;
     assert!(

@@ -85,3 +85,19 @@ impl Sender {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_excerpt_is_cut_on_a_character_boundary_and_says_so() {
+        assert_eq!(excerpt("  short one \n"), "short one");
+        let long = "é😀".repeat(150);
+        let cut = excerpt(&long);
+        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
+        assert!(cut.ends_with("é😀…"), "{cut}");
+        let exact = "x".repeat(EXCERPT_CHARS);
+        assert_eq!(excerpt(&exact), exact);
+    }
+}

@@ -38,6 +38,9 @@ pub struct CommentNewMsg {
     pub start: u64,
     pub end: u64,
     pub body: String,
+    /// The user ids the body mentions (docs/protocol-notes.md, Mentions).
+    #[serde(default)]
+    pub mentions: Vec<String>,
 }
 
 /// `comment_reply`.
@@ -48,6 +51,9 @@ pub struct CommentThreadBody {
     pub reference: Option<String>,
     pub thread: String,
     pub body: String,
+    /// The user ids the body mentions (docs/protocol-notes.md, Mentions).
+    #[serde(default)]
+    pub mentions: Vec<String>,
 }
 
 /// `comment_edit`.
@@ -58,6 +64,9 @@ pub struct CommentMessageBody {
     pub reference: Option<String>,
     pub message: String,
     pub body: String,
+    /// The user ids the body mentions (docs/protocol-notes.md, Mentions).
+    #[serde(default)]
+    pub mentions: Vec<String>,
 }
 
 /// `comment_delete`.
@@ -300,6 +309,16 @@ pub struct MessageWire {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted: bool,
+    /// Who the message mentions, in its order (`[]` when nobody).
+    #[serde(default)]
+    pub mentions: Vec<MentionWire>,
+}
+
+/// A person a message mentions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MentionWire {
+    pub id: String,
+    pub name: String,
 }
 
 /// Every thread of the document, with messages, anchors at `rev` (sent after `welcome` to clients that asked).

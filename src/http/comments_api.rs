@@ -27,6 +27,7 @@ use crate::{
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/docs/{id}/comments", get(list).post(open))
+        .route("/api/docs/{id}/people", get(people))
         .route("/api/docs/{id}/comments/{thread}/replies", post(reply))
         .route("/api/docs/{id}/comments/{thread}/resolve", post(resolve))
         .route("/api/docs/{id}/comments/{thread}/reopen", post(reopen))
@@ -44,12 +45,31 @@ struct NewComment {
     #[serde(default)]
     rev: Option<u64>,
     body: String,
+    #[serde(default)]
+    mentions: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Body {
     body: String,
+    #[serde(default)]
+    mentions: Vec<String>,
+}
+
+/// The people who may be mentioned: the owner and the members added by person, for those who may comment.
+async fn people(
+    State(state): State<AppState>,
+    ApiUser(authed): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    require_role(&state, &authed.user, &id, Role::Commenter).await?;
+    let people = state.store.document_people(&id).await?;
+    let people: Vec<Value> = people
+        .iter()
+        .map(|person| json!({"id": person.id, "name": person.name, "role": person.role}))
+        .collect();
+    Ok(Json(json!({ "people": people })))
 }
 
 async fn list(
@@ -73,6 +93,7 @@ async fn open(
         start: new.start,
         end: new.end,
         body: new.body,
+        mentions: new.mentions,
     };
     let done = act(&state, &authed.user, &id, action).await?;
     Ok((StatusCode::CREATED, Json(done_json(done))))
@@ -87,6 +108,7 @@ async fn reply(
     let action = CommentAction::Reply {
         thread,
         body: body.body,
+        mentions: body.mentions,
     };
     let done = act(&state, &authed.user, &id, action).await?;
     Ok((StatusCode::CREATED, Json(done_json(done))))
@@ -101,6 +123,7 @@ async fn edit(
     let action = CommentAction::Edit {
         message,
         body: body.body,
+        mentions: body.mentions,
     };
     Ok(Json(done_json(
         act(&state, &authed.user, &id, action).await?,

@@ -58,6 +58,8 @@ struct HomePage {
     user_email: String,
     /// Whether the header links to the admin page.
     is_admin: bool,
+    /// The header's "Notifications N" badge.
+    notifications_unread: i64,
     /// Guests cannot create or import documents: no buttons for them.
     can_create: bool,
     script_version: String,
@@ -143,7 +145,9 @@ async fn home(
         Some(id) => just_trashed(&state, &authed.user, &id).await?,
         None => None,
     };
+    let notifications_unread = super::notifications_page::unread(&state, &authed.user.id).await?;
     Ok(HomePage {
+        notifications_unread,
         csrf: caller.csrf.0,
         can_create: !authed.user.guest,
         is_admin: super::accounts::is_admin(&state, &authed.user),

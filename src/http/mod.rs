@@ -18,7 +18,10 @@ mod history_api;
 mod history_page;
 mod image_refs;
 mod images_api;
+mod mention_mail;
 mod metrics;
+mod notifications_api;
+mod notifications_page;
 mod oidc;
 mod oidc_accounts;
 mod pages;
@@ -141,6 +144,7 @@ impl AppState {
     /// Sends e-mail through `mailer` (the state starts with e-mail off).
     pub fn with_mailer(mut self, mailer: Mailer) -> AppState {
         self.mailer = Arc::new(mailer);
+        mention_mail::install(&self);
         self
     }
 }
@@ -176,6 +180,8 @@ pub fn router(state: AppState) -> Router {
         .merge(sharing_api::routes())
         .merge(history_api::routes())
         .merge(comments_api::routes())
+        .merge(notifications_api::routes())
+        .merge(notifications_page::routes())
         .merge(history_page::routes())
         .merge(images_api::routes(state.config.limits.max_image_bytes))
         .route("/api/docs/{id}/ws", get(ws::upgrade))

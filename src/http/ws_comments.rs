@@ -20,6 +20,7 @@ pub fn comment_action(msg: ClientMsg) -> Option<(Option<String>, CommentAction)>
                 start: new.start,
                 end: new.end,
                 body: new.body,
+                mentions: new.mentions,
             },
         ),
         ClientMsg::CommentReply(reply) => (
@@ -27,6 +28,7 @@ pub fn comment_action(msg: ClientMsg) -> Option<(Option<String>, CommentAction)>
             CommentAction::Reply {
                 thread: reply.thread,
                 body: reply.body,
+                mentions: reply.mentions,
             },
         ),
         ClientMsg::CommentEdit(edit) => (
@@ -34,6 +36,7 @@ pub fn comment_action(msg: ClientMsg) -> Option<(Option<String>, CommentAction)>
             CommentAction::Edit {
                 message: edit.message,
                 body: edit.body,
+                mentions: edit.mentions,
             },
         ),
         ClientMsg::CommentDelete(delete) => (

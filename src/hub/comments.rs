@@ -1,11 +1,20 @@
 //! The comment threads of an open document: their anchors at head, moved by every committed op, and the comment
 //! actions (open, reply, edit, delete, resolve, reopen) with their permission rules, stored before anyone hears.
 
-use super::{Anchor, DocState, move_anchor};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Anchor, DocState,
+    mentions::{check_mentions, mentions_of},
+    move_anchor,
+};
 use crate::{
     ot::Delta,
     protocol::{ErrorCode, MessageWire, PersonRef, ThreadWire},
-    store::{MessageRow, NewThread, Role, Store, StoreResult, StoredAnchor, ThreadRow, now_ms},
+    store::{
+        MessageRow, NewMessage, NewThread, Role, Store, StoreResult, StoredAnchor, ThreadRow,
+        now_ms,
+    },
 };
 
 /// A message body's most characters (Unicode scalar values).
@@ -28,23 +37,32 @@ pub const EVENTS: [&str; 7] = [
     "reopened",
 ];
 
-/// What someone asks to do with the document's comments.
-#[derive(Debug, Clone)]
+/// What someone asks to do with the document's comments. Serializable because a node of a cluster sends it to the
+/// document's owner over the peer channel (`peer_comments.rs`), tagged by `kind`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CommentAction {
-    /// `rev: None`: the range is relative to head.
+    /// `rev: None`: the range is relative to head. `mentions`: user ids, checked against the document's people.
     New {
         rev: Option<u64>,
         start: u64,
         end: u64,
         body: String,
+        #[serde(default)]
+        mentions: Vec<String>,
     },
     Reply {
         thread: String,
         body: String,
+        #[serde(default)]
+        mentions: Vec<String>,
     },
+    /// Replaces the message's body and its mentions.
     Edit {
         message: String,
         body: String,
+        #[serde(default)]
+        mentions: Vec<String>,
     },
     Delete {
         message: String,
@@ -87,6 +105,8 @@ pub struct CommentDone {
     pub rev: u64,
     pub thread: ThreadWire,
     pub message: Option<MessageWire>,
+    /// The people the message newly mentioned, who got a notification (not sent to clients).
+    pub notified: Vec<String>,
 }
 
 /// What an action needs of the hub.
@@ -113,7 +133,7 @@ pub struct Comments {
 
 type ActResult = Result<CommentDone, CommentError>;
 
-fn internal(err: impl std::fmt::Display) -> CommentError {
+pub(super) fn internal(err: impl std::fmt::Display) -> CommentError {
     tracing::error!(%err, "comment storage failed");
     CommentError::new(
         ErrorCode::Internal,
@@ -185,6 +205,7 @@ impl Comments {
         }
         let rows = store.comment_threads(doc_id).await?;
         let messages = store.comment_messages(doc_id).await?;
+        let mentions = store.comment_mentions(doc_id).await?;
         Ok(rows
             .iter()
             .map(|row| {
@@ -193,7 +214,10 @@ impl Comments {
                     messages
                         .iter()
                         .filter(|message| message.thread_id == row.id)
-                        .map(message_wire)
+                        .map(|message| MessageWire {
+                            mentions: mentions_of(&message.id, &mentions),
+                            ..message_wire(message)
+                        })
                         .collect(),
                 );
                 wire
@@ -239,9 +263,36 @@ impl Comments {
                 start,
                 end,
                 body,
-            } => self.open(ctx, actor, rev, (start, end), &body).await,
-            CommentAction::Reply { thread, body } => self.reply(ctx, actor, &thread, &body).await,
-            CommentAction::Edit { message, body } => self.edit(ctx, actor, &message, &body).await,
+                mentions,
+            } => {
+                let said = Said {
+                    body: &body,
+                    mentions: &mentions,
+                };
+                self.open(ctx, actor, rev, (start, end), said).await
+            }
+            CommentAction::Reply {
+                thread,
+                body,
+                mentions,
+            } => {
+                let said = Said {
+                    body: &body,
+                    mentions: &mentions,
+                };
+                self.reply(ctx, actor, &thread, said).await
+            }
+            CommentAction::Edit {
+                message,
+                body,
+                mentions,
+            } => {
+                let said = Said {
+                    body: &body,
+                    mentions: &mentions,
+                };
+                self.edit(ctx, actor, &message, said).await
+            }
             CommentAction::Delete { message } => self.delete(ctx, actor, &message).await,
             CommentAction::Resolve { thread } => self.resolve(ctx, actor, &thread, true).await,
             CommentAction::Reopen { thread } => self.resolve(ctx, actor, &thread, false).await,
@@ -254,15 +305,16 @@ impl Comments {
         actor: &Actor,
         rev: Option<u64>,
         (start, end): (u64, u64),
-        body: &str,
+        said: Said<'_>,
     ) -> ActResult {
         require_commenter(actor)?;
-        check_body(body)?;
+        check_body(said.body)?;
         if self.threads.len() >= MAX_THREADS {
             let msg = format!("a document holds at most {MAX_THREADS} comment threads");
             return Err(CommentError::new(ErrorCode::BadComment, msg));
         }
         let anchor = anchor_at_head(ctx, rev, start, end)?;
+        check_mentions(ctx.store, ctx.doc_id, said.mentions).await?;
         let head = ctx.state.head();
         let quote = quote_of(ctx.state, anchor)?;
         let (thread_id, message_id) = (crate::auth::random_id(16), crate::auth::random_id(16));
@@ -273,10 +325,12 @@ impl Comments {
             anchor: anchor_to_stored(anchor, head),
             quote: &quote,
             message_id: &message_id,
-            body,
+            body: said.body,
+            mentions: said.mentions,
             now: now_ms(),
         };
-        ctx.store
+        let notified = ctx
+            .store
             .insert_comment_thread(new)
             .await
             .map_err(internal)?;
@@ -285,8 +339,11 @@ impl Comments {
             author_id: Some(actor.user_id.clone()),
             anchor,
         });
-        self.done(ctx, "created", &thread_id, Some(&message_id))
-            .await
+        let done = self.done(ctx, "created", &thread_id, Some(&message_id));
+        Ok(CommentDone {
+            notified,
+            ..done.await?
+        })
     }
 
     async fn reply(
@@ -294,10 +351,10 @@ impl Comments {
         ctx: &Ctx<'_>,
         actor: &Actor,
         thread_id: &str,
-        body: &str,
+        said: Said<'_>,
     ) -> ActResult {
         require_commenter(actor)?;
-        check_body(body)?;
+        check_body(said.body)?;
         self.require_thread(thread_id)?;
         let count = ctx
             .store
@@ -308,20 +365,27 @@ impl Comments {
             let msg = format!("a thread holds at most {MAX_MESSAGES} messages");
             return Err(CommentError::new(ErrorCode::BadComment, msg));
         }
+        check_mentions(ctx.store, ctx.doc_id, said.mentions).await?;
         let message_id = crate::auth::random_id(16);
-        ctx.store
-            .insert_comment_message(
-                &message_id,
-                thread_id,
-                ctx.doc_id,
-                &actor.user_id,
-                body,
-                now_ms(),
-            )
+        let new = NewMessage {
+            id: &message_id,
+            thread_id,
+            doc_id: ctx.doc_id,
+            author_id: &actor.user_id,
+            body: said.body,
+            mentions: said.mentions,
+            now: now_ms(),
+        };
+        let notified = ctx
+            .store
+            .insert_comment_message(new)
             .await
             .map_err(internal)?;
-        self.done(ctx, "replied", thread_id, Some(&message_id))
-            .await
+        let done = self.done(ctx, "replied", thread_id, Some(&message_id));
+        Ok(CommentDone {
+            notified,
+            ..done.await?
+        })
     }
 
     async fn edit(
@@ -329,17 +393,32 @@ impl Comments {
         ctx: &Ctx<'_>,
         actor: &Actor,
         message_id: &str,
-        body: &str,
+        said: Said<'_>,
     ) -> ActResult {
         require_commenter(actor)?;
         let message = self.own_message(ctx, actor, message_id).await?;
-        check_body(body)?;
-        ctx.store
-            .edit_comment_message(message_id, body, now_ms())
+        check_body(said.body)?;
+        check_mentions(ctx.store, ctx.doc_id, said.mentions).await?;
+        let edit = NewMessage {
+            id: message_id,
+            thread_id: &message.thread_id,
+            doc_id: ctx.doc_id,
+            author_id: &actor.user_id,
+            body: said.body,
+            mentions: said.mentions,
+            now: now_ms(),
+        };
+        let notified = ctx
+            .store
+            .edit_comment_message(edit)
             .await
-            .map_err(internal)?;
-        self.done(ctx, "edited", &message.thread_id, Some(message_id))
-            .await
+            .map_err(internal)?
+            .unwrap_or_default();
+        let done = self.done(ctx, "edited", &message.thread_id, Some(message_id));
+        Ok(CommentDone {
+            notified,
+            ..done.await?
+        })
     }
 
     async fn delete(&mut self, ctx: &Ctx<'_>, actor: &Actor, message_id: &str) -> ActResult {
@@ -372,6 +451,7 @@ impl Comments {
                 deleted: true,
                 ..message_wire(&message)
             }),
+            notified: Vec::new(),
         })
     }
 
@@ -437,16 +517,31 @@ impl Comments {
             .map_err(internal)?
             .ok_or_else(no_thread)?;
         let message = match message_id {
-            Some(id) => ctx.store.comment_message(id).await.map_err(internal)?,
+            Some(id) => {
+                let row = ctx.store.comment_message(id).await.map_err(internal)?;
+                let mentions = ctx.store.message_mentions(id).await.map_err(internal)?;
+                row.map(|row| MessageWire {
+                    mentions: mentions_of(id, &mentions),
+                    ..message_wire(&row)
+                })
+            }
             None => None,
         };
         Ok(CommentDone {
             event,
             rev: ctx.state.head(),
             thread: self.thread_wire(&row),
-            message: message.as_ref().map(message_wire),
+            message,
+            notified: Vec::new(),
         })
     }
+}
+
+/// What a new or edited message says: its body and whom it mentions.
+#[derive(Debug, Clone, Copy)]
+struct Said<'a> {
+    body: &'a str,
+    mentions: &'a [String],
 }
 
 fn no_thread() -> CommentError {
@@ -607,5 +702,6 @@ fn message_wire(row: &MessageRow) -> MessageWire {
         created_at: row.created_at,
         edited_at: row.edited_at,
         deleted: row.deleted,
+        mentions: Vec::new(),
     }
 }

@@ -5,6 +5,7 @@ mod anchor;
 mod comments;
 mod compact;
 mod load;
+mod mentions;
 mod metrics;
 mod peer_comments;
 mod peers;
@@ -28,6 +29,7 @@ pub use comments::{
     Actor, CommentAction, CommentDone, CommentError, MAX_BODY_CHARS, MAX_MESSAGES, MAX_THREADS,
 };
 pub use load::load_content;
+pub use mentions::{MAX_MENTIONS, MentionNotice};
 pub use metrics::HubMetrics;
 pub use restore::replace_op;
 pub use state::{Committed, DocState, SubmitOutcome, WindowLimit, clamp_selection, move_selection};
@@ -210,6 +212,8 @@ struct HubsInner {
     ownership: Option<Ownership>,
     /// The other nodes, reached through the database (cluster only).
     peers: Option<Arc<peers::Peers>>,
+    /// Tells people they were mentioned (e-mail), when the server set it.
+    on_mention: mentions::MentionHook,
 }
 
 const MAILBOX: usize = 4096;
@@ -234,8 +238,28 @@ impl Hubs {
                     .as_ref()
                     .map(|ownership| Arc::new(peers::Peers::new(&ownership.node_id))),
                 ownership,
+                on_mention: mentions::MentionHook::default(),
             }),
         }
+    }
+
+    /// Sets what happens, outside the document, when a stored message newly mentions people (once, at start).
+    pub fn on_mention(&self, hook: Arc<dyn Fn(MentionNotice) + Send + Sync>) {
+        self.inner.on_mention.set(hook);
+    }
+
+    /// Hands a change that notified people to the mention hook.
+    fn mentioned(&self, doc_id: &str, done: &CommentDone) {
+        let Some(message) = done.message.as_ref().filter(|_| !done.notified.is_empty()) else {
+            return;
+        };
+        self.inner.on_mention.call(MentionNotice {
+            doc_id: doc_id.to_string(),
+            thread_id: done.thread.id.clone(),
+            author_id: message.author.id.clone().unwrap_or_default(),
+            body: message.body.clone(),
+            recipients: done.notified.clone(),
+        });
     }
 
     /// Hubs running now.

@@ -2,89 +2,13 @@
 //! hub is asked of the owner, as named versions and restores are (`peers.rs`); the owner answers with the change
 //! or the refusal, which this file turns to and from the JSON the peer channel carries.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::comments::{Actor, CommentAction, CommentDone, CommentError, EVENTS};
+use super::comments::{Actor, CommentDone, CommentError, EVENTS};
 use crate::{
     protocol::{ErrorCode, MessageWire, ThreadWire},
     store::Role,
 };
-
-/// A comment action as the peer channel carries it (hub types are not serializable on purpose).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub(super) enum PeerAction {
-    New {
-        rev: Option<u64>,
-        start: u64,
-        end: u64,
-        body: String,
-    },
-    Reply {
-        thread: String,
-        body: String,
-    },
-    Edit {
-        message: String,
-        body: String,
-    },
-    Delete {
-        message: String,
-    },
-    Resolve {
-        thread: String,
-    },
-    Reopen {
-        thread: String,
-    },
-}
-
-impl From<CommentAction> for PeerAction {
-    fn from(action: CommentAction) -> PeerAction {
-        match action {
-            CommentAction::New {
-                rev,
-                start,
-                end,
-                body,
-            } => PeerAction::New {
-                rev,
-                start,
-                end,
-                body,
-            },
-            CommentAction::Reply { thread, body } => PeerAction::Reply { thread, body },
-            CommentAction::Edit { message, body } => PeerAction::Edit { message, body },
-            CommentAction::Delete { message } => PeerAction::Delete { message },
-            CommentAction::Resolve { thread } => PeerAction::Resolve { thread },
-            CommentAction::Reopen { thread } => PeerAction::Reopen { thread },
-        }
-    }
-}
-
-impl From<PeerAction> for CommentAction {
-    fn from(action: PeerAction) -> CommentAction {
-        match action {
-            PeerAction::New {
-                rev,
-                start,
-                end,
-                body,
-            } => CommentAction::New {
-                rev,
-                start,
-                end,
-                body,
-            },
-            PeerAction::Reply { thread, body } => CommentAction::Reply { thread, body },
-            PeerAction::Edit { message, body } => CommentAction::Edit { message, body },
-            PeerAction::Delete { message } => CommentAction::Delete { message },
-            PeerAction::Resolve { thread } => CommentAction::Resolve { thread },
-            PeerAction::Reopen { thread } => CommentAction::Reopen { thread },
-        }
-    }
-}
 
 /// The asker's id and role, as checked on the node the request reached.
 pub(super) fn actor(user: String, role: &str) -> Option<Actor> {
@@ -128,6 +52,8 @@ pub(super) fn decode_done(answer: Result<Value, String>) -> Result<CommentDone, 
             rev,
             thread,
             message,
+            // The owner's node told them already.
+            notified: Vec::new(),
         }),
         _ => Err(malformed()),
     }

@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use super::{
     Hubs,
     comments::{Actor, CommentAction, CommentDone, CommentError},
-    peer_comments::{self, PeerAction},
+    peer_comments,
 };
 use crate::{
     ot::Delta,
@@ -60,7 +60,7 @@ enum PeerMsg {
         doc: String,
         user: String,
         role: String,
-        action: PeerAction,
+        action: CommentAction,
     },
     ListComments {
         ask: Ask,
@@ -206,7 +206,7 @@ impl Hubs {
                 doc: doc_id.to_string(),
                 user: actor.user_id,
                 role: actor.role.as_str().to_string(),
-                action: action.into(),
+                action,
             })
             .await;
         peer_comments::decode_done(answer)
@@ -351,7 +351,7 @@ impl Hubs {
             } => {
                 if self.owns(&doc) {
                     let result = match peer_comments::actor(user, &role) {
-                        Some(actor) => self.local_comment(&doc, actor, action.into()).await,
+                        Some(actor) => self.local_comment(&doc, actor, action).await,
                         None => Err(CommentError {
                             code: crate::protocol::ErrorCode::Internal,
                             msg: "a malformed request from another node".into(),

@@ -960,7 +960,10 @@ impl Hub {
             }
         };
         match &outcome {
-            Ok(done) => self.announce(conn, reference.as_deref(), done),
+            Ok(done) => {
+                self.announce(conn, reference.as_deref(), done);
+                self.hubs.mentioned(&self.doc_id, done);
+            }
             Err(err) => {
                 self.hubs.inner.metrics.error(err.code.as_str());
                 let frame = protocol::comment_error_frame(err.code, &err.msg, reference.as_deref());

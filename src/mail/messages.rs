@@ -95,6 +95,38 @@ impl MailText for SharedWithYou {
     }
 }
 
+/// The notice that someone mentioned a person in a comment.
+pub struct MentionedYou {
+    pub author: String,
+    pub document: String,
+    /// The start of the message.
+    pub excerpt: String,
+    /// The thread: `/d/{doc}#comment-{thread}` under the public URL.
+    pub link: String,
+}
+
+impl MailText for MentionedYou {
+    fn subject(&self) -> String {
+        format!("{} mentioned you in \"{}\"", self.author, self.document)
+    }
+
+    fn body(&self) -> String {
+        format!(
+            "Hello,\n\n{author} mentioned you in a comment on \"{document}\":\n\n{quoted}\n\n\
+             Open the thread: {link}\n",
+            author = self.author,
+            document = self.document,
+            quoted = self
+                .excerpt
+                .lines()
+                .map(|line| format!("> {line}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            link = self.link,
+        )
+    }
+}
+
 /// `quire mail-test`: proof that the settings work.
 pub struct TestMessage {
     pub public_url: String,

@@ -14,7 +14,7 @@ use lettre::{
     },
 };
 
-pub use messages::{Invitation, PasswordReset, SharedWithYou, TestMessage};
+pub use messages::{Invitation, MentionedYou, PasswordReset, SharedWithYou, TestMessage};
 
 use crate::config::{MailConfig, MailTls};
 

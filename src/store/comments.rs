@@ -3,7 +3,10 @@
 
 use sqlx::{Row, any::AnyRow};
 
-use super::{Store, StoreResult};
+use super::{
+    Store, StoreResult,
+    mentions::{MentionWrite, write_mentions_in},
+};
 
 /// A thread as stored, with the names of the people it mentions (`None`: the account was deleted).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +54,34 @@ pub struct NewThread<'a> {
     pub quote: &'a str,
     pub message_id: &'a str,
     pub body: &'a str,
+    /// The people the first message mentions (checked to be the document's people).
+    pub mentions: &'a [String],
     pub now: i64,
+}
+
+/// A message added at the end of a thread.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMessage<'a> {
+    pub id: &'a str,
+    pub thread_id: &'a str,
+    pub doc_id: &'a str,
+    pub author_id: &'a str,
+    pub body: &'a str,
+    pub mentions: &'a [String],
+    pub now: i64,
+}
+
+impl NewMessage<'_> {
+    fn mention_write(&self) -> MentionWrite<'_> {
+        MentionWrite {
+            doc_id: self.doc_id,
+            thread_id: self.thread_id,
+            message_id: self.id,
+            author_id: self.author_id,
+            ids: self.mentions,
+            now: self.now,
+        }
+    }
 }
 
 const THREAD_SELECT: &str = "SELECT t.id, t.doc_id, t.author_id, a.name AS author_name, t.anchor_start, \
@@ -152,8 +182,8 @@ impl Store {
         Ok(row.try_get("n")?)
     }
 
-    /// Stores a thread and its first message in one transaction.
-    pub async fn insert_comment_thread(&self, thread: NewThread<'_>) -> StoreResult<()> {
+    /// Stores a thread and its first message in one transaction. Returns who was notified of a mention.
+    pub async fn insert_comment_thread(&self, thread: NewThread<'_>) -> StoreResult<Vec<String>> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO comment_threads (id, doc_id, author_id, anchor_start, anchor_end, anchor_rev, quote, \
@@ -170,51 +200,52 @@ impl Store {
         .bind(thread.now)
         .execute(&mut *tx)
         .await?;
-        insert_message_in(
-            &mut tx,
-            thread.message_id,
-            thread.id,
-            thread.doc_id,
-            thread.author_id,
-            thread.body,
-            thread.now,
-        )
-        .await?;
+        let message = NewMessage {
+            id: thread.message_id,
+            thread_id: thread.id,
+            doc_id: thread.doc_id,
+            author_id: thread.author_id,
+            body: thread.body,
+            mentions: thread.mentions,
+            now: thread.now,
+        };
+        let notified = insert_message_in(&mut tx, message).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(notified)
     }
 
-    /// Adds a message at the end of a thread.
+    /// Adds a message at the end of a thread. Returns who was notified of a mention.
     pub async fn insert_comment_message(
         &self,
-        message_id: &str,
-        thread_id: &str,
-        doc_id: &str,
-        author_id: &str,
-        body: &str,
-        now: i64,
-    ) -> StoreResult<()> {
+        message: NewMessage<'_>,
+    ) -> StoreResult<Vec<String>> {
         let mut tx = self.pool.begin().await?;
-        insert_message_in(&mut tx, message_id, thread_id, doc_id, author_id, body, now).await?;
+        let notified = insert_message_in(&mut tx, message).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(notified)
     }
 
+    /// Replaces a message's body and mentions; the people it did not mention before are notified (returned).
+    /// `None`: no such message, or it is deleted.
     pub async fn edit_comment_message(
         &self,
-        message_id: &str,
-        body: &str,
-        now: i64,
-    ) -> StoreResult<bool> {
+        edit: NewMessage<'_>,
+    ) -> StoreResult<Option<Vec<String>>> {
+        let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
             "UPDATE comment_messages SET body = $1, edited_at = $2 WHERE id = $3 AND deleted = 0",
         )
-        .bind(body)
-        .bind(now)
-        .bind(message_id)
-        .execute(&self.pool)
+        .bind(edit.body)
+        .bind(edit.now)
+        .bind(edit.id)
+        .execute(&mut *tx)
         .await?;
-        Ok(res.rows_affected() == 1)
+        if res.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let notified = write_mentions_in(&mut tx, edit.mention_write()).await?;
+        tx.commit().await?;
+        Ok(Some(notified))
     }
 
     /// Marks a message deleted (its body goes); when no message of its thread is left, the thread goes too.
@@ -225,10 +256,13 @@ impl Store {
         thread_id: &str,
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE comment_messages SET body = '', deleted = 1 WHERE id = $1")
-            .bind(message_id)
-            .execute(&mut *tx)
-            .await?;
+        // A deleted message mentions nobody any more (its notifications are hidden, see `notifications.rs`).
+        for sql in [
+            "UPDATE comment_messages SET body = '', deleted = 1 WHERE id = $1",
+            "DELETE FROM comment_mentions WHERE message_id = $1",
+        ] {
+            sqlx::query(sql).bind(message_id).execute(&mut *tx).await?;
+        }
         let row = sqlx::query(
             "SELECT COUNT(*) AS n FROM comment_messages WHERE thread_id = $1 AND deleted = 0",
         )
@@ -295,15 +329,10 @@ impl Store {
 
 async fn insert_message_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    message_id: &str,
-    thread_id: &str,
-    doc_id: &str,
-    author_id: &str,
-    body: &str,
-    now: i64,
-) -> StoreResult<()> {
+    message: NewMessage<'_>,
+) -> StoreResult<Vec<String>> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM comment_messages WHERE thread_id = $1")
-        .bind(thread_id)
+        .bind(message.thread_id)
         .fetch_one(&mut **tx)
         .await?;
     let position: i64 = row.try_get("n")?;
@@ -311,14 +340,14 @@ async fn insert_message_in(
         "INSERT INTO comment_messages (id, thread_id, doc_id, author_id, body, created_at, position) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(message_id)
-    .bind(thread_id)
-    .bind(doc_id)
-    .bind(author_id)
-    .bind(body)
-    .bind(now)
+    .bind(message.id)
+    .bind(message.thread_id)
+    .bind(message.doc_id)
+    .bind(message.author_id)
+    .bind(message.body)
+    .bind(message.now)
     .bind(position)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    write_mentions_in(tx, message.mention_write()).await
 }

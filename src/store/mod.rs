@@ -10,6 +10,8 @@ mod documents;
 mod fence;
 mod group_commit;
 mod images;
+mod mentions;
+mod notifications;
 mod oidc;
 mod operations;
 mod overview;
@@ -35,12 +37,14 @@ use sqlx::{
 
 pub use account_deletion::OwnedDocuments;
 pub use accounts::{ApiToken, LiveSession, SessionInfo, SessionUse, USER_AGENT_MAX, User};
-pub use comments::{MessageRow, NewThread, StoredAnchor, ThreadRow};
+pub use comments::{MessageRow, NewMessage, NewThread, StoredAnchor, ThreadRow};
 pub use copy::TABLES;
 pub use documents::{DocMeta, DocScope, Role};
 pub use fence::{Fence, Owner};
 pub use group_commit::{GroupCommitter, GroupStats};
 pub use images::{NewImage, StoredImage};
+pub use mentions::{MentionRow, Person};
+pub use notifications::{NotificationRow, ReadWhich};
 pub use oidc::{Identity, PendingLogin};
 pub use operations::{GroupWrite, LoggedOp, NewOp, Snapshot};
 pub use peers::PeerListener;

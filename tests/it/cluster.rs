@@ -618,10 +618,20 @@ async fn comments_made_on_any_node_go_through_the_owners_hub() {
         .await;
     socket.recv_kind("ack").await;
     let url = format!("{other}/api/docs/{doc}/comments");
-    let body = serde_json::json!({"start": 10, "end": 14, "body": "which?"});
+    let (_, me) = api(Method::GET, &format!("{n1}/api/me"), &ann, None).await;
+    let ann_id = me["id"].as_str().expect("id");
+    // Mentions cross the peer channel too: a refused one keeps its code, an accepted one comes back named.
+    let body = serde_json::json!({"start": 10, "end": 14, "body": "@x", "mentions": ["nobody"]});
+    let (status, refused) = api(Method::POST, &url, &ann, Some(body)).await;
+    assert_eq!(status, 400, "{refused}");
+    let body = serde_json::json!({"start": 10, "end": 14, "body": "which?", "mentions": [ann_id]});
     let (status, created) = api(Method::POST, &url, &ann, Some(body)).await;
     assert_eq!(status, 201, "commenting through {other}: {created}");
     assert_eq!(created["thread"]["quote"], "text");
+    assert_eq!(
+        created["message"]["mentions"],
+        serde_json::json!([{"id": ann_id, "name": "ann"}])
+    );
     let heard = socket.recv_kind("comment").await;
     assert_eq!(heard["thread"]["id"], created["thread"]["id"], "{heard}");
     let (status, listing) = api(Method::GET, &url, &ann, None).await;

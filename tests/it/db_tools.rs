@@ -15,8 +15,8 @@ use crate::{
     support::{TestPg, TestServer, run_quire},
 };
 
-/// What a person sees through the API, for comparing two installs: their document list, and for each document its
-/// content, versions and people.
+/// What a person sees through the API, for comparing two installs: their document list and notifications, and for
+/// each document its content, versions, people and comments.
 async fn what_they_see(base: &str, token: &str) -> Value {
     let (status, list) = api(
         Method::GET,
@@ -26,7 +26,15 @@ async fn what_they_see(base: &str, token: &str) -> Value {
     )
     .await;
     assert_eq!(status, 200, "{list}");
-    let mut seen = json!({ "docs": list["docs"].clone() });
+    let (status, notifications) = api(
+        Method::GET,
+        &format!("{base}/api/notifications"),
+        token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{notifications}");
+    let mut seen = json!({ "docs": list["docs"].clone(), "notifications": notifications });
     let ids: Vec<String> = list["docs"]
         .as_array()
         .unwrap()
@@ -34,7 +42,7 @@ async fn what_they_see(base: &str, token: &str) -> Value {
         .map(|doc| doc["id"].as_str().unwrap().to_string())
         .collect();
     for id in ids {
-        for part in ["content", "versions", "members"] {
+        for part in ["content", "versions", "members", "comments"] {
             let (status, body) = api(
                 Method::GET,
                 &format!("{base}/api/docs/{id}/{part}"),
@@ -91,6 +99,16 @@ async fn an_install() -> (TestServer, String, String) {
         }
     }
     drop(socket);
+    // A comment mentioning Bob: a thread, a message, a mention and Bob's notification to copy.
+    let (_, me) = api(Method::GET, &format!("{}/api/me", server.base), &bob, None).await;
+    let (status, created) = api(
+        Method::POST,
+        &format!("{}/api/docs/{shared}/comments", server.base),
+        &ann,
+        Some(json!({"start": 0, "end": 3, "body": "@bob look", "mentions": [me["id"]]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
     (server, ann, bob)
 }
 
@@ -156,6 +174,8 @@ async fn an_install_copied_from_sqlite_to_postgresql_looks_the_same() {
     );
     assert!(stdout.contains("the copy is complete"), "{stdout}");
     assert!(stdout.contains("operations: 1200 of 1200 rows"), "{stdout}");
+    assert!(stdout.contains("comment_mentions: 1 of 1 rows"), "{stdout}");
+    assert!(stdout.contains("notifications: 1 of 1 rows"), "{stdout}");
 
     let copied = TestServer::start_with(&[("database.url", &pg.url)]).await;
     let after = (

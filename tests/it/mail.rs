@@ -655,3 +655,56 @@ async fn quire_mail_test_sends_one_message_or_says_why_not() {
     assert!(stderr.contains("e-mail is off"), "{stderr}");
     sink.expect_nothing(QUIET).await;
 }
+
+/// A mention mails the person mentioned "NAME mentioned you in TITLE" with the start of the message and the link
+/// to its thread; the author mentioning themselves gets nothing, nor does an edit that keeps the mention.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mention_mails_the_person_mentioned_a_link_to_the_thread() {
+    let sink = SmtpSink::start().await;
+    let server = start_with_mail(&sink, &[]).await;
+    let ann = TestUser::signup(&server, "Ann").await;
+    let bob = TestUser::signup(&server, "Bob").await;
+    let doc = ann.new_document(&server, "Plans").await;
+    ann.share(&server, &doc, &bob.email, "commenter").await;
+    sink.next(ARRIVES).await.expect("the share notice");
+    let token = ann.api_token(&server).await;
+    let mut socket = TestSocket::connect(&server.addr.to_string(), &doc, &token).await;
+    socket.hello(&client_id("ann"), None).await;
+    socket
+        .send(json!({"t": "op", "rev": 0, "seq": 1, "op": [{"insert": "Hello world"}]}))
+        .await;
+    socket.recv_kind("ack").await;
+
+    let opened = ann
+        .post_json(
+            &server,
+            &format!("/api/docs/{doc}/comments"),
+            json!({"start": 0, "end": 5, "body": "@Bob @Ann can you check this?", "mentions": [bob.id, ann.id]}),
+        )
+        .await;
+    let thread = opened["thread"]["id"].as_str().expect("thread");
+    let message = sink.next(ARRIVES).await.expect("the mention e-mail");
+    assert_eq!(message.to, [bob.email.as_str()]);
+    assert_eq!(message.subject(), "Ann mentioned you in \"Plans\"");
+    assert!(
+        message.body().contains("> @Bob @Ann can you check this?"),
+        "{}",
+        message.body()
+    );
+    let link = format!("{}/d/{doc}#comment-{thread}", server.base);
+    assert_eq!(message.link_starting(&server.base), Some(link));
+    sink.expect_nothing(QUIET).await;
+
+    let message_id = opened["message"]["id"].as_str().expect("message");
+    let edited = ann
+        .http
+        .patch(server.url(&format!("/api/docs/{doc}/comments/{message_id}")))
+        .header("X-CSRF-Token", &ann.csrf)
+        .json(&json!({"body": "@Bob please", "mentions": [bob.id]}))
+        .send()
+        .await
+        .expect("edit");
+    assert_eq!(edited.status(), 200);
+    sink.expect_nothing(QUIET).await;
+    server.stop().await;
+}

@@ -5,8 +5,8 @@ use std::future::Future;
 use quire::{
     config::{DatabaseUrl, SyncMode},
     store::{
-        DocScope, GroupCommitter, NewOp, NewThread, NewVersion, OwnedDocuments, Role, SessionUse,
-        Store, StoreError, StoredAnchor, User, now_ms,
+        DocScope, GroupCommitter, NewMessage, NewOp, NewThread, NewVersion, OwnedDocuments, Role,
+        SessionUse, Store, StoreError, StoredAnchor, User, now_ms,
     },
 };
 
@@ -1263,19 +1263,30 @@ async fn comment_threads_messages_and_anchors(store: Store) {
             quote: "ab",
             message_id: message,
             body: "first",
+            mentions: &[],
             now: 10,
         };
         store.insert_comment_thread(thread).await.unwrap();
     }
+    let reply = |id, thread_id, body, now| NewMessage {
+        id,
+        thread_id,
+        doc_id: "d1",
+        author_id: "ann",
+        body,
+        mentions: &[],
+        now,
+    };
     store
-        .insert_comment_message("m2", "t1", "d1", "ann", "second", 11)
+        .insert_comment_message(reply("m2", "t1", "second", 11))
         .await
         .unwrap();
     assert!(
         store
-            .edit_comment_message("m1", "first!", 12)
+            .edit_comment_message(reply("m1", "t1", "first!", 12))
             .await
             .unwrap()
+            .is_some()
     );
     let messages = store.comment_messages("d1").await.unwrap();
     let t1: Vec<(&str, &str)> = messages

@@ -9,7 +9,7 @@ use super::{Backend, Store, StoreError, StoreResult};
 
 /// Every table, parents before children (foreign keys), with its primary key.
 /// `oidc_logins` is left out: its rows are sign-ins in progress, useless minutes later.
-pub const TABLES: [(&str, &[&str]); 15] = [
+pub const TABLES: [(&str, &[&str]); 16] = [
     ("users", &["id"]),
     ("sessions", &["token_hash"]),
     ("api_tokens", &["id"]),
@@ -25,6 +25,7 @@ pub const TABLES: [(&str, &[&str]); 15] = [
     ("document_images", &["doc_id", "hash"]),
     ("comment_threads", &["id"]),
     ("comment_messages", &["id"]),
+    ("document_authorship", &["doc_id"]),
 ];
 
 /// Rows per page: with a dozen columns, far below both databases' limits on parameters.

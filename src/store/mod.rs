@@ -3,6 +3,7 @@
 
 mod account_deletion;
 mod accounts;
+mod authorship;
 mod checkpoint;
 mod comments;
 mod copy;
@@ -35,6 +36,7 @@ use sqlx::{
 
 pub use account_deletion::OwnedDocuments;
 pub use accounts::{ApiToken, LiveSession, SessionInfo, SessionUse, USER_AGENT_MAX, User};
+pub use authorship::StoredAuthorship;
 pub use comments::{MessageRow, NewThread, StoredAnchor, ThreadRow};
 pub use copy::TABLES;
 pub use documents::{DocMeta, DocScope, Role};

@@ -274,6 +274,32 @@ mod tests {
         );
     }
 
+    /// The cases the browser's map (web/src/authors/span-map.js) is tested on too: both give the same runs.
+    #[test]
+    fn the_cases_shared_with_the_browser() {
+        let cases: serde_json::Value =
+            serde_json::from_str(include_str!("../../web/test/unit/authorship-cases.json"))
+                .unwrap();
+        for case in cases.as_array().unwrap() {
+            let start: Vec<(u64, Option<String>)> =
+                serde_json::from_value(case["start"].clone()).unwrap();
+            let mut map =
+                Authorship::from_spans(start.iter().map(|(len, id)| (*len, id.as_deref())));
+            for step in case["ops"].as_array().unwrap() {
+                let op = Delta::from_json_unchecked(&step[0]).unwrap();
+                let key = step[1].as_str().map_or(UNKNOWN, |id| map.key(id));
+                map.apply(&op, key);
+            }
+            let expected: Vec<(u64, Option<String>)> =
+                serde_json::from_value(case["spans"].clone()).unwrap();
+            let got: Vec<(u64, Option<String>)> = map
+                .spans()
+                .map(|(len, id)| (len, id.map(str::to_string)))
+                .collect();
+            assert_eq!(got, expected, "{}", case["name"]);
+        }
+    }
+
     /// The independent model: one author per character.
     fn model_apply(chars: &mut Vec<u32>, op: &[(u8, usize)], author: u32) {
         let mut out = Vec::with_capacity(chars.len());

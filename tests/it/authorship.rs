@@ -324,8 +324,18 @@ async fn who_may_ask_and_what_an_import_and_a_deleted_account_are() {
     socket.send(json!({"t": "authors"})).await;
     let frame = socket.recv_kind("authors").await;
     assert_eq!(frame["spans"], json!([[1, null]]));
+    // Its budget: 1 a second, bursts of 5; past it a non-fatal `rate_limited`, and the socket stays open.
+    for _ in 0..8 {
+        socket.send(json!({"t": "authors"})).await;
+    }
+    let limited = socket.recv_kind("error").await;
+    assert_eq!(limited["code"], "rate_limited", "{limited}");
+    assert_eq!(limited["fatal"], false, "{limited}");
     socket.send(json!({"t": "authors", "x": 1})).await;
-    let error = socket.recv_kind("error").await;
+    let mut error = socket.recv_kind("error").await;
+    while error["code"] == "rate_limited" {
+        error = socket.recv_kind("error").await;
+    }
     assert_eq!(error["code"], "bad_message", "{error}");
 
     // An import: its creator wrote every character.
@@ -404,5 +414,54 @@ async fn turned_off_it_answers_unavailable_and_stores_nothing() {
         "pong",
         "the socket stays open"
     );
+    server.stop().await;
+}
+
+/// What a restore puts back is the restoring person's: it is their op.
+#[tokio::test]
+async fn a_restore_is_written_by_who_restores() {
+    let server = TestServer::start().await;
+    let (ann, _) = account(&server.base, "Ann").await;
+    let (bob, bob_email) = account(&server.base, "Bob").await;
+    let doc = create_doc(&server.base, &ann, "restore").await;
+    share(&server, &ann, &doc, &bob_email, "editor").await;
+    let mut a = Typist::join(&server, &doc, &ann, "Ann").await;
+    let frame = a
+        .sim
+        .edit(Delta::new().insert("abc", None))
+        .expect("a frame");
+    a.socket.send(frame).await;
+    while a.sim.has_pending() {
+        a.pump(Duration::from_millis(50)).await;
+    }
+    let versions = server.url(&format!("/api/docs/{doc}/versions"));
+    let (status, named) = api(
+        Method::POST,
+        &versions,
+        &ann,
+        Some(json!({"name": "first"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{named}");
+    let frame = a
+        .sim
+        .edit(Delta::new().delete(3).insert("defg", None))
+        .expect("a frame");
+    a.socket.send(frame).await;
+    while a.sim.has_pending() {
+        a.pump(Duration::from_millis(50)).await;
+    }
+    let version = named["id"].as_str().expect("version id");
+    let restore = server.url(&format!("/api/docs/{doc}/versions/{version}/restore"));
+    let (status, body) = api(Method::POST, &restore, &bob, None).await;
+    assert_eq!(status, 200, "{body}");
+    let answer = authors_over_http(&server, &doc, &ann).await;
+    let names = names_of(&answer);
+    assert_eq!(names.len(), 4, "{answer}");
+    assert!(
+        names[..3].iter().all(|name| name.as_deref() == Some("Bob")),
+        "the restored text is Bob's: {answer}"
+    );
+    drop(a);
     server.stop().await;
 }

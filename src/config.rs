@@ -74,6 +74,7 @@ pub struct RawHistory {
     pub keep_bytes: i64,
     pub keep_versions: i64,
     pub idle_grace: String,
+    pub authorship: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -245,6 +246,7 @@ impl Default for RawConfig {
                 keep_bytes: 64 << 20,
                 keep_versions: 50,
                 idle_grace: "3s".into(),
+                authorship: true,
             },
             sharing: RawSharing {
                 anonymous_links: false,
@@ -527,6 +529,8 @@ pub struct HistoryConfig {
     pub keep_versions: u64,
     /// How long a document stays loaded after the last person leaves; then it is compacted and closed.
     pub idle_grace: Duration,
+    /// Keep who wrote each character (`history.authorship`), for the editor's "Show authors".
+    pub authorship: bool,
 }
 
 /// Protocol and per-connection limits (PROTOCOL.md "Limits").
@@ -798,6 +802,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         keep_bytes: positive("history.keep_bytes", raw.history.keep_bytes)?,
         keep_versions: positive("history.keep_versions", raw.history.keep_versions)?,
         idle_grace: duration("history.idle_grace", &raw.history.idle_grace)?,
+        authorship: raw.history.authorship,
     };
     let cluster = validate_cluster(&raw.cluster, &database, &public_url)?;
     let mail = validate_mail(&raw.mail)?;

@@ -26,7 +26,14 @@ pub enum ClientMsg {
     CommentResolve(CommentThreadRef),
     #[serde(rename = "comment_reopen")]
     CommentReopen(CommentThreadRef),
+    /// Who wrote what (docs/protocol-notes.md, "Authorship").
+    Authors(AuthorsMsg),
 }
+
+/// `authors`: asks for the `authors` frame.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorsMsg {}
 
 /// `comment_new`: open a thread on `[start, end)` of the document at `rev` (docs/protocol-notes.md).
 #[derive(Debug, Clone, Deserialize)]
@@ -169,6 +176,8 @@ pub enum ErrorCode {
     BadComment,
     /// No such comment thread or message in this document.
     NotFound,
+    /// The server does not offer this (authorship turned off).
+    Unavailable,
 }
 
 impl ErrorCode {
@@ -187,6 +196,7 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::BadComment => "bad_comment",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::Unavailable => "unavailable",
         }
     }
 
@@ -211,7 +221,7 @@ impl ErrorCode {
     }
 }
 
-const ALL_CODES: [ErrorCode; 13] = [
+const ALL_CODES: [ErrorCode; 14] = [
     ErrorCode::BadMessage,
     ErrorCode::UnsupportedProto,
     ErrorCode::Unauthorized,
@@ -225,6 +235,7 @@ const ALL_CODES: [ErrorCode; 13] = [
     ErrorCode::Internal,
     ErrorCode::BadComment,
     ErrorCode::NotFound,
+    ErrorCode::Unavailable,
 ];
 
 /// An `error` frame.
@@ -342,6 +353,15 @@ pub fn comment_frame(
 }
 
 /// An `error` about a comment message, carrying its `ref`.
+/// The `authors` frame: the hub's `{rev, spans, people}` with its type.
+pub fn authors_frame(answer: &Value) -> String {
+    let mut frame = answer.clone();
+    if let Some(object) = frame.as_object_mut() {
+        object.insert("t".into(), Value::from("authors"));
+    }
+    frame.to_string()
+}
+
 pub fn comment_error_frame(code: ErrorCode, msg: &str, reference: Option<&str>) -> String {
     let mut frame =
         serde_json::json!({"t": "error", "code": code.as_str(), "msg": msg, "fatal": false});

@@ -395,7 +395,7 @@ async fn compact_one(config: &Config, store: &Store, doc: &DocMeta) -> anyhow::R
             println!("{}: empty", doc.id);
             return Ok(false);
         }
-        (false, _) => write_compaction(store, doc, version_rev).await?,
+        (false, _) => write_compaction(store, doc, version_rev, config.history.authorship).await?,
     };
     let pruned = prune_behind(config, store, &doc.id, rev).await?;
     let from = version_rev.map_or("none".to_string(), |r| r.to_string());
@@ -417,7 +417,16 @@ async fn write_compaction(
     store: &Store,
     doc: &DocMeta,
     version_rev: Option<i64>,
+    authorship: bool,
 ) -> anyhow::Result<i64> {
+    // Before the version, as the hub does: with no stored map, a version's text is of unknown authorship.
+    match authorship {
+        true => {
+            let stored = hub::stored_authorship_at_head(store, &doc.id).await?;
+            store.save_authorship(&doc.id, &stored).await?;
+        }
+        false => store.delete_authorship(&doc.id).await?,
+    }
     let (rev, content) = hub::load_content(store, &doc.id).await?;
     let contributors = store
         .ops_since(&doc.id, version_rev.unwrap_or(0))

@@ -437,6 +437,7 @@ async fn import(
         contributors: vec![authed.user.id.clone()],
         size: delta.length() as i64,
     };
+    super::authors_api::creator_wrote_all(&state, &doc.id, &authed.user.id, delta.length()).await?;
     state.store.write_version(&version).await?;
     Ok((StatusCode::CREATED, Json(doc_json(&doc, Role::Owner))).into_response())
 }

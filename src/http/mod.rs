@@ -8,6 +8,7 @@ mod address_limits;
 mod assets;
 mod auth_api;
 mod client_addr;
+mod authors_api;
 mod comments_api;
 mod conn_limit;
 mod dashboard;
@@ -182,6 +183,7 @@ pub fn router(state: AppState) -> Router {
         .merge(comments_api::routes())
         .merge(notifications_api::routes())
         .merge(notifications_page::routes())
+        .merge(authors_api::routes())
         .merge(history_page::routes())
         .merge(images_api::routes(state.config.limits.max_image_bytes))
         .route("/api/docs/{id}/ws", get(ws::upgrade))

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use super::{
     AppState,
+    authors_api::{AUTHORS_BURST, AUTHORS_PER_SECOND},
     conn_limit::ConnectionSlot,
     docs_api,
     error::ApiError,
@@ -285,6 +286,7 @@ struct Conn {
     ops_budget: TokenBucket,
     presence_budget: TokenBucket,
     comment_budget: TokenBucket,
+    authors_budget: TokenBucket,
 }
 
 type Stream = futures::stream::SplitStream<WebSocket>;
@@ -431,6 +433,7 @@ async fn join(
         ops_budget: TokenBucket::new(limits.ops_per_second, limits.ops_burst),
         presence_budget: TokenBucket::new(limits.presence_per_second, limits.presence_burst),
         comment_budget: TokenBucket::new(COMMENTS_PER_SECOND, COMMENTS_BURST),
+        authors_budget: TokenBucket::new(AUTHORS_PER_SECOND, AUTHORS_BURST),
         state: state.clone(),
         doc_id,
     };
@@ -568,6 +571,7 @@ impl Conn {
                 Some((reference, action)) => self.comment(sink, reference, action).await,
                 None => true,
             },
+            Ok(ClientMsg::Authors(_)) => self.authors(sink).await,
             Ok(ClientMsg::Hello(_)) => {
                 fatal(sink, ErrorCode::BadMessage, "hello was already received").await;
                 false
@@ -585,6 +589,27 @@ impl Conn {
                 false
             }
         }
+    }
+
+    /// `authors`: the hub answers through the session's queue, after the ops already sent to it.
+    async fn authors(&mut self, sink: &mut Sink) -> bool {
+        if !self.authors_budget.try_take() {
+            self.state
+                .hubs
+                .metrics()
+                .error(ErrorCode::RateLimited.as_str());
+            let frame = protocol::comment_error_frame(
+                ErrorCode::RateLimited,
+                "too many authors requests",
+                None,
+            );
+            return sink.send(Message::Text(frame.into())).await.is_ok();
+        }
+        let msg = HubMsg::Authors {
+            conn: Some(self.id),
+            reply: None,
+        };
+        self.mailbox.send(msg).await.is_ok()
     }
 
     /// A comment message: its `ref` and the budget are checked here, the rest by the hub, which answers.

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::HubMetrics;
-use crate::store::{NewVersion, Store, StoreResult, StoredAnchor, now_ms};
+use crate::store::{NewVersion, Store, StoreResult, StoredAnchor, StoredAuthorship, now_ms};
 
 /// A version to write, captured by the hub so the write itself can run off its hot path.
 #[derive(Debug)]
@@ -12,6 +12,9 @@ pub struct Job {
     pub version: NewVersion,
     /// Every comment anchor at the version's revision: written before the log is pruned behind it.
     pub anchors: Vec<(String, StoredAnchor)>,
+    /// Who wrote what at the version's revision (`None`: authorship is off, and any stored map is forgotten so
+    /// that it holds no log back).
+    pub authorship: Option<StoredAuthorship>,
     /// Ops below this revision may be pruned (if also old enough).
     pub prune_below: u64,
     pub keep_age: Duration,
@@ -29,6 +32,16 @@ pub const IMAGE_GRACE_MS: i64 = 60 * 60 * 1000;
 /// of ops pruned.
 pub async fn run(store: &Store, metrics: &HubMetrics, job: Job) -> StoreResult<u64> {
     let started = Instant::now();
+    // First: with no stored map, loading takes the current version's text as of unknown authorship, so the map
+    // must never lag a version written before it. (`prune_ops` keeps the ops after it too.)
+    match &job.authorship {
+        Some(authorship) => {
+            store
+                .save_authorship(&job.version.doc_id, authorship)
+                .await?
+        }
+        None => store.delete_authorship(&job.version.doc_id).await?,
+    }
     store.write_version(&job.version).await?;
     metrics.versions_written.inc();
     // Before pruning: an anchor must never be stored at a revision whose ops are gone (`prune_ops` checks too).

@@ -13,6 +13,8 @@ use crate::{
 #[derive(Debug, Default)]
 pub struct LoadInfo {
     pub version_rev: u64,
+    /// The current version's length (UTF-16 units), where authorship starts when none was stored.
+    pub version_len: u64,
     pub contributors: BTreeSet<String>,
 }
 
@@ -33,6 +35,7 @@ pub async fn load_state(
     let logged = contiguous_tail(logged);
     let mut info = LoadInfo {
         version_rev,
+        version_len: document.len_utf16(),
         contributors: BTreeSet::new(),
     };
     let mut kept = Vec::new();

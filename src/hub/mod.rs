@@ -2,6 +2,8 @@
 //! `Hubs` finds or starts the task for a document. Nothing here knows axum or SQL.
 
 mod anchor;
+mod authors;
+mod authorship;
 mod comments;
 mod compact;
 mod load;
@@ -25,6 +27,7 @@ use std::{
 use tokio::sync::{mpsc, oneshot};
 
 pub use anchor::{Anchor, move_anchor};
+pub use authors::stored_at_head as stored_authorship_at_head;
 pub use comments::{
     Actor, CommentAction, CommentDone, CommentError, MAX_BODY_CHARS, MAX_MESSAGES, MAX_THREADS,
 };
@@ -100,6 +103,12 @@ pub enum HubMsg {
     /// Every comment thread with its messages, anchors at the answered revision (head).
     ListComments {
         reply: oneshot::Sender<Result<(u64, Vec<ThreadWire>), CommentError>>,
+    },
+    /// Who wrote what at head (`{rev, spans, people}`): to the session `conn` as an `authors` frame, in order with
+    /// its ops, or to `reply` (the JSON API).
+    Authors {
+        conn: Option<ConnId>,
+        reply: Option<oneshot::Sender<Result<serde_json::Value, CommentError>>>,
     },
     /// Turn the document into `content` with one ordinary op by `user`; answers the op's base revision.
     /// (`user` is boxed to keep every message, and so each mailbox's slots, small.)
@@ -502,6 +511,23 @@ impl Hubs {
         };
         self.ask_comments(doc_id, HubMsg::Comment(Box::new(request)), answer)
             .await
+    }
+
+    /// Who wrote what in the document, at the answered revision (head); the hub starts if need be. On a cluster
+    /// only the node that owns the document answers.
+    pub async fn authors(&self, doc_id: &str) -> Result<serde_json::Value, CommentError> {
+        if self.inner.peers.is_some() && !self.owns(doc_id) {
+            return Err(CommentError {
+                code: ErrorCode::Internal,
+                msg: "ask the node that owns this document".into(),
+            });
+        }
+        let (reply, answer) = oneshot::channel();
+        let msg = HubMsg::Authors {
+            conn: None,
+            reply: Some(reply),
+        };
+        self.ask_comments(doc_id, msg, answer).await
     }
 
     /// Every thread of the document with its messages, anchors at the answered revision.

@@ -11,7 +11,9 @@ use tokio::sync::mpsc;
 
 use super::{
     CommentFrom, CommentRequest, Committed, ConnId, DocState, Frame, HubMsg, Hubs, Join,
-    JoinResult, SubmitOutcome, WindowLimit, clamp_selection,
+    JoinResult, SubmitOutcome, WindowLimit,
+    authors::{Authors, Base},
+    clamp_selection,
     comments::{Actor, CommentDone, CommentError, Comments, Ctx},
     compact,
     load::load_state,
@@ -73,6 +75,8 @@ struct Hub {
     fence: Option<Fence>,
     /// The comment threads, anchors at head.
     comments: Comments,
+    /// Who wrote what at head (`None`: `history.authorship` is off).
+    authors: Option<Authors>,
 }
 
 pub(super) async fn run(
@@ -118,6 +122,21 @@ pub(super) async fn run(
             return;
         }
     };
+    let base = Base {
+        version_rev: info.version_rev,
+        version_len: info.version_len,
+    };
+    let authors = match config.history.authorship {
+        true => match Box::pin(Authors::load(&hubs.inner.store, &doc_id, &state, base)).await {
+            Ok(authors) => Some(authors),
+            Err(err) => {
+                tracing::error!(%doc_id, %err, "cannot load authorship");
+                close_mailbox(&hubs, &doc_id, &me, &mut mailbox, JoinResult::Failed);
+                return;
+            }
+        },
+        false => None,
+    };
     state.limit_transforms(config.limits.max_transform_ops);
     if config.wrong_priority {
         state.use_wrong_priority();
@@ -139,6 +158,7 @@ pub(super) async fn run(
         snapshot_cache: None,
         fence,
         comments,
+        authors,
     };
     loop {
         let first = if hub.sessions.is_empty() {
@@ -331,6 +351,7 @@ impl Hub {
                 let _ = reply.send(res);
             }
             HubMsg::Comment(request) => Box::pin(self.comment(*request)).await,
+            HubMsg::Authors { conn, reply } => Box::pin(self.answer_authors(conn, reply)).await,
             HubMsg::ListComments { reply } => {
                 self.flush().await;
                 if self.stopped {
@@ -555,6 +576,9 @@ impl Hub {
         self.state.push_committed(committed);
         self.contributors.insert(author_id.to_string());
         self.comments.on_commit(&op);
+        if let Some(authors) = &mut self.authors {
+            authors.on_commit(&op, author_id);
+        }
         for other in self.sessions.values_mut() {
             if let Some(sel) = other.sel {
                 let moved = move_selection(&op, sel, other.client == client);
@@ -842,6 +866,7 @@ impl Hub {
         self.bytes_since_version = 0;
         compact::Job {
             anchors: self.comments.anchors_at(head),
+            authorship: self.authors.as_ref().map(|authors| authors.stored(head)),
             version: NewVersion {
                 id: crate::auth::random_id(16),
                 doc_id: self.doc_id.clone(),
@@ -971,6 +996,39 @@ impl Hub {
             }
         }
         self.deliver();
+        if let Some(reply) = reply {
+            let _ = reply.send(outcome);
+        }
+    }
+
+    /// Who wrote what at head, after what is pending is committed: to a session through its queue (after the ops
+    /// it has been sent, so the client can keep it current from the next op on), or to the JSON API.
+    async fn answer_authors(
+        &mut self,
+        conn: Option<ConnId>,
+        reply: Option<tokio::sync::oneshot::Sender<Result<serde_json::Value, CommentError>>>,
+    ) {
+        self.flush().await;
+        let outcome = match (&self.authors, self.stopped) {
+            (_, true) => Err(not_saved()),
+            (None, false) => Err(CommentError {
+                code: ErrorCode::Unavailable,
+                msg: "authorship is turned off on this server".into(),
+            }),
+            (Some(authors), false) => {
+                authors
+                    .answer(&self.hubs.inner.store, self.state.head())
+                    .await
+            }
+        };
+        if let Some(conn) = conn {
+            let frame = match &outcome {
+                Ok(answer) => protocol::authors_frame(answer),
+                Err(err) => protocol::comment_error_frame(err.code, &err.msg, None),
+            };
+            self.effects.push(Effect::To(conn, Frame::from(frame)));
+            self.deliver();
+        }
         if let Some(reply) = reply {
             let _ = reply.send(outcome);
         }

@@ -9,7 +9,7 @@ use super::{Backend, Store, StoreError, StoreResult};
 
 /// Every table, parents before children (foreign keys), with its primary key.
 /// `oidc_logins` is left out: its rows are sign-ins in progress, useless minutes later.
-pub const TABLES: [(&str, &[&str]); 17] = [
+pub const TABLES: [(&str, &[&str]); 18] = [
     ("users", &["id"]),
     ("sessions", &["token_hash"]),
     ("api_tokens", &["id"]),
@@ -27,6 +27,7 @@ pub const TABLES: [(&str, &[&str]); 17] = [
     ("comment_messages", &["id"]),
     ("comment_mentions", &["message_id", "user_id"]),
     ("notifications", &["id"]),
+    ("document_authorship", &["doc_id"]),
 ];
 
 /// Rows per page: with a dozen columns, far below both databases' limits on parameters.

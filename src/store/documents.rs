@@ -252,6 +252,7 @@ pub(super) async fn delete_document_in(
     for table in [
         "comment_messages",
         "comment_threads",
+        "document_authorship",
         "operations",
         "document_versions",
         "document_members",

@@ -3,6 +3,7 @@
 
 mod account_deletion;
 mod accounts;
+mod authorship;
 mod checkpoint;
 mod comments;
 mod copy;
@@ -37,6 +38,7 @@ use sqlx::{
 
 pub use account_deletion::OwnedDocuments;
 pub use accounts::{ApiToken, LiveSession, SessionInfo, SessionUse, USER_AGENT_MAX, User};
+pub use authorship::StoredAuthorship;
 pub use comments::{MessageRow, NewMessage, NewThread, StoredAnchor, ThreadRow};
 pub use copy::TABLES;
 pub use documents::{DocMeta, DocScope, Role};

@@ -89,7 +89,8 @@ impl Store {
 
     /// Deletes logged ops with `rev < below_rev` that are older than `older_than` (epoch ms). Returns how many.
     /// Ops at or above the lowest revision a comment anchor is stored at are kept whatever the caller asks: the
-    /// hub moves that anchor to head through them when it loads the document.
+    /// hub moves that anchor to head through them when it loads the document. So are ops at or above the revision
+    /// of the stored authorship map, which the hub replays on load to know who wrote what.
     pub async fn prune_ops(
         &self,
         doc_id: &str,
@@ -98,7 +99,8 @@ impl Store {
     ) -> StoreResult<u64> {
         let res = sqlx::query(
             "DELETE FROM operations WHERE doc_id = $1 AND rev < $2 AND created_at < $3 \
-             AND rev < COALESCE((SELECT MIN(anchor_rev) FROM comment_threads WHERE doc_id = $1), $2)",
+             AND rev < COALESCE((SELECT MIN(anchor_rev) FROM comment_threads WHERE doc_id = $1), $2) \
+             AND rev < COALESCE((SELECT rev FROM document_authorship WHERE doc_id = $1), $2)",
         )
         .bind(doc_id)
         .bind(below_rev)

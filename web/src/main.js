@@ -25,6 +25,7 @@ import { installLogoutGuard } from './ui/logout-guard.js';
 import { announceRestore } from './ui/restored-notice.js';
 import { installImages } from './editor/images.js';
 import { installWriterTools } from './ui/writer-tools.js';
+import { installAuthors } from './authors/view.js';
 
 const WRITERS = new Set(['owner', 'editor']);
 
@@ -103,6 +104,9 @@ export async function boot(root) {
   // Find and replace, outline, word count, shortcuts help (issue 16).
   const tools = installWriterTools({ page, quill, canWrite: () => !sync.readOnly, flash, storage: local.storage });
 
+  // "Show authors" (issue 14), in the colours of the cursors.
+  const authors = installAuthors({ page, quill, sync, me, colorOfId: (id) => colors.get(id) || colorFor(id) });
+
   const editorHooks = bindQuill({
     quill,
     sync,
@@ -113,6 +117,12 @@ export async function boot(root) {
     },
   });
   Object.assign(sync.hooks, editorHooks, {
+    apply: (delta, info) => authors.remote(info, () => editorHooks.apply(delta)),
+    load: (doc, info) => {
+      editorHooks.load(doc, info);
+      authors.reloaded();
+    },
+    authors: authors.received,
     status: (s) => {
       status.set(s);
       root.dataset.status = s.kind;
@@ -122,6 +132,7 @@ export async function boot(root) {
       people.render(list, colorOf);
       // A newcomer can move someone to another colour: repaint the carets.
       editorHooks.cursors(sync.ot.remoteSelections());
+      authors.repaint();
     },
     unsent: (text, why) => {
       unsent.show(text, why);

@@ -22,7 +22,8 @@ export class DocSync {
   // opts: url, user {name, color}, role, store (PendingStore or null),
   //   restored (what `await store.adopt()` gave, or null),
   //   WebSocketImpl, wsOptions, probe, and hooks:
-  //   apply(delta)              remote change for the editor (source "api")
+  //   apply(delta, {user})      remote change for the editor (source "api")
+  //   authors(frame|null)       the `authors` answer; null: the server keeps none
   //   load(doc, {reset})        replace the editor's content
   //   status({text, kind})      the status line changed
   //   cursors(list)             remote selections in local coordinates
@@ -39,7 +40,7 @@ export class DocSync {
   constructor(opts) {
     this.hooks = {
       apply: noop, load: noop, status: noop, cursors: noop, unsent: noop, role: noop, presenceList: noop,
-      activity: noop, access: noop, resyncing: noop, beforeRemote: noop, holdRemote: () => false,
+      activity: noop, access: noop, resyncing: noop, beforeRemote: noop, holdRemote: () => false, authors: noop,
       ...opts.hooks,
     };
     this.user = opts.user ?? null;
@@ -70,7 +71,7 @@ export class DocSync {
     const restored = opts.restored ?? null;
     const callbacks = {
       send: (m) => this.conn.send(m),
-      apply: (d) => this.hooks.apply(d),
+      apply: (d, info) => this.hooks.apply(d, info),
       load: (doc, info) => this._load(doc, info),
       desync: (kind, why) => this._desync(kind, why),
       change: () => this._changed(),
@@ -231,8 +232,13 @@ export class DocSync {
         this._roleChanged(m.role);
         this._emitStatus();
         break;
+      case 'authors':
+        this.hooks.authors(m);
+        break;
       case 'error':
-        this._error(m);
+        // The answer to `authors` on a server that keeps none: nothing else is wrong.
+        if (m.code === 'unavailable') this.hooks.authors(null);
+        else this._error(m);
         break;
       default:
         break; // newer server messages are ignored by design

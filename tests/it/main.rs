@@ -49,6 +49,7 @@ mod dashboard_forms; // issue 18: the dashboard's form actions with the page's C
 mod pages_errors; // issue 19: the 404 page for missing and forbidden documents, wrong password focus, taken e-mail
 mod admin_page; // issue 15: the admin page: hidden from non-admins, users search, disable and enable, invitations, counts
 mod account_deletion;
+mod suggestions; // issue 14: suggestion mode: commenters suggest, editors accept and reject, forged marks, exports, restore, roles
 mod comments; // issue 14: anchors follow random edits over real sockets, through restarts and compaction; who may comment
 mod account_page; // issue 15: the account page: name, password, sessions and API tokens, CSRF, escaping
 mod mail; // issue 15, e-mail: password reset by link, admin reset and invitations, share notices, mail off, a dead SMTP server

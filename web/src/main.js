@@ -25,6 +25,7 @@ import { installLogoutGuard } from './ui/logout-guard.js';
 import { announceRestore } from './ui/restored-notice.js';
 import { installImages } from './editor/images.js';
 import { installWriterTools } from './ui/writer-tools.js';
+import { installSuggestions } from './ui/suggestions.js';
 
 const WRITERS = new Set(['owner', 'editor']);
 
@@ -90,6 +91,11 @@ export async function boot(root) {
   });
   const share = createShare({ root, button: page.share, docId, role, flash });
   const api = createApi();
+  // Suggestion mode (issue 14): the toggle, the rewrite of changes, the cards.
+  const suggestions = installSuggestions({
+    root, header: page.header, quill, sync, me, flash, api, docId,
+    colorOf: (id) => colors.get(id) || colorFor(id),
+  });
   const currentTitle = () => page.title.value.trim();
   const shareDialog = createShareDialog({ root, docId, me, api, title: currentTitle, flash });
   // The default Share handler; setHandler() or the quire:share event still
@@ -97,6 +103,7 @@ export async function boot(root) {
   share.setHandler(() => shareDialog.open());
   const menu = createDocMenu({
     root, button: page.menu, docId, api, title: currentTitle, flash, canWrite: () => !sync.readOnly,
+    extras: suggestions.menuItems,
   });
 
   installImages(quill, { docId, canEdit: () => !sync.readOnly, flash, progressParent: page.footer });
@@ -107,6 +114,7 @@ export async function boot(root) {
     quill,
     sync,
     colorOf,
+    rewrite: suggestions.rewrite,
     onLoaded: ({ first, empty }) => {
       // A new empty document: start typing right away.
       if (first && empty && !sync.readOnly) quill.focus();
@@ -122,6 +130,7 @@ export async function boot(root) {
       people.render(list, colorOf);
       // A newcomer can move someone to another colour: repaint the carets.
       editorHooks.cursors(sync.ot.remoteSelections());
+      suggestions.paint();
     },
     unsent: (text, why) => {
       unsent.show(text, why);
@@ -138,6 +147,7 @@ export async function boot(root) {
       editorHooks.role(readOnly);
       title.setReadOnly(readOnly);
       root.classList.toggle('qe-readonly', readOnly);
+      suggestions.roleChanged();
       // The role changed under us: what the dialog allows may have too.
       shareDialog.reload();
     },
@@ -180,7 +190,7 @@ export async function boot(root) {
 
   sync.start();
   announceRestore(flash);
-  const parts = { quill, client: sync.ot, sync, share, shareDialog, menu, store, toasts, tools, version: 1 };
+  const parts = { quill, client: sync.ot, sync, share, shareDialog, menu, store, toasts, tools, suggestions, version: 1 };
   // The browser tests' handle on the page (kill the socket, read the OT
   // state). Only in their build (build.mjs): a page must not hand any
   // script its session's internals.

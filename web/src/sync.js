@@ -49,6 +49,9 @@ export class DocSync {
     this.welcomedHere = false;
     this.role = opts.role ?? 'editor';
     this.readOnly = !WRITER_ROLES.has(this.role);
+    // A commenter in suggestion mode types suggestions (ui/suggestions.js);
+    // the server checks that each op is one.
+    this.suggestOnly = false;
     this.store = opts.store ?? null;
     this.setTimeout = opts.setTimeout ?? globalThis.setTimeout.bind(globalThis);
     this.clearTimeout = opts.clearTimeout ?? globalThis.clearTimeout.bind(globalThis);
@@ -134,8 +137,13 @@ export class DocSync {
 
   // ---- from the editor ----------------------------------------------------
 
+  // Whether the person may type: a writer, or a commenter suggesting.
+  get mayType() {
+    return !this.readOnly || (this.suggestOnly && this.role === 'commenter');
+  }
+
   localChange(delta) {
-    if (this.readOnly || this.fatal) return;
+    if (!this.mayType || this.fatal) return;
     this.ot.localChange(delta);
   }
 

@@ -21,6 +21,20 @@ class SuggestMark extends Inline {
   static formats(node) {
     return { id: node.dataset.suggestId ?? '', by: node.dataset.suggestBy ?? '' };
   }
+
+  // Parchment merges neighbours whose formats are `===`, which two objects
+  // never are: runs of one suggestion typed or received one at a time would
+  // stay separate <span>s. Merge them when they are the same suggestion.
+  optimize(context) {
+    super.optimize(context);
+    const next = this.next;
+    if (next instanceof SuggestMark && next.prev === this && next.statics.blotName === this.statics.blotName
+      && next.domNode.dataset.suggestId === this.domNode.dataset.suggestId
+      && next.domNode.dataset.suggestBy === this.domNode.dataset.suggestBy && this.domNode.parentNode) {
+      next.moveChildren(this);
+      next.remove();
+    }
+  }
 }
 
 class SuggestInsert extends SuggestMark {

@@ -96,6 +96,7 @@ function markAt(doc, index, key) {
 // What turns the page (old.compose(change)) into old.compose(send); null
 // when they are the same.
 export function pageFix(change, send, old) {
+  if (send === change) return null;
   if (JSON.stringify(change.ops) === JSON.stringify(send.ops)) return null;
   const fix = change.invert(old).compose(send);
   return fix.ops.length ? fix : null;

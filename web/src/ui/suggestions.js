@@ -5,6 +5,7 @@
 // coloured by author with the author's name on hover, a card with Accept /
 // Reject on click, and Accept all / Reject all for the document menu.
 
+import '../styles/suggestions.css';
 import { h } from './dom.js';
 import { rewriteChange, pageFix } from '../editor/suggest-rewrite.js';
 import { acceptOp, rejectOp } from '../editor/suggest-ops.js';
@@ -130,11 +131,12 @@ export function installSuggestions({ root, header, quill, sync, me, flash, color
     const s = suggestionsOf(quill.getContents()).find((x) => x.id === id);
     if (!s) return;
     const verb = { insert: 'Insert', delete: 'Delete', replace: 'Replace' }[s.kind];
+    const quoted = s.text.trim() || s.text;
     const dot = h('span', { class: 'qe-suggest-dot', 'aria-hidden': 'true' });
     dot.style.background = colorOf(s.by);
     card.replaceChildren(
       h('p', { class: 'qe-suggest-who' }, dot, h('strong', { text: nameOf(s.by) }), ' suggested'),
-      h('p', { class: 'qe-suggest-what', text: `${verb}: “${s.text.length > 60 ? `${s.text.slice(0, 60)}…` : s.text}”` }),
+      h('p', { class: 'qe-suggest-what', text: `${verb}: “${quoted.length > 60 ? `${quoted.slice(0, 60)}…` : quoted}”` }),
       canResolve() && !sync.readOnly
         ? h('div', { class: 'qe-suggest-actions' },
           h('button', { type: 'button', class: 'qe-suggest-accept', 'data-action': 'accept', text: 'Accept', onclick: () => resolve(true, id) }),

@@ -142,6 +142,11 @@ export class DocSync {
     return !this.readOnly || (this.suggestOnly && this.role === 'commenter');
   }
 
+  setSuggestOnly(on) {
+    this.suggestOnly = on;
+    this._emitStatus();
+  }
+
   localChange(delta) {
     if (!this.mayType || this.fatal) return;
     this.ot.localChange(delta);
@@ -415,7 +420,7 @@ export class DocSync {
       conn: this.fatal ? 'fatal' : this.conn.state === 'open' ? 'open' : 'closed',
       synced: this.ot.online,
       pending: this.ot.hasPending,
-      readOnly: this.readOnly,
+      readOnly: !this.mayType,
       notice: this.notice,
       fatalText: this.fatalText,
       loaded: this.loaded || this.restored,

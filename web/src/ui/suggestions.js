@@ -41,7 +41,7 @@ export function installSuggestions({ root, header, quill, sync, me, flash, color
 
   function set(value) {
     on = value && SUGGESTERS.has(sync.role);
-    sync.suggestOnly = on;
+    sync.setSuggestOnly(on);
     button.setAttribute('aria-pressed', String(on));
     root.classList.toggle('qe-suggesting', on);
     roleChanged();

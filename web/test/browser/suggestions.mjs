@@ -132,6 +132,8 @@ await step('Cy, a commenter, can only suggest: read-only until Suggesting is on,
   assert(!(await cy.page.evaluate(() => window.__quire.quill.isEnabled())), 'a commenter\'s editor is editable');
   await toggle(cy.page).click();
   await until(() => cy.page.evaluate(() => window.__quire.quill.isEnabled()), { what: 'Cy\'s editor editable' });
+  const status = await cy.page.locator('.qe-status').textContent();
+  assert(!status.includes('Read-only'), `Cy's status while suggesting: ${status}`);
   await cy.page.evaluate(() => window.__quire.quill.setSelection(4, 0, 'user'));
   await cy.page.keyboard.type('very ');
   await synced(cy.page);

@@ -40,8 +40,8 @@ fn marks_set_by(user: &str, attributes: &Attributes) -> Result<(), String> {
     Ok(())
 }
 
-/// A commenter only suggests: inserts marked as theirs, retains that only mark text for deletion by them, and
-/// deletes of nothing but their own pending insertions.
+/// A commenter only suggests: inserts marked as theirs, retains that only mark text for deletion by them or
+/// withdraw such marks of theirs (an undo), and deletes of nothing but their own pending insertions.
 fn check_commenter(user: &str, op: &Delta, doc: &Document) -> Result<(), String> {
     const NOT_A_SUGGESTION: &str = "a commenter can only suggest changes (suggestion mode)";
     let mut pos = 0u64;
@@ -61,20 +61,21 @@ fn check_commenter(user: &str, op: &Delta, doc: &Document) -> Result<(), String>
             } => {
                 let only_delete_mark = attributes.len() == 1
                     && mark_by(Some(attributes), SUGGEST_DELETE) == Some(user);
-                if !only_delete_mark {
+                let withdraws_own = attributes.len() == 1
+                    && attributes.get(SUGGEST_DELETE).is_some_and(|v| v.is_null())
+                    && all_runs(doc, pos, *retain, |run| {
+                        mark_by(run.attributes(), SUGGEST_DELETE) == Some(user)
+                    })?;
+                if !(only_delete_mark || withdraws_own) {
                     return Err(NOT_A_SUGGESTION.into());
                 }
                 pos += retain;
             }
             Op::Retain { retain, .. } => pos += retain,
             Op::Delete { delete } => {
-                let removed = doc
-                    .slice(pos, pos + delete)
-                    .map_err(|err| err.to_string())?;
-                let own = removed
-                    .ops()
-                    .iter()
-                    .all(|run| mark_by(run.attributes(), SUGGEST_INSERT) == Some(user));
+                let own = all_runs(doc, pos, *delete, |run| {
+                    mark_by(run.attributes(), SUGGEST_INSERT) == Some(user)
+                })?;
                 if !own {
                     return Err("a commenter can only delete their own pending insertions".into());
                 }
@@ -83,6 +84,17 @@ fn check_commenter(user: &str, op: &Delta, doc: &Document) -> Result<(), String>
         }
     }
     Ok(())
+}
+
+/// Whether every run of the document in `[pos, pos + len)` passes `test`.
+fn all_runs(
+    doc: &Document,
+    pos: u64,
+    len: u64,
+    test: impl Fn(&Op) -> bool,
+) -> Result<bool, String> {
+    let runs = doc.slice(pos, pos + len).map_err(|err| err.to_string())?;
+    Ok(runs.ops().iter().all(test))
 }
 
 #[cfg(test)]
@@ -121,12 +133,15 @@ mod tests {
             {"insert": "ab"},
             {"insert": "cd", "attributes": {"suggest-insert": mark("cat")}},
             {"insert": "ef", "attributes": {"suggest-insert": mark("dan")}},
+            {"insert": "g", "attributes": {"suggest-delete": mark("cat")}},
+            {"insert": "h", "attributes": {"suggest-delete": mark("dan")}},
             {"insert": "\n"}
         ]));
         let ok = [
             json!([{"insert": "x", "attributes": {"suggest-insert": mark("cat")}}]),
             json!([{"retain": 1, "attributes": {"suggest-delete": mark("cat")}}]),
             json!([{"retain": 2}, {"delete": 2}]),
+            json!([{"retain": 6}, {"retain": 1, "attributes": {"suggest-delete": null}}]),
         ];
         for op in ok {
             assert!(
@@ -143,6 +158,8 @@ mod tests {
             json!([{"retain": 1, "attributes": {"bold": true}}]),
             json!([{"retain": 1, "attributes": {"suggest-delete": mark("cat"), "bold": true}}]),
             json!([{"retain": 2, "attributes": {"suggest-insert": null}}]),
+            json!([{"retain": 5}, {"retain": 2, "attributes": {"suggest-delete": null}}]),
+            json!([{"retain": 7}, {"retain": 1, "attributes": {"suggest-delete": null}}]),
         ];
         for op in refused {
             assert!(

@@ -203,9 +203,9 @@ async fn a_commenters_suggestions_are_committed_and_anything_else_is_refused(bac
         // Deleting the editor's suggestion, or half of one's own and half of the text around it.
         json!([{"delete": 1}]),
         json!([{"retain": 7}, {"delete": 4}]),
-        // Clearing a mark is accepting or rejecting: editors only.
+        // Clearing a mark is accepting or rejecting: editors only (withdrawing one's own deletion aside, below).
         json!([{"retain": 5}, {"retain": 3, "attributes": {"suggest-insert": null}}]),
-        json!([{"retain": 15}, {"retain": 3, "attributes": {"suggest-delete": null}}]),
+        json!([{"retain": 14}, {"retain": 4, "attributes": {"suggest-delete": null}}]),
         // An insertion signed with the editor's id.
         json!([ins("forged", &editor.id, "f1")]),
     ];
@@ -220,6 +220,12 @@ async fn a_commenters_suggestions_are_committed_and_anything_else_is_refused(bac
         (before, head),
         "a refusal changed nothing"
     );
+    // Withdrawing their own suggested deletion (an undo) is theirs to do.
+    let answer = commenter
+        .attempt(json!([{"retain": 15}, {"retain": 3, "attributes": {"suggest-delete": null}}]))
+        .await;
+    assert_eq!(answer["t"], "ack", "{answer}");
+    let (_, head) = cast.stored().await;
 
     // A viewer cannot even suggest.
     let mut viewer = cast.join(&cast.viewer).await;

@@ -40,6 +40,13 @@ export function rewriteChange(change, old, { me, suggesting, newId }) {
         if (part === '\n') refused = 'line break';
         else send.insert(part, attributes);
       }
+    } else if (op.retain !== undefined && withdrawsDeletion(op.attributes)) {
+      // Undoing my suggested deletion: the mark goes where it is mine.
+      for (const run of old.slice(pos, pos + op.retain).ops) {
+        const length = typeof run.insert === 'string' ? run.insert.length : 1;
+        send.retain(length, markOf(run.attributes, DELETE)?.by === me ? { [DELETE]: null } : undefined);
+      }
+      pos += op.retain;
     } else if (op.retain !== undefined) {
       if (op.attributes) refused = 'format';
       send.retain(op.retain);
@@ -61,6 +68,10 @@ export function rewriteChange(change, old, { me, suggesting, newId }) {
     }
   }
   return { send: send.chop(), refused };
+}
+
+function withdrawsDeletion(attributes) {
+  return !!attributes && Object.keys(attributes).length === 1 && attributes[DELETE] === null;
 }
 
 // Text split into its line breaks and what lies between; an embed is one piece.

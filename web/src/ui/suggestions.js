@@ -66,7 +66,17 @@ export function installSuggestions({ root, header, quill, sync, me, flash, color
     const fix = pageFix(change, send, old);
     if (fix) {
       const sel = quill.getSelection();
+      // Where undoing the change's history entry leads, before the fix.
+      const { undo } = quill.history.stack;
+      const depth = undo.length;
+      const undone = depth ? quill.getContents().compose(undo[depth - 1].delta) : null;
       quill.updateContents(fix, 'silent');
+      // Undo reverts what was sent, written as the smallest change (a
+      // withdrawn deletion is a retain that clears the mark, not the text
+      // deleted and typed again). The history replaced its entries when it
+      // transformed them through the fix.
+      const stack = quill.history.stack.undo;
+      if (undone && stack.length === depth) stack[depth - 1].delta = quill.getContents().diff(undone);
       if (sel) {
         // Backspace leaves the caret before the text it struck; Delete after it.
         const index = fix.transformPosition(sel.index, lastKey !== 'Delete');

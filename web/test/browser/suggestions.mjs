@@ -2,7 +2,7 @@
 // Suggestion mode end to end (issue 14), in Chromium against a server of its
 // own (QUIRE_BIN, as account-admin.mjs): editors Ann and Bo and commenter Cy
 // on one document. Bo turns on "Suggesting", types a word and deletes
-// another: Ann sees the insertion underlined and the deletion struck
+// another (and undoes one more): Ann sees the insertion underlined and the deletion struck
 // through, in Bo's colour, with his name on hover; she opens the card of
 // each, accepts the insertion and rejects the deletion, and both pages (and
 // the server) hold the same plain text. Cy, a commenter, has a read-only
@@ -73,6 +73,17 @@ await step('Bo turns on Suggesting, types "brown " and deletes "jumps": they sta
   const mine = await contents(bo.page);
   assert(plain(mine) === 'The quick brown fox jumps over the dog.\n', `Bo's text: ${plain(mine)}`);
   assert(JSON.stringify(marks(mine)) === JSON.stringify(['+brown ', '-jumps']), `Bo's marks: ${JSON.stringify(mine)}`);
+});
+
+await step('Bo\'s undo takes back his own suggestion (Ctrl+Z after deleting "dog")', async () => {
+  const before = await contents(bo.page);
+  await bo.page.evaluate(() => window.__quire.quill.history.cutoff());
+  await bo.page.evaluate(() => window.__quire.quill.setSelection(35, 3, 'user'));
+  await bo.page.keyboard.press('Backspace');
+  await until(async () => marks(await contents(bo.page)).includes('-dog'), { what: '"dog" struck through' });
+  await bo.page.keyboard.press('Control+z');
+  await until(async () => JSON.stringify(await contents(bo.page)) === JSON.stringify(before), { what: 'the deletion of "dog" undone' });
+  await synced(bo.page);
 });
 
 await step('Ann sees the suggestion: underlined and struck through in Bo\'s colour, his name on hover', async () => {

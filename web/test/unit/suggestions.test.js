@@ -53,6 +53,13 @@ test('deleting text marks it for deletion, deleting my own insertion removes it,
   assert.equal(fixed.map((op) => op.insert).join(''), 'plain struck\n');
 });
 
+test('undoing my suggested deletion withdraws my mark and nobody else\'s', () => {
+  const old = [{ insert: 'ab', attributes: { 'suggest-delete': m('a') } }, { insert: 'cd', attributes: { 'suggest-delete': m('b', 'u-x') } }, { insert: '\n' }];
+  const { send, refused } = rewrite([{ retain: 4, attributes: { 'suggest-delete': null } }], old);
+  assert.deepEqual(send.ops, [{ retain: 2, attributes: { 'suggest-delete': null } }]);
+  assert.equal(refused, null);
+});
+
 test('replacing a selection is one suggestion: insertion and deletion share an id', () => {
   const { send } = rewrite([{ insert: 'new' }, { delete: 3 }], [{ insert: 'old text\n' }]);
   assert.deepEqual(send.ops, [

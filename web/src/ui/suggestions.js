@@ -28,8 +28,8 @@ export function installSuggestions({ root, header, quill, sync, me, flash, color
   const button = h('button', {
     class: 'qe-suggest-toggle', type: 'button', 'aria-pressed': 'false',
     title: 'Suggesting: your edits become suggestions that the owner or an editor accepts or rejects',
-    text: 'Suggesting',
-  });
+    'aria-label': 'Suggesting',
+  }, h('span', { class: 'qe-suggest-label', text: 'Suggesting' }));
   button.addEventListener('click', () => set(!on));
   header.querySelector('.qe-share')?.before(button);
   const style = h('style', { 'data-quire': 'suggestion-colours' });

@@ -11,7 +11,7 @@
 // No page errors.
 //
 //   QUIRE_BIN=../target/debug/quire node test/browser/suggestions.mjs
-// Screenshot: target/e2e/suggestion-mode.png. Prints "N passed, M failed"; exit 1 on failure.
+// Screenshots: target/e2e/suggestion-mode.png (Ann's page, the card open), suggestion-mode-suggesting.png (Bo's). Prints "N passed, M failed"; exit 1 on failure.
 
 import { launch, until, contents, newTestContext, dependentSteps, watchErrors, shot, startServer } from './lib.mjs';
 import { realServer } from './targets.mjs';
@@ -73,6 +73,7 @@ await step('Bo turns on Suggesting, types "brown " and deletes "jumps": they sta
   const mine = await contents(bo.page);
   assert(plain(mine) === 'The quick brown fox jumps over the dog.\n', `Bo's text: ${plain(mine)}`);
   assert(JSON.stringify(marks(mine)) === JSON.stringify(['+brown ', '-jumps']), `Bo's marks: ${JSON.stringify(mine)}`);
+  await shot(bo.page, 'suggestion-mode-suggesting');
 });
 
 await step('Bo\'s undo takes back his own suggestion (Ctrl+Z after deleting "dog")', async () => {

@@ -14,11 +14,13 @@ mod import_markdown;
 mod inline;
 mod markdown;
 pub mod model;
+mod suggestions;
 mod text;
 
 use crate::ot::Delta;
 
 pub use import_html::title as html_title;
+pub use suggestions::without_suggestions;
 
 /// A text format documents convert to and from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +71,9 @@ impl Format {
 }
 
 /// The document as text in `format`; `title` names the HTML page.
+/// Pending suggestions are left out (`without_suggestions`).
 pub fn export(document: &Delta, format: Format, title: &str) -> String {
+    let document = &without_suggestions(document);
     match format {
         Format::Text => text::export(document),
         Format::Markdown => markdown::export(document),
@@ -79,7 +83,7 @@ pub fn export(document: &Delta, format: Format, title: &str) -> String {
 
 /// The document's HTML blocks without a page around them (escaped like the export), to show inside a page.
 pub fn html_fragment(document: &Delta) -> String {
-    html::fragment(document)
+    html::fragment(&without_suggestions(document))
 }
 
 /// The text of the document's first line when that line is a heading: what a Markdown file's `# Title` names.

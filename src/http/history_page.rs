@@ -204,14 +204,17 @@ async fn preview(
     previous: Option<&VersionMeta>,
     changes: bool,
 ) -> Result<Preview, PageError> {
-    let delta = version_delta(state, written, doc_id, &version.id).await?;
+    // What the version reads as, without its pending suggestions, as in every export.
+    let delta =
+        convert::without_suggestions(&version_delta(state, written, doc_id, &version.id).await?);
     if !changes {
         return Ok(Preview::Formatted(convert::html_fragment(&delta)));
     }
     let old = match previous {
-        Some(previous) => version_delta(state, written, doc_id, &previous.id)
-            .await?
-            .text(),
+        Some(previous) => convert::without_suggestions(
+            &version_delta(state, written, doc_id, &previous.id).await?,
+        )
+        .text(),
         None => "\n".to_string(),
     };
     Ok(Preview::Changes(diff_lines(&old, &delta.text())))

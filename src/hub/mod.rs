@@ -13,6 +13,7 @@ mod peer_comments;
 mod peers;
 mod restore;
 mod state;
+mod suggest_check;
 mod task;
 
 use std::{

@@ -202,6 +202,20 @@ impl DocState {
         seq: u64,
         op: &Delta,
     ) -> SubmitOutcome {
+        self.submit_checked(client, user, rev, seq, op, |_, _| Ok(()))
+    }
+
+    /// `submit`, with `check` run on the op transformed to head against the head document before it is
+    /// applied (the suggestion rules): an `Err` is a `forbidden` refusal that changes nothing.
+    pub fn submit_checked(
+        &mut self,
+        client: &str,
+        user: &Arc<str>,
+        rev: u64,
+        seq: u64,
+        op: &Delta,
+        check: impl FnOnce(&Document, &Delta) -> Result<(), String>,
+    ) -> SubmitOutcome {
         if rev > self.head {
             return SubmitOutcome::Reject(
                 ErrorCode::RevInFuture,
@@ -249,6 +263,9 @@ impl DocState {
                 return SubmitOutcome::Reject(ErrorCode::Internal, msg);
             }
         };
+        if let Err(msg) = check(&self.document, &op) {
+            return SubmitOutcome::Reject(ErrorCode::Forbidden, msg);
+        }
         if let Err(err) = self.document.apply(&op, self.max_doc_len) {
             return SubmitOutcome::Reject(ErrorCode::from_wire(err.wire_code()), err.to_string());
         }

@@ -17,10 +17,10 @@ use super::{
     comments::{Actor, CommentDone, CommentError, Comments, Ctx},
     compact,
     load::load_state,
-    move_selection, replace_op,
+    move_selection, replace_op, suggest_check,
 };
 use crate::{
-    ot::Delta,
+    ot::{Delta, Document},
     protocol::{self, ErrorCode, Selection, UserInfo, WireLimits},
     store::{Fence, NewOp, NewVersion, Role, StoreError},
 };
@@ -516,7 +516,8 @@ impl Hub {
         let Some(session) = self.sessions.get(&conn) else {
             return;
         };
-        if !session.role.can_edit() {
+        // Commenters may send suggestions; suggest_check says which ops are that.
+        if session.role == Role::Viewer {
             let msg = format!(
                 "your role ({}) cannot edit this document",
                 session.role.as_str()
@@ -524,8 +525,16 @@ impl Hub {
             self.reject(conn, ErrorCode::Forbidden, &msg, seq);
             return;
         }
-        let client = session.client.clone();
-        match self.state.submit(&client, &session.user_id, rev, seq, op) {
+        let (client, role, user_id) = (
+            session.client.clone(),
+            session.role,
+            session.user_id.clone(),
+        );
+        let check = |doc: &Document, op: &Delta| suggest_check::check(role, &user_id, op, doc);
+        match self
+            .state
+            .submit_checked(&client, &user_id, rev, seq, op, check)
+        {
             SubmitOutcome::Commit { rev, op, len_after } => {
                 self.committed(conn, client, seq, rev, op, len_after)
             }

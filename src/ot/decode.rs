@@ -11,6 +11,7 @@ use super::delta::Delta;
 use super::error::OtError;
 use super::json::MAX_SAFE_INTEGER;
 use super::op::{InsertValue, Op};
+use super::suggest;
 use super::text::Text;
 
 /// Limits and allow-lists for client changes. `Default` is PROTOCOL.md's defaults and the
@@ -57,6 +58,9 @@ struct EditorFormats {
     /// Attributes of embeds (an image's width and alt text): formats on the wire, but not formats Quill registers.
     #[serde(default)]
     embed_attributes: Vec<String>,
+    /// Suggestion marks (`ot::suggest`): formats the editor registers, whose value the decoder checks.
+    #[serde(default)]
+    suggestions: Vec<String>,
 }
 
 impl EditorFormats {
@@ -65,6 +69,7 @@ impl EditorFormats {
             .iter()
             .chain(&self.line)
             .chain(&self.embed_attributes)
+            .chain(&self.suggestions)
             .cloned()
             .collect()
     }
@@ -284,6 +289,13 @@ fn decode_attributes(
             return Err(OtError::BadTableRow { index });
         }
         check_embed_attribute(index, key, value)?;
+        if suggest::is_mark(key) && !value.is_null() && !suggest::is_mark_value(value) {
+            return Err(OtError::BadFormatValue {
+                index,
+                key: key.clone(),
+                expected: "{\"id\": up to 32 letters, digits, - or _, \"by\": a user id}",
+            });
+        }
         res.insert(key.clone(), normalized_numbers(value));
     }
     Ok(Some(res))
@@ -380,6 +392,8 @@ mod tests {
             "list",
             "code-block",
             "table",
+            "suggest-insert",
+            "suggest-delete",
         ] {
             assert!(limits.allowed_formats.contains(format), "{format}");
         }

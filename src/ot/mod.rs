@@ -7,6 +7,7 @@
 //! - [`Delta`]: canonical ops, builder, `compose`, `transform`, `transform_position`, `invert`.
 //! - [`attributes`]: quill-delta's `AttributeMap` functions.
 //! - [`decode_change`] and [`OtLimits`]: validation of untrusted client changes.
+//! - [`suggest`]: the names and value shape of suggestion marks.
 //! - [`Document`]: the server's head document, cheap to edit in place.
 //!
 //! This module imports nothing from the rest of the crate (paths are `super::`-relative), so
@@ -21,6 +22,7 @@ mod error;
 mod iter;
 mod json;
 mod op;
+pub mod suggest;
 mod text;
 mod transform;
 

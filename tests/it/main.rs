@@ -51,6 +51,7 @@ mod admin_page; // issue 15: the admin page: hidden from non-admins, users searc
 mod account_deletion;
 mod mentions; // issue 14: mentions on comments, notifications (list, unread, mark read, access), the dashboard's badge and page
 mod authorship; // issue 14: every character's author after random concurrent typing, compaction and a restart; who may ask
+mod suggestions; // issue 14: suggestion mode: commenters suggest, editors accept and reject, forged marks, exports, restore, roles
 mod comments; // issue 14: anchors follow random edits over real sockets, through restarts and compaction; who may comment
 mod account_page; // issue 15: the account page: name, password, sessions and API tokens, CSRF, escaping
 mod mail; // issue 15, e-mail: password reset by link, admin reset and invitations, share notices, mail off, a dead SMTP server

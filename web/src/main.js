@@ -26,6 +26,7 @@ import { announceRestore } from './ui/restored-notice.js';
 import { installImages } from './editor/images.js';
 import { installWriterTools } from './ui/writer-tools.js';
 import { installAuthors } from './authors/view.js';
+import { installSuggestions } from './ui/suggestions.js';
 
 const WRITERS = new Set(['owner', 'editor']);
 
@@ -91,6 +92,11 @@ export async function boot(root) {
   });
   const share = createShare({ root, button: page.share, docId, role, flash });
   const api = createApi();
+  // Suggestion mode (issue 14): the toggle, the rewrite of changes, the cards.
+  const suggestions = installSuggestions({
+    root, header: page.header, quill, sync, me, flash, api, docId,
+    colorOf: (id) => colors.get(id) || colorFor(id),
+  });
   const currentTitle = () => page.title.value.trim();
   const shareDialog = createShareDialog({ root, docId, me, api, title: currentTitle, flash });
   // The default Share handler; setHandler() or the quire:share event still
@@ -98,6 +104,7 @@ export async function boot(root) {
   share.setHandler(() => shareDialog.open());
   const menu = createDocMenu({
     root, button: page.menu, docId, api, title: currentTitle, flash, canWrite: () => !sync.readOnly,
+    extras: suggestions.menuItems,
   });
 
   installImages(quill, { docId, canEdit: () => !sync.readOnly, flash, progressParent: page.footer });
@@ -111,6 +118,7 @@ export async function boot(root) {
     quill,
     sync,
     colorOf,
+    rewrite: suggestions.rewrite,
     onLoaded: ({ first, empty }) => {
       // A new empty document: start typing right away.
       if (first && empty && !sync.readOnly) quill.focus();
@@ -133,6 +141,7 @@ export async function boot(root) {
       // A newcomer can move someone to another colour: repaint the carets.
       editorHooks.cursors(sync.ot.remoteSelections());
       authors.repaint();
+      suggestions.paint();
     },
     unsent: (text, why) => {
       unsent.show(text, why);
@@ -149,6 +158,7 @@ export async function boot(root) {
       editorHooks.role(readOnly);
       title.setReadOnly(readOnly);
       root.classList.toggle('qe-readonly', readOnly);
+      suggestions.roleChanged();
       // The role changed under us: what the dialog allows may have too.
       shareDialog.reload();
     },
@@ -191,7 +201,7 @@ export async function boot(root) {
 
   sync.start();
   announceRestore(flash);
-  const parts = { quill, client: sync.ot, sync, share, shareDialog, menu, store, toasts, tools, version: 1 };
+  const parts = { quill, client: sync.ot, sync, share, shareDialog, menu, store, toasts, tools, suggestions, version: 1 };
   // The browser tests' handle on the page (kill the socket, read the OT
   // state). Only in their build (build.mjs): a page must not hand any
   // script its session's internals.

@@ -50,6 +50,9 @@ export class DocSync {
     this.welcomedHere = false;
     this.role = opts.role ?? 'editor';
     this.readOnly = !WRITER_ROLES.has(this.role);
+    // A commenter in suggestion mode types suggestions (ui/suggestions.js);
+    // the server checks that each op is one.
+    this.suggestOnly = false;
     this.store = opts.store ?? null;
     this.setTimeout = opts.setTimeout ?? globalThis.setTimeout.bind(globalThis);
     this.clearTimeout = opts.clearTimeout ?? globalThis.clearTimeout.bind(globalThis);
@@ -135,8 +138,18 @@ export class DocSync {
 
   // ---- from the editor ----------------------------------------------------
 
+  // Whether the person may type: a writer, or a commenter suggesting.
+  get mayType() {
+    return !this.readOnly || (this.suggestOnly && this.role === 'commenter');
+  }
+
+  setSuggestOnly(on) {
+    this.suggestOnly = on;
+    this._emitStatus();
+  }
+
   localChange(delta) {
-    if (this.readOnly || this.fatal) return;
+    if (!this.mayType || this.fatal) return;
     this.ot.localChange(delta);
   }
 
@@ -413,7 +426,7 @@ export class DocSync {
       conn: this.fatal ? 'fatal' : this.conn.state === 'open' ? 'open' : 'closed',
       synced: this.ot.online,
       pending: this.ot.hasPending,
-      readOnly: this.readOnly,
+      readOnly: !this.mayType,
       notice: this.notice,
       fatalText: this.fatalText,
       loaded: this.loaded || this.restored,

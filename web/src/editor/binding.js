@@ -24,7 +24,9 @@ function wholeCharacters(quill, delta, old) {
 }
 
 // colorOf(user): the colour this page gives that person (colors.js).
-export function bindQuill({ quill, sync, onLoaded, colorOf = (u) => u?.color || UNKNOWN_COLOR }) {
+// rewrite(change, old): what to send for the person's change, after it made
+// the page match (suggestion mode, ui/suggestions.js).
+export function bindQuill({ quill, sync, onLoaded, colorOf = (u) => u?.color || UNKNOWN_COLOR, rewrite = (c) => c }) {
   const cursors = quill.getModule('cursors');
   let loaded = false;
   let lastSel = null;
@@ -36,7 +38,7 @@ export function bindQuill({ quill, sync, onLoaded, colorOf = (u) => u?.color || 
 
   quill.on('text-change', (delta, old, source) => {
     if (source !== 'user') return;
-    sync.localChange(wholeCharacters(quill, delta, old));
+    sync.localChange(rewrite(wholeCharacters(quill, delta, old), old));
     // Typing moves my caret without a user selection-change event.
     const sel = quill.getSelection(false);
     if (sel) {
@@ -76,7 +78,7 @@ export function bindQuill({ quill, sync, onLoaded, colorOf = (u) => u?.color || 
       quill.history.clear();
       const first = !loaded;
       loaded = true;
-      setEditable(!sync.readOnly);
+      setEditable(sync.mayType);
       if (!lastSel) sync.setSelection({ index: 0, length: 0 });
       onLoaded?.({ first, empty: quill.getLength() <= 1 });
     },
@@ -107,8 +109,8 @@ export function bindQuill({ quill, sync, onLoaded, colorOf = (u) => u?.color || 
     activity(client) {
       if (cursors) flags.active(client);
     },
-    role(readOnly) {
-      setEditable(loaded && !readOnly);
+    role() {
+      setEditable(loaded && sync.mayType);
     },
     resyncing() {
       // Until the snapshot arrives, typing would land in a discarded view.
@@ -126,7 +128,7 @@ export function bindQuill({ quill, sync, onLoaded, colorOf = (u) => u?.color || 
     quill.setContents(initial, 'api');
     quill.history.clear();
     loaded = true;
-    setEditable(!sync.readOnly);
+    setEditable(sync.mayType);
   } else {
     setEditable(false);
   }

@@ -15,6 +15,7 @@ import { toolbarGroups, labelToolbar, isMacPlatform } from './toolbar.js';
 import { installLinkEditor, linkEditorBindings } from './link-editor.js';
 import { markdownBindings } from './markdown-shortcuts.js';
 import { insertTable, installTableTools } from './table-tools.js';
+import { registerSuggestFormats } from './suggest-formats.js';
 
 class SafeLink extends Link {
   static PROTOCOL_WHITELIST = ['http', 'https', 'mailto'];
@@ -29,6 +30,7 @@ function register() {
   registered = true;
   Quill.register('formats/link', SafeLink, true);
   Quill.register('modules/cursors', QuillCursors, true);
+  registerSuggestFormats();
   Quill.import('ui/icons')['code-block'] = CODE_BLOCK_ICON;
 }
 
@@ -48,7 +50,8 @@ export function createQuill(container, { toolbar } = {}) {
   const tables = ALLOWED_FORMATS.includes('table');
   const quill = new Quill(container, {
     theme: 'snow',
-    formats: ALLOWED_FORMATS,
+    // The suggestion marks are formats too, without a toolbar control (ui/suggestions.js).
+    formats: [...ALLOWED_FORMATS, ...(FORMATS.suggestions ?? [])],
     placeholder: 'Start writing…',
     modules: {
       toolbar: {

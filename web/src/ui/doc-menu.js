@@ -11,7 +11,9 @@ import { FORMATS, fileName, contentPath } from '../download.js';
 
 let seq = 0;
 
-export function createDocMenu({ root, button, docId, api, title, flash, canWrite }) {
+// extras: [{text, action, visible(), run()}], more items first in the menu
+// (Accept all / Reject all suggestions, ui/suggestions.js).
+export function createDocMenu({ root, button, docId, api, title, flash, canWrite, extras = [] }) {
   const uid = `qe-menu-${++seq}`;
   const base = `/api/docs/${encodeURIComponent(docId)}`;
 
@@ -29,7 +31,9 @@ export function createDocMenu({ root, button, docId, api, title, flash, canWrite
   const downloads = Object.entries(FORMATS).map(([format, f]) => item(`Download as ${f.label}`,
     { 'data-action': `download-${format}` }, () => download(format)));
   const print = item('Print or save as PDF…', { 'data-action': 'print' }, () => window.print());
+  const extraItems = extras.map((x) => ({ x, el: item(x.text, { 'data-action': x.action }, () => x.run()) }));
   const menu = h('div', { class: 'qe-menu', role: 'menu', id: uid, 'aria-label': 'Document', hidden: true },
+    ...extraItems.map(({ el }) => el), extraItems.length ? h('div', { class: 'qe-menu-sep', role: 'separator', 'data-extra-sep': true }) : null,
     history, nameVersion, h('div', { class: 'qe-menu-sep', role: 'separator' }), ...downloads,
     h('div', { class: 'qe-menu-sep', role: 'separator' }), print);
   button.setAttribute('aria-haspopup', 'menu');
@@ -40,6 +44,9 @@ export function createDocMenu({ root, button, docId, api, title, flash, canWrite
   const items = () => [...menu.querySelectorAll('[role="menuitem"]')].filter((el) => !el.hidden);
   function open(focusLast = false) {
     nameVersion.hidden = !canWrite();
+    for (const { x, el } of extraItems) el.hidden = !x.visible();
+    const sep = menu.querySelector('[data-extra-sep]');
+    if (sep) sep.hidden = extraItems.every(({ el }) => el.hidden);
     menu.hidden = false;
     button.setAttribute('aria-expanded', 'true');
     const list = items();

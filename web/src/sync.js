@@ -40,6 +40,7 @@ export class DocSync {
     this.hooks = {
       apply: noop, load: noop, status: noop, cursors: noop, unsent: noop, role: noop, presenceList: noop,
       activity: noop, access: noop, resyncing: noop, beforeRemote: noop, holdRemote: () => false,
+      edited: noop, comments: noop, settled: noop,
       ...opts.hooks,
     };
     this.user = opts.user ?? null;
@@ -70,7 +71,10 @@ export class DocSync {
     const restored = opts.restored ?? null;
     const callbacks = {
       send: (m) => this.conn.send(m),
-      apply: (d) => this.hooks.apply(d),
+      apply: (d) => {
+        this.hooks.apply(d);
+        this.hooks.edited(d);
+      },
       load: (doc, info) => this._load(doc, info),
       desync: (kind, why) => this._desync(kind, why),
       change: () => this._changed(),
@@ -84,7 +88,7 @@ export class DocSync {
       url: opts.url,
       WebSocketImpl: opts.WebSocketImpl,
       wsOptions: opts.wsOptions,
-      hello: () => this.ot.hello(this.user),
+      hello: () => ({ ...this.ot.hello(this.user), ...(opts.comments ? { comments: true } : {}) }),
       onMessage: (m) => this._message(m),
       onOpen: () => this._emitStatus(),
       onClose: () => {
@@ -137,6 +141,7 @@ export class DocSync {
   localChange(delta) {
     if (this.readOnly || this.fatal) return;
     this.ot.localChange(delta);
+    this.hooks.edited(delta);
   }
 
   // Selections go out only when nothing is in flight (the OT client refuses
@@ -231,8 +236,14 @@ export class DocSync {
         this._roleChanged(m.role);
         this._emitStatus();
         break;
+      case 'comments':
+      case 'comment':
+        this.hooks.comments(m);
+        break;
       case 'error':
-        this._error(m);
+        // An answer to a comment message: nothing to do with the text.
+        if (m.ref != null) this.hooks.comments(m);
+        else this._error(m);
         break;
       default:
         break; // newer server messages are ignored by design
@@ -400,6 +411,7 @@ export class DocSync {
     this.hooks.cursors(this.ot.remoteSelections());
     if (this.wantSel !== undefined) this._schedulePresence();
     this._emitStatus();
+    if (this.ot.isSynchronized) this.hooks.settled();
   }
 
   _emitStatus() {

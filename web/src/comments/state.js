@@ -37,13 +37,15 @@ export const mentionIds = (message) => (Array.isArray(message?.mentions) ? messa
 export class CommentState {
   // opts: send(msg) -> bool; pending() -> [outstanding op, buffer] (Deltas or
   //   null); rev() -> the client's revision; synced() -> nothing in flight and
-  //   online; onChange(); onAnswer(ref, {ok, event?, code?, text?})
+  //   online; onChange() (threads or messages changed); onMove() (only
+  //   anchors moved); onAnswer(ref, {ok, event?, code?, text?})
   constructor(opts) {
     this.send = opts.send;
     this.pending = opts.pending ?? (() => []);
     this.rev = opts.rev ?? (() => null);
     this.synced = opts.synced ?? (() => true);
     this.onChange = opts.onChange ?? (() => {});
+    this.onMove = opts.onMove ?? (() => {});
     this.onAnswer = opts.onAnswer ?? (() => {});
     this.threads = new Map(); // id -> thread with messages and a local anchor
     this.requests = new Map(); // ref -> the message sent
@@ -126,7 +128,7 @@ export class CommentState {
   edited(delta) {
     for (const [id, t] of this.threads) this.threads.set(id, { ...t, ...moveAnchor(delta, t) });
     for (const d of this.drafts) d.anchor = moveAnchor(delta, d.anchor);
-    if (this.threads.size) this.onChange();
+    if (this.threads.size) this.onMove();
   }
 
   // Nothing of ours in flight: a waiting new comment can name our revision.

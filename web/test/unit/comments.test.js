@@ -212,3 +212,21 @@ test('who may resolve and change messages follows the role table', () => {
   assert.equal(canChangeMessage('owner', m, 'u-bob'), false, 'only one\'s own');
   assert.equal(canChangeMessage('viewer', m, 'u-ann'), false);
 });
+
+// ---- mentions ------------------------------------------------------------------
+
+import { mentionQuery, matchPeople, insertMention, mentionedIds } from '../../src/comments/mentions.js';
+
+test('the @prefix at the caret, the people it matches, the text after choosing, the ids sent', () => {
+  assert.deepEqual(mentionQuery('Ask @Bo', 7), { start: 4, query: 'Bo' });
+  assert.deepEqual(mentionQuery('@', 1), { start: 0, query: '' });
+  assert.equal(mentionQuery('mail me@host', 12), null, 'not inside a word');
+  assert.equal(mentionQuery('Ask @Bo now', 11), null, 'the caret is past it');
+  const people = [{ id: 'a', name: 'Ann Lee' }, { id: 'b', name: 'Bob Stone' }, { id: 'c', name: 'Lena Bo' }];
+  assert.deepEqual(matchPeople(people, 'bo').map((p) => p.id), ['b', 'c']);
+  assert.deepEqual(matchPeople(people, 'LEE').map((p) => p.id), ['a']);
+  assert.deepEqual(matchPeople(people, '', { exclude: 'a' }).map((p) => p.id), ['b', 'c']);
+  const done = insertMention('Ask @Bo now', { start: 4, query: 'Bo' }, people[1]);
+  assert.deepEqual(done, { text: 'Ask @Bob Stone now', caret: 15 });
+  assert.deepEqual(mentionedIds(done.text, [people[1], people[1], people[0]]), ['b'], 'Ann was chosen then erased');
+});

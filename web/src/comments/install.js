@@ -1,0 +1,224 @@
+// Comments on the editor page (issue 14): the thread state fed by the
+// session's hooks, the highlights over the text, the side panel, the
+// toolbar's Comment button (also Ctrl+Alt+M, and the only toolbar control a
+// commenter sees), the status bar's toggle with the count of open threads,
+// clicks between highlights and threads, and a #comment-THREAD link opening
+// the panel at that thread (which marks the document's notifications read).
+
+import { h } from '../ui/dom.js';
+import { CommentState, canComment } from './state.js';
+import { moveAnchor } from './anchor.js';
+import { createCommentsPanel } from './panel.js';
+import { createCommentPainter } from './highlights.js';
+
+const KEY = 'quire.comments';
+const ICON = '<svg viewBox="0 0 18 18" aria-hidden="true"><path class="ql-stroke" d="M3 3.5h12a1 1 0 0 1 1 1v7a1 1 0 0 1-1 1H8l-3.5 3v-3H3a1 1 0 0 1-1-1v-7a1 1 0 0 1 1-1z"/><line class="ql-stroke" x1="5.5" y1="7" x2="12.5" y2="7"/><line class="ql-stroke" x1="5.5" y1="9.5" x2="10.5" y2="9.5"/></svg>';
+
+export function installComments({ page, quill, sync, me, docId, api, flash, storage }) {
+  const root = page.root;
+  const role = () => sync.role;
+  let people = null;
+  const loadPeople = () => (people ??= api.get(`/api/docs/${encodeURIComponent(docId)}/people`)
+    .then((r) => (Array.isArray(r?.people) ? r.people : []), () => {
+      people = null; // asked again at the next `@`
+      return [];
+    }));
+
+  const state = new CommentState({
+    send: (m) => sync.conn.send(m),
+    pending: () => [sync.ot.outstanding?.op ?? null, sync.ot.buffer],
+    rev: () => sync.ot.rev,
+    synced: () => sync.ot.isSynchronized && sync.conn.isOpen,
+    onChange: () => changed(),
+    onMove: () => schedule(),
+    onAnswer: (ref, result) => {
+      panel.answer(ref, result);
+      if (!result.ok && result.text) flash(result.text, 'error');
+    },
+  });
+
+  const painter = createCommentPainter(quill);
+  const panel = createCommentsPanel({
+    parent: page.body, state, me, role, people: loadPeople, flash,
+    onActive: () => schedule(),
+    yOf: (index) => {
+      const at = Math.max(0, Math.min(index, quill.getLength() - 1));
+      const b = quill.getBounds(at, 0);
+      return quill.container.getBoundingClientRect().top + (b?.top ?? 0);
+    },
+    scrollToText: (t) => {
+      const [leaf] = quill.getLeaf(Math.min(t.start + 1, quill.getLength() - 1));
+      leaf?.domNode?.parentElement?.scrollIntoView?.({ block: 'center' });
+    },
+  });
+
+  // ---- the status bar's toggle ----------------------------------------------
+
+  const count = h('span', { class: 'qe-comments-count' });
+  const toggle = h('button', {
+    type: 'button', class: 'qe-bar-btn qe-comments-toggle', 'aria-controls': panel.panel.id, 'aria-expanded': 'false',
+    title: 'Show or hide the comments',
+  }, 'Comments', count, h('span', { class: 'qe-visually-hidden', text: ' open' }));
+  page.footer.insertBefore(toggle, page.footer.querySelector('.qe-keys-btn'));
+  let stored = null;
+  try {
+    stored = storage?.getItem(KEY);
+  } catch {
+    stored = null;
+  }
+  toggle.addEventListener('click', () => setShown(panel.panel.hidden, { remember: true }));
+  panel.close.addEventListener('click', () => {
+    setShown(false, { remember: true });
+    toggle.focus();
+  });
+
+  function setShown(on, { remember = false } = {}) {
+    panel.panel.hidden = !on;
+    root.classList.toggle('qe-comments-open', on);
+    toggle.setAttribute('aria-expanded', String(on));
+    if (remember) {
+      stored = on ? 'shown' : 'hidden';
+      try {
+        storage?.setItem(KEY, stored);
+      } catch {
+        // the choice lasts for this page only
+      }
+    }
+    if (on) panel.render();
+    schedule();
+  }
+
+  // ---- the Comment button -----------------------------------------------------
+
+  const button = h('button', { type: 'button', class: 'qe-comment-btn', 'aria-label': 'Comment', title: 'Comment on the selected text (Ctrl+Alt+M)' });
+  button.innerHTML = ICON; // a constant: no data in it
+  // Keep the text selected (and the editor focused) when it is clicked.
+  button.addEventListener('mousedown', (e) => e.preventDefault());
+  button.addEventListener('click', () => startComment());
+  const toolbar = quill.getModule('toolbar')?.container;
+  toolbar?.append(h('span', { class: 'ql-formats qe-comment-tools' }, button));
+
+  const selection = () => quill.getSelection(false) ?? null;
+
+  function updateButton() {
+    const sel = selection();
+    button.disabled = !canComment(role()) || !sel || sel.length === 0;
+  }
+
+  function startComment() {
+    if (!canComment(role())) return;
+    const sel = selection() ?? quill.selection.savedRange;
+    if (!sel || sel.length === 0) {
+      flash('Select the text to comment on first.');
+      return;
+    }
+    setShown(true);
+    panel.compose({ start: sel.index, end: sel.index + sel.length, quote: quill.getText(sel.index, sel.length) });
+  }
+
+  quill.on('selection-change', updateButton);
+  document.addEventListener('selectionchange', () => updateButton());
+  window.addEventListener('keydown', (e) => {
+    if (!(e.ctrlKey || e.metaKey) || !e.altKey || e.code !== 'KeyM') return;
+    if (document.querySelector('dialog[open]')) return;
+    e.preventDefault();
+    startComment();
+  });
+
+  // ---- highlights and clicks between them and the threads -----------------
+
+  let frame = 0;
+  function schedule() {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      const ranges = state.list().filter((t) => !t.orphaned);
+      painter.paint(ranges, panel.active);
+      panel.layout();
+    });
+  }
+
+  quill.on('text-change', schedule);
+  window.addEventListener('resize', schedule);
+
+  quill.root.addEventListener('click', (e) => {
+    if (panel.panel.hidden) return;
+    const sel = selection();
+    if (sel && sel.length > 0) return;
+    const index = indexAtPoint(quill, e.clientX, e.clientY) ?? sel?.index;
+    if (index == null) return;
+    const t = state.threadAt(index);
+    if (t) panel.setActive(t.id);
+  });
+
+  // ---- the session ------------------------------------------------------------
+
+  let lastRole = null;
+  function roleChanged() {
+    if (role() === lastRole) return;
+    lastRole = role();
+    root.classList.toggle('qe-can-comment', canComment(lastRole));
+    if (!canComment(lastRole)) panel.cancelCompose();
+    updateButton();
+    panel.render();
+  }
+
+  let first = true;
+  function changed() {
+    count.textContent = state.openCount ? String(state.openCount) : '';
+    if (first) {
+      first = false;
+      // Open by default when there is something to read, unless hidden by choice.
+      setShown(stored === 'shown' || (stored !== 'hidden' && state.threads.size > 0));
+      openLinkedThread();
+    }
+    if (!panel.panel.hidden) panel.render();
+    schedule();
+  }
+
+  function openLinkedThread() {
+    const m = /^#comment-(.+)$/.exec(location.hash);
+    if (!m) return;
+    setShown(true);
+    if (!panel.reveal(decodeURIComponent(m[1]))) flash('That comment is no longer here.');
+    // Read once the panel shows them; the route may not exist on an older server.
+    api.post('/api/notifications/read', { doc: docId }).catch(() => {});
+  }
+
+  const previous = { status: sync.hooks.status };
+  Object.assign(sync.hooks, {
+    edited: (delta) => {
+      state.edited(delta);
+      panel.moveComposer((a) => moveAnchor(delta, a));
+    },
+    comments: (m) => state.receive(m),
+    settled: () => state.settled(),
+    status: (s) => {
+      previous.status(s);
+      roleChanged();
+    },
+  });
+  roleChanged();
+
+  return { state, panel, setShown, startComment };
+}
+
+// The text index under a point, through the browser's caret hit test.
+function indexAtPoint(quill, x, y) {
+  let node = null;
+  let offset = 0;
+  if (document.caretPositionFromPoint) {
+    const p = document.caretPositionFromPoint(x, y);
+    node = p?.offsetNode;
+    offset = p?.offset ?? 0;
+  } else if (document.caretRangeFromPoint) {
+    const r = document.caretRangeFromPoint(x, y);
+    node = r?.startContainer;
+    offset = r?.startOffset ?? 0;
+  }
+  if (!node || !quill.root.contains(node)) return null;
+  const native = document.createRange();
+  native.setStart(node, offset);
+  const normalized = quill.selection.normalizeNative(native);
+  return normalized ? quill.selection.normalizedToRange(normalized).index : null;
+}

@@ -1,0 +1,326 @@
+// The comments side panel: an <aside> at the right of the text (below it at
+// phone width) with the threads in text order, each card placed beside its
+// text where there is room (a top-sorted stack: a card never overlaps the one
+// above). A card shows the quote, the messages (author, time, body, "mentions
+// you", Edit and Delete on one's own), Resolve or Reopen as the role table
+// allows, and a reply box; "Show resolved" adds the resolved threads. What the
+// person asks for goes through `actions` (CommentState), and the card waits
+// for the answer with that `ref`.
+
+import { h } from '../ui/dom.js';
+import { canComment, canResolve, canChangeMessage, mentionIds } from './state.js';
+import { attachMentions } from './mention-box.js';
+
+const PHONE = '(max-width: 700px)';
+const GAP = 8;
+
+let seq = 0;
+
+// opts: parent (the page's body grid), state (CommentState), me {id},
+//   role() -> the current role, people() -> promise of the document's people,
+//   flash(text, kind), onActive(id) (the highlighted thread changed),
+//   yOf(index) -> the page y of a text position, scrollToText(thread)
+export function createCommentsPanel(opts) {
+  const { parent, state, me, role, people, flash } = opts;
+  const uid = `qe-comments-${++seq}`;
+  const showResolved = h('input', { type: 'checkbox', id: `${uid}-resolved`, class: 'qe-comments-filter' });
+  const close = h('button', { type: 'button', class: 'qe-comments-close', 'aria-label': 'Hide comments', title: 'Hide comments', text: '×' });
+  const empty = h('p', { class: 'qe-comments-empty' });
+  const list = h('div', { class: 'qe-comments-list' });
+  const panel = h('aside', { class: 'qe-comments', id: uid, 'aria-labelledby': `${uid}-h`, hidden: true },
+    h('div', { class: 'qe-comments-head' },
+      h('h2', { id: `${uid}-h`, text: 'Comments' }),
+      h('label', { class: 'qe-comments-show', for: showResolved.id }, showResolved, ' Show resolved'),
+      close),
+    empty, list);
+  parent.append(panel);
+
+  const cards = new Map(); // thread id -> card
+  const waiting = new Map(); // ref -> {done(result)}
+  let composer = null; // {anchor, quote, el, textarea}
+  let active = null;
+
+  const phone = () => window.matchMedia?.(PHONE).matches ?? false;
+
+  showResolved.addEventListener('change', () => render());
+
+  // ---- rendering ------------------------------------------------------------
+
+  function visible() {
+    return state.list({ resolved: showResolved.checked });
+  }
+
+  function render() {
+    const threads = visible();
+    const els = [];
+    if (composer) els.push(composer.el);
+    for (const t of threads) els.push(cardFor(t).el);
+    for (const [id, c] of cards) if (!state.threads.has(id)) cards.delete(id);
+    // Moving a node takes the focus out of it: give it back (a reply being typed).
+    const focused = document.activeElement;
+    const caret = focused?.selectionStart;
+    const same = els.length === list.children.length && els.every((el, i) => list.children[i] === el);
+    if (!same) list.replaceChildren(...els);
+    if (focused && focused !== document.activeElement && list.contains(focused)) {
+      focused.focus();
+      if (caret != null) focused.setSelectionRange?.(caret, caret);
+    }
+    const viewer = !canComment(role());
+    empty.textContent = viewer ? 'No comments.' : 'No comments yet. Select text and choose Comment.';
+    empty.hidden = els.length > 0;
+    if (active && !state.threads.has(active)) setActive(null);
+    layout();
+  }
+
+  // Beside its text, never over the card above; on phones a plain stack (CSS).
+  function layout() {
+    if (panel.hidden) return;
+    if (phone()) {
+      list.style.minHeight = '';
+      return;
+    }
+    const top0 = list.getBoundingClientRect().top;
+    let bottom = 0;
+    for (const el of list.children) {
+      const index = Number(el.dataset.at ?? 0);
+      const want = Math.max(0, opts.yOf(index) - top0);
+      const top = Math.max(want, bottom ? bottom + GAP : 0);
+      el.style.top = `${top}px`;
+      bottom = top + el.offsetHeight;
+    }
+    list.style.minHeight = `${bottom}px`;
+  }
+
+  function cardFor(thread) {
+    let c = cards.get(thread.id);
+    if (!c) {
+      c = makeCard(thread.id);
+      cards.set(thread.id, c);
+    }
+    fill(c, thread);
+    return c;
+  }
+
+  function makeCard(id) {
+    const el = h('article', { class: 'qe-thread', 'data-thread': id, tabindex: '-1', 'aria-label': 'Comment thread' });
+    const quote = h('blockquote', { class: 'qe-thread-quote' });
+    const note = h('p', { class: 'qe-thread-note' });
+    const messages = h('ol', { class: 'qe-thread-messages' });
+    const tools = h('div', { class: 'qe-thread-tools' });
+    const textarea = h('textarea', { class: 'qe-reply-input', rows: 1, placeholder: 'Reply… (@ to mention)', 'aria-label': 'Reply' });
+    const send = h('button', { type: 'submit', class: 'qe-c-btn qe-c-primary', text: 'Reply' });
+    const reply = h('form', { class: 'qe-reply' }, textarea, h('div', { class: 'qe-c-row' }, send));
+    const mentions = attachMentions(textarea, { people, meId: me.id });
+    el.append(quote, note, messages, tools, reply);
+    const c = { id, el, quote, note, messages, tools, reply, textarea, mentions, editing: new Map() };
+    submitOnCtrlEnter(textarea, reply);
+    reply.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const body = textarea.value.trim();
+      if (!body) return;
+      ask(reply, state.reply(id, body, mentions.ids()), () => {
+        textarea.value = '';
+        mentions.reset();
+      });
+    });
+    el.addEventListener('click', (e) => {
+      if (e.target.closest('button, textarea, a, input')) return;
+      setActive(id);
+      if (phone()) opts.scrollToText?.(state.threads.get(id));
+    });
+    return c;
+  }
+
+  function fill(c, t) {
+    c.el.dataset.at = String(t.start);
+    c.el.classList.toggle('qe-thread-resolved', !!t.resolved);
+    c.el.classList.toggle('qe-thread-orphaned', !!t.orphaned);
+    c.el.classList.toggle('qe-thread-active', t.id === active);
+    c.quote.textContent = t.quote;
+    c.quote.hidden = !t.quote;
+    const notes = [];
+    if (t.orphaned) notes.push('The text this comment was on was deleted.');
+    if (t.resolved) notes.push(`Resolved${t.resolved_by?.name ? ` by ${t.resolved_by.name}` : ''}.`);
+    c.note.textContent = notes.join(' ');
+    c.note.hidden = notes.length === 0;
+    const r = role();
+    c.messages.replaceChildren(...t.messages.map((m) => c.editing.get(m.id) ?? messageItem(c, m, r)));
+    const tools = [];
+    if (canResolve(r, t, me.id)) {
+      tools.push(t.resolved
+        ? h('button', { type: 'button', class: 'qe-c-btn', text: 'Reopen', onclick: (e) => ask(e.currentTarget, state.reopen(t.id)) })
+        : h('button', { type: 'button', class: 'qe-c-btn', text: 'Resolve', onclick: (e) => ask(e.currentTarget, state.resolve(t.id)) }));
+    }
+    c.tools.replaceChildren(...tools);
+    c.tools.hidden = tools.length === 0;
+    c.reply.hidden = !canComment(r) || !!t.resolved;
+  }
+
+  function messageItem(c, m, r) {
+    const mine = canChangeMessage(r, m, me.id);
+    const head = h('div', { class: 'qe-msg-head' },
+      h('span', { class: 'qe-msg-author', text: m.author?.name ?? 'Deleted account' }),
+      h('time', { class: 'qe-msg-time', datetime: new Date(m.created_at).toISOString(), text: when(m.created_at) }),
+      m.edited_at && !m.deleted ? h('span', { class: 'qe-msg-edited', text: '(edited)' }) : null,
+      !m.deleted && me.id && mentionIds(m).includes(me.id) ? h('span', { class: 'qe-msg-you', text: 'mentions you' }) : null);
+    const body = m.deleted
+      ? h('p', { class: 'qe-msg-body qe-msg-deleted', text: 'Message deleted' })
+      : h('p', { class: 'qe-msg-body', text: m.body });
+    const li = h('li', { class: 'qe-msg', 'data-message': m.id }, head, body);
+    if (mine) {
+      li.append(h('div', { class: 'qe-msg-actions' },
+        h('button', { type: 'button', class: 'qe-c-link', text: 'Edit', 'aria-label': 'Edit your message', onclick: () => startEdit(c, m) }),
+        h('button', {
+          type: 'button', class: 'qe-c-link', text: 'Delete', 'aria-label': 'Delete your message',
+          onclick: (e) => {
+            if (window.confirm('Delete this message?')) ask(e.currentTarget, state.remove(m.id));
+          },
+        })));
+    }
+    return li;
+  }
+
+  function startEdit(c, m) {
+    const textarea = h('textarea', { class: 'qe-reply-input', rows: 2, 'aria-label': 'Edit your message' });
+    textarea.value = m.body;
+    const form = h('form', { class: 'qe-reply qe-msg-edit' }, textarea,
+      h('div', { class: 'qe-c-row' },
+        h('button', { type: 'button', class: 'qe-c-btn', text: 'Cancel', onclick: () => stopEdit(c, m.id) }),
+        h('button', { type: 'submit', class: 'qe-c-btn qe-c-primary', text: 'Save' })));
+    const mentions = attachMentions(textarea, { people, meId: me.id, initial: Array.isArray(m.mentions) ? m.mentions : [] });
+    submitOnCtrlEnter(textarea, form);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const body = textarea.value.trim();
+      if (!body) return;
+      ask(form, state.edit(m.id, body, mentions.ids()), () => stopEdit(c, m.id));
+    });
+    const li = h('li', { class: 'qe-msg', 'data-message': m.id }, form);
+    c.editing.set(m.id, li);
+    render();
+    textarea.focus();
+  }
+
+  function stopEdit(c, id) {
+    c.editing.delete(id);
+    render();
+  }
+
+  // ---- the new comment ----------------------------------------------------
+
+  function compose({ start, end, quote }) {
+    cancelCompose();
+    const textarea = h('textarea', { class: 'qe-reply-input', rows: 3, placeholder: 'Add a comment… (@ to mention)', 'aria-label': 'Comment' });
+    const form = h('form', { class: 'qe-reply' }, textarea,
+      h('div', { class: 'qe-c-row' },
+        h('button', { type: 'button', class: 'qe-c-btn', text: 'Cancel', onclick: () => cancelCompose() }),
+        h('button', { type: 'submit', class: 'qe-c-btn qe-c-primary', text: 'Comment' })));
+    const el = h('article', { class: 'qe-thread qe-composer', 'aria-label': 'New comment', 'data-at': String(start) },
+      h('blockquote', { class: 'qe-thread-quote', text: quote }), form);
+    const mentions = attachMentions(textarea, { people, meId: me.id });
+    composer = { anchor: { start, end, orphaned: false }, el, textarea };
+    submitOnCtrlEnter(textarea, form);
+    textarea.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && textarea.getAttribute('aria-expanded') !== 'true') cancelCompose();
+    });
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const body = textarea.value.trim();
+      if (!body || !composer) return;
+      const { start: s, end: en } = composer.anchor;
+      ask(form, state.create({ start: s, end: en, body, mentions: mentions.ids() }), (result) => {
+        composer = null;
+        render();
+        const id = result?.event?.thread?.id;
+        if (id) setActive(id, { focusCard: true });
+      });
+    });
+    render();
+    textarea.focus();
+  }
+
+  function cancelCompose() {
+    if (!composer) return;
+    composer = null;
+    render();
+  }
+
+  // The composer's range moves with the text like an anchor.
+  function moveComposer(move) {
+    if (!composer) return;
+    composer.anchor = move(composer.anchor);
+    composer.el.dataset.at = String(composer.anchor.start);
+  }
+
+  // ---- requests and answers -----------------------------------------------
+
+  // Marks `el` busy until the answer to `ref`; ok() runs on success.
+  function ask(el, ref, ok) {
+    if (ref == null) {
+      flash('Not connected: try again when the document is back online.', 'error');
+      return;
+    }
+    const controls = el.matches('button') ? [el] : [...el.querySelectorAll('button, textarea')];
+    for (const x of controls) x.disabled = true;
+    el.setAttribute('aria-busy', 'true');
+    waiting.set(ref, (result) => {
+      for (const x of controls) x.disabled = false;
+      el.removeAttribute('aria-busy');
+      if (result.ok) ok?.(result);
+    });
+  }
+
+  function answer(ref, result) {
+    const done = waiting.get(ref);
+    waiting.delete(ref);
+    done?.(result);
+  }
+
+  // ---- focus and visibility -----------------------------------------------
+
+  function setActive(id, { focusCard = false } = {}) {
+    active = id;
+    for (const c of cards.values()) c.el.classList.toggle('qe-thread-active', c.id === id);
+    opts.onActive?.(id);
+    const c = id && cards.get(id);
+    if (!c) return;
+    c.el.scrollIntoView?.({ block: 'nearest' });
+    if (focusCard) c.el.focus({ preventScroll: true });
+  }
+
+  // A thread by id, resolved ones too (a link to it): true when shown.
+  function reveal(id) {
+    const t = state.threads.get(id);
+    if (!t) return false;
+    if (t.resolved && !showResolved.checked) {
+      showResolved.checked = true;
+      render();
+    }
+    setActive(id, { focusCard: true });
+    return true;
+  }
+
+  return {
+    panel, close, render, layout, compose, cancelCompose, moveComposer, answer, setActive, reveal,
+    get active() { return active; },
+    get composing() { return !!composer; },
+  };
+}
+
+function submitOnCtrlEnter(textarea, form) {
+  textarea.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+}
+
+// "14:05" today, "3 Dec, 14:05" before.
+function when(ms) {
+  const d = new Date(ms);
+  const today = new Date().toDateString() === d.toDateString();
+  return today
+    ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : d.toLocaleString([], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+}

@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// Comments in Chromium (issue 14), two people on one document: Ann is an editor
+// and Bob a commenter, both by sharing from its owner. Ann selects a word and
+// comments; Bob sees the highlight on that word and the thread appear, and
+// replies; Ann sees the reply and resolves: the thread leaves the open list on
+// both pages and shows under "Show resolved"; Ann reopens it and types before
+// the word, and Bob's highlight still covers exactly that word. Bob, a
+// commenter, comments too (Ctrl+Alt+M) and resolves his own thread; a viewer
+// reads the threads without reply boxes. No page errors.
+//
+//   QUIRE_URL=http://127.0.0.1:PORT node test/browser/comments.mjs
+//   QUIRE_BIN=../target/debug/quire node test/browser/comments.mjs   (a server of its own)
+// Screenshots: target/e2e/comments-panel.png (1280x800) and comments-phone.png.
+// Prints "N passed, M failed"; exit 1 on failure.
+
+import path from 'node:path';
+import { dependentSteps, launch, shot, until, watchErrors, newTestContext, startServer, SHOTS } from './lib.mjs';
+
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const server = process.env.QUIRE_URL ? null : await startServer();
+const base = (process.env.QUIRE_URL ?? server.url).replace(/\/$/, '');
+const browser = await launch();
+const errors = [];
+const { step, report } = dependentSteps();
+
+async function person(name, viewport = DESKTOP) {
+  const ctx = await newTestContext(browser, { viewport });
+  const email = `${name.replace(/\W/g, '').toLowerCase()}${Date.now()}@example.test`;
+  const res = await ctx.request.post(`${base}/api/auth/signup`, { data: { email, name, password: 'correct horse battery staple' } });
+  if (!res.ok()) throw new Error(`signup ${res.status()}: ${await res.text()}`);
+  const html = await (await ctx.request.get(`${base}/`)).text();
+  const csrf = html.match(/name="csrf-token" content="([^"]*)"/)?.[1] ?? '';
+  const page = await ctx.newPage();
+  watchErrors(page, name, errors);
+  return { ctx, page, name, email, csrf };
+}
+
+const loaded = (page) => until(() => page.evaluate(() => window.__quire?.client.rev != null), { what: 'editor loaded' });
+const synced = (page) => until(() => page.evaluate(() => window.__quire.client.isSynchronized && !window.__quire.sync.hasUnsaved), { what: 'synchronized' });
+// The text under the comment highlights, as the page paints it.
+const highlighted = (page) => page.evaluate(() => ['qe-comment', 'qe-comment-active']
+  .flatMap((name) => [...(CSS.highlights.get(name) ?? [])].map((r) => r.toString())));
+const cards = (page) => page.locator('.qe-comments .qe-thread:not(.qe-composer)');
+const cardTexts = (page) => cards(page).allTextContents();
+const countBadge = (page) => page.locator('.qe-comments-count').textContent();
+function check(ok, what) {
+  if (!ok) throw new Error(what);
+}
+
+const owner = await person('Olga Owner');
+const ann = await person('Ann Editor');
+const bob = await person('Bob Commenter');
+const vic = await person('Vic Viewer');
+const doc = await (await owner.ctx.request.post(`${base}/api/docs`, { data: { title: 'Fox notes' }, headers: { 'X-CSRF-Token': owner.csrf } })).json();
+for (const [who, role] of [[ann, 'editor'], [bob, 'commenter'], [vic, 'viewer']]) {
+  const res = await owner.ctx.request.put(`${base}/api/docs/${doc.id}/members/${encodeURIComponent(who.email)}`, { data: { role }, headers: { 'X-CSRF-Token': owner.csrf } });
+  if (!res.ok()) throw new Error(`share with ${who.name}: ${res.status()} ${await res.text()}`);
+}
+const docUrl = `${base}/d/${doc.id}`;
+const TEXT = 'The quick brown fox jumps over the lazy dog.';
+
+await step('Ann types, selects "brown" and comments on it from the toolbar', async () => {
+  await ann.page.goto(docUrl);
+  await loaded(ann.page);
+  await ann.page.click('.ql-editor');
+  await ann.page.keyboard.type(TEXT);
+  await synced(ann.page);
+  const button = ann.page.locator('.ql-toolbar .qe-comment-btn');
+  check(await button.isDisabled(), 'Comment is enabled with nothing selected');
+  await ann.page.evaluate((t) => window.__quire.quill.setSelection(t.indexOf('brown'), 5, 'user'), TEXT);
+  await until(async () => !(await button.isDisabled()), { what: 'Comment enabled on a selection' });
+  await button.click();
+  const box = ann.page.getByRole('textbox', { name: 'Comment', exact: true });
+  await box.fill('Is brown the right colour?');
+  await ann.page.getByRole('button', { name: 'Comment', exact: true }).last().click();
+  await until(async () => (await cardTexts(ann.page)).some((t) => t.includes('Is brown the right colour?')), { what: 'the thread on Ann\'s page' });
+  const texts = await highlighted(ann.page);
+  check(JSON.stringify(texts) === '["brown"]', `Ann's highlight: ${JSON.stringify(texts)}`);
+  check((await countBadge(ann.page)) === '1', 'count of open threads');
+});
+
+await step('Bob (commenter) opens the document: the highlight on "brown" and the thread are there', async () => {
+  await bob.page.goto(docUrl);
+  await loaded(bob.page);
+  await until(async () => JSON.stringify(await highlighted(bob.page)) === '["brown"]', { what: 'Bob\'s highlight on brown' });
+  const texts = await cardTexts(bob.page);
+  check(texts.length === 1 && texts[0].includes('Ann Editor') && texts[0].includes('Is brown the right colour?'), `Bob's cards: ${texts}`);
+  // A commenter's toolbar has the Comment button and no formatting.
+  check(await bob.page.locator('.ql-toolbar .qe-comment-btn').isVisible(), 'no Comment button for the commenter');
+  check(!(await bob.page.locator('.ql-toolbar button.ql-bold').isVisible()), 'the commenter sees formatting buttons');
+  // He may not resolve Ann's thread (role table), but may reply.
+  check(await cards(bob.page).getByRole('button', { name: 'Resolve' }).count() === 0, 'Resolve offered to a commenter on someone else\'s thread');
+});
+
+await step('a thread appears live: Bob replies, Ann sees the reply', async () => {
+  const reply = cards(bob.page).first().getByRole('textbox', { name: 'Reply' });
+  await reply.fill('Yes, keep it.');
+  await cards(bob.page).first().getByRole('button', { name: 'Reply' }).click();
+  await until(async () => (await cardTexts(ann.page)).some((t) => t.includes('Bob Commenter') && t.includes('Yes, keep it.')), { what: 'the reply on Ann\'s page' });
+  await until(async () => (await reply.inputValue()) === '', { what: 'Bob\'s reply box emptied' });
+  await shot(ann.page, 'comments-panel');
+});
+
+await step('Ann resolves: the thread leaves the open list on both pages and shows under "Show resolved"', async () => {
+  await cards(ann.page).first().getByRole('button', { name: 'Resolve' }).click();
+  for (const p of [ann.page, bob.page]) {
+    await until(async () => (await cards(p).count()) === 0, { what: 'no open thread' });
+    check((await highlighted(p)).length === 0, 'a resolved thread is still highlighted');
+    check((await countBadge(p)) === '', 'count not cleared');
+  }
+  await bob.page.getByLabel('Show resolved').check();
+  await until(async () => (await cardTexts(bob.page)).some((t) => t.includes('Resolved by Ann Editor') && t.includes('Yes, keep it.')), { what: 'resolved thread under Show resolved' });
+});
+
+await step('Ann reopens it and types before the word: Bob\'s highlight still covers exactly "brown"', async () => {
+  await ann.page.getByLabel('Show resolved').check();
+  await cards(ann.page).first().getByRole('button', { name: 'Reopen' }).click();
+  await until(async () => JSON.stringify(await highlighted(bob.page)) === '["brown"]', { what: 'highlight back after reopening' });
+  // Right before the word (the boundary: outside), then earlier in the text.
+  await ann.page.evaluate((t) => window.__quire.quill.setSelection(t.indexOf('brown'), 0, 'user'), TEXT);
+  await ann.page.keyboard.type('dark ');
+  await ann.page.evaluate(() => window.__quire.quill.setSelection(4, 0, 'user'));
+  await ann.page.keyboard.type('very ');
+  await synced(ann.page);
+  await until(() => bob.page.evaluate(() => window.__quire.quill.getText().startsWith('The very quick dark brown fox')), { what: 'Ann\'s typing on Bob\'s page' });
+  await until(async () => JSON.stringify(await highlighted(bob.page)) === '["brown"]', { what: 'Bob\'s highlight on brown after the typing' });
+  check(JSON.stringify(await highlighted(ann.page)) === '["brown"]', `Ann's highlight: ${await highlighted(ann.page)}`);
+});
+
+await step('Bob comments with Ctrl+Alt+M and resolves his own thread; clicking a highlight focuses its thread', async () => {
+  await bob.page.evaluate(() => {
+    const q = window.__quire.quill;
+    q.setSelection(q.getText().indexOf('lazy'), 4, 'user');
+  });
+  await bob.page.keyboard.press('Control+Alt+KeyM');
+  await bob.page.getByRole('textbox', { name: 'Comment', exact: true }).fill('Lazy? Sleepy.');
+  await bob.page.keyboard.press('Control+Enter');
+  await until(async () => (await cardTexts(ann.page)).some((t) => t.includes('Lazy? Sleepy.')), { what: 'Bob\'s thread on Ann\'s page' });
+  await until(async () => JSON.stringify((await highlighted(ann.page)).sort()) === '["brown","lazy"]', { what: 'both highlights on Ann\'s page' });
+  // Clicking on "brown" in Ann's text makes its thread the active one.
+  const box = await ann.page.evaluate(() => {
+    const q = window.__quire.quill;
+    const b = q.getBounds(q.getText().indexOf('brown') + 2, 1);
+    const r = q.container.getBoundingClientRect();
+    return { x: r.left + b.left + 1, y: r.top + b.top + b.height / 2 };
+  });
+  await ann.page.mouse.click(box.x, box.y);
+  await until(async () => (await ann.page.locator('.qe-thread-active').textContent().catch(() => '')).includes('Is brown the right colour?'), { what: 'brown\'s thread active' });
+  const lazyCard = cards(bob.page).filter({ hasText: 'Lazy? Sleepy.' });
+  await lazyCard.getByRole('button', { name: 'Resolve' }).click();
+  await until(async () => (await cardTexts(ann.page)).every((t) => !t.includes('Lazy? Sleepy.')) || (await ann.page.locator('.qe-thread-resolved', { hasText: 'Lazy?' }).count()) === 1, { what: 'Bob\'s thread resolved on Ann\'s page' });
+});
+
+await step('a viewer reads the threads with no reply box and no Comment button', async () => {
+  await vic.page.goto(docUrl);
+  await loaded(vic.page);
+  await until(async () => (await cardTexts(vic.page)).some((t) => t.includes('Yes, keep it.')), { what: 'threads on the viewer\'s page' });
+  check(await vic.page.getByRole('textbox', { name: 'Reply' }).count() === 0 || !(await vic.page.getByRole('textbox', { name: 'Reply' }).first().isVisible()), 'a reply box for a viewer');
+  check(!(await vic.page.locator('.ql-toolbar .qe-comment-btn').isVisible()), 'a Comment button for a viewer');
+  check(await vic.page.getByRole('button', { name: 'Resolve' }).count() === 0, 'Resolve for a viewer');
+});
+
+await step('the toggle hides and shows the panel with the count of open threads', async () => {
+  const toggle = ann.page.locator('.qe-comments-toggle');
+  check((await toggle.textContent()).startsWith('Comments1'), `toggle: ${await toggle.textContent()}`);
+  await toggle.click();
+  await until(() => ann.page.locator('aside.qe-comments').isHidden(), { what: 'panel hidden' });
+  check(JSON.stringify(await highlighted(ann.page)) === '["brown"]', 'highlights stay while the panel is closed');
+  await toggle.click();
+  await until(() => ann.page.locator('aside.qe-comments').isVisible(), { what: 'panel shown' });
+});
+
+await step('phone width: the panel below the text', async () => {
+  const page = await bob.ctx.newPage();
+  watchErrors(page, 'Bob phone', errors);
+  await page.setViewportSize(PHONE);
+  await page.goto(docUrl);
+  await loaded(page);
+  await until(async () => (await cardTexts(page)).length === 1, { what: 'thread on the phone' });
+  await shot(page, 'comments-phone');
+  const [editor, panel] = await page.evaluate(() => [document.querySelector('.qe-editor'), document.querySelector('.qe-comments')]
+    .map((el) => el.getBoundingClientRect().toJSON()));
+  check(panel.top >= editor.bottom - 1, `panel not below the text: ${JSON.stringify({ editor, panel })}`);
+  check(panel.width > 300 && panel.right <= PHONE.width + 1, `panel width ${panel.width}`);
+  // The window scrolled to the panel (a full-page shot would draw the sticky status bar over it).
+  await page.locator('aside.qe-comments').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  await page.screenshot({ path: path.join(SHOTS, 'comments-phone.png') });
+});
+
+await step('no page errors', async () => {
+  check(errors.length === 0, errors.join('\n'));
+});
+
+await browser.close();
+await server?.close();
+process.exit(report());

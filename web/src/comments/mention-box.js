@@ -15,7 +15,6 @@ export function attachMentions(textarea, { people, meId, initial = [] }) {
   textarea.after(list);
   textarea.setAttribute('aria-autocomplete', 'list');
   textarea.setAttribute('aria-controls', uid);
-  textarea.setAttribute('aria-expanded', 'false');
   const chosen = [...initial];
   let at = null;
   let options = [];
@@ -26,7 +25,7 @@ export function attachMentions(textarea, { people, meId, initial = [] }) {
     options = [];
     list.hidden = true;
     list.replaceChildren();
-    textarea.setAttribute('aria-expanded', 'false');
+    delete textarea.dataset.mentionsOpen;
     textarea.removeAttribute('aria-activedescendant');
   }
 
@@ -39,7 +38,9 @@ export function attachMentions(textarea, { people, meId, initial = [] }) {
       },
     })));
     list.hidden = options.length === 0;
-    textarea.setAttribute('aria-expanded', String(!list.hidden));
+    // (aria-expanded is not allowed on a textbox; the list's visibility says it.)
+    if (list.hidden) delete textarea.dataset.mentionsOpen;
+    else textarea.dataset.mentionsOpen = '';
     if (!list.hidden) textarea.setAttribute('aria-activedescendant', `${uid}-${active}`);
   }
 

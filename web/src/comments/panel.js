@@ -221,7 +221,7 @@ export function createCommentsPanel(opts) {
     composer = { anchor: { start, end, orphaned: false }, el, textarea };
     submitOnCtrlEnter(textarea, form);
     textarea.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && textarea.getAttribute('aria-expanded') !== 'true') cancelCompose();
+      if (e.key === 'Escape' && !('mentionsOpen' in textarea.dataset)) cancelCompose();
     });
     form.addEventListener('submit', (e) => {
       e.preventDefault();

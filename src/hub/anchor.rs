@@ -116,8 +116,10 @@ mod tests {
     /// The cases the browser's copy of the rule (web/src/comments/anchor.js) is tested on too: both must agree.
     #[test]
     fn the_browser_rule_agrees_on_the_shared_vectors() {
-        let file: serde_json::Value =
-            serde_json::from_str(include_str!("../../tests/data/comments/anchor-vectors.json")).unwrap();
+        let file: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tests/data/comments/anchor-vectors.json"
+        ))
+        .unwrap();
         let cases = file["cases"].as_array().unwrap();
         assert!(cases.len() >= 40);
         let triple = |v: &serde_json::Value| Anchor {

@@ -10,6 +10,7 @@ import { CommentState, canComment } from './state.js';
 import { moveAnchor } from './anchor.js';
 import { createCommentsPanel } from './panel.js';
 import { createCommentPainter } from './highlights.js';
+import { isMacPlatform } from '../editor/toolbar.js';
 
 const KEY = 'quire.comments';
 const ICON = '<svg viewBox="0 0 18 18" aria-hidden="true"><path class="ql-stroke" d="M3 3.5h12a1 1 0 0 1 1 1v7a1 1 0 0 1-1 1H8l-3.5 3v-3H3a1 1 0 0 1-1-1v-7a1 1 0 0 1 1-1z"/><line class="ql-stroke" x1="5.5" y1="7" x2="12.5" y2="7"/><line class="ql-stroke" x1="5.5" y1="9.5" x2="10.5" y2="9.5"/></svg>';
@@ -90,7 +91,8 @@ export function installComments({ page, quill, sync, me, docId, api, flash, stor
 
   // ---- the Comment button -----------------------------------------------------
 
-  const button = h('button', { type: 'button', class: 'qe-comment-btn', 'aria-label': 'Comment', title: 'Comment on the selected text (Ctrl+Alt+M)' });
+  const keys = isMacPlatform(navigator.platform) ? '⌘⌥M' : 'Ctrl+Alt+M';
+  const button = h('button', { type: 'button', class: 'qe-comment-btn', 'aria-label': 'Comment', title: `Comment on the selected text (${keys})` });
   button.innerHTML = ICON; // a constant: no data in it
   // Keep the text selected (and the editor focused) when it is clicked.
   button.addEventListener('mousedown', (e) => e.preventDefault());
@@ -133,7 +135,9 @@ export function installComments({ page, quill, sync, me, docId, api, flash, stor
     frame = requestAnimationFrame(() => {
       frame = 0;
       const ranges = state.list().filter((t) => !t.orphaned);
-      painter.paint(ranges, panel.active);
+      const draft = panel.draftRange;
+      // While a new comment is written, its text is the one shown as active.
+      painter.paint(draft ? [...ranges, draft] : ranges, draft ? '' : panel.active);
       panel.layout();
     });
   }

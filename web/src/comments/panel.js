@@ -219,6 +219,7 @@ export function createCommentsPanel(opts) {
       h('blockquote', { class: 'qe-thread-quote', text: quote }), form);
     const mentions = attachMentions(textarea, { people, meId: me.id });
     composer = { anchor: { start, end, orphaned: false }, el, textarea };
+    opts.onActive?.(active);
     submitOnCtrlEnter(textarea, form);
     textarea.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !('mentionsOpen' in textarea.dataset)) cancelCompose();
@@ -243,6 +244,7 @@ export function createCommentsPanel(opts) {
     if (!composer) return;
     composer = null;
     render();
+    opts.onActive?.(active);
   }
 
   // The composer's range moves with the text like an anchor.
@@ -304,6 +306,8 @@ export function createCommentsPanel(opts) {
     panel, close, render, layout, compose, cancelCompose, moveComposer, answer, setActive, reveal,
     get active() { return active; },
     get composing() { return !!composer; },
+    // The range a new comment is being written on, painted while its box has the focus.
+    get draftRange() { return composer && !composer.anchor.orphaned ? { id: '', ...composer.anchor } : null; },
   };
 }
 

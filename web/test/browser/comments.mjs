@@ -171,6 +171,24 @@ await step('the toggle hides and shows the panel with the count of open threads'
   await until(() => ann.page.locator('aside.qe-comments').isVisible(), { what: 'panel shown' });
 });
 
+await step('Bob edits his own message and deletes it: Ann sees "(edited)", then "Message deleted"', async () => {
+  const card = cards(bob.page).filter({ hasText: 'Is brown the right colour?' });
+  await card.getByRole('textbox', { name: 'Reply' }).fill('Teh typo');
+  await card.getByRole('button', { name: 'Reply' }).click();
+  const mine = card.locator('.qe-msg', { hasText: 'Teh typo' });
+  await until(() => mine.count(), { what: 'Bob\'s second reply' });
+  check(await card.locator('.qe-msg', { hasText: 'Is brown the right colour?' }).getByRole('button', { name: 'Edit your message' }).count() === 0, 'Edit offered on Ann\'s message');
+  await mine.getByRole('button', { name: 'Edit your message' }).click();
+  const box = card.getByRole('textbox', { name: 'Edit your message' });
+  await box.fill('The typo');
+  await card.getByRole('button', { name: 'Save' }).click();
+  const annCard = cards(ann.page).filter({ hasText: 'Is brown the right colour?' });
+  await until(async () => /The typo\s*$/.test(await annCard.locator('.qe-msg').last().textContent()) && (await annCard.locator('.qe-msg').last().textContent()).includes('(edited)'), { what: 'the edit on Ann\'s page' });
+  bob.page.once('dialog', (d) => d.accept());
+  await card.locator('.qe-msg', { hasText: 'The typo' }).getByRole('button', { name: 'Delete your message' }).click();
+  await until(async () => (await annCard.locator('.qe-msg').last().textContent()).includes('Message deleted'), { what: 'the deletion on Ann\'s page' });
+});
+
 await step('a link to a thread (#comment-ID) opens the panel at it, resolved too, and marks the notifications read', async () => {
   const id = await ann.page.evaluate(() => window.__quire.comments.state.list({ resolved: true }).find((t) => t.quote === 'lazy')?.id);
   check(id, 'no thread on "lazy"');

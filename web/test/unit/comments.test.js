@@ -230,3 +230,44 @@ test('the @prefix at the caret, the people it matches, the text after choosing, 
   assert.deepEqual(done, { text: 'Ask @Bob Stone now', caret: 15 });
   assert.deepEqual(mentionedIds(done.text, [people[1], people[1], people[0]]), ['b'], 'Ann was chosen then erased');
 });
+
+// ---- the session's hooks -------------------------------------------------------
+
+import { DocSync } from '../../src/sync.js';
+
+class NoSocket {
+  constructor() {
+    this.readyState = 0;
+  }
+
+  send() {}
+
+  close() {}
+}
+
+test('the session asks for comments, reports every applied change, and keeps comment refusals away from the text', () => {
+  const frames = [];
+  const edits = [];
+  let settled = 0;
+  const sync = new DocSync({
+    url: 'ws://127.0.0.1:9/ws', WebSocketImpl: NoSocket, role: 'editor', comments: true,
+    hooks: { comments: (m) => frames.push(m.t), edited: (d) => edits.push(d.ops), settled: () => { settled += 1; } },
+  });
+  assert.equal(sync.conn.hello().comments, true);
+  assert.equal(new DocSync({ url: 'ws://127.0.0.1:9/ws', WebSocketImpl: NoSocket }).conn.hello().comments, undefined, 'only when asked');
+  sync._process({ t: 'welcome', role: 'editor', snapshot: { rev: 1, ops: [{ insert: 'abc\n' }] }, head: 1 });
+  assert.ok(settled > 0, 'welcomed with nothing in flight');
+  sync._process({ t: 'comments', rev: 1, threads: [] });
+  sync.localChange(new Delta().insert('X'));
+  sync._process({ t: 'op', rev: 1, op: [{ retain: 2 }, { insert: 'Y' }], client: 'someone', seq: 1 });
+  // Ours (as typed), then theirs (as applied to the local view: after our X).
+  assert.deepEqual(edits, [[{ insert: 'X' }], [{ retain: 3 }, { insert: 'Y' }]]);
+  sync._process({ t: 'comment', event: 'created', rev: 2, thread: {}, message: null });
+  sync._process({ t: 'error', code: 'forbidden', msg: 'no', fatal: false, ref: 'c1' });
+  assert.deepEqual(frames, ['comments', 'comment', 'error']);
+  assert.equal(sync.readOnly, false, 'a refused comment does not make the text read-only');
+  assert.equal(sync.hasUnsaved, true, 'nor drop the pending edit');
+  sync._process({ t: 'error', code: 'forbidden', msg: 'no', fatal: false });
+  assert.equal(sync.readOnly, true, 'the same error about the text does');
+  sync.stop();
+});

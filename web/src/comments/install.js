@@ -100,7 +100,9 @@ export function installComments({ page, quill, sync, me, docId, api, flash, stor
   const toolbar = quill.getModule('toolbar')?.container;
   toolbar?.append(h('span', { class: 'ql-formats qe-comment-tools' }, button));
 
-  const selection = () => quill.getSelection(false) ?? null;
+  // A read of the browser's selection, without quill.update(): it runs on
+  // every selectionchange, and must not flush the editor mid-composition.
+  const selection = () => (quill.composition?.isComposing ? null : quill.selection.getRange()[0]);
 
   function updateButton() {
     const sel = selection();
@@ -109,7 +111,7 @@ export function installComments({ page, quill, sync, me, docId, api, flash, stor
 
   function startComment() {
     if (!canComment(role())) return;
-    const sel = selection() ?? quill.selection.savedRange;
+    const sel = quill.getSelection(false) ?? quill.selection.savedRange;
     if (!sel || sel.length === 0) {
       flash('Select the text to comment on first.');
       return;

@@ -111,7 +111,7 @@ export function createCommentsPanel(opts) {
     const send = h('button', { type: 'submit', class: 'qe-c-btn qe-c-primary', text: 'Reply' });
     const reply = h('form', { class: 'qe-reply' }, textarea, h('div', { class: 'qe-c-row' }, send));
     const mentions = attachMentions(textarea, { people, meId: me.id });
-    el.append(quote, note, messages, tools, reply);
+    el.append(h('div', { class: 'qe-thread-head' }, quote, tools), note, messages, reply);
     const c = { id, el, quote, note, messages, tools, reply, textarea, mentions, editing: new Map() };
     submitOnCtrlEnter(textarea, reply);
     reply.addEventListener('submit', (e) => {

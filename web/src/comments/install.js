@@ -42,6 +42,7 @@ export function installComments({ page, quill, sync, me, docId, api, flash, stor
   const panel = createCommentsPanel({
     parent: page.body, state, me, role, people: loadPeople, flash,
     onActive: () => schedule(),
+    onResize: () => schedule(),
     yOf: (index) => {
       const at = Math.max(0, Math.min(index, quill.getLength() - 1));
       const b = quill.getBounds(at, 0);
@@ -146,6 +147,8 @@ export function installComments({ page, quill, sync, me, docId, api, flash, stor
 
   quill.on('text-change', schedule);
   window.addEventListener('resize', schedule);
+  // The text's lines move when its column changes width (the outline opening).
+  if (typeof ResizeObserver === 'function') new ResizeObserver(schedule).observe(quill.root);
 
   quill.root.addEventListener('click', (e) => {
     if (panel.panel.hidden) return;

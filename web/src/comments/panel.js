@@ -19,7 +19,8 @@ let seq = 0;
 // opts: parent (the page's body grid), state (CommentState), me {id},
 //   role() -> the current role, people() -> promise of the document's people,
 //   flash(text, kind), onActive(id) (the highlighted thread changed),
-//   yOf(index) -> the page y of a text position, scrollToText(thread)
+//   yOf(index) -> the page y of a text position, scrollToText(thread),
+//   onResize() (a card changed size: place them again)
 export function createCommentsPanel(opts) {
   const { parent, state, me, role, people, flash } = opts;
   const uid = `qe-comments-${++seq}`;
@@ -41,6 +42,8 @@ export function createCommentsPanel(opts) {
   let active = null;
 
   const phone = () => window.matchMedia?.(PHONE).matches ?? false;
+  // A card that grows (a long reply, the mention list) pushes the ones below it.
+  const resized = typeof ResizeObserver === 'function' ? new ResizeObserver(() => opts.onResize?.()) : null;
 
   showResolved.addEventListener('change', () => render());
 
@@ -113,6 +116,7 @@ export function createCommentsPanel(opts) {
     const mentions = attachMentions(textarea, { people, meId: me.id });
     el.append(h('div', { class: 'qe-thread-head' }, quote, tools), note, messages, reply);
     const c = { id, el, quote, note, messages, tools, reply, textarea, mentions, editing: new Map() };
+    resized?.observe(el);
     submitOnCtrlEnter(textarea, reply);
     reply.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -219,6 +223,7 @@ export function createCommentsPanel(opts) {
       h('blockquote', { class: 'qe-thread-quote', text: quote }), form);
     const mentions = attachMentions(textarea, { people, meId: me.id });
     composer = { anchor: { start, end, orphaned: false }, el, textarea };
+    resized?.observe(el);
     opts.onActive?.(active);
     submitOnCtrlEnter(textarea, form);
     textarea.addEventListener('keydown', (e) => {

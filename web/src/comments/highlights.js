@@ -43,3 +43,24 @@ function boxPainter(quill) {
   }
   return { paint };
 }
+
+// The text index under a point (a click on a highlight), through the
+// browser's caret hit test.
+export function indexAtPoint(quill, x, y) {
+  let node = null;
+  let offset = 0;
+  if (document.caretPositionFromPoint) {
+    const p = document.caretPositionFromPoint(x, y);
+    node = p?.offsetNode;
+    offset = p?.offset ?? 0;
+  } else if (document.caretRangeFromPoint) {
+    const r = document.caretRangeFromPoint(x, y);
+    node = r?.startContainer;
+    offset = r?.startOffset ?? 0;
+  }
+  if (!node || !quill.root.contains(node)) return null;
+  const native = document.createRange();
+  native.setStart(node, offset);
+  const normalized = quill.selection.normalizeNative(native);
+  return normalized ? quill.selection.normalizedToRange(normalized).index : null;
+}

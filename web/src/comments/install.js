@@ -1,7 +1,6 @@
 // Comments on the editor page (issue 14): the thread state fed by the
 // session's hooks, the highlights over the text, the side panel, the
-// toolbar's Comment button (also Ctrl+Alt+M, and the only toolbar control a
-// commenter sees), the status bar's toggle with the count of open threads,
+// toolbar's Comment button (comment-button.js), the status bar's toggle with the count of open threads,
 // clicks between highlights and threads, and a #comment-THREAD link opening
 // the panel at that thread (which marks the document's notifications read).
 
@@ -9,11 +8,10 @@ import { h } from '../ui/dom.js';
 import { CommentState, canComment } from './state.js';
 import { moveAnchor } from './anchor.js';
 import { createCommentsPanel } from './panel.js';
-import { createCommentPainter } from './highlights.js';
-import { isMacPlatform } from '../editor/toolbar.js';
+import { createCommentPainter, indexAtPoint } from './highlights.js';
+import { installCommentButton, currentSelection } from './comment-button.js';
 
 const KEY = 'quire.comments';
-const ICON = '<svg viewBox="0 0 18 18" aria-hidden="true"><path class="ql-stroke" d="M3 3.5h12a1 1 0 0 1 1 1v7a1 1 0 0 1-1 1H8l-3.5 3v-3H3a1 1 0 0 1-1-1v-7a1 1 0 0 1 1-1z"/><line class="ql-stroke" x1="5.5" y1="7" x2="12.5" y2="7"/><line class="ql-stroke" x1="5.5" y1="9.5" x2="10.5" y2="9.5"/></svg>';
 
 export function installComments({ page, quill, sync, me, docId, api, flash, storage }) {
   const root = page.root;
@@ -92,42 +90,16 @@ export function installComments({ page, quill, sync, me, docId, api, flash, stor
 
   // ---- the Comment button -----------------------------------------------------
 
-  const keys = isMacPlatform(navigator.platform) ? '⌘⌥M' : 'Ctrl+Alt+M';
-  const button = h('button', { type: 'button', class: 'qe-comment-btn', 'aria-label': 'Comment', title: `Comment on the selected text (${keys})` });
-  button.innerHTML = ICON; // a constant: no data in it
-  // Keep the text selected (and the editor focused) when it is clicked.
-  button.addEventListener('mousedown', (e) => e.preventDefault());
-  button.addEventListener('click', () => startComment());
-  const toolbar = quill.getModule('toolbar')?.container;
-  toolbar?.append(h('span', { class: 'ql-formats qe-comment-tools' }, button));
-
-  // A read of the browser's selection, without quill.update(): it runs on
-  // every selectionchange, and must not flush the editor mid-composition.
-  const selection = () => (quill.composition?.isComposing ? null : quill.selection.getRange()[0]);
-
-  function updateButton() {
-    const sel = selection();
-    button.disabled = !canComment(role()) || !sel || sel.length === 0;
-  }
-
-  function startComment() {
-    if (!canComment(role())) return;
-    const sel = quill.getSelection(false) ?? quill.selection.savedRange;
-    if (!sel || sel.length === 0) {
-      flash('Select the text to comment on first.');
-      return;
-    }
-    setShown(true);
-    panel.compose({ start: sel.index, end: sel.index + sel.length, quote: quill.getText(sel.index, sel.length) });
-  }
-
-  quill.on('selection-change', updateButton);
-  document.addEventListener('selectionchange', () => updateButton());
-  window.addEventListener('keydown', (e) => {
-    if (!(e.ctrlKey || e.metaKey) || !e.altKey || e.code !== 'KeyM') return;
-    if (document.querySelector('dialog[open]')) return;
-    e.preventDefault();
-    startComment();
+  const commentButton = installCommentButton(quill, {
+    allowed: () => canComment(role()),
+    comment(sel) {
+      if (!sel) {
+        flash('Select the text to comment on first.');
+        return;
+      }
+      setShown(true);
+      panel.compose({ start: sel.index, end: sel.index + sel.length, quote: quill.getText(sel.index, sel.length) });
+    },
   });
 
   // ---- highlights and clicks between them and the threads -----------------
@@ -152,7 +124,7 @@ export function installComments({ page, quill, sync, me, docId, api, flash, stor
 
   quill.root.addEventListener('click', (e) => {
     if (panel.panel.hidden) return;
-    const sel = selection();
+    const sel = currentSelection(quill);
     if (sel && sel.length > 0) return;
     const index = indexAtPoint(quill, e.clientX, e.clientY) ?? sel?.index;
     if (index == null) return;
@@ -168,7 +140,7 @@ export function installComments({ page, quill, sync, me, docId, api, flash, stor
     lastRole = role();
     root.classList.toggle('qe-can-comment', canComment(lastRole));
     if (!canComment(lastRole)) panel.cancelCompose();
-    updateButton();
+    commentButton.update();
     panel.render();
   }
 
@@ -209,25 +181,5 @@ export function installComments({ page, quill, sync, me, docId, api, flash, stor
   });
   roleChanged();
 
-  return { state, panel, setShown, startComment };
-}
-
-// The text index under a point, through the browser's caret hit test.
-function indexAtPoint(quill, x, y) {
-  let node = null;
-  let offset = 0;
-  if (document.caretPositionFromPoint) {
-    const p = document.caretPositionFromPoint(x, y);
-    node = p?.offsetNode;
-    offset = p?.offset ?? 0;
-  } else if (document.caretRangeFromPoint) {
-    const r = document.caretRangeFromPoint(x, y);
-    node = r?.startContainer;
-    offset = r?.startOffset ?? 0;
-  }
-  if (!node || !quill.root.contains(node)) return null;
-  const native = document.createRange();
-  native.setStart(node, offset);
-  const normalized = quill.selection.normalizeNative(native);
-  return normalized ? quill.selection.normalizedToRange(normalized).index : null;
+  return { state, panel, setShown, startComment: commentButton.start };
 }

@@ -1,15 +1,14 @@
 // The comments side panel: an <aside> at the right of the text (below it at
-// phone width) with the threads in text order, each card placed beside its
-// text where there is room (a top-sorted stack: a card never overlaps the one
-// above). A card shows the quote, the messages (author, time, body, "mentions
-// you", Edit and Delete on one's own), Resolve or Reopen as the role table
-// allows, and a reply box; "Show resolved" adds the resolved threads. What the
-// person asks for goes through `actions` (CommentState), and the card waits
-// for the answer with that `ref`.
+// phone width) with the threads in text order (thread-card.js), each card
+// placed beside its text where there is room (a top-sorted stack: a card
+// never overlaps the one above), the box of a new comment, and "Show
+// resolved". What the person asks for goes through CommentState, and the
+// form or button waits for the answer with that `ref`.
 
 import { h } from '../ui/dom.js';
-import { canComment, canResolve, canChangeMessage, mentionIds } from './state.js';
+import { canComment } from './state.js';
 import { attachMentions } from './mention-box.js';
+import { createThreadCard, submitOnCtrlEnter } from './thread-card.js';
 
 const PHONE = '(max-width: 700px)';
 const GAP = 8;
@@ -94,120 +93,25 @@ export function createCommentsPanel(opts) {
     list.style.minHeight = `${bottom}px`;
   }
 
+  // What every card needs from the panel.
+  const cardContext = {
+    state, me, role, people, ask,
+    rerender: () => render(),
+    activate(id) {
+      setActive(id);
+      if (phone()) opts.scrollToText?.(state.threads.get(id));
+    },
+  };
+
   function cardFor(thread) {
     let c = cards.get(thread.id);
     if (!c) {
-      c = makeCard(thread.id);
+      c = createThreadCard(thread.id, cardContext);
+      resized?.observe(c.el);
       cards.set(thread.id, c);
     }
-    fill(c, thread);
+    c.fill(thread, { active: thread.id === active });
     return c;
-  }
-
-  function makeCard(id) {
-    const el = h('article', { class: 'qe-thread', 'data-thread': id, tabindex: '-1', 'aria-label': 'Comment thread' });
-    const quote = h('blockquote', { class: 'qe-thread-quote' });
-    const note = h('p', { class: 'qe-thread-note' });
-    const messages = h('ol', { class: 'qe-thread-messages' });
-    const tools = h('div', { class: 'qe-thread-tools' });
-    const textarea = h('textarea', { class: 'qe-reply-input', rows: 1, placeholder: 'Reply… (@ to mention)', 'aria-label': 'Reply' });
-    const send = h('button', { type: 'submit', class: 'qe-c-btn qe-c-primary', text: 'Reply' });
-    const reply = h('form', { class: 'qe-reply' }, textarea, h('div', { class: 'qe-c-row' }, send));
-    const mentions = attachMentions(textarea, { people, meId: me.id });
-    el.append(h('div', { class: 'qe-thread-head' }, quote, tools), note, messages, reply);
-    const c = { id, el, quote, note, messages, tools, reply, textarea, mentions, editing: new Map() };
-    resized?.observe(el);
-    submitOnCtrlEnter(textarea, reply);
-    reply.addEventListener('submit', (e) => {
-      e.preventDefault();
-      const body = textarea.value.trim();
-      if (!body) return;
-      ask(reply, state.reply(id, body, mentions.ids()), () => {
-        textarea.value = '';
-        mentions.reset();
-      });
-    });
-    el.addEventListener('click', (e) => {
-      if (e.target.closest('button, textarea, a, input')) return;
-      setActive(id);
-      if (phone()) opts.scrollToText?.(state.threads.get(id));
-    });
-    return c;
-  }
-
-  function fill(c, t) {
-    c.el.dataset.at = String(t.start);
-    c.el.classList.toggle('qe-thread-resolved', !!t.resolved);
-    c.el.classList.toggle('qe-thread-orphaned', !!t.orphaned);
-    c.el.classList.toggle('qe-thread-active', t.id === active);
-    c.quote.textContent = t.quote;
-    c.quote.hidden = !t.quote;
-    const notes = [];
-    if (t.orphaned) notes.push('The text this comment was on was deleted.');
-    if (t.resolved) notes.push(`Resolved${t.resolved_by?.name ? ` by ${t.resolved_by.name}` : ''}.`);
-    c.note.textContent = notes.join(' ');
-    c.note.hidden = notes.length === 0;
-    const r = role();
-    c.messages.replaceChildren(...t.messages.map((m) => c.editing.get(m.id) ?? messageItem(c, m, r)));
-    const tools = [];
-    if (canResolve(r, t, me.id)) {
-      tools.push(t.resolved
-        ? h('button', { type: 'button', class: 'qe-c-btn', text: 'Reopen', onclick: (e) => ask(e.currentTarget, state.reopen(t.id)) })
-        : h('button', { type: 'button', class: 'qe-c-btn', text: 'Resolve', onclick: (e) => ask(e.currentTarget, state.resolve(t.id)) }));
-    }
-    c.tools.replaceChildren(...tools);
-    c.tools.hidden = tools.length === 0;
-    c.reply.hidden = !canComment(r) || !!t.resolved;
-  }
-
-  function messageItem(c, m, r) {
-    const mine = canChangeMessage(r, m, me.id);
-    const head = h('div', { class: 'qe-msg-head' },
-      h('span', { class: 'qe-msg-author', text: m.author?.name ?? 'Deleted account' }),
-      h('time', { class: 'qe-msg-time', datetime: new Date(m.created_at).toISOString(), text: when(m.created_at) }),
-      m.edited_at && !m.deleted ? h('span', { class: 'qe-msg-edited', text: '(edited)' }) : null,
-      !m.deleted && me.id && mentionIds(m).includes(me.id) ? h('span', { class: 'qe-msg-you', text: 'mentions you' }) : null);
-    const body = m.deleted
-      ? h('p', { class: 'qe-msg-body qe-msg-deleted', text: 'Message deleted' })
-      : h('p', { class: 'qe-msg-body', text: m.body });
-    const li = h('li', { class: 'qe-msg', 'data-message': m.id }, head, body);
-    if (mine) {
-      li.append(h('div', { class: 'qe-msg-actions' },
-        h('button', { type: 'button', class: 'qe-c-link', text: 'Edit', 'aria-label': 'Edit your message', onclick: () => startEdit(c, m) }),
-        h('button', {
-          type: 'button', class: 'qe-c-link', text: 'Delete', 'aria-label': 'Delete your message',
-          onclick: (e) => {
-            if (window.confirm('Delete this message?')) ask(e.currentTarget, state.remove(m.id));
-          },
-        })));
-    }
-    return li;
-  }
-
-  function startEdit(c, m) {
-    const textarea = h('textarea', { class: 'qe-reply-input', rows: 2, 'aria-label': 'Edit your message' });
-    textarea.value = m.body;
-    const form = h('form', { class: 'qe-reply qe-msg-edit' }, textarea,
-      h('div', { class: 'qe-c-row' },
-        h('button', { type: 'button', class: 'qe-c-btn', text: 'Cancel', onclick: () => stopEdit(c, m.id) }),
-        h('button', { type: 'submit', class: 'qe-c-btn qe-c-primary', text: 'Save' })));
-    const mentions = attachMentions(textarea, { people, meId: me.id, initial: Array.isArray(m.mentions) ? m.mentions : [] });
-    submitOnCtrlEnter(textarea, form);
-    form.addEventListener('submit', (e) => {
-      e.preventDefault();
-      const body = textarea.value.trim();
-      if (!body) return;
-      ask(form, state.edit(m.id, body, mentions.ids()), () => stopEdit(c, m.id));
-    });
-    const li = h('li', { class: 'qe-msg', 'data-message': m.id }, form);
-    c.editing.set(m.id, li);
-    render();
-    textarea.focus();
-  }
-
-  function stopEdit(c, id) {
-    c.editing.delete(id);
-    render();
   }
 
   // ---- the new comment ----------------------------------------------------
@@ -314,22 +218,4 @@ export function createCommentsPanel(opts) {
     // The range a new comment is being written on, painted while its box has the focus.
     get draftRange() { return composer && !composer.anchor.orphaned ? { id: '', ...composer.anchor } : null; },
   };
-}
-
-function submitOnCtrlEnter(textarea, form) {
-  textarea.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-      e.preventDefault();
-      form.requestSubmit();
-    }
-  });
-}
-
-// "14:05" today, "3 Dec, 14:05" before.
-function when(ms) {
-  const d = new Date(ms);
-  const today = new Date().toDateString() === d.toDateString();
-  return today
-    ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
-    : d.toLocaleString([], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 }

@@ -6,7 +6,11 @@
 // both pages and shows under "Show resolved"; Ann reopens it and types before
 // the word, and Bob's highlight still covers exactly that word. Bob, a
 // commenter, comments too (Ctrl+Alt+M) and resolves his own thread; a viewer
-// reads the threads without reply boxes. No page errors.
+// reads the threads without reply boxes; the toggle hides the panel; Bob edits
+// and deletes his own message; a refused comment message is a toast; a
+// #comment-ID link opens the panel at that thread and marks the notifications
+// read; @ mentions (once the server has GET .../people); the panel below the
+// text at phone width. No page errors.
 //
 //   QUIRE_URL=http://127.0.0.1:PORT node test/browser/comments.mjs
 //   QUIRE_BIN=../target/debug/quire node test/browser/comments.mjs   (a server of its own)
@@ -14,7 +18,7 @@
 // Prints "N passed, M failed"; exit 1 on failure.
 
 import path from 'node:path';
-import { dependentSteps, launch, shot, until, watchErrors, newTestContext, startServer, SHOTS } from './lib.mjs';
+import { dependentSteps, launch, shot, until, watchErrors, newTestContext, startServer, SHOTS, toastTexts } from './lib.mjs';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -187,6 +191,12 @@ await step('Bob edits his own message and deletes it: Ann sees "(edited)", then 
   bob.page.once('dialog', (d) => d.accept());
   await card.locator('.qe-msg', { hasText: 'The typo' }).getByRole('button', { name: 'Delete your message' }).click();
   await until(async () => (await annCard.locator('.qe-msg').last().textContent()).includes('Message deleted'), { what: 'the deletion on Ann\'s page' });
+});
+
+await step('a refusal of a comment message (an error with its ref) is a toast, and the text stays editable', async () => {
+  await ann.page.evaluate(() => window.__quire.comments.state.reply('no-such-thread', 'Hello?'));
+  await until(async () => (await toastTexts(ann.page)).includes('That comment no longer exists.'), { what: 'the toast' });
+  check(!(await ann.page.evaluate(() => window.__quire.sync.readOnly)), 'the text became read-only');
 });
 
 await step('a link to a thread (#comment-ID) opens the panel at it, resolved too, and marks the notifications read', async () => {

@@ -54,9 +54,13 @@ export function createCommentsPanel(opts) {
 
   function render() {
     const threads = visible();
-    const els = [];
-    if (composer) els.push(composer.el);
-    for (const t of threads) els.push(cardFor(t).el);
+    const els = threads.map((t) => cardFor(t).el);
+    if (composer) {
+      // In text order with the threads (the new one after those at the same place).
+      const at = composer.anchor.start;
+      const i = threads.findIndex((t) => t.start > at);
+      els.splice(i < 0 ? els.length : i, 0, composer.el);
+    }
     for (const [id, c] of cards) if (!state.threads.has(id)) cards.delete(id);
     // Moving a node takes the focus out of it: give it back (a reply being typed).
     const focused = document.activeElement;
@@ -74,23 +78,36 @@ export function createCommentsPanel(opts) {
     layout();
   }
 
-  // Beside its text, never over the card above; on phones a plain stack (CSS).
+  // Each card beside its text, never over another: the new comment's box, or
+  // else the active card, exactly beside its text, the cards after it pushed
+  // down and those before it up (Google Docs' way). On phones a plain stack (CSS).
   function layout() {
     if (panel.hidden) return;
     if (phone()) {
       list.style.minHeight = '';
       return;
     }
-    const top0 = list.getBoundingClientRect().top;
-    let bottom = 0;
-    for (const el of list.children) {
-      const index = Number(el.dataset.at ?? 0);
-      const want = Math.max(0, opts.yOf(index) - top0);
-      const top = Math.max(want, bottom ? bottom + GAP : 0);
-      el.style.top = `${top}px`;
-      bottom = top + el.offsetHeight;
+    const els = [...list.children];
+    if (!els.length) {
+      list.style.minHeight = '';
+      return;
     }
-    list.style.minHeight = `${bottom}px`;
+    const top0 = list.getBoundingClientRect().top;
+    const want = els.map((el) => Math.max(0, opts.yOf(Number(el.dataset.at ?? 0)) - top0));
+    const heights = els.map((el) => el.offsetHeight);
+    let pivot = els.findIndex((el) => el === composer?.el);
+    if (pivot < 0) pivot = els.findIndex((el) => el.dataset.thread === active);
+    if (pivot < 0) pivot = 0;
+    const tops = [];
+    tops[pivot] = want[pivot];
+    for (let i = pivot + 1; i < els.length; i++) tops[i] = Math.max(want[i], tops[i - 1] + heights[i - 1] + GAP);
+    for (let i = pivot - 1; i >= 0; i--) tops[i] = Math.min(want[i], tops[i + 1] - GAP - heights[i]);
+    // Pushed up past the top of the list: all down by as much.
+    const shift = Math.max(0, -tops[0]);
+    els.forEach((el, i) => {
+      el.style.top = `${tops[i] + shift}px`;
+    });
+    list.style.minHeight = `${tops[els.length - 1] + shift + heights[els.length - 1]}px`;
   }
 
   // What every card needs from the panel.

@@ -126,9 +126,16 @@ export class CommentState {
 
   // A change applied to the local view (ours or someone else's).
   edited(delta) {
-    for (const [id, t] of this.threads) this.threads.set(id, { ...t, ...moveAnchor(delta, t) });
+    let orphaned = false;
+    for (const [id, t] of this.threads) {
+      const moved = moveAnchor(delta, t);
+      orphaned ||= moved.orphaned && !t.orphaned;
+      this.threads.set(id, { ...t, ...moved });
+    }
     for (const d of this.drafts) d.anchor = moveAnchor(delta, d.anchor);
-    if (this.threads.size) this.onMove();
+    // A thread whose text was just deleted is shown differently, not only elsewhere.
+    if (orphaned) this.onChange();
+    else if (this.threads.size) this.onMove();
   }
 
   // Nothing of ours in flight: a waiting new comment can name our revision.

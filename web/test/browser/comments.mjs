@@ -249,6 +249,18 @@ await step('phone width: the panel below the text', async () => {
   await page.screenshot({ path: path.join(SHOTS, 'comments-phone.png') });
 });
 
+await step('Ann deletes the commented word: the thread stays, orphaned, with its quote, and nothing is highlighted', async () => {
+  await ann.page.evaluate(() => {
+    const q = window.__quire.quill;
+    q.setSelection(q.getText().indexOf('brown'), 5, 'user');
+  });
+  await ann.page.keyboard.press('Backspace');
+  const card = cards(bob.page).filter({ hasText: 'Is brown the right colour?' });
+  await until(async () => (await card.textContent()).includes('The text this comment was on was deleted.'), { what: 'orphaned on Bob\'s page' });
+  check((await card.locator('.qe-thread-quote').textContent()) === 'brown', 'quote kept');
+  check((await highlighted(bob.page)).length === 0, `still highlighted: ${await highlighted(bob.page)}`);
+});
+
 await step('no page errors', async () => {
   check(errors.length === 0, errors.join('\n'));
 });

@@ -118,8 +118,10 @@ test('every applied change moves the shown anchors with the server rule, and a d
   assert.deepEqual(pick(h.state.threads.get('t1')), [6, 10, false]);
   h.state.edited(new Delta().retain(10).insert('yy')); // right after: outside
   assert.deepEqual(pick(h.state.threads.get('t1')), [6, 10, false]);
+  const before = h.changes;
   h.state.edited(new Delta().retain(2).delete(10)); // all of it gone
   assert.deepEqual(pick(h.state.threads.get('t1')), [2, 2, true]);
+  assert.equal(h.changes, before + 1, 'an orphaned thread is drawn again, not only moved');
   assert.equal(h.state.threadAt(2), null, 'an orphan is not found in the text');
 });
 

@@ -79,8 +79,7 @@ await step('Ann types, selects "brown" and comments on it from the toolbar', asy
   await box.fill('Is brown the right colour?');
   await ann.page.getByRole('button', { name: 'Comment', exact: true }).last().click();
   await until(async () => (await cardTexts(ann.page)).some((t) => t.includes('Is brown the right colour?')), { what: 'the thread on Ann\'s page' });
-  const texts = await highlighted(ann.page);
-  check(JSON.stringify(texts) === '["brown"]', `Ann's highlight: ${JSON.stringify(texts)}`);
+  await until(async () => JSON.stringify(await highlighted(ann.page)) === '["brown"]', { what: 'Ann\'s highlight on brown' });
   check((await countBadge(ann.page)) === '1', 'count of open threads');
 });
 
@@ -110,7 +109,8 @@ await step('Ann resolves: the thread leaves the open list on both pages and show
   await cards(ann.page).first().getByRole('button', { name: 'Resolve' }).click();
   for (const p of [ann.page, bob.page]) {
     await until(async () => (await cards(p).count()) === 0, { what: 'no open thread' });
-    check((await highlighted(p)).length === 0, 'a resolved thread is still highlighted');
+    // Highlights are painted at the next frame.
+    await until(async () => (await highlighted(p)).length === 0, { what: 'no highlight of a resolved thread' });
     check((await countBadge(p)) === '', 'count not cleared');
   }
   await bob.page.getByLabel('Show resolved').check();
@@ -129,7 +129,7 @@ await step('Ann reopens it and types before the word: Bob\'s highlight still cov
   await synced(ann.page);
   await until(() => bob.page.evaluate(() => window.__quire.quill.getText().startsWith('The very quick dark brown fox')), { what: 'Ann\'s typing on Bob\'s page' });
   await until(async () => JSON.stringify(await highlighted(bob.page)) === '["brown"]', { what: 'Bob\'s highlight on brown after the typing' });
-  check(JSON.stringify(await highlighted(ann.page)) === '["brown"]', `Ann's highlight: ${await highlighted(ann.page)}`);
+  await until(async () => JSON.stringify(await highlighted(ann.page)) === '["brown"]', { what: 'Ann\'s highlight on brown after her typing' });
 });
 
 await step('Bob comments with Ctrl+Alt+M and resolves his own thread; clicking a highlight focuses its thread', async () => {
@@ -170,7 +170,7 @@ await step('the toggle hides and shows the panel with the count of open threads'
   check((await toggle.textContent()).startsWith('Comments1'), `toggle: ${await toggle.textContent()}`);
   await toggle.click();
   await until(() => ann.page.locator('aside.qe-comments').isHidden(), { what: 'panel hidden' });
-  check(JSON.stringify(await highlighted(ann.page)) === '["brown"]', 'highlights stay while the panel is closed');
+  await until(async () => JSON.stringify(await highlighted(ann.page)) === '["brown"]', { what: 'highlights kept while the panel is closed' });
   await toggle.click();
   await until(() => ann.page.locator('aside.qe-comments').isVisible(), { what: 'panel shown' });
 });
@@ -258,7 +258,7 @@ await step('Ann deletes the commented word: the thread stays, orphaned, with its
   const card = cards(bob.page).filter({ hasText: 'Is brown the right colour?' });
   await until(async () => (await card.textContent()).includes('The text this comment was on was deleted.'), { what: 'orphaned on Bob\'s page' });
   check((await card.locator('.qe-thread-quote').textContent()) === 'brown', 'quote kept');
-  check((await highlighted(bob.page)).length === 0, `still highlighted: ${await highlighted(bob.page)}`);
+  await until(async () => (await highlighted(bob.page)).length === 0, { what: 'no highlight of an orphaned thread' });
 });
 
 await step('no page errors', async () => {

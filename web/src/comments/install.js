@@ -25,6 +25,7 @@ export function installComments({ page, quill, sync, me, docId, api, flash, stor
 
   const state = new CommentState({
     send: (m) => sync.conn.send(m),
+    meId: me.id,
     pending: () => [sync.ot.outstanding?.op ?? null, sync.ot.buffer],
     rev: () => sync.ot.rev,
     synced: () => sync.ot.isSynchronized && sync.conn.isOpen,

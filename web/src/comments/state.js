@@ -35,12 +35,13 @@ export function commentErrorText(code, msg) {
 export const mentionIds = (message) => (Array.isArray(message?.mentions) ? message.mentions : []).map((p) => p?.id);
 
 export class CommentState {
-  // opts: send(msg) -> bool; pending() -> [outstanding op, buffer] (Deltas or
+  // opts: send(msg) -> bool; meId (who we are); pending() -> [outstanding op, buffer] (Deltas or
   //   null); rev() -> the client's revision; synced() -> nothing in flight and
   //   online; onChange() (threads or messages changed); onMove() (only
   //   anchors moved); onAnswer(ref, {ok, event?, code?, text?})
   constructor(opts) {
     this.send = opts.send;
+    this.meId = opts.meId ?? null;
     this.pending = opts.pending ?? (() => []);
     this.rev = opts.rev ?? (() => null);
     this.synced = opts.synced ?? (() => true);
@@ -68,6 +69,7 @@ export class CommentState {
   }
 
   _frame(m) {
+    const known = new Set(this.threads.keys());
     this.threads = new Map((m.threads ?? []).map((t) => [t.id, this._local({ ...t, messages: t.messages ?? [] })]));
     this.loaded = true;
     // A new session: whatever the old one did not answer is known from this
@@ -76,13 +78,31 @@ export class CommentState {
       const sent = this.requests.get(ref);
       if (sent.t === 'comment_new') {
         const draft = this.drafts.find((d) => d.ref === ref);
-        if (draft) draft.sent = false;
+        const stored = draft?.sent && this._storedDraft(draft, known);
+        if (stored) {
+          // The old session's answer was lost, not the comment: do not send it twice.
+          this.requests.delete(ref);
+          this.drafts = this.drafts.filter((d) => d !== draft);
+          this.onAnswer(ref, { ok: true, event: { event: 'created', thread: stored } });
+        } else if (draft) {
+          draft.sent = false;
+        }
         continue;
       }
       this.requests.delete(ref);
       this.onAnswer(ref, { ok: false, code: 'disconnected' });
     }
     this.onChange();
+  }
+
+  // A thread of ours, new since the last frame, opened with this draft's
+  // words: what a sent draft became.
+  _storedDraft(draft, known) {
+    for (const t of this.threads.values()) {
+      if (known.has(t.id) || !this.meId || t.author?.id !== this.meId) continue;
+      if (t.messages[0]?.body === draft.body) return t;
+    }
+    return null;
   }
 
   _event(m) {

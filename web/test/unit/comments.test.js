@@ -192,6 +192,19 @@ test('a refusal with our ref is answered with a readable text; a rev refusal res
   assert.equal(h.answers.length, 1, 'errors about others are ignored');
 });
 
+test('after a reconnect, a new comment whose answer was lost is not sent twice; one never stored is sent again', () => {
+  const h = harness();
+  h.state.meId = 'u-ann';
+  const stored = h.state.create({ start: 0, end: 2, body: 'Stored' });
+  const lost = h.state.create({ start: 3, end: 5, body: 'Lost' });
+  assert.equal(h.sent.length, 2);
+  h.state.receive({ t: 'comments', rev: 11, threads: [{ ...thread('t1', 0, 2), messages: [message('m1', ann, 'Stored')] }] });
+  assert.deepEqual(h.answers.map(([r, a]) => [r, a.ok]), [[stored, true]]);
+  h.rev = 11;
+  h.state.settled();
+  assert.deepEqual(h.sent.slice(2).map((m) => [m.ref, m.body, m.rev]), [[lost, 'Lost', 11]]);
+});
+
 test('offline, an action is not sent and says so; a reconnect frame settles what was in flight', () => {
   const h = harness();
   const ref = h.state.resolve('t1');

@@ -1,8 +1,9 @@
 // Comments on the editor page (issue 14): the thread state fed by the
 // session's hooks, the highlights over the text, the side panel, the
-// toolbar's Comment button (comment-button.js), the status bar's toggle with the count of open threads,
-// clicks between highlights and threads, and a #comment-THREAD link opening
-// the panel at that thread (which marks the document's notifications read).
+// toolbar's Comment button (comment-button.js), the status bar's toggle with
+// the count of open threads, clicks between highlights and threads, and a
+// #comment-THREAD link opening the panel at that thread (which marks the
+// document's notifications read).
 
 import { h } from '../ui/dom.js';
 import { CommentState, canComment } from './state.js';
@@ -18,8 +19,10 @@ export function installComments({ page, quill, sync, me, docId, api, flash, stor
   const role = () => sync.role;
   let people = null;
   const loadPeople = () => (people ??= api.get(`/api/docs/${encodeURIComponent(docId)}/people`)
-    .then((r) => (Array.isArray(r?.people) ? r.people : []), () => {
-      people = null; // asked again at the next `@`
+    .then((r) => (Array.isArray(r?.people) ? r.people : []), (e) => {
+      // Offline: asked again at the next `@`. A refusal (or a server without
+      // the route) stands for this page: no list, the text is sent as typed.
+      if (!e?.status) people = null;
       return [];
     }));
 
@@ -162,7 +165,13 @@ export function installComments({ page, quill, sync, me, docId, api, flash, stor
     const m = /^#comment-(.+)$/.exec(location.hash);
     if (!m) return;
     setShown(true);
-    if (!panel.reveal(decodeURIComponent(m[1]))) flash('That comment is no longer here.');
+    let id = m[1];
+    try {
+      id = decodeURIComponent(id);
+    } catch {
+      // a malformed escape: looked up as written
+    }
+    if (!panel.reveal(id)) flash('That comment is no longer here.');
     // Read once the panel shows them; the route may not exist on an older server.
     api.post('/api/notifications/read', { doc: docId }).catch(() => {});
   }

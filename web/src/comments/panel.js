@@ -1,8 +1,7 @@
 // The comments side panel: an <aside> at the right of the text (below it at
 // phone width) with the threads in text order (thread-card.js), each card
-// placed beside its text where there is room (a top-sorted stack: a card
-// never overlaps the one above), the box of a new comment, and "Show
-// resolved". What the person asks for goes through CommentState, and the
+// placed beside its text where there is room (never over another card), the
+// box of a new comment, and "Show resolved". What the person asks for goes through CommentState, and the
 // form or button waits for the answer with that `ref`.
 
 import { h } from '../ui/dom.js';
@@ -36,7 +35,7 @@ export function createCommentsPanel(opts) {
   parent.append(panel);
 
   const cards = new Map(); // thread id -> card
-  const waiting = new Map(); // ref -> {done(result)}
+  const waiting = new Map(); // ref -> done(result), for the form or button waiting on it
   let composer = null; // {anchor, quote, el, textarea}
   let active = null;
 

@@ -1,8 +1,9 @@
 // The comments side panel: an <aside> at the right of the text (below it at
 // phone width) with the threads in text order (thread-card.js), each card
 // placed beside its text where there is room (never over another card), the
-// box of a new comment, and "Show resolved". What the person asks for goes through CommentState, and the
-// form or button waits for the answer with that `ref`.
+// box of a new comment, and "Show resolved". What the person asks for goes
+// through CommentState, and the form or button waits for the answer with
+// that `ref`.
 
 import { h } from '../ui/dom.js';
 import { canComment } from './state.js';

@@ -113,6 +113,27 @@ mod tests {
         assert_eq!(move_anchor(&replace_b, range(1, 3)), range(2, 3));
     }
 
+    /// The cases the browser's copy of the rule (web/src/comments/anchor.js) is tested on too: both must agree.
+    #[test]
+    fn the_browser_rule_agrees_on_the_shared_vectors() {
+        let file: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tests/data/comments/anchor-vectors.json"
+        ))
+        .unwrap();
+        let cases = file["cases"].as_array().unwrap();
+        assert!(cases.len() >= 40);
+        let triple = |v: &serde_json::Value| Anchor {
+            start: v[0].as_u64().unwrap(),
+            end: v[1].as_u64().unwrap(),
+            orphaned: v[2].as_bool().unwrap(),
+        };
+        for case in cases {
+            let op = Delta::from_json_unchecked(&case["op"]).unwrap();
+            let moved = move_anchor(&op, triple(&case["anchor"]));
+            assert_eq!(moved, triple(&case["expect"]), "{}", case["why"]);
+        }
+    }
+
     /// What every committed op costs the hub per open thread: run with `cargo test --lib anchor_cost -- --ignored
     /// --nocapture` (a debug build: an optimized one is several times faster).
     #[test]

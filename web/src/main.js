@@ -27,6 +27,7 @@ import { installImages } from './editor/images.js';
 import { installWriterTools } from './ui/writer-tools.js';
 import { installAuthors } from './authors/view.js';
 import { installSuggestions } from './ui/suggestions.js';
+import { installComments } from './comments/install.js';
 
 const WRITERS = new Set(['owner', 'editor']);
 
@@ -79,6 +80,7 @@ export async function boot(root) {
     role,
     store,
     restored,
+    comments: true,
     // Only when the browser thinks it is online: offline, failures are expected.
     probe: async () => {
       if (navigator.onLine === false) throw new Error('offline');
@@ -164,6 +166,9 @@ export async function boot(root) {
     },
   });
 
+  // Comments (issue 14): after the hooks above, whose status hook it extends.
+  const comments = installComments({ page, quill, sync, me, docId, api, flash, storage: local.storage });
+
   window.addEventListener('beforeunload', (e) => {
     if (!sync.hasUnsaved) return;
     e.preventDefault();
@@ -201,7 +206,9 @@ export async function boot(root) {
 
   sync.start();
   announceRestore(flash);
-  const parts = { quill, client: sync.ot, sync, share, shareDialog, menu, store, toasts, tools, suggestions, version: 1 };
+  const parts = {
+    quill, client: sync.ot, sync, share, shareDialog, menu, store, toasts, tools, suggestions, comments, version: 1,
+  };
   // The browser tests' handle on the page (kill the socket, read the OT
   // state). Only in their build (build.mjs): a page must not hand any
   // script its session's internals.

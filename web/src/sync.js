@@ -41,6 +41,7 @@ export class DocSync {
     this.hooks = {
       apply: noop, load: noop, status: noop, cursors: noop, unsent: noop, role: noop, presenceList: noop,
       activity: noop, access: noop, resyncing: noop, beforeRemote: noop, holdRemote: () => false, authors: noop,
+      edited: noop, comments: noop, settled: noop,
       ...opts.hooks,
     };
     this.user = opts.user ?? null;
@@ -74,7 +75,10 @@ export class DocSync {
     const restored = opts.restored ?? null;
     const callbacks = {
       send: (m) => this.conn.send(m),
-      apply: (d, info) => this.hooks.apply(d, info),
+      apply: (d, info) => {
+        this.hooks.apply(d, info);
+        this.hooks.edited(d);
+      },
       load: (doc, info) => this._load(doc, info),
       desync: (kind, why) => this._desync(kind, why),
       change: () => this._changed(),
@@ -88,7 +92,7 @@ export class DocSync {
       url: opts.url,
       WebSocketImpl: opts.WebSocketImpl,
       wsOptions: opts.wsOptions,
-      hello: () => this.ot.hello(this.user),
+      hello: () => ({ ...this.ot.hello(this.user), ...(opts.comments ? { comments: true } : {}) }),
       onMessage: (m) => this._message(m),
       onOpen: () => this._emitStatus(),
       onClose: () => {
@@ -151,6 +155,7 @@ export class DocSync {
   localChange(delta) {
     if (!this.mayType || this.fatal) return;
     this.ot.localChange(delta);
+    this.hooks.edited(delta);
   }
 
   // Selections go out only when nothing is in flight (the OT client refuses
@@ -248,9 +253,15 @@ export class DocSync {
       case 'authors':
         this.hooks.authors(m);
         break;
+      case 'comments':
+      case 'comment':
+        this.hooks.comments(m);
+        break;
       case 'error':
+        // An answer to a comment message: nothing to do with the text.
+        if (m.ref != null) this.hooks.comments(m);
         // The answer to `authors` on a server that keeps none: nothing else is wrong.
-        if (m.code === 'unavailable') this.hooks.authors(null);
+        else if (m.code === 'unavailable') this.hooks.authors(null);
         else this._error(m);
         break;
       default:
@@ -419,6 +430,7 @@ export class DocSync {
     this.hooks.cursors(this.ot.remoteSelections());
     if (this.wantSel !== undefined) this._schedulePresence();
     this._emitStatus();
+    if (this.ot.isSynchronized) this.hooks.settled();
   }
 
   _emitStatus() {

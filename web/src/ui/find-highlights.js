@@ -25,7 +25,7 @@ function textPoint(quill, index, { end = false } = {}) {
   return [leaf.domNode, end ? offset : offset - 1];
 }
 
-function rangeOf(quill, { index, length }) {
+export function rangeOf(quill, { index, length }) {
   const start = textPoint(quill, index);
   const end = textPoint(quill, index + length, { end: true });
   if (!start || !end) return null;

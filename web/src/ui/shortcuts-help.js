@@ -53,6 +53,7 @@ export function shortcutSections({ mac = false, windows = false } = {}) {
         { name: 'Find and replace', keys: writerKeyText('replace', { mac }) },
         { name: 'Next or previous match', keys: 'Enter, Shift+Enter' },
         { name: 'Outline of the headings', keys: 'Outline, bottom left' },
+        { name: 'Comment on the selected text', keys: mac ? '⌘⌥M' : 'Ctrl+Alt+M' },
         { name: 'Print or save as PDF', keys: mac ? '⌘P' : 'Ctrl+P' },
         { name: 'Keyboard shortcuts', keys: writerKeyText('help', { mac }) },
       ],

@@ -210,6 +210,30 @@ await check('editor with a table (imported from Markdown) and its row and column
 
 // ---- the toolbar: tooltips and spoken names ---------------------------------------
 
+await check('editor with the comments panel: a thread with a reply, and a new comment being written (issue 14)', async () => {
+  await openEditor(ann.page);
+  await ann.page.click('.ql-editor p');
+  await ann.page.keyboard.press('Home');
+  await ann.page.keyboard.press('Shift+End');
+  await ann.page.keyboard.press('Control+Alt+KeyM');
+  await ann.page.getByRole('textbox', { name: 'Comment', exact: true }).fill('Which coast?');
+  await ann.page.keyboard.press('Control+Enter');
+  const thread = ann.page.locator('.qe-comments .qe-thread:not(.qe-composer)');
+  await until(async () => (await thread.count()) === 1, { what: 'the thread shown' });
+  await thread.getByRole('textbox', { name: 'Reply' }).fill('The north one.');
+  await thread.getByRole('button', { name: 'Reply' }).click();
+  await until(async () => (await thread.textContent()).includes('The north one.'), { what: 'the reply shown' });
+  await ann.page.click('.ql-editor h1');
+  await ann.page.keyboard.press('Home');
+  await ann.page.keyboard.press('Shift+End');
+  await ann.page.keyboard.press('Control+Alt+KeyM');
+  await audit(ann.page, 'editor-comments');
+  await ann.page.setViewportSize(PHONE);
+  await audit(ann.page, 'editor-comments-390');
+  await ann.page.setViewportSize(DESKTOP);
+  await ann.page.getByRole('button', { name: 'Cancel' }).click();
+});
+
 await check('every toolbar control has a tooltip and a human name; the two code controls differ', async () => {
   await openEditor(ann.page);
   const controls = await ann.page.evaluate(() => [...document.querySelectorAll('.ql-toolbar button, .ql-toolbar .ql-picker-label')]

@@ -322,8 +322,12 @@ try {
     const { page } = ada;
     await submit(page, userRow(page, BOB.email).getByRole('button', { name: 'Enable' }));
     assert(await userRow(page, BOB.email).locator('.badge').first().textContent() === 'active', 'Bob is not shown active again');
+    // Enable comes back to the search it was pressed in.
+    assert(new URL(page.url()).searchParams.get('q') === 'bob', `after enabling: ${page.url()}`);
+    assert(await page.locator('#users tbody tr').count() === 1, 'the search for "bob" was lost');
     const refused = await logIn(bob.page, BOB.email, BOB.password);
     assert(refused === null, `enabled Bob's log-in: ${refused}`);
+    await page.goto(`${base}/admin`);
     for (const who of [ADMIN, ANN, BOB]) {
       assert(await userRow(page, who.email).count() === 1, `${who.email} is not listed`);
     }

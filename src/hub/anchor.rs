@@ -52,6 +52,7 @@ pub fn move_anchor(op: &Delta, anchor: Anchor) -> Anchor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hub::model_ops::{canonical, delta_of};
     use proptest::prelude::*;
 
     fn range(start: u64, end: u64) -> Anchor {
@@ -192,27 +193,6 @@ mod tests {
         Some((first as u64, last as u64 + 1))
     }
 
-    fn delta_of(len: usize, op: &[(u8, usize)]) -> Delta {
-        let mut delta = Delta::new();
-        let mut cursor = 0;
-        for &(kind, n) in op {
-            delta = match kind {
-                0 => {
-                    let n = n.min(len - cursor);
-                    cursor += n;
-                    delta.retain(n as u64, None)
-                }
-                1 => delta.insert("x".repeat(n), None),
-                _ => {
-                    let n = n.min(len - cursor);
-                    cursor += n;
-                    delta.delete(n as u64)
-                }
-            };
-        }
-        delta
-    }
-
     proptest! {
         #[test]
         fn the_formula_matches_the_character_model(
@@ -224,15 +204,7 @@ mod tests {
             let (start, end) = (a.min(b).min(len - 1), (a.max(b) + 1).min(len));
             // Canonical: the model reads the op as Delta's push rules leave it (inserts before deletes).
             let delta = delta_of(len, &op);
-            let canonical: Vec<(u8, usize)> = delta
-                .ops()
-                .iter()
-                .map(|op| match op {
-                    crate::ot::Op::Retain { .. } => (0, op.len() as usize),
-                    crate::ot::Op::Insert { .. } => (1, op.len() as usize),
-                    crate::ot::Op::Delete { .. } => (2, op.len() as usize),
-                })
-                .collect();
+            let canonical = canonical(&delta);
             let moved = move_anchor(&delta, range(start as u64, end as u64));
             match model(len, (start, end), &canonical) {
                 Some((s, e)) => prop_assert_eq!(moved, range(s, e)),

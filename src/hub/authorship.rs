@@ -222,6 +222,7 @@ impl Authorship {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hub::model_ops::{canonical, delta_of};
     use proptest::prelude::*;
 
     fn authorship_of(map: &Authorship) -> Vec<Option<String>> {
@@ -317,39 +318,6 @@ mod tests {
         }
         out.extend_from_slice(&chars[cursor..]);
         *chars = out;
-    }
-
-    fn delta_of(len: usize, op: &[(u8, usize)]) -> Delta {
-        let mut delta = Delta::new();
-        let mut cursor = 0;
-        for &(kind, n) in op {
-            delta = match kind {
-                0 => {
-                    let n = n.min(len - cursor);
-                    cursor += n;
-                    delta.retain(n as u64, None)
-                }
-                1 => delta.insert("x".repeat(n), None),
-                _ => {
-                    let n = n.min(len - cursor);
-                    cursor += n;
-                    delta.delete(n as u64)
-                }
-            };
-        }
-        delta
-    }
-
-    fn canonical(delta: &Delta) -> Vec<(u8, usize)> {
-        delta
-            .ops()
-            .iter()
-            .map(|op| match op {
-                Op::Retain { .. } => (0, op.len() as usize),
-                Op::Insert { .. } => (1, op.len() as usize),
-                Op::Delete { .. } => (2, op.len() as usize),
-            })
-            .collect()
     }
 
     proptest! {

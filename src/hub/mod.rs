@@ -9,6 +9,8 @@ mod compact;
 mod load;
 mod mentions;
 mod metrics;
+#[cfg(test)]
+mod model_ops;
 mod peer_comments;
 mod peers;
 mod restore;

@@ -12,21 +12,10 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::{
-    cluster_client::{account, api, create_doc},
+    cluster_client::{account, api, create_doc, share_as},
     hub_client::{SimClient, TestSocket, client_id},
     support::{Backend, TestServer, TestUser, form_csrf, get_text, post_form},
 };
-
-/// Rates high enough that the run is never limited, and compaction that prunes all it may every few ops.
-const FLAGS: [(&str, &str); 7] = [
-    ("limits.ops_per_second", "100000"),
-    ("limits.ops_burst", "100000"),
-    ("history.compact_every_ops", "15"),
-    ("history.keep_ops", "1"),
-    ("history.keep_bytes", "1"),
-    ("limits.max_catchup_ops", "40"),
-    ("history.idle_grace", "1s"),
-];
 
 struct Typist {
     name: &'static str,
@@ -151,22 +140,16 @@ async fn authors_over_http(server: &TestServer, doc: &str, token: &str) -> Value
     body
 }
 
-async fn share(server: &TestServer, owner: &str, doc: &str, email: &str, role: &str) {
-    let url = server.url(&format!("/api/docs/{doc}/members/{email}"));
-    let (status, body) = api(Method::PUT, &url, owner, Some(json!({ "role": role }))).await;
-    assert_eq!(status, 200, "{body}");
-}
-
 crate::on_both_backends!(every_character_is_its_typists_through_compaction_reload_and_restart);
 
 async fn every_character_is_its_typists_through_compaction_reload_and_restart(backend: Backend) {
-    let server = TestServer::start_on(backend, &FLAGS).await;
+    let server = TestServer::start_on(backend, &crate::support::RANDOM_RUN_FLAGS).await;
     let (ann, _) = account(&server.base, "Ann").await;
     let (bob, bob_email) = account(&server.base, "Bob").await;
     let (cy, cy_email) = account(&server.base, "Cy").await;
     let doc = create_doc(&server.base, &ann, "authors").await;
-    share(&server, &ann, &doc, &bob_email, "editor").await;
-    share(&server, &ann, &doc, &cy_email, "editor").await;
+    share_as(&server.base, &ann, &doc, &bob_email, "editor").await;
+    share_as(&server.base, &ann, &doc, &cy_email, "editor").await;
     let mut typists = vec![
         Typist::join(&server, &doc, &ann, "Ann").await,
         Typist::join(&server, &doc, &bob, "Bob").await,
@@ -262,7 +245,7 @@ async fn the_log_after_the_stored_map_is_replayed_with_its_authors() {
     let (ann, _) = account(&server.base, "Ann").await;
     let (bob, bob_email) = account(&server.base, "Bob").await;
     let doc = create_doc(&server.base, &ann, "replay").await;
-    share(&server, &ann, &doc, &bob_email, "editor").await;
+    share_as(&server.base, &ann, &doc, &bob_email, "editor").await;
     let mut a = Typist::join(&server, &doc, &ann, "Ann").await;
     let mut b = Typist::join(&server, &doc, &bob, "Bob").await;
     for (typist, word) in [(&mut a, "hello"), (&mut b, "WORLD")] {
@@ -300,7 +283,7 @@ async fn who_may_ask_and_what_an_import_and_a_deleted_account_are() {
     let (vi, vi_email) = account(&server.base, "Vi").await;
     let (stranger, _) = account(&server.base, "Stranger").await;
     let doc = create_doc(&server.base, &ann, "who").await;
-    share(&server, &ann, &doc, &vi_email, "viewer").await;
+    share_as(&server.base, &ann, &doc, &vi_email, "viewer").await;
 
     let url = server.url(&format!("/api/docs/{doc}/authors"));
     let (status, body) = api(Method::GET, &url, &stranger, None).await;
@@ -362,7 +345,7 @@ async fn who_may_ask_and_what_an_import_and_a_deleted_account_are() {
 
     // Dee types, then deletes her account: her text's author is unknown, and nothing was rewritten for it.
     let dee = TestUser::signup(&server, "Dee").await;
-    share(&server, &ann, &doc, &dee.email, "editor").await;
+    share_as(&server.base, &ann, &doc, &dee.email, "editor").await;
     let dee_token = dee.api_token(&server).await;
     let mut typist = Typist::join(&server, &doc, &dee_token, "Dee").await;
     let frame = typist
@@ -424,7 +407,7 @@ async fn a_restore_is_written_by_who_restores() {
     let (ann, _) = account(&server.base, "Ann").await;
     let (bob, bob_email) = account(&server.base, "Bob").await;
     let doc = create_doc(&server.base, &ann, "restore").await;
-    share(&server, &ann, &doc, &bob_email, "editor").await;
+    share_as(&server.base, &ann, &doc, &bob_email, "editor").await;
     let mut a = Typist::join(&server, &doc, &ann, "Ann").await;
     let frame = a
         .sim

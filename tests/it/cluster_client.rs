@@ -343,6 +343,19 @@ pub async fn account(base: &str, name: &str) -> (String, String) {
     (token["token"].as_str().expect("token").to_string(), email)
 }
 
+/// Gives the person with `email` a role on `doc`, as the owner whose token is `owner_token`; panics unless 200.
+pub async fn share_as(base: &str, owner_token: &str, doc: &str, email: &str, role: &str) {
+    let url = format!("{base}/api/docs/{doc}/members/{email}");
+    let (status, body) = api(
+        reqwest::Method::PUT,
+        &url,
+        owner_token,
+        Some(serde_json::json!({ "role": role })),
+    )
+    .await;
+    assert_eq!(status, 200, "sharing {doc} with {email} as {role}: {body}");
+}
+
 /// A JSON API call with a Bearer token: (status, body).
 pub async fn api(
     method: reqwest::Method,

@@ -17,21 +17,10 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::{
-    cluster_client::{account, api, create_doc},
+    cluster_client::{account, api, create_doc, share_as},
     hub_client::{SimClient, TestSocket, client_id, delta},
     support::{Backend, TestServer, TestUser},
 };
-
-/// Rates high enough that the run is never limited, and compaction that prunes all it may every few ops.
-const FLAGS: [(&str, &str); 7] = [
-    ("limits.ops_per_second", "100000"),
-    ("limits.ops_burst", "100000"),
-    ("history.compact_every_ops", "15"),
-    ("history.keep_ops", "1"),
-    ("history.keep_bytes", "1"),
-    ("limits.max_catchup_ops", "40"),
-    ("history.idle_grace", "1s"),
-];
 
 struct Person {
     token: String,
@@ -41,18 +30,6 @@ struct Person {
 async fn person(server: &TestServer, name: &str) -> Person {
     let (token, email) = account(&server.base, name).await;
     Person { token, email }
-}
-
-async fn share(server: &TestServer, owner: &Person, doc: &str, who: &Person, role: &str) {
-    let url = server.url(&format!("/api/docs/{doc}/members/{}", who.email));
-    let (status, body) = api(
-        Method::PUT,
-        &url,
-        &owner.token,
-        Some(json!({ "role": role })),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
 }
 
 async fn comments(server: &TestServer, doc: &str, token: &str) -> Value {
@@ -282,7 +259,7 @@ crate::on_both_backends!(
 async fn anchors_follow_random_edits_on_every_client_through_compaction_and_a_restart(
     backend: Backend,
 ) {
-    let server = TestServer::start_on(backend, &FLAGS).await;
+    let server = TestServer::start_on(backend, &crate::support::RANDOM_RUN_FLAGS).await;
     let owner = person(&server, "Owner").await;
     let doc = create_doc(&server.base, &owner.token, "comments").await;
     let (ed, cy, vi) = (
@@ -290,9 +267,9 @@ async fn anchors_follow_random_edits_on_every_client_through_compaction_and_a_re
         person(&server, "Cy").await,
         person(&server, "Vi").await,
     );
-    share(&server, &owner, &doc, &ed, "editor").await;
-    share(&server, &owner, &doc, &cy, "commenter").await;
-    share(&server, &owner, &doc, &vi, "viewer").await;
+    share_as(&server.base, &owner.token, &doc, &ed.email, "editor").await;
+    share_as(&server.base, &owner.token, &doc, &cy.email, "commenter").await;
+    share_as(&server.base, &owner.token, &doc, &vi.email, "viewer").await;
     // The observer joins first, at revision 0, so it sees every op: the model's input.
     let mut observer = Peer::join(&server, &doc, &vi.token, "observer").await;
     let mut typists = vec![
@@ -755,7 +732,7 @@ async fn cast() -> Cast {
     let owner = person(&server, "Owner").await;
     let doc = create_doc(&server.base, &owner.token, "matrix").await;
     let other = person(&server, "Other").await;
-    share(&server, &owner, &doc, &other, "editor").await;
+    share_as(&server.base, &owner.token, &doc, &other.email, "editor").await;
     let mut tokens = HashMap::from([("owner", owner.token.clone())]);
     for (who, role) in [
         (Who::Editor, "editor"),
@@ -763,7 +740,7 @@ async fn cast() -> Cast {
         (Who::Viewer, "viewer"),
     ] {
         let member = person(&server, label(who)).await;
-        share(&server, &owner, &doc, &member, role).await;
+        share_as(&server.base, &owner.token, &doc, &member.email, role).await;
         tokens.insert(label(who), member.token);
     }
     tokens.insert("stranger", person(&server, "Stranger").await.token);
@@ -993,7 +970,7 @@ async fn everyone_with_the_document_open_hears_of_each_change_and_a_deleted_docu
     let owner = person(&server, "Owner").await;
     let doc = create_doc(&server.base, &owner.token, "live").await;
     let reader = person(&server, "Reader").await;
-    share(&server, &owner, &doc, &reader, "viewer").await;
+    share_as(&server.base, &owner.token, &doc, &reader.email, "viewer").await;
     let mut socket = TestSocket::connect(&server.addr.to_string(), &doc, &reader.token).await;
     socket
         .send(json!({"t": "hello", "proto": 1, "client": client_id("r"), "rev": null, "comments": true}))

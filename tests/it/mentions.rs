@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::{
-    cluster_client::{api, create_doc},
+    cluster_client::{api, create_doc, share_as},
     hub_client::{TestSocket, client_id},
     support::{Backend, TestServer, TestUser, form_csrf, get_text, post_form},
 };
@@ -29,18 +29,6 @@ impl Who {
     fn id(&self) -> &str {
         &self.user.id
     }
-}
-
-async fn share(server: &TestServer, owner: &Who, doc: &str, person: &Who, role: &str) {
-    let url = server.url(&format!("/api/docs/{doc}/members/{}", person.user.email));
-    let (status, body) = api(
-        Method::PUT,
-        &url,
-        &owner.token,
-        Some(json!({ "role": role })),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
 }
 
 async fn call(
@@ -174,8 +162,8 @@ async fn a_mention_notifies_each_person_newly_mentioned_once_over_the_websocket_
         who(&server, "Cy").await,
     );
     let (doc, mut socket) = document_with_text(&server, &ann, "Plans").await;
-    share(&server, &ann, &doc, &bob, "commenter").await;
-    share(&server, &ann, &doc, &cy, "editor").await;
+    share_as(&server.base, &ann.token, &doc, &bob.user.email, "commenter").await;
+    share_as(&server.base, &ann.token, &doc, &cy.user.email, "editor").await;
 
     // Over the WebSocket: Ann mentions Bob and herself; only Bob hears of it.
     socket
@@ -289,7 +277,7 @@ async fn a_mention_of_someone_who_is_not_a_person_of_the_document_stores_nothing
         who(&server, "Eve").await,
     );
     let (doc, mut socket) = document_with_text(&server, &ann, "Plans").await;
-    share(&server, &ann, &doc, &bob, "viewer").await;
+    share_as(&server.base, &ann.token, &doc, &bob.user.email, "viewer").await;
     let (thread, message) = open_thread(&server, &doc, &ann, "first", &[]).await;
     let before = messages(&server, &doc, &ann).await;
 
@@ -369,8 +357,8 @@ async fn notifications_are_listed_marked_read_only_by_their_owner_and_hidden_wit
     let (ann, bob) = (who(&server, "Ann").await, who(&server, "Bob").await);
     let (one, _s1) = document_with_text(&server, &ann, "One").await;
     let (two, _s2) = document_with_text(&server, &ann, "Two").await;
-    share(&server, &ann, &one, &bob, "commenter").await;
-    share(&server, &ann, &two, &bob, "commenter").await;
+    share_as(&server.base, &ann.token, &one, &bob.user.email, "commenter").await;
+    share_as(&server.base, &ann.token, &two, &bob.user.email, "commenter").await;
     open_thread(&server, &one, &ann, "first @Bob", &[bob.id()]).await;
     open_thread(&server, &one, &ann, "second @Bob", &[bob.id()]).await;
     open_thread(&server, &two, &ann, "third @Bob", &[bob.id()]).await;
@@ -485,9 +473,9 @@ async fn the_people_route_is_for_those_who_may_comment() {
         who(&server, "Eve").await,
     );
     let doc = create_doc(&server.base, &ann.token, "People").await;
-    share(&server, &ann, &doc, &zed, "editor").await;
-    share(&server, &ann, &doc, &bob, "commenter").await;
-    share(&server, &ann, &doc, &vi, "viewer").await;
+    share_as(&server.base, &ann.token, &doc, &zed.user.email, "editor").await;
+    share_as(&server.base, &ann.token, &doc, &bob.user.email, "commenter").await;
+    share_as(&server.base, &ann.token, &doc, &vi.user.email, "viewer").await;
     let path = format!("/api/docs/{doc}/people");
     let expected = json!({"people": [
         {"id": ann.id(), "name": "Ann", "role": "owner"},
@@ -537,7 +525,7 @@ async fn the_dashboard_shows_the_unread_count_and_the_notifications_page_lists_t
     let server = TestServer::start().await;
     let (ann, bob) = (who(&server, "Ann <b>").await, who(&server, "Bob").await);
     let (doc, _socket) = document_with_text(&server, &ann, "<i>Plans</i>").await;
-    share(&server, &ann, &doc, &bob, "commenter").await;
+    share_as(&server.base, &ann.token, &doc, &bob.user.email, "commenter").await;
 
     let home = get_text(&bob.user.http, server.url("/")).await;
     assert!(

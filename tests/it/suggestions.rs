@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::{
-    cluster_client::{account, api, content_delta_at, create_doc},
+    cluster_client::{account, api, content_delta_at, create_doc, share_as},
     hub_client::{SimClient, TestSocket, client_id, delta},
     support::{Backend, TestServer, TestUser},
 };
@@ -105,12 +105,6 @@ struct Cast {
     viewer: String,
 }
 
-async fn share(server: &TestServer, owner: &str, doc: &str, email: &str, role: &str) {
-    let url = server.url(&format!("/api/docs/{doc}/members/{email}"));
-    let (status, body) = api(Method::PUT, &url, owner, Some(json!({ "role": role }))).await;
-    assert_eq!(status, 200, "{body}");
-}
-
 /// A document reading "The quick fox\n", with an editor, a commenter and a viewer.
 async fn cast(backend: Backend) -> Cast {
     let server = TestServer::start_on(backend, &FLAGS).await;
@@ -123,7 +117,7 @@ async fn cast(backend: Backend) -> Cast {
         ("Viewer", "viewer"),
     ] {
         let (token, email) = account(&server.base, name).await;
-        share(&server, &owner, &doc, &email, role).await;
+        share_as(&server.base, &owner, &doc, &email, role).await;
         tokens.push(token);
     }
     let mut setup = Peer::join(&server, &doc, &owner).await;

@@ -28,3 +28,14 @@ pub use server::{Backend, TestServer};
 pub use smtp::{Received, SmtpSink};
 pub use user::{TestUser, client};
 pub use zk::{TestZk, zookeeper_installed};
+
+/// Rates high enough that the run is never limited, and compaction that prunes all it may every few ops.
+pub const RANDOM_RUN_FLAGS: [(&str, &str); 7] = [
+    ("limits.ops_per_second", "100000"),
+    ("limits.ops_burst", "100000"),
+    ("history.compact_every_ops", "15"),
+    ("history.keep_ops", "1"),
+    ("history.keep_bytes", "1"),
+    ("limits.max_catchup_ops", "40"),
+    ("history.idle_grace", "1s"),
+];

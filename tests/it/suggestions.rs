@@ -518,3 +518,62 @@ async fn suggestion_actions_by_role() {
     }
     cast.server.stop().await;
 }
+
+/// A commenter withdrawing a suggestion ("very " inserted, "fox" to delete) while an editor accepts it, in both
+/// orders. Acceptance first: the withdrawal would now delete accepted text, so it is refused (`forbidden`) and
+/// changes nothing. Withdrawal first: what is left of the acceptance is the editor's deletion of "fox", which an
+/// editor may make, so it is committed. Either way every client ends equal to the database.
+#[tokio::test]
+async fn a_withdrawal_racing_an_acceptance_is_settled_by_the_order_the_hub_saw() {
+    for accept_first in [true, false] {
+        let cast = cast(Backend::Sqlite).await;
+        let mut commenter = cast.join(&cast.commenter).await;
+        let mut editor = cast.join(&cast.editor).await;
+        let c = commenter.id.clone();
+        let suggested = commenter
+            .attempt(json!([{"retain": 4}, ins("very ", &c, "s1"), {"retain": 6}, del_mark(3, &c, "s2")]))
+            .await;
+        assert_eq!(suggested["t"], "ack", "{suggested}");
+        let (_, head) = cast.stored().await;
+        editor.settle(head).await;
+        let accept = json!([
+            {"retain": 4},
+            {"retain": 5, "attributes": {"suggest-insert": null}},
+            {"retain": 6},
+            {"delete": 3}
+        ]);
+        let withdraw = json!([
+            {"retain": 4},
+            {"delete": 5},
+            {"retain": 6},
+            {"retain": 3, "attributes": {"suggest-delete": null}}
+        ]);
+        let expected = if accept_first {
+            let accepted = editor.attempt(accept).await;
+            assert_eq!(accepted["t"], "ack", "{accepted}");
+            // Sent on the revision before the acceptance, which the commenter has not read yet.
+            let refused = commenter.attempt(withdraw).await;
+            assert_eq!(refused["t"], "error", "{refused}");
+            assert_eq!(refused["code"], "forbidden", "{refused}");
+            "The very quick \n"
+        } else {
+            let withdrawn = commenter.attempt(withdraw).await;
+            assert_eq!(withdrawn["t"], "ack", "{withdrawn}");
+            editor.edit(accept).await;
+            let rev = editor.sim.rev;
+            editor.settle(rev).await;
+            "The quick \n"
+        };
+        let (stored, head) = cast.stored().await;
+        assert_eq!(stored.text(), expected, "accept first: {accept_first}");
+        assert!(
+            stored.ops().iter().all(|op| op.attributes().is_none()),
+            "no mark is left: {stored:?}"
+        );
+        for peer in [&mut commenter, &mut editor] {
+            peer.settle(head).await;
+            assert_eq!(peer.sim.doc, stored, "a client differs from the database");
+        }
+        cast.server.stop().await;
+    }
+}

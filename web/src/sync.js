@@ -18,6 +18,9 @@ const PRESENCE_MS = 80; // under the server's ~20/s budget, smooth enough
 
 const noop = () => {};
 
+export const SUGGESTION_RACED =
+  'Someone accepted or rejected that suggestion first, so your change was not saved. The document was reloaded.';
+
 export class DocSync {
   // opts: url, user {name, color}, role, store (PendingStore or null),
   //   restored (what `await store.adopt()` gave, or null),
@@ -280,6 +283,12 @@ export class DocSync {
         this.flush(false);
         break;
       case 'readonly':
+        // A commenter may only suggest, so a suggestion refused in good faith lost a race: someone accepted or
+        // rejected the suggestion it changed first. The role is the same; reload and keep suggesting.
+        if (e.code === 'forbidden' && this.role === 'commenter' && this.suggestOnly) {
+          this._resync(SUGGESTION_RACED);
+          return;
+        }
         this._setReadOnly(true);
         this._resync(e.text);
         return;

@@ -5,7 +5,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import Delta from 'quill-delta';
-import { DocSync } from '../../src/sync.js';
+import { DocSync, SUGGESTION_RACED } from '../../src/sync.js';
 import { PendingStore, MemoryStorage } from '../../src/storage.js';
 import { FakeServer } from '../lib/fake-server.js';
 import { FakeLocks } from '../lib/fake-locks.js';
@@ -194,6 +194,34 @@ test('forbidden: pending edits dropped and shown, resync from a snapshot, read-o
   assert.equal(net.sent.filter((m) => m.t === 'hello').at(-1).rev, null, 'resync asks for a snapshot');
   a.type(ins(0, 'ignored'));
   assert.equal(a.sync.hasUnsaved, false, 'read-only: edits are not taken');
+  a.sync.stop();
+});
+
+test('a commenter suggesting whose op is refused lost a race: reloaded with its text shown, still suggesting', async () => {
+  const net = fakeNet();
+  net.role = 'commenter';
+  const a = editor(net, { role: 'commenter' });
+  a.sync.start();
+  await settle();
+  a.sync.setSuggestOnly(true);
+  const roles = [...a.roles];
+  net.intercept = (msg, ws) => {
+    if (msg.t !== 'op') return false;
+    ws.reply({ t: 'error', code: 'forbidden', msg: 'not your suggestion', seq: msg.seq, fatal: false });
+    net.intercept = null;
+    return true;
+  };
+  a.type(ins(0, 'mine'));
+  await new Promise((r) => setTimeout(r, 30));
+  await settle();
+  assert.equal(a.unsent.length, 1);
+  assert.deepEqual(a.unsent[0].u.typed, ['mine']);
+  assert.equal(a.unsent[0].why, SUGGESTION_RACED);
+  assert.equal(a.resyncs, 1);
+  assert.deepEqual(a.roles, roles, 'no role change was announced');
+  assert.ok(a.sync.mayType, 'the commenter can go on suggesting');
+  a.type(ins(0, 'again'));
+  assert.equal(a.sync.hasUnsaved, true, 'the next suggestion is taken');
   a.sync.stop();
 });
 

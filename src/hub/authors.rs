@@ -153,6 +153,45 @@ async fn replay(
     Ok((expected == head).then_some(map))
 }
 
+/// Who wrote what at the head committed in the store, read without a hub: what a cluster node answers for a
+/// document another node owns. Every acknowledged op is committed before anyone hears of it, so this is the
+/// owner's answer as of its last commit. The owner may prune the log under the read (after storing a newer map):
+/// then the read starts again, a few times, before giving up with 503.
+pub async fn answer_from_store(store: &Store, doc_id: &str) -> Result<Value, CommentError> {
+    for _ in 0..3 {
+        match read_at_head(store, doc_id).await {
+            Ok(Some((head, authors))) => return authors.answer(store, head).await,
+            Ok(None) => continue,
+            Err(err) => {
+                tracing::error!(%doc_id, %err, "cannot read authorship");
+                break;
+            }
+        }
+    }
+    Err(CommentError {
+        code: ErrorCode::Internal,
+        msg: "the authors could not be read; try again".into(),
+    })
+}
+
+/// The map at the store's head, or `None` when the stored map and the log do not add up to it.
+async fn read_at_head(store: &Store, doc_id: &str) -> StoreResult<Option<(u64, Authors)>> {
+    let window = super::WindowLimit { ops: 1, bytes: 0 };
+    let (state, info) = super::load::load_state(store, doc_id, window, u64::MAX).await?;
+    let head = state.head();
+    let stored = store
+        .authorship(doc_id)
+        .await?
+        .and_then(|stored| parse(&stored).filter(|(rev, _)| *rev <= head));
+    let (from, map) =
+        stored.unwrap_or_else(|| (info.version_rev, Authorship::unknown(info.version_len)));
+    let len = state.document().len_utf16();
+    Ok(replay(store, doc_id, from, head, map)
+        .await?
+        .filter(|map| map.total_len() == len)
+        .map(|map| (head, Authors { map })))
+}
+
 /// The document's authorship at head, read from the store (for `quire compact`, which writes a version with no
 /// hub running and must store the map first, as the hub does).
 pub async fn stored_at_head(store: &Store, doc_id: &str) -> StoreResult<StoredAuthorship> {

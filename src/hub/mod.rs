@@ -516,14 +516,17 @@ impl Hubs {
             .await
     }
 
-    /// Who wrote what in the document, at the answered revision (head); the hub starts if need be. On a cluster
-    /// only the node that owns the document answers.
+    /// Who wrote what in the document, at the answered revision (head); the hub starts if need be. A cluster node
+    /// that does not own the document reads it from the store instead (`authors::answer_from_store`).
     pub async fn authors(&self, doc_id: &str) -> Result<serde_json::Value, CommentError> {
         if self.inner.peers.is_some() && !self.owns(doc_id) {
-            return Err(CommentError {
-                code: ErrorCode::Internal,
-                msg: "ask the node that owns this document".into(),
-            });
+            if !self.inner.config.history.authorship {
+                return Err(CommentError {
+                    code: ErrorCode::Unavailable,
+                    msg: "authorship is turned off on this server".into(),
+                });
+            }
+            return authors::answer_from_store(&self.inner.store, doc_id).await;
         }
         let (reply, answer) = oneshot::channel();
         let msg = HubMsg::Authors {

@@ -10,7 +10,9 @@ use tokio::sync::watch;
 use reqwest::Method;
 
 use crate::{
-    cluster_client::{Typing, Typist, account, api, check_markers, content_text, create_doc},
+    cluster_client::{
+        Typing, Typist, account, api, check_markers, content_text, create_doc, share_as,
+    },
     hub_client::TestSocket,
     hub_convergence::api_setup,
     support::TestCluster,
@@ -650,4 +652,68 @@ async fn comments_made_on_any_node_go_through_the_owners_hub() {
     let (status, _) = api(Method::POST, &format!("{url}/{thread}/resolve"), &ann, None).await;
     assert_eq!(status, 200);
     assert_eq!(socket.recv_kind("comment").await["event"], "resolved");
+}
+
+/// `GET /api/docs/{id}/authors` answers on any node: the owner from its hub, another node from the database, and
+/// both say the same, who wrote what as of the last commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    any(quire_no_postgres, quire_no_zookeeper),
+    ignore = "PostgreSQL or ZooKeeper is not installed; ./scripts/test installs them"
+)]
+async fn authors_asked_on_any_node_are_the_owners_as_of_its_last_commit() {
+    let Some(cluster) = TestCluster::start(&["n1", "n2"], SESSION).await else {
+        return;
+    };
+    let n1 = cluster.node("n1").url.clone();
+    let (ann, _) = account(&n1, "ann").await;
+    let (bob, bob_email) = account(&n1, "bob").await;
+    let doc = create_doc(&n1, &ann, "written by two").await;
+    share_as(&n1, &ann, &doc, &bob_email, "editor").await;
+    let owner = ring_of(&["n1", "n2"]).owner(&doc).unwrap().to_string();
+    let other = cluster.nodes.iter().find(|node| node.id != owner).unwrap();
+    for (rev, (token, text)) in [(&ann, "Ann wrote this. "), (&bob, "Bob this.")]
+        .into_iter()
+        .enumerate()
+    {
+        let mut socket = TestSocket::connect(cluster.node(&owner).addr(), &doc, token).await;
+        socket
+            .hello(&crate::hub_client::client_id(&format!("w{rev}")), None)
+            .await;
+        let op = match rev {
+            0 => serde_json::json!([{"insert": text}]),
+            _ => serde_json::json!([{"retain": 16}, {"insert": text}]),
+        };
+        socket
+            .send(serde_json::json!({"t": "op", "rev": rev, "seq": 1, "op": op}))
+            .await;
+        socket.recv_kind("ack").await;
+    }
+    let ids = {
+        let mut ids = Vec::new();
+        for token in [&ann, &bob] {
+            let (_, me) = api(Method::GET, &format!("{n1}/api/me"), token, None).await;
+            ids.push(me["id"].as_str().expect("id").to_string());
+        }
+        ids
+    };
+    let path = format!("/api/docs/{doc}/authors");
+    let (status, from_owner) = api(
+        Method::GET,
+        &format!("{}{path}", cluster.node(&owner).url),
+        &bob,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{from_owner}");
+    let (status, from_other) = api(Method::GET, &format!("{}{path}", other.url), &bob, None).await;
+    assert_eq!(status, 200, "asked on {}: {from_other}", other.id);
+    assert_eq!(from_other, from_owner, "the two nodes disagree");
+    assert_eq!(from_other["rev"], 2);
+    assert_eq!(
+        from_other["spans"],
+        serde_json::json!([[16, ids[0]], [9, ids[1]], [1, null]]),
+        "{from_other}"
+    );
+    assert_eq!(from_other["people"][&ids[1]], "bob");
 }

@@ -44,19 +44,12 @@ impl Authors {
         state: &DocState,
         base: Base,
     ) -> StoreResult<Authors> {
-        let head = state.head();
-        let len = state.document().len_utf16();
-        let stored = store
-            .authorship(doc_id)
-            .await?
-            .and_then(|stored| parse(&stored).filter(|(rev, _)| *rev <= head));
-        let (from, map) =
-            stored.unwrap_or_else(|| (base.version_rev, Authorship::unknown(base.version_len)));
-        let map = match replay(store, doc_id, from, head, map).await? {
-            Some(map) if map.total_len() == len => map,
-            _ => {
-                tracing::error!(%doc_id, from, head, "authorship cannot be replayed to head; its text is unknown");
-                Authorship::unknown(len)
+        let map = match moved_to_head(store, doc_id, state, base).await? {
+            Some(map) => map,
+            None => {
+                let head = state.head();
+                tracing::error!(%doc_id, head, "authorship cannot be replayed to head; its text is unknown");
+                Authorship::unknown(state.document().len_utf16())
             }
         };
         Ok(Authors { map })
@@ -178,18 +171,34 @@ pub async fn answer_from_store(store: &Store, doc_id: &str) -> Result<Value, Com
 async fn read_at_head(store: &Store, doc_id: &str) -> StoreResult<Option<(u64, Authors)>> {
     let window = super::WindowLimit { ops: 1, bytes: 0 };
     let (state, info) = super::load::load_state(store, doc_id, window, u64::MAX).await?;
+    let base = Base {
+        version_rev: info.version_rev,
+        version_len: info.version_len,
+    };
+    let map = moved_to_head(store, doc_id, &state, base).await?;
+    Ok(map.map(|map| (state.head(), Authors { map })))
+}
+
+/// The stored map moved to `state`'s head through the logged ops after it; with no stored map, from the current
+/// version, whose text has no known author. `None` when that does not add up (a gap in the log, a length that
+/// differs from the document's).
+async fn moved_to_head(
+    store: &Store,
+    doc_id: &str,
+    state: &DocState,
+    base: Base,
+) -> StoreResult<Option<Authorship>> {
     let head = state.head();
     let stored = store
         .authorship(doc_id)
         .await?
         .and_then(|stored| parse(&stored).filter(|(rev, _)| *rev <= head));
     let (from, map) =
-        stored.unwrap_or_else(|| (info.version_rev, Authorship::unknown(info.version_len)));
+        stored.unwrap_or_else(|| (base.version_rev, Authorship::unknown(base.version_len)));
     let len = state.document().len_utf16();
     Ok(replay(store, doc_id, from, head, map)
         .await?
-        .filter(|map| map.total_len() == len)
-        .map(|map| (head, Authors { map })))
+        .filter(|map| map.total_len() == len))
 }
 
 /// The document's authorship at head, read from the store (for `quire compact`, which writes a version with no

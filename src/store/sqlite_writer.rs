@@ -35,10 +35,6 @@ pub(super) fn start(
 fn run(path: &Path, sync: SyncMode, mut jobs: mpsc::Receiver<Job>, stats: &GroupStats) {
     let mut conn: Option<Connection> = None;
     while let Some(first) = jobs.blocking_recv() {
-        // Lets the threads that were running when the first job came (the hubs' runtime) go on first, so that what
-        // they commit meanwhile joins this group: on a busy core that is one transaction where there were several,
-        // and with an idle core beside it the yield returns at once. (A timer here cost more than it saved.)
-        std::thread::yield_now();
         let (group, stop) = gather(first, &mut jobs);
         if !group.is_empty() {
             let results = match connection(&mut conn, path, sync) {

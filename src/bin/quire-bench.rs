@@ -20,6 +20,8 @@ mod http;
 mod procfs;
 #[path = "quire_bench/run.rs"]
 mod run;
+#[path = "quire_bench/stamped.rs"]
+mod stamped;
 #[path = "quire_bench/verdict.rs"]
 mod verdict;
 #[path = "quire_bench/wire.rs"]

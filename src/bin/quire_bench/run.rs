@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::{
     Message, client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig,
 };
 
-use super::{cluster, procfs, wire};
+use super::{cluster, procfs, stamped::StampedTcp, wire};
 
 /// The editor's keepalive period (web/src/connection.js `PING_MS`).
 const PING_EVERY: Duration = Duration::from_secs(20);
@@ -110,9 +110,17 @@ struct Shared {
     closed_early: usize,
     rev_mismatches: u64,
     apply_errors: u64,
+    /// Ops and acks received, and how many of them the kernel stamped with their arrival (`stamped.rs`).
+    received: u64,
+    stamped: u64,
 }
 
 impl Shared {
+    fn count_arrival(&mut self, stamped: bool) {
+        self.received += 1;
+        self.stamped += u64::from(stamped);
+    }
+
     fn error(&mut self, what: impl Into<String>) {
         *self.errors.entry(what.into()).or_default() += 1;
     }
@@ -130,8 +138,7 @@ fn micros(d: Duration) -> u32 {
     u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws = tokio_tungstenite::WebSocketStream<StampedTcp>;
 
 async fn connect(target: &Target, url: &str) -> Result<Ws> {
     let mut request = url.into_client_request()?;
@@ -145,10 +152,31 @@ async fn connect(target: &Target, url: &str) -> Result<Ws> {
     let config = WebSocketConfig::default()
         .read_buffer_size(8 * 1024)
         .max_message_size(Some(256 << 20));
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+    let uri = request.uri();
+    if uri.scheme_str() != Some("ws") {
+        anyhow::bail!("{url}: the generator speaks ws:// only");
+    }
+    let addr = format!(
+        "{}:{}",
+        uri.host().context("a URL without a host")?,
+        uri.port_u16().unwrap_or(80)
+    );
+    let tcp = StampedTcp::connect(&addr)
+        .await
+        .with_context(|| format!("connect {url}"))?;
+    let (ws, _) = tokio_tungstenite::client_async_with_config(request, tcp, Some(config))
         .await
         .with_context(|| format!("connect {url}"))?;
     Ok(ws)
+}
+
+/// When the frame just read reached this machine, and whether the kernel said so (else: now, the loop's time).
+fn arrival(ws: &Ws) -> (Instant, bool) {
+    let now = Instant::now();
+    match ws.get_ref().arrived(now) {
+        Some(at) => (at, true),
+        None => (now, false),
+    }
 }
 
 /// What a node answers to `hello`.
@@ -396,8 +424,9 @@ async fn client(
                             shared.borrow_mut().error("unparsable op");
                             continue;
                         };
-                        let now = Instant::now();
+                        let (now, stamped) = arrival(&ws);
                         let mut sh = shared.borrow_mut();
+                        sh.count_arrival(stamped);
                         if f.rev != Some(rev) {
                             sh.rev_mismatches += 1;
                         }
@@ -428,11 +457,12 @@ async fn client(
                         }
                     }
                     "ack" => {
-                        let now = Instant::now();
+                        let (now, stamped) = arrival(&ws);
                         if let Some(o) = outstanding.take_if(|o| Some(o.seq) == f.seq) {
                             rev = f.rev.unwrap_or(rev) + 1;
                             let mut sh = shared.borrow_mut();
                             let sh = &mut *sh;
+                            sh.count_arrival(stamped);
                             if let Some(op) = sh.sent[index].get_mut(o.seq as usize - 1) {
                                 op.acked = true;
                                 if op.in_window {
@@ -748,6 +778,7 @@ pub async fn run(target: Target, work: Workload) -> Result<Value> {
         "key_to_remote_ms": summary(&mut sh.key_to_remote),
         "join_ms": summary(&mut sh.join),
         "loadgen_lag_ms": summary(&mut lag.borrow_mut()),
+        "arrivals_stamped": (sh.received > 0).then(|| (sh.stamped as f64 / sh.received as f64 * 1e4).round() / 1e4),
         "server_pid": target.server_pid,
         "server_cpu_pct": server_cpu,
         "loadgen_cpu_pct": self_cpu,

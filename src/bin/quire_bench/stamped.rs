@@ -107,8 +107,9 @@ impl AsyncRead for StampedTcp {
 impl StampedTcp {
     fn recv_into(&self, into: &mut [u8]) -> io::Result<usize> {
         let (n, stamp) = self.recv(into)?;
-        if let Some(nanos) = stamp.filter(|_| n > 0) {
-            self.last.store(nanos, Ordering::Relaxed);
+        if n > 0 {
+            // Bytes the kernel did not stamp are of unknown age: never lend them an older read's time.
+            self.last.store(stamp.unwrap_or(0), Ordering::Relaxed);
         }
         Ok(n)
     }

@@ -21,35 +21,11 @@ pub struct Fields<'a> {
     pub url: Option<&'a str>,
 }
 
-/// Scans one JSON object frame, skipping nested values without building them.
+/// Scans one JSON object frame, skipping nested values without building them. An op broadcast stops being read
+/// once what the generator needs of it is known: the rest is the author's `user`, a third of the frame.
 pub fn scan(frame: &str) -> Option<Fields<'_>> {
-    let bytes = frame.as_bytes();
-    let mut i = skip_ws(bytes, 0);
-    if bytes.get(i) != Some(&b'{') {
-        return None;
-    }
-    i += 1;
     let mut fields = Fields::default();
-    loop {
-        i = skip_ws(bytes, i);
-        match bytes.get(i)? {
-            b'}' => return Some(fields),
-            b',' => {
-                i += 1;
-                continue;
-            }
-            b'"' => {}
-            _ => return None,
-        }
-        let key_end = skip_string(bytes, i)?;
-        let key = &frame[i + 1..key_end - 1];
-        i = skip_ws(bytes, key_end);
-        if bytes.get(i) != Some(&b':') {
-            return None;
-        }
-        i = skip_ws(bytes, i + 1);
-        let end = skip_value(bytes, i)?;
-        let raw = &frame[i..end];
+    each_field(frame, |key, raw| {
         let unquoted = || raw.strip_prefix('"').and_then(|s| s.strip_suffix('"'));
         match key {
             "t" => fields.t = unquoted()?,
@@ -62,6 +38,56 @@ pub fn scan(frame: &str) -> Option<Fields<'_>> {
             "code" => fields.code = unquoted(),
             "url" => fields.url = unquoted(),
             _ => {}
+        }
+        let op_known = fields.t == "op"
+            && fields.rev.is_some()
+            && fields.seq.is_some()
+            && fields.client.is_some()
+            && fields.op.is_some();
+        Some(if op_known { Read::Done } else { Read::More })
+    })?;
+    Some(fields)
+}
+
+/// Whether `each_field` goes on to the next field.
+enum Read {
+    More,
+    Done,
+}
+
+/// Calls `field` with each key of a JSON object and the raw text of its value, until it answers `Done` or the
+/// object ends; `None` when the text is not an object or `field` refuses a value.
+fn each_field<'a>(
+    object: &'a str,
+    mut field: impl FnMut(&'a str, &'a str) -> Option<Read>,
+) -> Option<()> {
+    let bytes = object.as_bytes();
+    let mut i = skip_ws(bytes, 0);
+    if bytes.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    loop {
+        i = skip_ws(bytes, i);
+        match bytes.get(i)? {
+            b'}' => return Some(()),
+            b',' => {
+                i += 1;
+                continue;
+            }
+            b'"' => {}
+            _ => return None,
+        }
+        let key_end = skip_string(bytes, i)?;
+        let key = &object[i + 1..key_end - 1];
+        i = skip_ws(bytes, key_end);
+        if bytes.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(bytes, i + 1);
+        let end = skip_value(bytes, i)?;
+        if let Read::Done = field(key, &object[i..end])? {
+            return Some(());
         }
         i = end;
     }
@@ -78,34 +104,36 @@ fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
 fn skip_string(bytes: &[u8], mut i: usize) -> Option<usize> {
     i += 1;
     loop {
-        match bytes.get(i)? {
+        i += memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
+        match bytes[i] {
             b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
+            _ => return Some(i + 1),
         }
     }
 }
 
-/// Returns the index just past the value that starts at `i`.
+/// Returns the index just past the value that starts at `i`. In an array only its own brackets count (and in an
+/// object its braces): whatever else it holds is balanced, outside of strings.
 fn skip_value(bytes: &[u8], mut i: usize) -> Option<usize> {
-    match bytes.get(i)? {
+    match *bytes.get(i)? {
         b'"' => skip_string(bytes, i),
-        b'{' | b'[' => {
+        open @ (b'{' | b'[') => {
+            let close = if open == b'{' { b'}' } else { b']' };
             let mut depth = 0usize;
             loop {
-                match bytes.get(i)? {
+                i += memchr::memchr3(b'"', open, close, bytes.get(i..)?)?;
+                match bytes[i] {
                     b'"' => {
                         i = skip_string(bytes, i)?;
                         continue;
                     }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
+                    c if c == open => depth += 1,
+                    _ => {
                         depth -= 1;
                         if depth == 0 {
                             return Some(i + 1);
                         }
                     }
-                    _ => {}
                 }
                 i += 1;
             }
@@ -130,9 +158,68 @@ struct RawOp {
     attributes: Option<Map<String, Value>>,
 }
 
-/// Parses a change as the hub sends it. Text inserts, retains and deletes take the typed path; anything else
-/// (embeds) falls back to the lenient `Delta` reader.
+/// Parses a change as the hub sends it: the scanner first; then serde's typed path for text with escapes; anything
+/// else (embeds) falls back to the lenient `Delta` reader.
 pub fn parse_delta(raw: &str) -> Option<Delta> {
+    scan_delta(raw).or_else(|| parse_delta_with_serde(raw))
+}
+
+/// The changes the generator's own clients make (text inserts without escapes, retains, deletes, flat attributes),
+/// read with the frame scanner: at n500 the generator reads 500,000 of them a second, and serde was a tenth of its
+/// time in a profile. `None` for anything else, which `parse_delta_with_serde` then reads.
+fn scan_delta(raw: &str) -> Option<Delta> {
+    let bytes = raw.as_bytes();
+    let mut i = skip_ws(bytes, 0);
+    if bytes.get(i) != Some(&b'[') {
+        return None;
+    }
+    i += 1;
+    let mut delta = Delta::new();
+    loop {
+        i = skip_ws(bytes, i);
+        match bytes.get(i)? {
+            b']' => return Some(delta),
+            b',' => {
+                i += 1;
+                continue;
+            }
+            b'{' => {}
+            _ => return None,
+        }
+        let end = skip_value(bytes, i)?;
+        delta = push_scanned(delta, &raw[i..end])?;
+        i = end;
+    }
+}
+
+/// Appends one `{insert|retain|delete, attributes?}` component; `None` for anything the scanner does not read.
+fn push_scanned(delta: Delta, component: &str) -> Option<Delta> {
+    let (mut insert, mut retain, mut delete, mut attributes) = (None, None, None, None);
+    each_field(component, |key, raw| {
+        match key {
+            "insert" => {
+                let text = raw.strip_prefix('"')?.strip_suffix('"')?;
+                // Escaped text is serde's to read.
+                insert = Some((!text.contains('\\')).then_some(text)?);
+            }
+            "retain" => retain = Some(raw.parse::<u64>().ok()?),
+            "delete" => delete = Some(raw.parse::<u64>().ok()?),
+            "attributes" => {
+                attributes = Some(serde_json::from_str::<Map<String, Value>>(raw).ok()?)
+            }
+            _ => return None,
+        }
+        Some(Read::More)
+    })?;
+    Some(match (insert, retain, delete) {
+        (Some(text), None, None) => delta.insert(text, attributes),
+        (None, Some(n), None) => delta.retain(n, attributes),
+        (None, None, Some(n)) => delta.delete(n),
+        _ => return None,
+    })
+}
+
+fn parse_delta_with_serde(raw: &str) -> Option<Delta> {
     if let Ok(ops) = serde_json::from_str::<Vec<RawOp>>(raw) {
         let mut delta = Delta::new();
         for op in ops {
@@ -211,6 +298,40 @@ mod tests {
         assert_eq!(client_index(f.client.unwrap()), Some(7));
         let delta = parse_delta(f.op.unwrap()).unwrap();
         assert_eq!(delta.length(), 5);
+    }
+
+    #[test]
+    fn the_scanner_reads_every_change_as_serde_does() {
+        let changes = [
+            r#"[{"retain":3},{"insert":"ab","attributes":{"bold":true}}]"#,
+            r#"[{"insert":"x"}]"#,
+            r#"[ {"retain":2,"attributes":{"bold":null}} , {"delete":4} ]"#,
+            r#"[{"insert":"a \"q\" ]}"}]"#,
+            r#"[{"insert":"😀\n"},{"insert":{"image":"/i/1"}}]"#,
+            r#"[{"retain":1},{"insert":"b","attributes":{"link":"https://x/]"}}]"#,
+            r#"[]"#,
+        ];
+        for raw in changes {
+            assert_eq!(parse_delta(raw), parse_delta_with_serde(raw), "{raw}");
+            assert!(parse_delta(raw).is_some(), "{raw}");
+        }
+        assert!(
+            scan_delta(r#"[{"insert":"a\"b"}]"#).is_none(),
+            "escapes are serde's"
+        );
+        assert!(parse_delta(r#"[{"retain":-1}]"#).is_none());
+        assert!(parse_delta(r#"[{"retain":1"#).is_none());
+    }
+
+    #[test]
+    fn an_op_broadcast_is_read_up_to_what_is_needed() {
+        let f = scan(
+            r#"{"t":"op","rev":1,"op":[],"client":"qb00000001-1","seq":2,"user":{"name":"}"}}"#,
+        )
+        .unwrap();
+        assert_eq!((f.rev, f.seq, f.op), (Some(1), Some(2), Some("[]")));
+        let ack = scan(r#"{"t":"ack","seq":2,"rev":7,"code":"x"}"#).unwrap();
+        assert_eq!((ack.t, ack.rev, ack.code), ("ack", Some(7), Some("x")));
     }
 
     #[test]

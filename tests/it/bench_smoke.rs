@@ -61,9 +61,12 @@ fn assert_sensible(report: &Value, docs: u64, clients: u64) {
     assert!(report["server_pid"].as_u64().is_some(), "{report:#}");
     assert!(num("server_rss_mb_connected") > 0.0, "{report:#}");
     assert!(num("server_cpu_pct") >= 0.0, "{report:#}");
-    // The verdict is the generator's own lag and CPU held against the thresholds, whichever way this small run went.
+    // Frames are stamped with the kernel's arrival time, not the generator loop's (stamped.rs).
+    assert!(num("arrivals_stamped") >= 0.99, "{report:#}");
+    // The verdict is the generator's own lag and CPU held against the thresholds, whichever way this small run went;
+    // with the arrivals stamped, the lag may reach the server's longest hold.
     let lag_p99 = report["loadgen_lag_ms"]["p99"].as_f64().expect("lag p99");
-    let bound = lag_p99 > 10.0 || num("loadgen_cpu_pct") > 90.0;
+    let bound = lag_p99 > 25.0 || num("loadgen_cpu_pct") > 90.0;
     assert_eq!(report["verdict"]["generator_bound"], bound, "{report:#}");
     assert!(
         report["server_cpu_us_per_delivery"].as_f64().is_some(),

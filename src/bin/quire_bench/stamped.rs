@@ -55,8 +55,8 @@ impl StampedTcp {
         Some(now.checked_sub(ago).unwrap_or(now))
     }
 
-    /// One `recvmsg` into `into`: the bytes read and the kernel's time of the newest of them.
-    fn recv(&self, into: &mut [u8]) -> io::Result<(usize, Option<u64>)> {
+    /// One `recvmsg` into `into`; keeps the kernel's time of the newest bytes read.
+    fn recv_into(&self, into: &mut [u8]) -> io::Result<usize> {
         let mut iov = [io::IoSliceMut::new(into)];
         let mut control = nix::cmsg_space!(nix::sys::time::TimeSpec);
         let msg = recvmsg::<()>(
@@ -66,16 +66,21 @@ impl StampedTcp {
             MsgFlags::empty(),
         )
         .map_err(io::Error::from)?;
-        let stamp = msg.cmsgs().ok().and_then(|mut cmsgs| {
-            cmsgs.find_map(|cmsg| match cmsg {
-                ControlMessageOwned::ScmTimestampns(ts) => {
-                    let nanos = i128::from(ts.tv_sec()) * 1_000_000_000 + i128::from(ts.tv_nsec());
-                    u64::try_from(nanos).ok()
-                }
-                _ => None,
-            })
-        });
-        Ok((msg.bytes, stamp))
+        if msg.bytes > 0 {
+            let stamp = msg.cmsgs().ok().and_then(|mut cmsgs| {
+                cmsgs.find_map(|cmsg| match cmsg {
+                    ControlMessageOwned::ScmTimestampns(ts) => {
+                        let nanos =
+                            i128::from(ts.tv_sec()) * 1_000_000_000 + i128::from(ts.tv_nsec());
+                        u64::try_from(nanos).ok()
+                    }
+                    _ => None,
+                })
+            });
+            // Bytes the kernel did not stamp are of unknown age: never lend them an older read's time.
+            self.last.store(stamp.unwrap_or(0), Ordering::Relaxed);
+        }
+        Ok(msg.bytes)
     }
 }
 
@@ -101,17 +106,6 @@ impl AsyncRead for StampedTcp {
                 Err(err) => return Poll::Ready(Err(err)),
             }
         }
-    }
-}
-
-impl StampedTcp {
-    fn recv_into(&self, into: &mut [u8]) -> io::Result<usize> {
-        let (n, stamp) = self.recv(into)?;
-        if n > 0 {
-            // Bytes the kernel did not stamp are of unknown age: never lend them an older read's time.
-            self.last.store(stamp.unwrap_or(0), Ordering::Relaxed);
-        }
-        Ok(n)
     }
 }
 

@@ -29,6 +29,7 @@ use crate::{
     cluster::Route,
     hub::{
         self, CommentAction, CommentFrom, CommentRequest, ConnId, Frame, HubMsg, Join, JoinResult,
+        Outbound, OutboundRx,
     },
     ot,
     protocol::{self, ClientMsg, ErrorCode, Hello, UserInfo},
@@ -280,6 +281,8 @@ struct SignedIn<'a> {
 
 struct Conn {
     id: ConnId,
+    /// Asked for comment frames (`hello.comments`): which of a round's frames are this connection's.
+    comments: bool,
     state: AppState,
     doc_id: String,
     mailbox: mpsc::Sender<HubMsg>,
@@ -329,7 +332,7 @@ async fn join(
     doc_id: String,
     authed: &Authed,
     role: Role,
-) -> Option<(Conn, mpsc::Receiver<Frame>)> {
+) -> Option<(Conn, OutboundRx)> {
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, stream.next()).await {
         Ok(Some(Ok(Message::Text(text)))) => protocol::decode_client_msg(&text),
         Ok(Some(Ok(_))) => Err(protocol::Rejection {
@@ -374,7 +377,7 @@ async fn join(
         return None;
     }
     let limits = &state.config.limits;
-    let (out, queue) = mpsc::channel::<Frame>(limits.outbound_queue);
+    let (out, queue) = hub::outbound(limits.outbound_queue);
     let id = hub::next_conn_id();
     let user = user_info(authed, &hello);
     let joined = state
@@ -429,6 +432,7 @@ async fn join(
     }
     let conn = Conn {
         id,
+        comments: hello.comments,
         mailbox: state.hubs.mailbox(&doc_id),
         ops_budget: TokenBucket::new(limits.ops_per_second, limits.ops_burst),
         presence_budget: TokenBucket::new(limits.presence_per_second, limits.presence_burst),
@@ -446,7 +450,7 @@ impl Conn {
         &mut self,
         sink: &mut Sink,
         stream: &mut Stream,
-        queue: &mut mpsc::Receiver<Frame>,
+        queue: &mut OutboundRx,
         signed_in: SignedIn<'_>,
     ) {
         // One timer for two checks, now and then: a socket that says nothing (the editor pings every 20 s) is a
@@ -499,7 +503,8 @@ impl Conn {
                         return;
                     };
                     let metrics = self.state.hubs.metrics();
-                    if write_frames(sink, frame, queue, metrics).await.is_err() {
+                    let me = (self.id, self.comments);
+                    if write_frames(sink, frame, queue, me, metrics).await.is_err() {
                         return;
                     }
                 }
@@ -686,20 +691,25 @@ impl Conn {
     }
 }
 
-/// Writes a frame and whatever else is already queued, then flushes once.
+/// Writes the frames of a queued message and of whatever else is already queued, then flushes once.
 async fn write_frames(
     sink: &mut Sink,
-    first: Frame,
-    queue: &mut mpsc::Receiver<Frame>,
+    first: Outbound,
+    queue: &mut OutboundRx,
+    (conn, comments): (ConnId, bool),
     metrics: &hub::HubMetrics,
 ) -> Result<(), axum::Error> {
-    sink.feed(text_message(first)).await?;
-    let mut frames = 1;
-    while let Ok(frame) = queue.try_recv() {
-        sink.feed(text_message(frame)).await?;
-        frames += 1;
+    let mut frames = 0;
+    let mut next = Some(first);
+    while let Some(message) = next {
+        for frame in message.frames_for(conn, comments) {
+            sink.feed(text_message(frame.clone())).await?;
+            frames += 1;
+        }
+        next = queue.try_recv();
     }
-    metrics.ws_frames.inc_by(frames);
+    queue.written(frames);
+    metrics.ws_frames.inc_by(frames as u64);
     metrics.ws_writes.inc();
     sink.flush().await
 }

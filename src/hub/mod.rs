@@ -11,6 +11,7 @@ mod mentions;
 mod metrics;
 #[cfg(test)]
 mod model_ops;
+mod outbound;
 mod peer_comments;
 mod peers;
 mod restore;
@@ -37,6 +38,7 @@ pub use comments::{
 pub use load::load_content;
 pub use mentions::{MAX_MENTIONS, MentionNotice};
 pub use metrics::HubMetrics;
+pub use outbound::{Outbound, OutboundRx, OutboundTx, Round, Target, outbound};
 pub use restore::replace_op;
 pub use state::{Committed, DocState, SubmitOutcome, WindowLimit, clamp_selection, move_selection};
 
@@ -153,7 +155,7 @@ pub struct Join {
     pub comments: bool,
     /// The connection's bounded FIFO outbound queue for what happens after the join. When it is full the hub
     /// drops the connection.
-    pub out: mpsc::Sender<Frame>,
+    pub out: OutboundTx,
     pub reply: oneshot::Sender<JoinResult>,
 }
 

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use super::{
     CommentFrom, CommentRequest, Committed, ConnId, DocState, Frame, HubMsg, Hubs, Join,
-    JoinResult, SubmitOutcome, WindowLimit,
+    JoinResult, Outbound, OutboundTx, Round, SubmitOutcome, Target, WindowLimit,
     authors::{Authors, Base},
     clamp_selection,
     comments::{Actor, CommentDone, CommentError, Comments, Ctx},
@@ -33,7 +33,7 @@ struct Session {
     /// `user` as JSON text, spliced into every op frame of this session.
     user_json: Arc<str>,
     role: Role,
-    out: mpsc::Sender<Frame>,
+    out: OutboundTx,
     sel: Option<Selection>,
     /// Asked for comment frames (`hello.comments`).
     comments: bool,
@@ -749,44 +749,26 @@ impl Hub {
                 Some(seq),
             );
             if let Some(session) = self.sessions.get(&conn) {
-                let _ = session.out.try_send(Frame::from(frame));
+                let _ = session.out.send(Outbound::One(Frame::from(frame)), 1);
             }
         }
         self.stopped = true;
     }
 
     fn deliver(&mut self) {
-        let mut dropped = Vec::new();
+        let mut frames = Vec::with_capacity(self.effects.len());
         let mut closed = Vec::new();
         for effect in std::mem::take(&mut self.effects) {
             match effect {
-                Effect::To(conn, frame) => {
-                    if let Some(session) = self.sessions.get(&conn)
-                        && session.out.try_send(frame).is_err()
-                    {
-                        dropped.push(conn);
-                    }
-                }
-                Effect::AllBut(except, frame) => {
-                    for (conn, session) in &self.sessions {
-                        if *conn != except && session.out.try_send(frame.clone()).is_err() {
-                            dropped.push(*conn);
-                        }
-                    }
-                }
+                Effect::To(conn, frame) => frames.push((Target::To(conn), frame)),
+                Effect::AllBut(except, frame) => frames.push((Target::AllBut(except), frame)),
                 Effect::CommentersBut(except, frame) => {
-                    for (conn, session) in &self.sessions {
-                        if *conn != except
-                            && session.comments
-                            && session.out.try_send(frame.clone()).is_err()
-                        {
-                            dropped.push(*conn);
-                        }
-                    }
+                    frames.push((Target::CommentersBut(except), frame));
                 }
                 Effect::Close(conn) => closed.push(conn),
             }
         }
+        let mut dropped = self.send_round(Round::new(frames));
         for conn in closed {
             self.leave(conn);
         }
@@ -805,6 +787,31 @@ impl Hub {
             self.leave(conn);
         }
         self.deliver();
+    }
+
+    /// Queues a round's frames: one shared message to each connection that has frames in it. Returns the
+    /// connections that could not keep up.
+    fn send_round(&self, round: Round) -> Vec<ConnId> {
+        let mut dropped = Vec::new();
+        if round.only_direct() {
+            for (target, frame) in round.into_frames() {
+                if let Target::To(conn) = target
+                    && let Some(session) = self.sessions.get(&conn)
+                    && !session.out.send(Outbound::One(frame), 1)
+                {
+                    dropped.push(conn);
+                }
+            }
+            return dropped;
+        }
+        let round = Arc::new(round);
+        for (conn, session) in &self.sessions {
+            let frames = round.frames_for(*conn, session.comments).count();
+            if frames > 0 && !session.out.send(Outbound::Round(round.clone()), frames) {
+                dropped.push(*conn);
+            }
+        }
+        dropped
     }
 
     /// Exits when nobody came back during the grace period and nothing is queued, after writing a version of

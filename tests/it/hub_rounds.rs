@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use quire::{
     config::{self, Sources},
-    hub::{Frame, HubConfig, HubMetrics, HubMsg, Hubs, Join, JoinResult},
+    hub::{HubConfig, HubMetrics, HubMsg, Hubs, Join, JoinResult, OutboundRx, outbound},
     ot::Delta,
     protocol::UserInfo,
     store::{NewOp, Role, Store},
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::store::{ann_with_docs, sqlite_store};
 
@@ -19,7 +19,7 @@ struct Round {
     store: Store,
     hubs: Hubs,
     /// The joined session's queue, kept open so the hub keeps the session.
-    _out: mpsc::Receiver<Frame>,
+    _out: OutboundRx,
 }
 
 /// A hub for document `d1` with one owner session joined (conn 1), and another writer's op already in the log at
@@ -39,7 +39,7 @@ async fn hub_whose_next_commit_fails() -> Round {
     };
     let metrics = HubMetrics::register(&mut prometheus_client::registry::Registry::default());
     let hubs = Hubs::new(store.clone(), hub_config, metrics, None);
-    let (out, queue) = mpsc::channel(64);
+    let (out, queue) = outbound(64);
     let joined = hubs
         .join("d1", |reply| Join {
             conn: 1,

@@ -41,10 +41,7 @@ struct Session {
 
 /// Frames to deliver once the round's ops are durable, in the order they were produced.
 enum Effect {
-    To(ConnId, Frame),
-    AllBut(ConnId, Frame),
-    /// To every session that asked for comments, but one.
-    CommentersBut(ConnId, Frame),
+    Send(Target, Frame),
     /// The session lost access: after the frames queued for it before this, it leaves (its socket closes).
     Close(ConnId),
 }
@@ -491,7 +488,7 @@ impl Hub {
                     None,
                 );
                 self.effects
-                    .push(Effect::AllBut(new_conn, Frame::from(frame)));
+                    .push(Effect::Send(Target::AllBut(new_conn), Frame::from(frame)));
             }
         }
     }
@@ -538,8 +535,8 @@ impl Hub {
             SubmitOutcome::Commit { rev, op, len_after } => {
                 self.committed(conn, client, seq, rev, op, len_after)
             }
-            SubmitOutcome::Dup { rev } => self.effects.push(Effect::To(
-                conn,
+            SubmitOutcome::Dup { rev } => self.effects.push(Effect::Send(
+                Target::To(conn),
                 Frame::from(protocol::ack_frame(seq, rev, true)),
             )),
             SubmitOutcome::Reject(code, msg) => self.reject(conn, code, &msg, seq),
@@ -603,17 +600,17 @@ impl Hub {
             len_after: len_after as i64,
         });
         self.submitters.push((conn, seq));
-        self.effects.push(Effect::To(
-            conn,
+        self.effects.push(Effect::Send(
+            Target::To(conn),
             Frame::from(protocol::ack_frame(seq, rev, false)),
         ));
-        self.effects.push(Effect::AllBut(conn, frame));
+        self.effects.push(Effect::Send(Target::AllBut(conn), frame));
     }
 
     fn reject(&mut self, conn: ConnId, code: ErrorCode, msg: &str, seq: u64) {
         self.hubs.inner.metrics.error(code.as_str());
-        self.effects.push(Effect::To(
-            conn,
+        self.effects.push(Effect::Send(
+            Target::To(conn),
             Frame::from(protocol::error_frame(code, msg, Some(seq))),
         ));
     }
@@ -639,7 +636,7 @@ impl Hub {
         if let Some(session) = self.sessions.get_mut(&conn) {
             session.sel = sel;
         }
-        self.effects.push(Effect::AllBut(conn, frame));
+        self.effects.push(Effect::Send(Target::AllBut(conn), frame));
     }
 
     fn leave(&mut self, conn: ConnId) {
@@ -654,7 +651,8 @@ impl Hub {
         if !still_here {
             let frame =
                 protocol::presence_frame(&session.client, &session.user, self.state.head(), None);
-            self.effects.push(Effect::AllBut(conn, Frame::from(frame)));
+            self.effects
+                .push(Effect::Send(Target::AllBut(conn), Frame::from(frame)));
         }
     }
 
@@ -672,8 +670,8 @@ impl Hub {
                     if let Some(session) = self.sessions.get_mut(&conn) {
                         session.role = role;
                     }
-                    self.effects.push(Effect::To(
-                        conn,
+                    self.effects.push(Effect::Send(
+                        Target::To(conn),
                         Frame::from(protocol::role_frame(Some(role.as_str()))),
                     ));
                 }
@@ -683,8 +681,10 @@ impl Hub {
                     if let Some(session) = self.sessions.get_mut(&conn) {
                         session.role = Role::Viewer;
                     }
-                    self.effects
-                        .push(Effect::To(conn, Frame::from(protocol::role_frame(None))));
+                    self.effects.push(Effect::Send(
+                        Target::To(conn),
+                        Frame::from(protocol::role_frame(None)),
+                    ));
                     self.effects.push(Effect::Close(conn));
                 }
             }
@@ -760,11 +760,7 @@ impl Hub {
         let mut closed = Vec::new();
         for effect in std::mem::take(&mut self.effects) {
             match effect {
-                Effect::To(conn, frame) => frames.push((Target::To(conn), frame)),
-                Effect::AllBut(except, frame) => frames.push((Target::AllBut(except), frame)),
-                Effect::CommentersBut(except, frame) => {
-                    frames.push((Target::CommentersBut(except), frame));
-                }
+                Effect::Send(target, frame) => frames.push((target, frame)),
                 Effect::Close(conn) => closed.push(conn),
             }
         }
@@ -1008,7 +1004,8 @@ impl Hub {
             Err(err) => {
                 self.hubs.inner.metrics.error(err.code.as_str());
                 let frame = protocol::comment_error_frame(err.code, &err.msg, reference.as_deref());
-                self.effects.push(Effect::To(conn, Frame::from(frame)));
+                self.effects
+                    .push(Effect::Send(Target::To(conn), Frame::from(frame)));
             }
         }
         self.deliver();
@@ -1042,7 +1039,8 @@ impl Hub {
                 Ok(answer) => protocol::authors_frame(answer),
                 Err(err) => protocol::comment_error_frame(err.code, &err.msg, None),
             };
-            self.effects.push(Effect::To(conn, Frame::from(frame)));
+            self.effects
+                .push(Effect::Send(Target::To(conn), Frame::from(frame)));
             self.deliver();
         }
         if let Some(reply) = reply {
@@ -1061,9 +1059,11 @@ impl Hub {
             ))
         };
         if conn != RESTORE_CONN {
-            self.effects.push(Effect::To(conn, frame(reference)));
+            self.effects
+                .push(Effect::Send(Target::To(conn), frame(reference)));
         }
-        self.effects.push(Effect::CommentersBut(conn, frame(None)));
+        self.effects
+            .push(Effect::Send(Target::CommentersBut(conn), frame(None)));
     }
 }
 
